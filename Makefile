@@ -1,0 +1,130 @@
+# ec - non-recursive Makefile.
+#
+#   make            libec.a and the programs (ecctl, later ecnode, ecsim)
+#   make test       build and run every unit test, fuzz-corpus replay, CLI test
+#   make bench      build and run the benchmarks (ratios against raw baselines)
+#   make SAN=1 ...  the same with AddressSanitizer + UndefinedBehaviorSanitizer
+#   make FUZZ=1     libFuzzer targets (clang) in build/fuzz/
+#   make check-source   the core may not call clocks, RNGs or printf
+#
+# New files are picked up by wildcard: src/<layer>/*.c go into libec.a (or
+# the program of that directory), tests/test_*.c become one test binary each,
+# fuzz/fuzz_*.c one fuzz target each, bench/bench_*.c one benchmark each.
+
+PKGS := libsodium lmdb libuv yaml-0.1 jansson libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+TEST_LIBS := $(shell pkg-config --libs cmocka)
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wshadow -Wvla -Wformat=2 -Wno-unused-parameter \
+	-Wstrict-prototypes -Wpointer-arith -Wundef
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -Itests/util $(WARN) $(PKG_CFLAGS) -MMD -MP
+LDLIBS := $(PKG_LIBS) -lm -lpthread
+
+ifeq ($(SAN),1)
+BUILD ?= build/san
+BASE_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+else ifeq ($(FUZZ),1)
+BUILD ?= build/fuzz
+CC := clang
+CFLAGS := -O1 -g
+BASE_CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=fuzzer,address,undefined
+else
+BUILD ?= build
+endif
+
+LIB_SRCS := $(wildcard src/util/*.c src/crypto/*.c src/wire/*.c src/store/*.c src/core/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB := $(BUILD)/libec.a
+
+CTL_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/ctl/*.c))
+NODE_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/node/*.c))
+SIM_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/sim/*.c))
+
+PROGS := $(BUILD)/ecctl
+ifneq ($(NODE_OBJS),)
+PROGS += $(BUILD)/ecnode
+endif
+ifneq ($(SIM_OBJS),)
+PROGS += $(BUILD)/ecsim
+endif
+
+TEST_SRCS := $(wildcard tests/test_*.c)
+TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+TESTUTIL_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/util/*.c))
+
+FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
+FUZZ_REPLAY_BINS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz-replay/%)
+FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/%)
+
+BENCH_SRCS := $(wildcard bench/bench_*.c)
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+
+ALL_OBJS := $(LIB_OBJS) $(CTL_OBJS) $(NODE_OBJS) $(SIM_OBJS) $(TESTUTIL_OBJS)
+
+.PHONY: all test bench check-source clean fuzz tests-build run
+.SECONDARY:
+.DEFAULT_GOAL := all
+
+ifeq ($(FUZZ),1)
+all: $(FUZZ_BINS)
+fuzz: $(FUZZ_BINS)
+else
+all: $(LIB) $(PROGS)
+endif
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(BASE_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/ecctl: $(CTL_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/ecnode: $(NODE_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/ecsim: $(SIM_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TESTUTIL_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)
+
+# Fuzz targets linked with a plain main() that replays a corpus directory.
+$(BUILD)/fuzz-replay/%: $(BUILD)/obj/fuzz/%.o $(BUILD)/obj/fuzz/replay_main.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# libFuzzer binaries (FUZZ=1).
+$(BUILD)/fuzz_%: $(BUILD)/obj/fuzz/fuzz_%.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tests-build: $(LIB) $(PROGS) $(TEST_BINS) $(FUZZ_REPLAY_BINS)
+
+test: tests-build check-source
+	BUILD=$(BUILD) scripts/run-tests.sh
+
+bench: $(LIB) $(PROGS) $(BENCH_BINS)
+	BUILD=$(BUILD) scripts/run-bench.sh
+
+# The sans-I/O layers take time and randomness from their caller.
+check-source:
+	@scripts/check-source.sh
+
+clean:
+	rm -rf build
+
+-include $(ALL_OBJS:.o=.d) $(wildcard $(BUILD)/obj/tests/*.d $(BUILD)/obj/fuzz/*.d $(BUILD)/obj/bench/*.d)

@@ -1,0 +1,169 @@
+/* ec_sign.c - Ed25519 keys and signatures (libsodium), secret hygiene and
+ * key files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "ec/crypto.h"
+
+int ec_crypto_init(void)
+{
+	return sodium_init() < 0 ? EC_ERR_CRYPTO : EC_OK;
+}
+
+int ec_keypair_generate(ec_keypair *kp)
+{
+	uint8_t seed[32];
+	int r;
+	randombytes_buf(seed, sizeof seed);
+	r = ec_keypair_from_seed(kp, seed);
+	sodium_memzero(seed, sizeof seed);
+	return r;
+}
+
+int ec_keypair_from_seed(ec_keypair *kp, const uint8_t seed[32])
+{
+	return crypto_sign_ed25519_seed_keypair(kp->pk, kp->sk, seed) == 0
+		       ? EC_OK
+		       : EC_ERR_CRYPTO;
+}
+
+void ec_keypair_wipe(ec_keypair *kp)
+{
+	sodium_memzero(kp->sk, sizeof kp->sk);
+}
+
+int ec_sign_raw(uint8_t sig[EC_SIG_BYTES], const void *msg, size_t len,
+		const uint8_t sk[EC_SECKEY_BYTES])
+{
+	return crypto_sign_ed25519_detached(sig, NULL, msg, len, sk) == 0
+		       ? EC_OK
+		       : EC_ERR_CRYPTO;
+}
+
+int ec_verify_raw(const uint8_t sig[EC_SIG_BYTES], const void *msg, size_t len,
+		  const uint8_t pk[EC_PUBKEY_BYTES])
+{
+	return crypto_sign_ed25519_verify_detached(sig, msg, len, pk) == 0
+		       ? EC_OK
+		       : EC_ERR_SIGNATURE;
+}
+
+#define SIGMSG_LEN (sizeof(EC_TAG_SIG) + EC_HASH_BYTES)
+
+static void sig_message(uint8_t m[SIGMSG_LEN], const ec_id *digest)
+{
+	memcpy(m, EC_TAG_SIG, sizeof(EC_TAG_SIG)); /* includes the NUL */
+	memcpy(m + sizeof(EC_TAG_SIG), digest->b, EC_HASH_BYTES);
+}
+
+int ec_sign_digest(uint8_t sig[EC_SIG_BYTES], const ec_id *digest,
+		   const uint8_t sk[EC_SECKEY_BYTES])
+{
+	uint8_t m[SIGMSG_LEN];
+	sig_message(m, digest);
+	return ec_sign_raw(sig, m, sizeof m, sk);
+}
+
+int ec_verify_digest(const uint8_t sig[EC_SIG_BYTES], const ec_id *digest,
+		     const uint8_t pk[EC_PUBKEY_BYTES])
+{
+	uint8_t m[SIGMSG_LEN];
+	sig_message(m, digest);
+	return ec_verify_raw(sig, m, sizeof m, pk);
+}
+
+void ec_memzero(void *p, size_t len)
+{
+	sodium_memzero(p, len);
+}
+
+int ec_memeq_ct(const void *a, const void *b, size_t len)
+{
+	return sodium_memcmp(a, b, len) == 0;
+}
+
+/* ---- key files ---------------------------------------------------------- */
+
+#define KEYFILE_MAGIC "ec-secret-key-v1"
+
+int ec_keyfile_write(const char *path, const ec_keypair *kp)
+{
+	char buf[sizeof(KEYFILE_MAGIC) + 2 * 65 + 8];
+	char hex[65];
+	int fd, n, r = EC_OK;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno == EEXIST ? EC_ERR_EXISTS
+		       : errno == EACCES || errno == EROFS ? EC_ERR_PERM
+							   : EC_ERR_IO;
+	ec_hex_encode(hex, kp->sk, 32);
+	n = snprintf(buf, sizeof buf, "%s\n%s\n", KEYFILE_MAGIC, hex);
+	ec_hex_encode(hex, kp->pk, 32);
+	n += snprintf(buf + n, sizeof buf - (size_t)n, "%s\n", hex);
+	if (fchmod(fd, 0600) != 0 || write(fd, buf, (size_t)n) != n ||
+	    fsync(fd) != 0)
+		r = EC_ERR_IO;
+	sodium_memzero(buf, sizeof buf);
+	sodium_memzero(hex, sizeof hex);
+	if (close(fd) != 0)
+		r = EC_ERR_IO;
+	if (r != EC_OK)
+		unlink(path);
+	return r;
+}
+
+int ec_keyfile_read(const char *path, ec_keypair *kp)
+{
+	char buf[256];
+	char seedhex[65], pkhex[65];
+	uint8_t seed[32], pk[32];
+	struct stat st;
+	ssize_t n;
+	int fd, r = EC_ERR_FORMAT;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? EC_ERR_NOTFOUND
+		       : errno == EACCES ? EC_ERR_PERM
+					 : EC_ERR_IO;
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return EC_ERR_IO;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_mode & 077)) {
+		close(fd);
+		return EC_ERR_PERM;
+	}
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n < 0)
+		return EC_ERR_IO;
+	buf[n] = 0;
+	/* exact layout: magic\n seed\n pk\n */
+	if ((size_t)n == sizeof(KEYFILE_MAGIC) + 65 + 65 &&
+	    memcmp(buf, KEYFILE_MAGIC "\n", sizeof(KEYFILE_MAGIC)) == 0 &&
+	    buf[sizeof(KEYFILE_MAGIC) + 64] == '\n' && buf[n - 1] == '\n') {
+		memcpy(seedhex, buf + sizeof(KEYFILE_MAGIC), 64);
+		seedhex[64] = 0;
+		memcpy(pkhex, buf + sizeof(KEYFILE_MAGIC) + 65, 64);
+		pkhex[64] = 0;
+		if (ec_hex_decode(seed, 32, seedhex) == EC_OK &&
+		    ec_hex_decode(pk, 32, pkhex) == EC_OK &&
+		    ec_keypair_from_seed(kp, seed) == EC_OK) {
+			r = sodium_memcmp(pk, kp->pk, 32) == 0 ? EC_OK
+							       : EC_ERR_KEY;
+			if (r != EC_OK)
+				ec_keypair_wipe(kp);
+		}
+	}
+	sodium_memzero(buf, sizeof buf);
+	sodium_memzero(seedhex, sizeof seedhex);
+	sodium_memzero(seed, sizeof seed);
+	return r;
+}

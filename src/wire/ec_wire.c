@@ -1,0 +1,66 @@
+/* ec_wire.c - generic message helpers: type peeking, names, jump deltas,
+ * digests of signed objects. */
+#include "wire/ec_wire_int.h"
+
+const uint64_t ec_jump_delta_ms[EC_JUMP_COUNT] = {
+	60ull * 1000,                /* 1 minute */
+	3600ull * 1000,              /* 1 hour */
+	86400ull * 1000,             /* 1 day */
+	7ull * 86400 * 1000,         /* 1 week */
+	30ull * 86400 * 1000,        /* 1 month (30 days) */
+};
+
+static const struct {
+	uint8_t type;
+	const char *name;
+} names[] = {
+	{EC_MSG_TX, "tx"},
+	{EC_MSG_VOTE, "vote"},
+	{EC_MSG_BLOCK, "block"},
+	{EC_MSG_PROOF, "proof"},
+	{EC_MSG_MAPPING_RESP, "mapping_resp"},
+	{EC_MSG_TX_RESP, "tx_resp"},
+	{EC_MSG_BLOCK_REQ, "block_req"},
+	{EC_MSG_BLOCK_RESP, "block_resp"},
+	{EC_MSG_RANGE_REQ, "range_req"},
+	{EC_MSG_RANGE_RESP, "range_resp"},
+	{EC_MSG_REFUSAL, "refusal"},
+};
+
+const char *ec_msg_name(uint8_t type)
+{
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (names[i].type == type)
+			return names[i].name;
+	return NULL;
+}
+
+int ec_msg_peek(const uint8_t *p, size_t n, uint8_t *type)
+{
+	if (n < 2)
+		return EC_ERR_SHORT;
+	if (!ec_msg_name(p[0]))
+		return EC_ERR_TYPE;
+	if (p[1] != EC_WIRE_VERSION)
+		return EC_ERR_VERSION;
+	*type = p[0];
+	return EC_OK;
+}
+
+int ec_wire_signed_digest(int (*write)(ec_wbuf *, const void *),
+			  const void *obj, const char *tag, ec_id *out)
+{
+	ec_wbuf w;
+	int r;
+	ec_wbuf_init(&w);
+	write(&w, obj);
+	r = w.err;
+	if (r == EC_OK) {
+		if (w.len < EC_SIG_BYTES)
+			r = EC_ERR_ARG;
+		else
+			ec_hash(out, tag, w.p, w.len - EC_SIG_BYTES);
+	}
+	ec_wbuf_free(&w);
+	return r;
+}
