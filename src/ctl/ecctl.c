@@ -1,8 +1,90 @@
-/* ecctl.c - command-line client (placeholder until the ctl work lands). */
+/* ecctl.c - the command-line client: a table of subcommands.
+ * Offline commands work on files; online commands (talking JSON-RPC to
+ * ecnode) join the table with the daemon. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl/ctl.h"
+#include "ec/crypto.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *help;
+} commands[] = {
+	{"keygen", ctl_cmd_keygen, "keygen FILE            new Ed25519 key file (0600)"},
+	{"decode", ctl_cmd_decode, "decode [--hex] FILE|-  any encoded object -> JSON"},
+	{"chain", ctl_cmd_chain,
+	 "chain gen|verify|seek  synthetic signed chains: generate, verify, seek by time"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: ecctl <command> [args]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(f, "  %s\n", commands[i].help);
+	fprintf(f, "\n'ecctl <command> --help' describes a command.\n");
+}
+
+int ctl_read_file(const char *path, unsigned char **buf, size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	unsigned char *b = NULL;
+	size_t n = 0, cap = 0;
+	if (!f) {
+		fprintf(stderr, "ecctl: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (n == cap) {
+			unsigned char *nb;
+			cap = cap ? cap * 2 : 65536;
+			nb = realloc(b, cap);
+			if (!nb) {
+				fprintf(stderr, "ecctl: %s: out of memory\n", path);
+				free(b);
+				if (f != stdin)
+					fclose(f);
+				return -1;
+			}
+			b = nb;
+		}
+		size_t k = fread(b + n, 1, cap - n, f);
+		n += k;
+		if (k == 0)
+			break;
+	}
+	if (ferror(f)) {
+		fprintf(stderr, "ecctl: %s: read error\n", path);
+		free(b);
+		if (f != stdin)
+			fclose(f);
+		return -1;
+	}
+	if (f != stdin)
+		fclose(f);
+	*buf = b;
+	*len = n;
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
-	fprintf(stderr, "usage: ecctl <command> ...\n");
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (ec_crypto_init() != EC_OK) {
+		fprintf(stderr, "ecctl: crypto library failed to initialise\n");
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "ecctl: unknown command '%s'\n", argv[1]);
+	usage(stderr);
 	return 2;
 }
