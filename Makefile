@@ -124,6 +124,10 @@ bench: $(LIB) $(PROGS) $(BENCH_BINS)
 check-source:
 	@scripts/check-source.sh
 
+# The README's main job: until the daemon exists, the commit-chain demo.
+run: $(LIB) $(PROGS)
+	BUILD=$(BUILD) scripts/demo.sh
+
 clean:
 	rm -rf build
 
