@@ -86,6 +86,15 @@ int ec_verify_digest(const uint8_t sig[EC_SIG_BYTES], const ec_id *digest,
 /* Owner key hash: H_tag("ec/v1/keyhash", pk). */
 void ec_keyhash(ec_id *out, const uint8_t pk[EC_PUBKEY_BYTES]);
 
+/* ---- memory-hard proof of work ------------------------------------------ */
+
+#define EC_ARGON2_SALT_BYTES 16
+/* Argon2id v1.3 (libsodium; parallelism 1, no secret, no associated data),
+ * 32-byte output.  ops >= 1 passes, mem_bytes >= 8192. */
+int ec_argon2id(uint8_t out[32], const void *pwd, size_t pwd_len,
+		const uint8_t salt[EC_ARGON2_SALT_BYTES], uint32_t ops,
+		size_t mem_bytes);
+
 /* ---- secrets ----------------------------------------------------------- */
 
 void ec_memzero(void *p, size_t len);
