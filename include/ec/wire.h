@@ -266,11 +266,15 @@ int ec_block_req_verify(const ec_block_req *r);
  * after genesis, before `stop` (if non-zero), or when the response would pass
  * max_bytes. */
 #define EC_RANGE_WITH_PROOFS 0x01
+/* Smallest max_bytes: a range response holding one full block without its
+ * proof (fixed part 181 bytes + has_proof byte + 1,427 = 1,609). */
+#define EC_RANGE_RESP_FIXED_BYTES (2 + EC_NONCE_BYTES + 32 + 32 + 2 + 1 + 32 + 64)
+#define EC_RANGE_MIN_MAX_BYTES (EC_RANGE_RESP_FIXED_BYTES + EC_BLOCK_MAX_BYTES + 1)
 typedef struct ec_range_req {
 	ec_id start;
 	ec_id stop;          /* zero = walk to genesis */
 	uint16_t max_blocks; /* 1..EC_RANGE_MAX_BLOCKS */
-	uint32_t max_bytes;  /* >= EC_BLOCK_MAX_BYTES... see PROTOCOL.md */
+	uint32_t max_bytes;  /* EC_RANGE_MIN_MAX_BYTES..EC_MSG_MAX_BYTES */
 	uint8_t flags;       /* EC_RANGE_WITH_PROOFS; other bits zero */
 	uint8_t priority;
 	ec_req_auth auth;
