@@ -11,6 +11,7 @@
 
 #include "ec/crypto.h"
 #include "ec/wire.h"
+#include "wire_eq.h" /* tests/util */
 
 static inline void fuzz_init(void)
 {
@@ -57,29 +58,6 @@ static inline void fuzz_check(int ok)
 /* Flat objects: decoders zero the struct first, so memcmp compares fields. */
 #define FUZZ_FLAT_EQ(a, b) (memcmp((a), (b), sizeof *(a)) == 0)
 #define FUZZ_NO_RELEASE(a) ((void)(a))
-
-static inline int fuzz_proof_eq(const ec_proof *a, const ec_proof *b)
-{
-	if (a->n_txs != b->n_txs)
-		return 0;
-	for (unsigned i = 0; i < a->n_txs && i < EC_BLOCK_MAX_TXS; i++)
-		if (!ec_id_eq(&a->txs[i].txid, &b->txs[i].txid) ||
-		    a->txs[i].n_votes != b->txs[i].n_votes ||
-		    (a->txs[i].n_votes &&
-		     memcmp(a->txs[i].votes, b->txs[i].votes,
-			    a->txs[i].n_votes * sizeof(ec_vote))))
-			return 0;
-	return 1;
-}
-
-/* Equal block, has_proof and (when present) proof. */
-static inline int fuzz_block_proof_eq(const ec_block *ba, uint8_t ha,
-				      const ec_proof *pa, const ec_block *bb,
-				      uint8_t hb, const ec_proof *pb)
-{
-	return memcmp(ba, bb, sizeof *ba) == 0 && ha == hb &&
-	       (!ha || fuzz_proof_eq(pa, pb));
-}
 
 /* A signed object's digest is defined for every decodable object. */
 #define FUZZ_SIGNED_EXTRA(NAME)                                                \

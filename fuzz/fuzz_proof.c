@@ -8,4 +8,4 @@ static void proof_extra(const ec_proof *p)
 	fuzz_check(ec_proof_hash(p, &h) == EC_OK);
 }
 
-FUZZ_DECODER(proof, ec_proof, fuzz_proof_eq, proof_extra, ec_proof_free)
+FUZZ_DECODER(proof, ec_proof, wg_proof_eq, proof_extra, ec_proof_free)

@@ -79,9 +79,7 @@ int ec_block_resp_write(ec_wbuf *w, const ec_block_resp *r)
 	int e = block_resp_check(r);
 	if (e != EC_OK)
 		return ec_wire_refuse(w, e);
-	ec_wire_write_header(w, EC_MSG_BLOCK_RESP);
-	ec_wbuf_bytes(w, r->nonce, EC_NONCE_BYTES);
-	ec_wbuf_id(w, &r->responder);
+	ec_wire_write_resp_head(w, EC_MSG_BLOCK_RESP, r->nonce, &r->responder);
 	block_proof_write(w, &r->block, r->has_proof, &r->proof);
 	ec_wbuf_u8(w, r->n_endorse);
 	for (unsigned i = 0; i < r->n_endorse; i++) {
@@ -89,17 +87,14 @@ int ec_block_resp_write(ec_wbuf *w, const ec_block_resp *r)
 		ec_wbuf_bytes(w, r->endorse[i].pk, EC_PUBKEY_BYTES);
 		ec_wbuf_bytes(w, r->endorse[i].sig, EC_SIG_BYTES);
 	}
-	ec_wbuf_bytes(w, r->pk, EC_PUBKEY_BYTES);
-	ec_wbuf_bytes(w, r->sig, EC_SIG_BYTES);
+	ec_wire_write_sig_tail(w, r->pk, r->sig);
 	return w->err;
 }
 
 int ec_block_resp_read(ec_cur *c, ec_block_resp *r)
 {
 	memset(r, 0, sizeof *r);
-	ec_wire_read_header(c, EC_MSG_BLOCK_RESP);
-	ec_cur_bytes(c, r->nonce, EC_NONCE_BYTES);
-	ec_cur_id(c, &r->responder);
+	ec_wire_read_resp_head(c, EC_MSG_BLOCK_RESP, r->nonce, &r->responder);
 	block_proof_read(c, &r->block, &r->has_proof, &r->proof);
 	r->n_endorse = (uint8_t)ec_cur_count8(c, 0, EC_RESP_MAX_ENDORSE);
 	for (unsigned i = 0; i < r->n_endorse; i++) {
@@ -107,8 +102,7 @@ int ec_block_resp_read(ec_cur *c, ec_block_resp *r)
 		ec_cur_bytes(c, r->endorse[i].pk, EC_PUBKEY_BYTES);
 		ec_cur_bytes(c, r->endorse[i].sig, EC_SIG_BYTES);
 	}
-	ec_cur_bytes(c, r->pk, EC_PUBKEY_BYTES);
-	ec_cur_bytes(c, r->sig, EC_SIG_BYTES);
+	ec_wire_read_sig_tail(c, r->pk, r->sig);
 	if (c->err == EC_OK)
 		ec_cur_check(c, block_resp_check(r));
 	if (c->err != EC_OK)
@@ -148,17 +142,14 @@ int ec_range_resp_write(ec_wbuf *w, const ec_range_resp *r)
 	int e = range_resp_check(r);
 	if (e != EC_OK)
 		return ec_wire_refuse(w, e);
-	ec_wire_write_header(w, EC_MSG_RANGE_RESP);
-	ec_wbuf_bytes(w, r->nonce, EC_NONCE_BYTES);
-	ec_wbuf_id(w, &r->responder);
+	ec_wire_write_resp_head(w, EC_MSG_RANGE_RESP, r->nonce, &r->responder);
 	ec_wbuf_id(w, &r->start);
 	ec_wbuf_u16(w, r->n_items);
 	for (unsigned i = 0; i < r->n_items; i++)
 		block_proof_write(w, &r->items[i].block, r->items[i].has_proof,
 				  &r->items[i].proof);
 	ec_wbuf_u8(w, r->complete);
-	ec_wbuf_bytes(w, r->pk, EC_PUBKEY_BYTES);
-	ec_wbuf_bytes(w, r->sig, EC_SIG_BYTES);
+	ec_wire_write_sig_tail(w, r->pk, r->sig);
 	return w->err;
 }
 
@@ -166,9 +157,7 @@ int ec_range_resp_read(ec_cur *c, ec_range_resp *r)
 {
 	unsigned n;
 	memset(r, 0, sizeof *r);
-	ec_wire_read_header(c, EC_MSG_RANGE_RESP);
-	ec_cur_bytes(c, r->nonce, EC_NONCE_BYTES);
-	ec_cur_id(c, &r->responder);
+	ec_wire_read_resp_head(c, EC_MSG_RANGE_RESP, r->nonce, &r->responder);
 	ec_cur_id(c, &r->start);
 	n = ec_cur_count16(c, 0, EC_RANGE_MAX_BLOCKS);
 	ec_cur_need(c, n, RANGE_ITEM_MIN_BYTES);
@@ -183,8 +172,7 @@ int ec_range_resp_read(ec_cur *c, ec_range_resp *r)
 		block_proof_read(c, &r->items[i].block, &r->items[i].has_proof,
 				 &r->items[i].proof);
 	r->complete = ec_cur_u8(c);
-	ec_cur_bytes(c, r->pk, EC_PUBKEY_BYTES);
-	ec_cur_bytes(c, r->sig, EC_SIG_BYTES);
+	ec_wire_read_sig_tail(c, r->pk, r->sig);
 	if (c->err == EC_OK)
 		ec_cur_check(c, range_resp_check(r));
 	if (c->err != EC_OK)

@@ -21,9 +21,7 @@ int ec_mapping_resp_write(ec_wbuf *w, const ec_mapping_resp *m)
 	int r = mapping_check(m);
 	if (r != EC_OK)
 		return ec_wire_refuse(w, r);
-	ec_wire_write_header(w, EC_MSG_MAPPING_RESP);
-	ec_wbuf_bytes(w, m->nonce, EC_NONCE_BYTES);
-	ec_wbuf_id(w, &m->responder);
+	ec_wire_write_resp_head(w, EC_MSG_MAPPING_RESP, m->nonce, &m->responder);
 	ec_wbuf_id(w, &m->token);
 	ec_wbuf_id(w, &m->txid);
 	ec_wbuf_id(w, &m->owner_key_hash);
@@ -39,17 +37,14 @@ int ec_mapping_resp_write(ec_wbuf *w, const ec_mapping_resp *m)
 		ec_wbuf_id(w, &m->evidence[i].txid);
 		ec_wbuf_u64(w, m->evidence[i].commit_ts);
 	}
-	ec_wbuf_bytes(w, m->pk, EC_PUBKEY_BYTES);
-	ec_wbuf_bytes(w, m->sig, EC_SIG_BYTES);
+	ec_wire_write_sig_tail(w, m->pk, m->sig);
 	return w->err;
 }
 
 int ec_mapping_resp_read(ec_cur *c, ec_mapping_resp *m)
 {
 	memset(m, 0, sizeof *m);
-	ec_wire_read_header(c, EC_MSG_MAPPING_RESP);
-	ec_cur_bytes(c, m->nonce, EC_NONCE_BYTES);
-	ec_cur_id(c, &m->responder);
+	ec_wire_read_resp_head(c, EC_MSG_MAPPING_RESP, m->nonce, &m->responder);
 	ec_cur_id(c, &m->token);
 	ec_cur_id(c, &m->txid);
 	ec_cur_id(c, &m->owner_key_hash);
@@ -65,8 +60,7 @@ int ec_mapping_resp_read(ec_cur *c, ec_mapping_resp *m)
 		ec_cur_id(c, &m->evidence[i].txid);
 		m->evidence[i].commit_ts = ec_cur_u64(c);
 	}
-	ec_cur_bytes(c, m->pk, EC_PUBKEY_BYTES);
-	ec_cur_bytes(c, m->sig, EC_SIG_BYTES);
+	ec_wire_read_sig_tail(c, m->pk, m->sig);
 	if (c->err == EC_OK)
 		ec_cur_check(c, mapping_check(m));
 	return c->err;

@@ -99,15 +99,7 @@ EC_WIRE_CODEC_FREE(proof, ec_proof, proof_release)
 
 int ec_proof_hash(const ec_proof *p, ec_id *out)
 {
-	ec_wbuf w;
-	int r;
-	ec_wbuf_init(&w);
-	ec_proof_write(&w, p);
-	r = w.err;
-	if (r == EC_OK)
-		ec_hash(out, EC_TAG_PROOF, w.p, w.len);
-	ec_wbuf_free(&w);
-	return r;
+	return ec_wire_hash(proof_write_any, p, EC_TAG_PROOF, 0, out);
 }
 
 void ec_proof_free(ec_proof *p)

@@ -23,28 +23,22 @@ int ec_refusal_write(ec_wbuf *w, const ec_refusal *r)
 	int e = refusal_check(r);
 	if (e != EC_OK)
 		return ec_wire_refuse(w, e);
-	ec_wire_write_header(w, EC_MSG_REFUSAL);
-	ec_wbuf_bytes(w, r->nonce, EC_NONCE_BYTES);
-	ec_wbuf_id(w, &r->responder);
+	ec_wire_write_resp_head(w, EC_MSG_REFUSAL, r->nonce, &r->responder);
 	ec_wbuf_u8(w, r->request_type);
 	ec_wbuf_u8(w, r->reason);
 	ec_wbuf_u32(w, r->retry_after_ms);
-	ec_wbuf_bytes(w, r->pk, EC_PUBKEY_BYTES);
-	ec_wbuf_bytes(w, r->sig, EC_SIG_BYTES);
+	ec_wire_write_sig_tail(w, r->pk, r->sig);
 	return w->err;
 }
 
 int ec_refusal_read(ec_cur *c, ec_refusal *r)
 {
 	memset(r, 0, sizeof *r);
-	ec_wire_read_header(c, EC_MSG_REFUSAL);
-	ec_cur_bytes(c, r->nonce, EC_NONCE_BYTES);
-	ec_cur_id(c, &r->responder);
+	ec_wire_read_resp_head(c, EC_MSG_REFUSAL, r->nonce, &r->responder);
 	r->request_type = ec_cur_u8(c);
 	r->reason = ec_cur_u8(c);
 	r->retry_after_ms = ec_cur_u32(c);
-	ec_cur_bytes(c, r->pk, EC_PUBKEY_BYTES);
-	ec_cur_bytes(c, r->sig, EC_SIG_BYTES);
+	ec_wire_read_sig_tail(c, r->pk, r->sig);
 	if (c->err == EC_OK)
 		ec_cur_check(c, refusal_check(r));
 	return c->err;

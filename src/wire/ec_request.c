@@ -8,8 +8,7 @@ static void auth_write(ec_wbuf *w, const ec_req_auth *a)
 	ec_wbuf_id(w, &a->requester);
 	ec_wbuf_u64(w, a->timestamp);
 	ec_wbuf_bytes(w, a->nonce, EC_NONCE_BYTES);
-	ec_wbuf_bytes(w, a->pk, EC_PUBKEY_BYTES);
-	ec_wbuf_bytes(w, a->sig, EC_SIG_BYTES);
+	ec_wire_write_sig_tail(w, a->pk, a->sig);
 }
 
 static void auth_read(ec_cur *c, ec_req_auth *a)
@@ -17,8 +16,7 @@ static void auth_read(ec_cur *c, ec_req_auth *a)
 	ec_cur_id(c, &a->requester);
 	a->timestamp = ec_cur_u64(c);
 	ec_cur_bytes(c, a->nonce, EC_NONCE_BYTES);
-	ec_cur_bytes(c, a->pk, EC_PUBKEY_BYTES);
-	ec_cur_bytes(c, a->sig, EC_SIG_BYTES);
+	ec_wire_read_sig_tail(c, a->pk, a->sig);
 }
 
 static int priority_check(uint8_t p)

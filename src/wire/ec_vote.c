@@ -42,8 +42,7 @@ int ec_vote_write(ec_wbuf *w, const ec_vote *v)
 	ec_wbuf_u8(w, v->n_conflicts);
 	for (unsigned i = 0; i < v->n_conflicts; i++)
 		ec_wbuf_id(w, &v->conflicts[i]);
-	ec_wbuf_bytes(w, v->pk, EC_PUBKEY_BYTES);
-	ec_wbuf_bytes(w, v->sig, EC_SIG_BYTES);
+	ec_wire_write_sig_tail(w, v->pk, v->sig);
 	return w->err;
 }
 
@@ -63,8 +62,7 @@ int ec_vote_read(ec_cur *c, ec_vote *v)
 	v->n_conflicts = (uint8_t)ec_cur_count8(c, 0, EC_VOTE_MAX_CONFLICTS);
 	for (unsigned i = 0; i < v->n_conflicts; i++)
 		ec_cur_id(c, &v->conflicts[i]);
-	ec_cur_bytes(c, v->pk, EC_PUBKEY_BYTES);
-	ec_cur_bytes(c, v->sig, EC_SIG_BYTES);
+	ec_wire_read_sig_tail(c, v->pk, v->sig);
 	if (c->err == EC_OK)
 		ec_cur_check(c, vote_check(v));
 	return c->err;

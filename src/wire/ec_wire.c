@@ -75,8 +75,8 @@ int ec_wire_decode(ec_wire_readfn read, ec_wire_freefn release, void *obj,
 	return r;
 }
 
-int ec_wire_signed_digest(ec_wire_writefn write, const void *obj,
-			  const char *tag, ec_id *out)
+int ec_wire_hash(ec_wire_writefn write, const void *obj, const char *tag,
+		 size_t strip, ec_id *out)
 {
 	ec_wbuf w;
 	int r;
@@ -84,13 +84,19 @@ int ec_wire_signed_digest(ec_wire_writefn write, const void *obj,
 	(void)write(&w, obj);
 	r = w.err;
 	if (r == EC_OK) {
-		if (w.len < EC_SIG_BYTES)
+		if (w.len < strip)
 			r = EC_ERR_ARG;
 		else
-			ec_hash(out, tag, w.p, w.len - EC_SIG_BYTES);
+			ec_hash(out, tag, w.p, w.len - strip);
 	}
 	ec_wbuf_free(&w);
 	return r;
+}
+
+int ec_wire_signed_digest(ec_wire_writefn write, const void *obj,
+			  const char *tag, ec_id *out)
+{
+	return ec_wire_hash(write, obj, tag, EC_SIG_BYTES, out);
 }
 
 int ec_wire_sign(ec_wire_writefn write, const void *obj, const char *tag,

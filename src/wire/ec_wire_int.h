@@ -35,6 +35,39 @@ static inline void ec_wbuf_id(ec_wbuf *w, const ec_id *id)
 	ec_wbuf_bytes(w, id->b, EC_HASH_BYTES);
 }
 
+/* Responses open with type, version, the requester's nonce and the
+ * responder's peer id. */
+static inline void ec_wire_write_resp_head(ec_wbuf *w, uint8_t type,
+					   const uint8_t *nonce,
+					   const ec_id *responder)
+{
+	ec_wire_write_header(w, type);
+	ec_wbuf_bytes(w, nonce, EC_NONCE_BYTES);
+	ec_wbuf_id(w, responder);
+}
+
+static inline void ec_wire_read_resp_head(ec_cur *c, uint8_t type,
+					  uint8_t *nonce, ec_id *responder)
+{
+	ec_wire_read_header(c, type);
+	ec_cur_bytes(c, nonce, EC_NONCE_BYTES);
+	ec_cur_id(c, responder);
+}
+
+/* Signed objects close with the signer's key and the signature. */
+static inline void ec_wire_write_sig_tail(ec_wbuf *w, const uint8_t *pk,
+					  const uint8_t *sig)
+{
+	ec_wbuf_bytes(w, pk, EC_PUBKEY_BYTES);
+	ec_wbuf_bytes(w, sig, EC_SIG_BYTES);
+}
+
+static inline void ec_wire_read_sig_tail(ec_cur *c, uint8_t *pk, uint8_t *sig)
+{
+	ec_cur_bytes(c, pk, EC_PUBKEY_BYTES);
+	ec_cur_bytes(c, sig, EC_SIG_BYTES);
+}
+
 typedef int (*ec_wire_writefn)(ec_wbuf *, const void *);
 typedef int (*ec_wire_readfn)(ec_cur *, void *);
 typedef void (*ec_wire_freefn)(void *);
@@ -113,6 +146,9 @@ int ec_wire_decode(ec_wire_readfn read, ec_wire_freefn release, void *obj,
 	}
 #define EC_WIRE_CODEC(NAME, T) EC_WIRE_CODEC_FREE(NAME, T, NULL)
 
+/* H_tag(tag, encoding minus its last `strip` bytes). */
+int ec_wire_hash(ec_wire_writefn write, const void *obj, const char *tag,
+		 size_t strip, ec_id *out);
 /* Digest of a signed object: H_tag(tag, encoding minus the trailing
  * signature).  `write` must end with the 64-byte signature. */
 int ec_wire_signed_digest(ec_wire_writefn write, const void *obj,

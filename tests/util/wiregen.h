@@ -11,6 +11,7 @@
 
 #include "ec/crypto.h"
 #include "ec/wire.h"
+#include "wire_eq.h"
 
 /* Four fixed test keys, from seeds 32 x (i + 1). */
 const ec_keypair *wg_key(unsigned i);
@@ -32,11 +33,5 @@ void wg_range_req(uint64_t *s, ec_range_req *r, unsigned shape);
 void wg_block_resp(uint64_t *s, ec_block_resp *r, unsigned shape);
 void wg_range_resp(uint64_t *s, ec_range_resp *r, unsigned shape);
 void wg_refusal(uint64_t *s, ec_refusal *r, unsigned shape);
-
-/* Field-by-field equality (1 = equal) for objects holding pointers; the
- * flat ones compare with memcmp (generators and decoders zero them first). */
-int wg_proof_eq(const ec_proof *a, const ec_proof *b);
-int wg_block_resp_eq(const ec_block_resp *a, const ec_block_resp *b);
-int wg_range_resp_eq(const ec_range_resp *a, const ec_range_resp *b);
 
 #endif
