@@ -18,7 +18,10 @@
  *
  * Structures are plain values; those holding variable-size parts
  * (ec_proof, ec_block_resp, ec_range_resp) own heap memory released with
- * their _free function, which also accepts a zeroed struct.
+ * their _free function, which also accepts a zeroed struct.  A failed
+ * decode or read leaves nothing allocated.  Writers refuse (with the
+ * decoder's error code) any struct the decoder would reject, and _encode
+ * and _decode refuse messages over EC_MSG_MAX_BYTES (EC_ERR_LIMIT).
  */
 #ifndef EC_WIRE_H
 #define EC_WIRE_H
@@ -83,7 +86,8 @@ int ec_tx_sig_digest(const ec_tx *tx, ec_id *out);
 /* Checks the structural rules (counts, order, signature set) and computes
  * tx->id = H_tag("ec/v1/txid", full encoding). */
 int ec_tx_finalize(ec_tx *tx);
-/* Signs entry i with kp: fills/inserts the ec_tx_sig for entry i. */
+/* Signs entry i with kp: fills/inserts the ec_tx_sig for entry i.
+ * EC_ERR_ARG for a creation entry (prev zero): those carry no signature. */
 int ec_tx_sign_entry(ec_tx *tx, uint8_t entry, const uint8_t pk[32],
 		     const uint8_t sk[64]);
 /* Verifies every signature against its own pk (not against owner key
