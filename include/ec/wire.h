@@ -18,7 +18,10 @@
  *
  * Structures are plain values; those holding variable-size parts
  * (ec_proof, ec_block_resp, ec_range_resp) own heap memory released with
- * their _free function, which also accepts a zeroed struct.
+ * their _free function, which also accepts a zeroed struct.  A failed
+ * decode or read leaves nothing allocated.  Writers refuse (with the
+ * decoder's error code) any struct the decoder would reject, and _encode
+ * and _decode refuse messages over EC_MSG_MAX_BYTES (EC_ERR_LIMIT).
  */
 #ifndef EC_WIRE_H
 #define EC_WIRE_H
@@ -83,7 +86,8 @@ int ec_tx_sig_digest(const ec_tx *tx, ec_id *out);
 /* Checks the structural rules (counts, order, signature set) and computes
  * tx->id = H_tag("ec/v1/txid", full encoding). */
 int ec_tx_finalize(ec_tx *tx);
-/* Signs entry i with kp: fills/inserts the ec_tx_sig for entry i. */
+/* Signs entry i with kp: fills/inserts the ec_tx_sig for entry i.
+ * EC_ERR_ARG for a creation entry (prev zero): those carry no signature. */
 int ec_tx_sign_entry(ec_tx *tx, uint8_t entry, const uint8_t pk[32],
 		     const uint8_t sk[64]);
 /* Verifies every signature against its own pk (not against owner key
@@ -266,11 +270,15 @@ int ec_block_req_verify(const ec_block_req *r);
  * after genesis, before `stop` (if non-zero), or when the response would pass
  * max_bytes. */
 #define EC_RANGE_WITH_PROOFS 0x01
+/* Smallest max_bytes: a range response holding one full block without its
+ * proof (fixed part 181 bytes + has_proof byte + 1,427 = 1,609). */
+#define EC_RANGE_RESP_FIXED_BYTES (2 + EC_NONCE_BYTES + 32 + 32 + 2 + 1 + 32 + 64)
+#define EC_RANGE_MIN_MAX_BYTES (EC_RANGE_RESP_FIXED_BYTES + EC_BLOCK_MAX_BYTES + 1)
 typedef struct ec_range_req {
 	ec_id start;
 	ec_id stop;          /* zero = walk to genesis */
 	uint16_t max_blocks; /* 1..EC_RANGE_MAX_BLOCKS */
-	uint32_t max_bytes;  /* >= EC_BLOCK_MAX_BYTES... see PROTOCOL.md */
+	uint32_t max_bytes;  /* EC_RANGE_MIN_MAX_BYTES..EC_MSG_MAX_BYTES */
 	uint8_t flags;       /* EC_RANGE_WITH_PROOFS; other bits zero */
 	uint8_t priority;
 	ec_req_auth auth;

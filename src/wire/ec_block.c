@@ -47,20 +47,12 @@ int ec_block_write(ec_wbuf *w, const ec_block *b)
 {
 	uint8_t *p;
 	int r = block_check_counts(b);
-	if (r != EC_OK) {
-		if (w->err == EC_OK)
-			w->err = r;
-		return r;
-	}
+	if (r != EC_OK)
+		return ec_wire_refuse(w, r);
 	p = ec_wbuf_extend(w, EC_BLOCK_FIXED_BYTES + 32u * b->n_txs);
 	if (p)
 		ec_block_encode_to(b, p);
 	return w->err;
-}
-
-int ec_block_encode(const ec_block *b, uint8_t **out, size_t *len)
-{
-	EC_WIRE_ENCODE_WITH(ec_block_write, b, out, len);
 }
 
 int ec_block_read(ec_cur *c, ec_block *b)
@@ -79,9 +71,7 @@ int ec_block_read(ec_cur *c, ec_block *b)
 	ec_cur_id(c, &b->merkle_root);
 	ec_cur_id(c, &b->proof_hash);
 	ec_cur_bytes(c, b->signer_pk, 32);
-	b->n_txs = ec_cur_u8(c);
-	if (c->err == EC_OK && b->n_txs > EC_BLOCK_MAX_TXS)
-		ec_cur_fail(c, EC_ERR_LIMIT);
+	b->n_txs = (uint8_t)ec_cur_count8(c, 1, EC_BLOCK_MAX_TXS);
 	for (unsigned i = 0; c->err == EC_OK && i < b->n_txs; i++)
 		ec_cur_id(c, &b->txids[i]);
 	if (c->err == EC_OK)
@@ -90,15 +80,11 @@ int ec_block_read(ec_cur *c, ec_block *b)
 	if (c->err != EC_OK)
 		return c->err;
 	r = block_check_counts(b);
-	if (r != EC_OK)
-		ec_cur_fail(c, r);
+	ec_cur_check(c, r);
 	return r;
 }
 
-int ec_block_decode(ec_block *b, const uint8_t *p, size_t n)
-{
-	EC_WIRE_DECODE_WITH(ec_block_read, b, p, n);
-}
+EC_WIRE_CODEC(block, ec_block)
 
 void ec_block_compute_id(const ec_block *b, ec_id *out)
 {

@@ -48,11 +48,8 @@ static void write_unsigned(ec_wbuf *w, const ec_tx *tx)
 int ec_tx_write(ec_wbuf *w, const ec_tx *tx)
 {
 	int r = tx_check(tx);
-	if (r != EC_OK) {
-		if (w->err == EC_OK)
-			w->err = r;
-		return r;
-	}
+	if (r != EC_OK)
+		return ec_wire_refuse(w, r);
 	write_unsigned(w, tx);
 	ec_wbuf_u8(w, tx->n_sigs);
 	for (unsigned i = 0; i < tx->n_sigs; i++) {
@@ -63,11 +60,6 @@ int ec_tx_write(ec_wbuf *w, const ec_tx *tx)
 	return w->err;
 }
 
-int ec_tx_encode(const ec_tx *tx, uint8_t **out, size_t *len)
-{
-	EC_WIRE_ENCODE_WITH(ec_tx_write, tx, out, len);
-}
-
 int ec_tx_read(ec_cur *c, ec_tx *tx)
 {
 	const uint8_t *start = c->p;
@@ -76,19 +68,13 @@ int ec_tx_read(ec_cur *c, ec_tx *tx)
 	memset(tx, 0, sizeof *tx);
 	ec_wire_read_header(c, EC_MSG_TX);
 	tx->timestamp = ec_cur_u64(c);
-	tx->n_entries = ec_cur_u8(c);
-	if (c->err == EC_OK && tx->n_entries > EC_TX_MAX_ENTRIES)
-		ec_cur_fail(c, EC_ERR_LIMIT);
-	if (c->err == EC_OK && tx->n_entries == 0)
-		ec_cur_fail(c, EC_ERR_VALUE);
+	tx->n_entries = (uint8_t)ec_cur_count8(c, 1, EC_TX_MAX_ENTRIES);
 	for (unsigned i = 0; c->err == EC_OK && i < tx->n_entries; i++) {
 		ec_cur_id(c, &tx->entries[i].token);
 		ec_cur_id(c, &tx->entries[i].prev);
 		ec_cur_id(c, &tx->entries[i].next_key);
 	}
-	tx->n_sigs = ec_cur_u8(c);
-	if (c->err == EC_OK && tx->n_sigs > EC_TX_MAX_ENTRIES)
-		ec_cur_fail(c, EC_ERR_LIMIT);
+	tx->n_sigs = (uint8_t)ec_cur_count8(c, 0, EC_TX_MAX_ENTRIES);
 	for (unsigned i = 0; c->err == EC_OK && i < tx->n_sigs; i++) {
 		tx->sigs[i].entry = ec_cur_u8(c);
 		ec_cur_bytes(c, tx->sigs[i].pk, EC_PUBKEY_BYTES);
@@ -105,10 +91,7 @@ int ec_tx_read(ec_cur *c, ec_tx *tx)
 	return EC_OK;
 }
 
-int ec_tx_decode(ec_tx *tx, const uint8_t *p, size_t n)
-{
-	EC_WIRE_DECODE_WITH(ec_tx_read, tx, p, n);
-}
+EC_WIRE_CODEC(tx, ec_tx)
 
 int ec_tx_sig_digest(const ec_tx *tx, ec_id *out)
 {
@@ -144,7 +127,9 @@ int ec_tx_sign_entry(ec_tx *tx, uint8_t entry, const uint8_t pk[32],
 	unsigned pos;
 	int r;
 
-	if (entry >= tx->n_entries || tx->n_entries > EC_TX_MAX_ENTRIES)
+	/* creation entries carry no signature (PROTOCOL.md section 3) */
+	if (entry >= tx->n_entries || tx->n_entries > EC_TX_MAX_ENTRIES ||
+	    ec_id_is_zero(&tx->entries[entry].prev))
 		return EC_ERR_ARG;
 	r = ec_tx_sig_digest(tx, &d);
 	if (r != EC_OK)

@@ -47,20 +47,72 @@ int ec_msg_peek(const uint8_t *p, size_t n, uint8_t *type)
 	return EC_OK;
 }
 
-int ec_wire_signed_digest(int (*write)(ec_wbuf *, const void *),
-			  const void *obj, const char *tag, ec_id *out)
+int ec_wire_encode(ec_wire_writefn write, const void *obj, uint8_t **out,
+		   size_t *len)
+{
+	ec_wbuf w;
+	ec_wbuf_init(&w);
+	(void)write(&w, obj);
+	if (w.err == EC_OK && w.len > EC_MSG_MAX_BYTES)
+		w.err = EC_ERR_LIMIT;
+	return ec_wbuf_take(&w, out, len);
+}
+
+int ec_wire_decode(ec_wire_readfn read, ec_wire_freefn release, void *obj,
+		   size_t objsize, const uint8_t *p, size_t n)
+{
+	ec_cur c;
+	int r;
+	if (n > EC_MSG_MAX_BYTES) {
+		memset(obj, 0, objsize);
+		return EC_ERR_LIMIT;
+	}
+	ec_cur_init(&c, p, n);
+	(void)read(&c, obj);
+	r = ec_cur_finish(&c);
+	if (r != EC_OK && release)
+		release(obj);
+	return r;
+}
+
+int ec_wire_hash(ec_wire_writefn write, const void *obj, const char *tag,
+		 size_t strip, ec_id *out)
 {
 	ec_wbuf w;
 	int r;
 	ec_wbuf_init(&w);
-	write(&w, obj);
+	(void)write(&w, obj);
 	r = w.err;
 	if (r == EC_OK) {
-		if (w.len < EC_SIG_BYTES)
+		if (w.len < strip)
 			r = EC_ERR_ARG;
 		else
-			ec_hash(out, tag, w.p, w.len - EC_SIG_BYTES);
+			ec_hash(out, tag, w.p, w.len - strip);
 	}
 	ec_wbuf_free(&w);
 	return r;
+}
+
+int ec_wire_signed_digest(ec_wire_writefn write, const void *obj,
+			  const char *tag, ec_id *out)
+{
+	return ec_wire_hash(write, obj, tag, EC_SIG_BYTES, out);
+}
+
+int ec_wire_sign(ec_wire_writefn write, const void *obj, const char *tag,
+		 uint8_t *pk, uint8_t *sig, const uint8_t sk[EC_SECKEY_BYTES])
+{
+	ec_id d;
+	int r;
+	memcpy(pk, sk + 32, EC_PUBKEY_BYTES); /* libsodium layout: seed || pk */
+	r = ec_wire_signed_digest(write, obj, tag, &d);
+	return r == EC_OK ? ec_sign_digest(sig, &d, sk) : r;
+}
+
+int ec_wire_verify(ec_wire_writefn write, const void *obj, const char *tag,
+		   const uint8_t *pk, const uint8_t *sig)
+{
+	ec_id d;
+	int r = ec_wire_signed_digest(write, obj, tag, &d);
+	return r == EC_OK ? ec_verify_digest(sig, &d, pk) : r;
 }
