@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <lmdb.h>
@@ -87,11 +88,28 @@ static int l_txn_begin(ec_store *s, int write, void **impl)
 	return EC_OK;
 }
 
+/* LMDB reports a short page write as EIO ("TODO: Use which error code?"
+ * in mdb_page_flush); a filesystem that ran out of space produces exactly
+ * that.  An EIO with (almost) no space left is reported as EC_ERR_FULL. */
+#define EC_FULL_SLACK (64u << 10)
+
+static int fs_is_full(MDB_env *env)
+{
+	const char *path;
+	struct statvfs vs;
+	if (mdb_env_get_path(env, &path) != MDB_SUCCESS || statvfs(path, &vs) != 0)
+		return 0;
+	return (uint64_t)vs.f_bavail * vs.f_frsize < EC_FULL_SLACK;
+}
+
 static int l_txn_commit(ec_store *s, void *impl)
 {
 	ltxn *x = impl;
+	lstore *l = s->impl;
 	int rc = mdb_txn_commit(x->txn);
 	free(x);
+	if (rc == EIO && fs_is_full(l->env))
+		return EC_ERR_FULL;
 	return lmdb_err(rc);
 }
 
