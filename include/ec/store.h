@@ -197,6 +197,12 @@ int ec_store_apply_sync_update(ec_store_txn *t, const ec_id *token, const ec_id 
  * visible before ec_store_txn_commit. */
 int ec_store_put_own_block(ec_store_txn *t, const ec_block *b, const uint8_t *enc,
 			   size_t len, const ec_tx *txs);
+/* The same with the transactions' canonical encodings supplied (tx_enc[i],
+ * tx_len[i] for txs[i]; both NULL = encode them), which saves re-encoding
+ * what arrived over the wire. */
+int ec_store_put_own_block_enc(ec_store_txn *t, const ec_block *b, const uint8_t *enc,
+			       size_t len, const ec_tx *txs,
+			       const uint8_t *const *tx_enc, const size_t *tx_len);
 
 /* ---- consensus proofs (beside their blocks) ----------------------------- */
 

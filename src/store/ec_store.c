@@ -703,9 +703,17 @@ int ec_store_apply_sync_update(ec_store_txn *t, const ec_id *token, const ec_id 
 int ec_store_put_own_block(ec_store_txn *t, const ec_block *b, const uint8_t *enc,
 			   size_t len, const ec_tx *txs)
 {
+	return ec_store_put_own_block_enc(t, b, enc, len, txs, NULL, NULL);
+}
+
+int ec_store_put_own_block_enc(ec_store_txn *t, const ec_block *b, const uint8_t *enc,
+			       size_t len, const ec_tx *txs,
+			       const uint8_t *const *tx_enc, const size_t *tx_len)
+{
 	int r;
 	TXN_CHECK(t);
-	if (!b || !txs || b->n_txs == 0 || b->n_txs > EC_BLOCK_MAX_TXS)
+	if (!b || !txs || b->n_txs == 0 || b->n_txs > EC_BLOCK_MAX_TXS ||
+	    (!tx_enc) != (!tx_len))
 		return EC_ERR_ARG;
 	for (unsigned i = 0; i < b->n_txs; i++)
 		if (!ec_id_eq(&txs[i].id, &b->txids[i]))
@@ -715,7 +723,8 @@ int ec_store_put_own_block(ec_store_txn *t, const ec_block *b, const uint8_t *en
 		return r;
 	for (unsigned i = 0; i < b->n_txs; i++) {
 		const ec_tx *tx = &txs[i];
-		r = ec_store_put_tx(t, tx, NULL, 0);
+		r = tx_enc ? ec_store_put_tx(t, tx, tx_enc[i], tx_len[i])
+			   : ec_store_put_tx(t, tx, NULL, 0);
 		if (r == EC_OK)
 			r = ec_store_put_tx_index(t, &tx->id, &b->id, (uint8_t)i);
 		for (unsigned e = 0; r == EC_OK && e < tx->n_entries; e++)
