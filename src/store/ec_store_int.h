@@ -75,7 +75,7 @@ int ec_store_mem_init(ec_store *s);
 /* ---- value encodings (also used by bench/bench_store.c for its raw
  * baseline, so both write identical bytes) ---------------------------- */
 
-#define EC_TOKEN_VAL_MAX (2 + 81 + 104)
+#define EC_TOKEN_VAL_MAX (2 + 73 + 104) /* rv, flags, current, pending */
 #define EC_HEAD_VAL_BYTES (1 + 32 + 8)
 #define EC_CHAIN_KEY_BYTES (32 + 8)
 #define EC_CHAIN_VAL_BYTES (1 + 32)
