@@ -34,14 +34,6 @@
 
 /* ---- deterministic batch contents (no cmocka calls: used by the child) ---- */
 
-static void idn(ec_id *out, const char *tag, uint64_t n)
-{
-	uint8_t b[8];
-	for (int i = 0; i < 8; i++)
-		b[i] = (uint8_t)(n >> (56 - 8 * i));
-	ec_hash(out, tag, b, 8);
-}
-
 static int idcmp(const void *a, const void *b)
 {
 	return memcmp(a, b, 32);
@@ -58,13 +50,13 @@ static int batch_tx(ec_tx *tx, uint64_t i, unsigned j)
 	unsigned n = 1 + (unsigned)((i + j) % 3);
 	memset(tx, 0, sizeof(*tx));
 	for (unsigned e = 0; e < n; e++)
-		idn(&toks[e], "crash/token", (i * 8 + j) * 8 + e);
+		tu_id(&toks[e], "crash/token", (i * 8 + j) * 8 + e);
 	qsort(toks, n, 32, idcmp);
 	tx->timestamp = 1000 + i;
 	tx->n_entries = (uint8_t)n;
 	for (unsigned e = 0; e < n; e++) {
 		tx->entries[e].token = toks[e];
-		idn(&tx->entries[e].next_key, "crash/key", (i * 8 + j) * 8 + e);
+		tu_id(&tx->entries[e].next_key, "crash/key", (i * 8 + j) * 8 + e);
 	}
 	return ec_tx_finalize(tx);
 }
@@ -72,7 +64,7 @@ static int batch_tx(ec_tx *tx, uint64_t i, unsigned j)
 static void batch_block(ec_block *b, const ec_id *prev, uint64_t i, const ec_tx *txs)
 {
 	memset(b, 0, sizeof(*b));
-	idn(&b->creator, "crash/creator", 0);
+	tu_id(&b->creator, "crash/creator", 0);
 	b->height = i;
 	b->timestamp = 1000 + i;
 	if (prev)
@@ -95,7 +87,7 @@ static size_t batch_proof(uint8_t *buf, uint64_t i)
 static void batch_peer(ec_peer_rec *p, uint64_t i)
 {
 	memset(p, 0, sizeof(*p));
-	idn(&p->peer, "crash/peer", i);
+	tu_id(&p->peer, "crash/peer", i);
 	snprintf(p->addr, sizeof p->addr, "peer-%llu.example:7000", (unsigned long long)i);
 	p->height = i;
 	p->reputation = (double)i / 3.0;
@@ -104,7 +96,7 @@ static void batch_peer(ec_peer_rec *p, uint64_t i)
 static void batch_progress(ec_sync_progress *p, uint64_t i, const ec_id *head)
 {
 	memset(p, 0, sizeof(*p));
-	idn(&p->chain, "crash/chain", i % 3);
+	tu_id(&p->chain, "crash/chain", i % 3);
 	p->head = *head;
 	p->head_height = i;
 	p->low_height = i / 2;
@@ -128,7 +120,7 @@ static int write_batch(ec_store *s, uint64_t i)
 	int r = ec_store_txn_begin(s, 1, &t);
 	if (r != EC_OK)
 		return r;
-	idn(&cr, "crash/creator", 0);
+	tu_id(&cr, "crash/creator", 0);
 	if (i > 0) {
 		r = ec_store_get_head(t, &cr, &prev, &h);
 		if (r == EC_OK && h != i - 1)
@@ -166,7 +158,7 @@ static void child(const char *dir, int fd)
 	int r = ec_store_open_lmdb(&s, dir, NULL);
 	if (r != EC_OK)
 		_exit(10);
-	idn(&cr, "crash/creator", 0);
+	tu_id(&cr, "crash/creator", 0);
 	if (ec_store_txn_begin(s, 0, &t) != EC_OK)
 		_exit(11);
 	r = ec_store_get_head(t, &cr, &id, &h);
@@ -218,7 +210,7 @@ static unsigned batch_presence(ec_store_txn *t, uint64_t i, unsigned *total)
 	ec_peer_rec pr, want;
 	uint8_t pos;
 
-	idn(&cr, "crash/creator", 0);
+	tu_id(&cr, "crash/creator", 0);
 	n++;
 	if (ec_store_get_block_at(t, &cr, i, &id) == EC_OK) {
 		assert_true(ec_id_eq(&id, bid));
@@ -275,7 +267,7 @@ static void check_store(const char *dir, int64_t reported, uint64_t *head_out)
 	int r;
 	assert_int_equal(ec_store_open_lmdb(&s, dir, NULL), EC_OK);
 	assert_int_equal(ec_store_txn_begin(s, 0, &t), EC_OK);
-	idn(&cr, "crash/creator", 0);
+	tu_id(&cr, "crash/creator", 0);
 	r = ec_store_get_head(t, &cr, &id, &h);
 	if (r == EC_ERR_NOTFOUND) {
 		assert_true(reported < 0);

@@ -356,6 +356,23 @@ static uint64_t fill_until_full(ec_store *s, unsigned per, size_t proof_len)
 	return i;
 }
 
+/* Fills a fresh store in dir until full, closes it, reopens it and checks
+ * that every committed batch is whole and the failed one absent. */
+static uint64_t fill_and_reopen(const char *dir, const ec_store_opts *o)
+{
+	ec_store *s;
+	uint64_t n;
+	assert_int_equal(ec_store_open_lmdb(&s, dir, o), EC_OK);
+	n = fill_until_full(s, 32, 2000);
+	ec_store_close(s);
+	assert_int_equal(ec_store_open_lmdb(&s, dir, o), EC_OK);
+	for (uint64_t k = 0; k < n; k++)
+		assert_batch_whole(s, k, 32);
+	assert_batch_absent(s, n, 32);
+	ec_store_close(s);
+	return n;
+}
+
 static void test_map_full(void **state)
 {
 	char dir[256];
@@ -364,16 +381,8 @@ static void test_map_full(void **state)
 	ec_store_opts big = {.map_size = 8u << 20};
 	uint64_t n;
 	tu_tmpdir(dir, sizeof dir, "ec-test-full");
-	assert_int_equal(ec_store_open_lmdb(&s, dir, &small), EC_OK);
-	n = fill_until_full(s, 32, 2000);
-	ec_store_close(s);
+	n = fill_and_reopen(dir, &small);
 	printf("map full after %llu batches in a 1 MiB map\n", (unsigned long long)n);
-	/* reopened: every committed batch there, the failed one not */
-	assert_int_equal(ec_store_open_lmdb(&s, dir, &small), EC_OK);
-	for (uint64_t k = 0; k < n; k++)
-		assert_batch_whole(s, k, 32);
-	assert_batch_absent(s, n, 32);
-	ec_store_close(s);
 	/* a larger map lets the node continue */
 	assert_int_equal(ec_store_open_lmdb(&s, dir, &big), EC_OK);
 	assert_int_equal(write_batch(s, n, 32, 2000), EC_OK);
@@ -397,7 +406,6 @@ static int tmpfs_teardown(void **state)
 static void test_tmpfs_full(void **state)
 {
 	char dir[256], mnt[300];
-	ec_store *s;
 	ec_store_opts o = {.map_size = 64u << 20};
 	uint64_t n;
 	tu_tmpdir(dir, sizeof dir, "ec-test-tmpfs");
@@ -411,15 +419,8 @@ static void test_tmpfs_full(void **state)
 	}
 	snprintf(g_mnt, sizeof g_mnt, "%s", dir);
 	snprintf(mnt, sizeof mnt, "%s/store", dir);
-	assert_int_equal(ec_store_open_lmdb(&s, mnt, &o), EC_OK);
-	n = fill_until_full(s, 32, 2000);
-	ec_store_close(s);
+	n = fill_and_reopen(mnt, &o);
 	printf("tmpfs (600 KiB) full after %llu batches\n", (unsigned long long)n);
-	assert_int_equal(ec_store_open_lmdb(&s, mnt, &o), EC_OK);
-	for (uint64_t k = 0; k < n; k++)
-		assert_batch_whole(s, k, 32);
-	assert_batch_absent(s, n, 32);
-	ec_store_close(s);
 	tu_rmrf(mnt);
 	assert_int_equal(umount(dir), 0);
 	rmdir(dir);

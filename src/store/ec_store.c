@@ -198,6 +198,14 @@ static int get_rec(ec_store_txn *t, int table, const uint8_t *k, size_t kn,
 	return EC_OK;
 }
 
+/* A value that is rv + a wire encoding (blocks, txs, proofs). */
+static size_t wire_val(uint8_t *val, const uint8_t *enc, size_t len)
+{
+	val[0] = EC_STORE_RV;
+	memcpy(val + 1, enc, len);
+	return 1 + len;
+}
+
 #define TXN_CHECK(t)                                                           \
 	do {                                                                   \
 		if (!(t))                                                      \
@@ -322,13 +330,7 @@ int ec_store_put_block(ec_store_txn *t, const ec_block *b, const uint8_t *enc,
 	TXN_CHECK(t);
 	if (!b || (enc && (len < 2 || len > EC_BLOCK_MAX_BYTES)))
 		return EC_ERR_ARG;
-	if (enc) {
-		val[0] = EC_STORE_RV;
-		memcpy(val + 1, enc, len);
-		vn = 1 + len;
-	} else {
-		vn = ec_store_block_val(val, b);
-	}
+	vn = enc ? wire_val(val, enc, len) : ec_store_block_val(val, b);
 	/* (creator, height) first: a fork is refused before anything is written */
 	ec_store_chain_key(ck, &b->creator, b->height);
 	r = get_rec(t, EC_T_CHAIN, ck, sizeof ck, &old, &oldn);
@@ -348,13 +350,20 @@ int ec_store_put_block(ec_store_txn *t, const ec_block *b, const uint8_t *enc,
 	return kv_put(t, EC_T_CHAIN, ck, sizeof ck, cv, sizeof cv, 0);
 }
 
-int ec_store_get_block_raw(ec_store_txn *t, const ec_id *id, const uint8_t **enc,
-			   size_t *len)
+/* The borrowed wire encoding stored under id. */
+static int get_wire(ec_store_txn *t, int table, const ec_id *id, const uint8_t **enc,
+		    size_t *len)
 {
 	TXN_CHECK(t);
 	if (!id || !enc || !len)
 		return EC_ERR_ARG;
-	return get_rec(t, EC_T_BLOCKS, id->b, 32, enc, len);
+	return get_rec(t, table, id->b, 32, enc, len);
+}
+
+int ec_store_get_block_raw(ec_store_txn *t, const ec_id *id, const uint8_t **enc,
+			   size_t *len)
+{
+	return get_wire(t, EC_T_BLOCKS, id, enc, len);
 }
 
 int ec_store_get_block(ec_store_txn *t, const ec_id *id, ec_block *out)
@@ -506,15 +515,9 @@ int ec_store_put_tx(ec_store_txn *t, const ec_tx *tx, const uint8_t *enc, size_t
 	TXN_CHECK(t);
 	if (!tx || (enc && (len < 2 || len > EC_TX_MAX_BYTES)))
 		return EC_ERR_ARG;
-	if (enc) {
-		val[0] = EC_STORE_RV;
-		memcpy(val + 1, enc, len);
-		vn = 1 + len;
-	} else {
-		vn = ec_store_tx_val(val, tx);
-		if (!vn)
-			return EC_ERR_ARG;
-	}
+	vn = enc ? wire_val(val, enc, len) : ec_store_tx_val(val, tx);
+	if (!vn)
+		return EC_ERR_ARG;
 	r = kv_put(t, EC_T_TXS, tx->id.b, 32, val, vn, EC_PUT_NOOVERWRITE);
 	return r == EC_ERR_EXISTS ? EC_OK : r;
 }
@@ -522,10 +525,7 @@ int ec_store_put_tx(ec_store_txn *t, const ec_tx *tx, const uint8_t *enc, size_t
 int ec_store_get_tx_raw(ec_store_txn *t, const ec_id *txid, const uint8_t **enc,
 			size_t *len)
 {
-	TXN_CHECK(t);
-	if (!txid || !enc || !len)
-		return EC_ERR_ARG;
-	return get_rec(t, EC_T_TXS, txid->b, 32, enc, len);
+	return get_wire(t, EC_T_TXS, txid, enc, len);
 }
 
 int ec_store_get_tx(ec_store_txn *t, const ec_id *txid, ec_tx *out)
@@ -748,9 +748,7 @@ int ec_store_put_proof(ec_store_txn *t, const ec_id *block, const uint8_t *p, si
 	val = malloc(len + 1);
 	if (!val)
 		return note(t, EC_ERR_NOMEM);
-	val[0] = EC_STORE_RV;
-	memcpy(val + 1, p, len);
-	r = kv_put(t, EC_T_PROOFS, block->b, 32, val, len + 1, 0);
+	r = kv_put(t, EC_T_PROOFS, block->b, 32, val, wire_val(val, p, len), 0);
 	free(val);
 	return r;
 }
@@ -758,10 +756,61 @@ int ec_store_put_proof(ec_store_txn *t, const ec_id *block, const uint8_t *p, si
 int ec_store_get_proof_raw(ec_store_txn *t, const ec_id *block, const uint8_t **p,
 			   size_t *len)
 {
+	return get_wire(t, EC_T_PROOFS, block, p, len);
+}
+
+/* ---- records keyed by one id (peers, progress) ------------------------------ */
+
+typedef int (*rec_parse_fn)(void *out, const uint8_t *k, const uint8_t *v, size_t vn);
+
+static int get_by_id(ec_store_txn *t, int table, const ec_id *key, void *out,
+		     rec_parse_fn parse)
+{
+	const uint8_t *v;
+	size_t vn;
+	int r;
 	TXN_CHECK(t);
-	if (!block || !p || !len)
+	if (!key || !out)
 		return EC_ERR_ARG;
-	return get_rec(t, EC_T_PROOFS, block->b, 32, p, len);
+	r = kv_get(t, table, key->b, 32, &v, &vn);
+	if (r != EC_OK)
+		return r;
+	return parse(out, key->b, v, vn);
+}
+
+static int del_by_id(ec_store_txn *t, int table, const ec_id *key)
+{
+	TXN_CHECK(t);
+	if (!key)
+		return EC_ERR_ARG;
+	return kv_del(t, table, key->b, 32);
+}
+
+struct rec_iter {
+	rec_parse_fn parse;
+	void *buf; /* one parsed record */
+	int (*emit)(const struct rec_iter *ri);
+	union {
+		ec_store_peer_fn peer;
+		ec_store_progress_fn progress;
+	} fn;
+	void *ctx;
+};
+
+static int rec_cb(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn)
+{
+	struct rec_iter *ri = ctx;
+	if (kn != 32 || ri->parse(ri->buf, k, v, vn) != EC_OK)
+		return EC_ERR_CORRUPT;
+	return ri->emit(ri);
+}
+
+static int iter_by_id(ec_store_txn *t, int table, struct rec_iter *ri, int have_fn)
+{
+	TXN_CHECK(t);
+	if (!have_fn)
+		return EC_ERR_ARG;
+	return kv_iter(t, table, (const uint8_t *)"", 0, 0, rec_cb, ri);
 }
 
 /* ---- peers ---------------------------------------------------------------------------- */
@@ -811,8 +860,9 @@ int ec_store_put_peer(ec_store_txn *t, const ec_peer_rec *p)
 	return kv_put(t, EC_T_PEERS, p->peer.b, 32, v, (size_t)(q - v), 0);
 }
 
-static int peer_parse(ec_peer_rec *p, const uint8_t *k, const uint8_t *v, size_t vn)
+static int peer_parse(void *out, const uint8_t *k, const uint8_t *v, size_t vn)
 {
+	ec_peer_rec *p = out;
 	ec_cur c;
 	uint16_t alen;
 	memset(p, 0, sizeof(*p));
@@ -841,47 +891,24 @@ static int peer_parse(ec_peer_rec *p, const uint8_t *k, const uint8_t *v, size_t
 
 int ec_store_get_peer(ec_store_txn *t, const ec_id *peer, ec_peer_rec *out)
 {
-	const uint8_t *v;
-	size_t vn;
-	int r;
-	TXN_CHECK(t);
-	if (!peer || !out)
-		return EC_ERR_ARG;
-	r = kv_get(t, EC_T_PEERS, peer->b, 32, &v, &vn);
-	if (r != EC_OK)
-		return r;
-	return peer_parse(out, peer->b, v, vn);
+	return get_by_id(t, EC_T_PEERS, peer, out, peer_parse);
 }
 
 int ec_store_del_peer(ec_store_txn *t, const ec_id *peer)
 {
-	TXN_CHECK(t);
-	if (!peer)
-		return EC_ERR_ARG;
-	return kv_del(t, EC_T_PEERS, peer->b, 32);
+	return del_by_id(t, EC_T_PEERS, peer);
 }
 
-struct peer_iter {
-	ec_store_peer_fn fn;
-	void *ctx;
-};
-
-static int peer_cb(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn)
+static int emit_peer(const struct rec_iter *ri)
 {
-	struct peer_iter *pi = ctx;
-	ec_peer_rec p;
-	if (kn != 32 || peer_parse(&p, k, v, vn) != EC_OK)
-		return EC_ERR_CORRUPT;
-	return pi->fn(pi->ctx, &p);
+	return ri->fn.peer(ri->ctx, ri->buf);
 }
 
 int ec_store_iter_peers(ec_store_txn *t, ec_store_peer_fn fn, void *ctx)
 {
-	struct peer_iter pi = {fn, ctx};
-	TXN_CHECK(t);
-	if (!fn)
-		return EC_ERR_ARG;
-	return kv_iter(t, EC_T_PEERS, (const uint8_t *)"", 0, 0, peer_cb, &pi);
+	ec_peer_rec p;
+	struct rec_iter ri = {peer_parse, &p, emit_peer, {.peer = fn}, ctx};
+	return iter_by_id(t, EC_T_PEERS, &ri, fn != NULL);
 }
 
 /* ---- sync progress -------------------------------------------------------------------- */
@@ -903,9 +930,9 @@ int ec_store_put_progress(ec_store_txn *t, const ec_sync_progress *p)
 	return kv_put(t, EC_T_PROGRESS, p->chain.b, 32, v, sizeof v, 0);
 }
 
-static int progress_parse(ec_sync_progress *p, const uint8_t *k, const uint8_t *v,
-			  size_t vn)
+static int progress_parse(void *out, const uint8_t *k, const uint8_t *v, size_t vn)
 {
+	ec_sync_progress *p = out;
 	memset(p, 0, sizeof(*p));
 	if (vn != EC_PROGRESS_VAL_BYTES || v[0] != EC_STORE_RV || v[97] > 1)
 		return EC_ERR_CORRUPT;
@@ -922,46 +949,22 @@ static int progress_parse(ec_sync_progress *p, const uint8_t *k, const uint8_t *
 
 int ec_store_get_progress(ec_store_txn *t, const ec_id *chain, ec_sync_progress *out)
 {
-	const uint8_t *v;
-	size_t vn;
-	int r;
-	TXN_CHECK(t);
-	if (!chain || !out)
-		return EC_ERR_ARG;
-	r = kv_get(t, EC_T_PROGRESS, chain->b, 32, &v, &vn);
-	if (r != EC_OK)
-		return r;
-	return progress_parse(out, chain->b, v, vn);
+	return get_by_id(t, EC_T_PROGRESS, chain, out, progress_parse);
 }
 
 int ec_store_del_progress(ec_store_txn *t, const ec_id *chain)
 {
-	TXN_CHECK(t);
-	if (!chain)
-		return EC_ERR_ARG;
-	return kv_del(t, EC_T_PROGRESS, chain->b, 32);
+	return del_by_id(t, EC_T_PROGRESS, chain);
 }
 
-struct progress_iter {
-	ec_store_progress_fn fn;
-	void *ctx;
-};
-
-static int progress_cb(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v,
-		       size_t vn)
+static int emit_progress(const struct rec_iter *ri)
 {
-	struct progress_iter *pi = ctx;
-	ec_sync_progress p;
-	if (kn != 32 || progress_parse(&p, k, v, vn) != EC_OK)
-		return EC_ERR_CORRUPT;
-	return pi->fn(pi->ctx, &p);
+	return ri->fn.progress(ri->ctx, ri->buf);
 }
 
 int ec_store_iter_progress(ec_store_txn *t, ec_store_progress_fn fn, void *ctx)
 {
-	struct progress_iter pi = {fn, ctx};
-	TXN_CHECK(t);
-	if (!fn)
-		return EC_ERR_ARG;
-	return kv_iter(t, EC_T_PROGRESS, (const uint8_t *)"", 0, 0, progress_cb, &pi);
+	ec_sync_progress p;
+	struct rec_iter ri = {progress_parse, &p, emit_progress, {.progress = fn}, ctx};
+	return iter_by_id(t, EC_T_PROGRESS, &ri, fn != NULL);
 }

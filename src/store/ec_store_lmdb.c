@@ -397,6 +397,11 @@ int ec_store_open_lmdb(ec_store **out, const char *dir, const ec_store_opts *opt
 	}
 	if (had_data && (r = check_size(l, datapath)) != EC_OK)
 		goto fail;
+	if (!o.read_only) {
+		/* reader slots of killed processes would pin old pages forever */
+		int dead;
+		mdb_reader_check(l->env, &dead);
+	}
 	r = check_existing(l, &format, &fresh);
 	if (r != EC_OK)
 		goto fail;
