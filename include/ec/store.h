@@ -63,9 +63,9 @@ typedef struct ec_store_opts {
  *   EC_ERR_CORRUPT   data.mdb is not an LMDB file, is truncated, or holds
  *                    something that is not an ec store
  *   EC_ERR_READONLY  the directory or files cannot be written (and
- *                    read_only was not asked for), or read_only was asked
- *                    for a store that does not exist yet
- *   EC_ERR_NOTFOUND  read_only and there is no store in dir
+ *                    read_only was not asked for)
+ *   EC_ERR_NOTFOUND  read_only and there is no store in dir (nothing is
+ *                    created)
  *   EC_ERR_FULL      no space to create the store
  *   EC_ERR_PERM, EC_ERR_BUSY, EC_ERR_IO, EC_ERR_NOMEM
  * A failed open writes nothing to the data file. */
@@ -91,8 +91,8 @@ void ec_store_txn_abort(ec_store_txn *t);
 /* ---- commit blocks and chain heads ------------------------------------ */
 
 /* Stores a block under b->id and indexes (b->creator, b->height) -> id.
- * enc/len is its canonical wire encoding; enc may be NULL (the store
- * encodes b).  Storing a block already stored under the same id is a no-op
+ * enc/len is its canonical wire encoding (trusted to be b's; only its
+ * length is checked); enc may be NULL (the store encodes b).  Storing a block already stored under the same id is a no-op
  * (EC_OK).  If (creator, height) already maps to a different block (a fork)
  * EC_ERR_EXISTS and nothing is written.  The store does not verify blocks. */
 int ec_store_put_block(ec_store_txn *t, const ec_block *b, const uint8_t *enc,
