@@ -14,7 +14,7 @@
  *     that height, every height below it is indexed, and the progress
  *     record written by the head batch is the one stored.
  * Then the next child continues the same store.  EC_CRASH_KILLS and
- * EC_CRASH_SEED override the defaults (60 kills, seed from the clock; the
+ * EC_CRASH_SEED override the defaults (100 kills, seed from the clock; the
  * seed is printed).
  * SIGKILL tests process crashes (the page cache survives); power loss is
  * covered by LMDB's commit protocol, not by this test.
@@ -316,7 +316,7 @@ done:
 static void test_crash_kill(void **state)
 {
 	char dir[256];
-	int kills = 60, killed = 0, unreported = 0;
+	int kills = 100, killed = 0, unreported = 0;
 	uint64_t seed, total_batches = 0;
 	int64_t reported_max = -1;
 	const char *e;
