@@ -1,0 +1,262 @@
+/* store.h - the persistent store: commit blocks, chain heads, transactions,
+ * the own-commit tx index, two-slot token state, consensus proofs, peer
+ * records and sync progress.
+ *
+ * One interface, two backends: LMDB (ec_store_open_lmdb, the default for a
+ * node) and memory (ec_store_open_memory, for tests and the simulator).
+ * Both pass the same test suite (tests/test_store.c).  docs/STORAGE.md
+ * documents every table, key and value byte and the format version.
+ *
+ * Transactions (batches)
+ *   Every read and write happens inside an ec_store_txn.  A write txn is a
+ *   batch: ec_store_txn_commit makes all of its writes visible at once, or
+ *   none of them (also across a crash of the process); with LMDB a commit
+ *   costs one fdatasync plus one synchronous meta-page write, never one per
+ *   record.  ec_store_txn_abort discards the batch.  One write txn per store
+ *   handle at a time (a second begin gets EC_ERR_BUSY); read txns may be
+ *   open alongside it.
+ *   A write that fails for lack of resources (EC_ERR_FULL, EC_ERR_IO,
+ *   EC_ERR_NOMEM) makes the txn failed: every later call on it returns that
+ *   error and commit returns it after discarding the whole batch.  Logical
+ *   errors (EC_ERR_NOTFOUND, EC_ERR_EXISTS, EC_ERR_ARG, EC_ERR_CORRUPT on a
+ *   read) do not fail the txn.
+ *   ec_store_txn_commit and ec_store_txn_abort always free the txn.
+ *
+ * Memory ownership
+ *   Functions named _raw return a pointer into the store ("borrowed"): valid
+ *   until the next write in the same txn or the end of the txn, whichever is
+ *   first; never freed by the caller.  Everything else is copied into
+ *   caller-supplied structures.
+ *
+ * The layer is deterministic: it never reads a clock or draws randomness;
+ * times are supplied by the caller.
+ */
+#ifndef EC_STORE_H
+#define EC_STORE_H
+
+#include "ec/ec.h"
+#include "ec/wire.h"
+
+/* Format version of the on-disk layout (docs/STORAGE.md), kept in the meta
+ * table.  Opening a store with a newer version fails with EC_ERR_FORMAT. */
+#define EC_STORE_FORMAT 1
+
+/* Largest canonical transaction encoding: 12 + 96*6 + 97*6. */
+#define EC_TX_MAX_BYTES (12 + 96 * EC_TX_MAX_ENTRIES + 97 * EC_TX_MAX_ENTRIES)
+
+typedef struct ec_store ec_store;
+typedef struct ec_store_txn ec_store_txn;
+
+/* ---- opening ---------------------------------------------------------- */
+
+typedef struct ec_store_opts {
+	uint64_t map_size; /* LMDB map size in bytes; 0 = EC_STORE_DEFAULT_MAP */
+	int read_only;     /* open without writing anything; write txns refused */
+	int no_sync;       /* benchmarks only: commits skip fsync (not durable) */
+} ec_store_opts;
+
+#define EC_STORE_DEFAULT_MAP (1ull << 30) /* 1 GiB */
+
+/* Opens (or, unless read_only, creates) the store in directory dir (created
+ * with mode 0700 if missing).  opts may be NULL for the defaults.  Errors:
+ *   EC_ERR_FORMAT    the store records a newer (or unknown) format version
+ *   EC_ERR_CORRUPT   data.mdb is not an LMDB file, is truncated, or holds
+ *                    something that is not an ec store
+ *   EC_ERR_READONLY  the directory or files cannot be written (and
+ *                    read_only was not asked for)
+ *   EC_ERR_NOTFOUND  read_only and there is no store in dir (nothing is
+ *                    created)
+ *   EC_ERR_FULL      no space to create the store
+ *   EC_ERR_PERM, EC_ERR_BUSY, EC_ERR_IO, EC_ERR_NOMEM
+ * A failed open writes nothing to the data file. */
+int ec_store_open_lmdb(ec_store **out, const char *dir, const ec_store_opts *opts);
+/* A fresh, empty in-memory store with the same semantics (deterministic;
+ * everything is lost at close). */
+int ec_store_open_memory(ec_store **out);
+/* Closes the store; any txn still open on it must have been ended. NULL ok. */
+void ec_store_close(ec_store *s);
+/* Format version recorded in the store (EC_STORE_FORMAT once open). */
+uint32_t ec_store_format(const ec_store *s);
+
+/* ---- transactions ------------------------------------------------------ */
+
+int ec_store_txn_begin(ec_store *s, int write, ec_store_txn **out);
+/* Commits (write txn) or ends (read txn).  Returns EC_OK, or the txn's
+ * failure / the commit's error (EC_ERR_FULL, EC_ERR_IO...), in which case
+ * nothing of the batch is visible.  Frees txn. */
+int ec_store_txn_commit(ec_store_txn *t);
+/* Discards the batch and frees txn.  NULL ok. */
+void ec_store_txn_abort(ec_store_txn *t);
+
+/* ---- commit blocks and chain heads ------------------------------------ */
+
+/* Stores a block under b->id and indexes (b->creator, b->height) -> id.
+ * enc/len is its canonical wire encoding (trusted to be b's; only its
+ * length is checked); enc may be NULL (the store encodes b).  Storing a block already stored under the same id is a no-op
+ * (EC_OK).  If (creator, height) already maps to a different block (a fork)
+ * EC_ERR_EXISTS and nothing is written.  The store does not verify blocks. */
+int ec_store_put_block(ec_store_txn *t, const ec_block *b, const uint8_t *enc,
+		       size_t len);
+/* Decoded block, EC_ERR_NOTFOUND, or EC_ERR_CORRUPT. */
+int ec_store_get_block(ec_store_txn *t, const ec_id *id, ec_block *out);
+/* Borrowed wire encoding of the block. */
+int ec_store_get_block_raw(ec_store_txn *t, const ec_id *id, const uint8_t **enc,
+			   size_t *len);
+/* Id of the block of chain `creator` at `height`. */
+int ec_store_get_block_at(ec_store_txn *t, const ec_id *creator, uint64_t height,
+			  ec_id *id);
+int ec_store_has_block(ec_store_txn *t, const ec_id *id); /* 1, 0 or error */
+/* Calls fn for the blocks of chain `creator` with height >= from, ascending,
+ * until fn returns non-zero (that value is returned) or the chain ends. */
+typedef int (*ec_store_chain_fn)(void *ctx, uint64_t height, const ec_id *id);
+int ec_store_iter_chain(ec_store_txn *t, const ec_id *creator, uint64_t from,
+			ec_store_chain_fn fn, void *ctx);
+
+/* The head of a chain (own or another peer's).  set_head requires the block
+ * to be stored with that creator and height (EC_ERR_NOTFOUND /
+ * EC_ERR_VALUE otherwise), so a head always points at a stored block. */
+int ec_store_set_head(ec_store_txn *t, const ec_id *creator, const ec_id *id,
+		      uint64_t height);
+int ec_store_get_head(ec_store_txn *t, const ec_id *creator, ec_id *id,
+		      uint64_t *height);
+typedef int (*ec_store_head_fn)(void *ctx, const ec_id *creator, const ec_id *id,
+				uint64_t height);
+/* Every known head, ascending by creator. */
+int ec_store_iter_heads(ec_store_txn *t, ec_store_head_fn fn, void *ctx);
+
+/* ---- transactions and the own-commit index ----------------------------- */
+
+/* Stores a transaction body under tx->id (enc may be NULL).  Idempotent. */
+int ec_store_put_tx(ec_store_txn *t, const ec_tx *tx, const uint8_t *enc, size_t len);
+int ec_store_get_tx(ec_store_txn *t, const ec_id *txid, ec_tx *out);
+int ec_store_get_tx_raw(ec_store_txn *t, const ec_id *txid, const uint8_t **enc,
+			size_t *len);
+/* txid -> (own commit block id, position in it).  Own commits only. */
+int ec_store_put_tx_index(ec_store_txn *t, const ec_id *txid, const ec_id *block,
+			  uint8_t pos);
+int ec_store_get_tx_index(ec_store_txn *t, const ec_id *txid, ec_id *block,
+			  uint8_t *pos);
+
+/* ---- token state (two slots) -------------------------------------------
+ * upstream_notes.md §1.3 / §6.2: `current` is the only slot ever served or
+ * voted on; `pending` holds one unconfirmed sync report. */
+enum ec_token_source {
+	EC_TOKEN_LOCAL = 1,     /* committed by this node's own consensus */
+	EC_TOKEN_CONFIRMED = 2, /* reported by two distinct peers */
+};
+
+typedef struct ec_token_state {
+	uint8_t has_current;
+	uint8_t has_pending;
+	struct {
+		ec_id txid;
+		ec_id parent;
+		ec_time time;
+		uint8_t source; /* enum ec_token_source */
+	} current;
+	struct {
+		ec_id txid;
+		ec_id parent;
+		ec_time time;
+		ec_id source_peer;
+	} pending;
+} ec_token_state;
+
+/* What apply_sync_update did. */
+enum ec_token_change {
+	EC_TOKEN_IGNORED = 0,
+	EC_TOKEN_PENDING_SET = 1,      /* pending was empty, now holds the report */
+	EC_TOKEN_PENDING_REPLACED = 2, /* a higher txid replaced pending */
+	EC_TOKEN_CONFIRMED_SET = 3,    /* second peer: current = Confirmed */
+};
+
+/* The pure transitions, on a state value (no store involved). */
+void ec_token_set_local(ec_token_state *st, const ec_id *txid, const ec_id *parent,
+			ec_time time);
+int ec_token_apply_sync(ec_token_state *st, const ec_id *txid, const ec_id *parent,
+			ec_time time, const ec_id *source_peer);
+
+/* Both slots; EC_ERR_NOTFOUND (and *out zeroed) for an unknown token. */
+int ec_store_get_token(ec_store_txn *t, const ec_id *token, ec_token_state *out);
+/* Own commit: current = Local(txid), pending cleared. */
+int ec_store_set_local(ec_store_txn *t, const ec_id *token, const ec_id *txid,
+		       const ec_id *parent, ec_time time);
+/* Sync report of `txid` by `source_peer`; *change (may be NULL) receives
+ * an enum ec_token_change.  Writes only when the state changes. */
+int ec_store_apply_sync_update(ec_store_txn *t, const ec_id *token, const ec_id *txid,
+			       const ec_id *parent, ec_time time,
+			       const ec_id *source_peer, int *change);
+
+/* ---- own commits -------------------------------------------------------
+ * The batch a node writes when it seals a block of its own chain: the
+ * block, its (creator, height) index, the chain head, every transaction
+ * body, the tx index (txid -> block, position) and current = Local for
+ * every token the transactions touch (parent = the entry's prev, time = the
+ * transaction's timestamp).  txs[i] must be the transaction b->txids[i]
+ * (EC_ERR_ID otherwise); enc may be NULL.  All in txn t: nothing of it is
+ * visible before ec_store_txn_commit. */
+int ec_store_put_own_block(ec_store_txn *t, const ec_block *b, const uint8_t *enc,
+			   size_t len, const ec_tx *txs);
+/* The same with the transactions' canonical encodings supplied (tx_enc[i],
+ * tx_len[i] for txs[i]; both NULL = encode them), which saves re-encoding
+ * what arrived over the wire. */
+int ec_store_put_own_block_enc(ec_store_txn *t, const ec_block *b, const uint8_t *enc,
+			       size_t len, const ec_tx *txs,
+			       const uint8_t *const *tx_enc, const size_t *tx_len);
+
+/* ---- consensus proofs (beside their blocks) ----------------------------- */
+
+/* Raw proof encoding (docs/PROTOCOL.md §6) stored by block id. */
+int ec_store_put_proof(ec_store_txn *t, const ec_id *block, const uint8_t *p,
+		       size_t len);
+int ec_store_get_proof_raw(ec_store_txn *t, const ec_id *block, const uint8_t **p,
+			   size_t *len);
+
+/* ---- peer records -------------------------------------------------------- */
+
+#define EC_PEER_ADDR_MAX 255
+
+typedef struct ec_peer_rec {
+	ec_id peer;                       /* key */
+	char addr[EC_PEER_ADDR_MAX + 1];  /* NUL-terminated, e.g. "10.0.0.1:7000" */
+	uint8_t sign_pk[EC_PUBKEY_BYTES]; /* lamppost key */
+	uint8_t kx_pk[EC_PUBKEY_BYTES];   /* transport key; zero = unknown */
+	ec_id head;                       /* last seen chain head; zero = none */
+	uint64_t height;
+	ec_time head_seen;                /* when that head was seen */
+	ec_time last_seen;
+	uint64_t n_requests;              /* performance metrics */
+	uint64_t n_responses;
+	uint64_t n_failures;
+	double rtt_ms;                    /* smoothed round-trip time */
+	double reputation;
+} ec_peer_rec;
+
+/* EC_ERR_ARG if addr is not NUL-terminated within EC_PEER_ADDR_MAX. */
+int ec_store_put_peer(ec_store_txn *t, const ec_peer_rec *p);
+int ec_store_get_peer(ec_store_txn *t, const ec_id *peer, ec_peer_rec *out);
+int ec_store_del_peer(ec_store_txn *t, const ec_id *peer); /* NOTFOUND ok to ignore */
+typedef int (*ec_store_peer_fn)(void *ctx, const ec_peer_rec *p);
+/* Ascending by peer id; stops when fn returns non-zero (returned). */
+int ec_store_iter_peers(ec_store_txn *t, ec_store_peer_fn fn, void *ctx);
+
+/* ---- sync progress per tracked chain ------------------------------------ */
+
+typedef struct ec_sync_progress {
+	ec_id chain;        /* creator of the chain being synced (key) */
+	ec_id head;         /* target head of this sync */
+	uint64_t head_height;
+	ec_id low;          /* verified from head down to this block */
+	uint64_t low_height;
+	ec_time started;
+	ec_time updated;
+	uint8_t complete;   /* 1: verified down to genesis or to the last sync */
+} ec_sync_progress;
+
+int ec_store_put_progress(ec_store_txn *t, const ec_sync_progress *p);
+int ec_store_get_progress(ec_store_txn *t, const ec_id *chain, ec_sync_progress *out);
+int ec_store_del_progress(ec_store_txn *t, const ec_id *chain);
+typedef int (*ec_store_progress_fn)(void *ctx, const ec_sync_progress *p);
+int ec_store_iter_progress(ec_store_txn *t, ec_store_progress_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,28 @@
+/* tu_store.h - helpers for the store tests: temporary directories and
+ * deterministic transactions and blocks (unsigned; the store does not
+ * verify). */
+#ifndef EC_TU_STORE_H
+#define EC_TU_STORE_H
+
+#include "ec/store.h"
+
+/* Creates a fresh directory under $TMPDIR (or /tmp); path receives it. */
+void tu_tmpdir(char *path, size_t cap, const char *prefix);
+/* Removes a directory and the plain files in it. */
+void tu_rmrf(const char *dir);
+/* Copies the plain files of src into dst (created). */
+void tu_copydir(const char *src, const char *dst);
+/* SHA-256 of a file's bytes into out; 0 on success. */
+int tu_file_hash(const char *path, ec_id *out);
+
+/* A creation transaction with n_entries (1..6) tokens derived from seed;
+ * id filled. */
+void tu_make_tx(ec_tx *tx, uint64_t seed, unsigned n_entries, ec_time ts);
+/* An id derived from (tag, n). */
+void tu_id(ec_id *out, const char *tag, uint64_t n);
+/* A block of chain `creator` at `height` holding the txs' ids; id filled,
+ * sig left zero. */
+void tu_make_block(ec_block *b, const ec_id *creator, uint64_t height,
+		   const ec_id *prev, ec_time ts, const ec_tx *txs, unsigned n);
+
+#endif
