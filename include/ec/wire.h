@@ -38,14 +38,17 @@ enum ec_msg_type {
 	EC_MSG_VOTE = 0x02,
 	EC_MSG_BLOCK = 0x03,
 	EC_MSG_PROOF = 0x04,
-	/* 0x10 mapping request and 0x12 transaction request: node core */
+	EC_MSG_MAPPING_REQ = 0x10,
 	EC_MSG_MAPPING_RESP = 0x11,
+	EC_MSG_TX_REQ = 0x12,
 	EC_MSG_TX_RESP = 0x13,
 	EC_MSG_BLOCK_REQ = 0x14,
 	EC_MSG_BLOCK_RESP = 0x15,
 	EC_MSG_RANGE_REQ = 0x16,
 	EC_MSG_RANGE_RESP = 0x17,
 	EC_MSG_REFUSAL = 0x18,
+	EC_MSG_REFERRAL = 0x19,
+	EC_MSG_HELLO = 0x1A,
 };
 
 #define EC_NONCE_BYTES 16
@@ -378,6 +381,76 @@ int ec_refusal_decode(ec_refusal *r, const uint8_t *p, size_t n);
 int ec_refusal_digest(const ec_refusal *r, ec_id *out);
 int ec_refusal_sign(ec_refusal *r, const uint8_t sk[64]);
 int ec_refusal_verify(const ec_refusal *r);
+
+/* ---- queries (node core): unsigned, served to anyone ---------------------- */
+#define EC_MAPPING_WANT_EVIDENCE 0x01
+typedef struct ec_mapping_req {
+	uint8_t nonce[EC_NONCE_BYTES];
+	ec_id token;
+	uint8_t flags; /* EC_MAPPING_WANT_EVIDENCE; other bits zero */
+} ec_mapping_req;
+
+int ec_mapping_req_write(struct ec_wbuf *w, const ec_mapping_req *r);
+int ec_mapping_req_encode(const ec_mapping_req *r, uint8_t **out, size_t *len);
+int ec_mapping_req_read(struct ec_cur *c, ec_mapping_req *r);
+int ec_mapping_req_decode(ec_mapping_req *r, const uint8_t *p, size_t n);
+
+typedef struct ec_tx_req {
+	uint8_t nonce[EC_NONCE_BYTES];
+	ec_id txid;
+} ec_tx_req;
+
+int ec_tx_req_write(struct ec_wbuf *w, const ec_tx_req *r);
+int ec_tx_req_encode(const ec_tx_req *r, uint8_t **out, size_t *len);
+int ec_tx_req_read(struct ec_cur *c, ec_tx_req *r);
+int ec_tx_req_decode(ec_tx_req *r, const uint8_t *p, size_t n);
+
+/* A peer address as the transport sees it (opaque to the core): e.g. an
+ * IPv4/IPv6 address and port, or a simulator node number. */
+#define EC_ADDR_MAX 32
+typedef struct ec_peer_addr {
+	ec_id peer;
+	uint8_t addr_len; /* 0..EC_ADDR_MAX */
+	uint8_t addr[EC_ADDR_MAX];
+} ec_peer_addr;
+
+/* "I cannot answer for this address; ask these peers" (closest first). */
+#define EC_REFERRAL_MAX 8
+typedef struct ec_referral {
+	uint8_t nonce[EC_NONCE_BYTES];
+	ec_id responder;
+	ec_id target; /* the token / address asked about */
+	uint8_t n_peers; /* 0..8 */
+	ec_peer_addr peers[EC_REFERRAL_MAX];
+} ec_referral;
+
+int ec_referral_write(struct ec_wbuf *w, const ec_referral *r);
+int ec_referral_encode(const ec_referral *r, uint8_t **out, size_t *len);
+int ec_referral_read(struct ec_cur *c, ec_referral *r);
+int ec_referral_decode(ec_referral *r, const uint8_t *p, size_t n);
+
+/* ---- hello: a peer announces itself (identity, address, chain head) ----- */
+typedef struct ec_hello {
+	ec_id peer_id;         /* Argon2id(pk, network, salt), see identity.h */
+	uint8_t pk[EC_PUBKEY_BYTES];    /* identity / lamppost signing key */
+	uint8_t kx_pk[EC_PUBKEY_BYTES]; /* X25519 transport key (zero if none) */
+	uint64_t network_id;
+	uint8_t salt[16];
+	uint8_t addr_len; /* 0..EC_ADDR_MAX */
+	uint8_t addr[EC_ADDR_MAX];
+	ec_time timestamp;
+	ec_id head;      /* chain head, zero if empty */
+	uint64_t height;
+	uint8_t sig[EC_SIG_BYTES]; /* by pk over H_tag("ec/v1/hello", ...) */
+} ec_hello;
+
+int ec_hello_write(struct ec_wbuf *w, const ec_hello *h);
+int ec_hello_encode(const ec_hello *h, uint8_t **out, size_t *len);
+int ec_hello_read(struct ec_cur *c, ec_hello *h);
+int ec_hello_decode(ec_hello *h, const uint8_t *p, size_t n);
+int ec_hello_digest(const ec_hello *h, ec_id *out);
+int ec_hello_sign(ec_hello *h, const uint8_t sk[64]);
+int ec_hello_verify(const ec_hello *h);
 
 /* ---- generic ------------------------------------------------------------- */
 /* Reads the type and version bytes: EC_OK with *type set, or EC_ERR_SHORT,

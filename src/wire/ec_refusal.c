@@ -5,8 +5,8 @@
 static int refusal_check(const ec_refusal *r)
 {
 	switch (r->request_type) {
-	case 0x10: /* token-mapping request (node core) */
-	case 0x12: /* transaction request (node core) */
+	case EC_MSG_MAPPING_REQ:
+	case EC_MSG_TX_REQ:
 	case EC_MSG_BLOCK_REQ:
 	case EC_MSG_RANGE_REQ:
 		break;

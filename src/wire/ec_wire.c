@@ -25,6 +25,10 @@ static const struct {
 	{EC_MSG_RANGE_REQ, "range_req"},
 	{EC_MSG_RANGE_RESP, "range_resp"},
 	{EC_MSG_REFUSAL, "refusal"},
+	{EC_MSG_MAPPING_REQ, "mapping_req"},
+	{EC_MSG_TX_REQ, "tx_req"},
+	{EC_MSG_REFERRAL, "referral"},
+	{EC_MSG_HELLO, "hello"},
 };
 
 const char *ec_msg_name(uint8_t type)

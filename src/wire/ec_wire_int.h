@@ -113,6 +113,10 @@ static inline void ec_cur_need(ec_cur *c, size_t n, size_t min_bytes)
 		ec_cur_fail(c, EC_ERR_SHORT);
 }
 
+/* Peer address: u8 length (0..EC_ADDR_MAX) then that many bytes. */
+void ec_wire_write_addr(ec_wbuf *w, uint8_t len, const uint8_t *addr);
+int ec_wire_read_addr(ec_cur *c, uint8_t *len, uint8_t *addr);
+
 /* _encode: writes into a fresh buffer; EC_ERR_LIMIT if the result would
  * exceed EC_MSG_MAX_BYTES. */
 int ec_wire_encode(ec_wire_writefn write, const void *obj, uint8_t **out,
