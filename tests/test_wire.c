@@ -1065,9 +1065,11 @@ static void test_msg_peek(void **state)
 	assert_string_equal(ec_msg_name(t), "refusal");
 	b[1] = 2;
 	assert_int_equal(ec_msg_peek(b, 2, &t), EC_ERR_VERSION);
-	b[0] = 0x10; /* mapping request: not a libec wire object */
+	b[0] = 0x05; /* unassigned type code */
 	assert_int_equal(ec_msg_peek(b, 2, &t), EC_ERR_TYPE);
-	assert_null(ec_msg_name(0x10));
+	assert_null(ec_msg_name(0x05));
+	assert_string_equal(ec_msg_name(EC_MSG_MAPPING_REQ), "mapping_req");
+	assert_string_equal(ec_msg_name(EC_MSG_HELLO), "hello");
 }
 
 int main(void)
