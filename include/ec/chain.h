@@ -81,8 +81,9 @@ int ec_chain_append(ec_chain *c, const ec_block *b, ec_chain_fail *fail);
 
 /* Verifies a segment blocks[0..n) in ascending height, without allocating.
  *
- * Starting at genesis (blocks[0].height == 0) every rule is checked and
- * EC_OK means the segment is a valid chain.
+ * Starting at genesis (blocks[0].height == 0 or blocks[0].prev zero: a
+ * block claiming one but not the other fails EC_ERR_HEIGHT or EC_ERR_PREV)
+ * every rule is checked and EC_OK means the segment is a valid chain.
  *
  * Starting above genesis, blocks[0] cannot be linked: its prev, its
  * creator and timestamp relative to its parent are unknown and accepted

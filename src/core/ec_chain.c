@@ -176,8 +176,11 @@ int ec_chain_verify(const ec_block *blocks, size_t n, ec_chain_fail *fail)
 	if (!blocks)
 		return EC_ERR_ARG;
 	memset(&jc, 0, sizeof jc);
-	base = blocks[0].height;
-	from_genesis = base == 0;
+	/* A zero prev says "I am genesis" as much as height 0 does: either
+	 * makes the segment start at genesis, and check_block then insists
+	 * on both. */
+	from_genesis = blocks[0].height == 0 || ec_id_is_zero(&blocks[0].prev);
+	base = from_genesis ? 0 : blocks[0].height;
 	for (size_t k = 0; k < n; k++) {
 		const ec_block *b = &blocks[k];
 		ec_id exp[EC_JUMP_COUNT];
