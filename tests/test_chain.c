@@ -329,7 +329,7 @@ static void test_every_rule_broken_once(void **state)
 		size_t kk = at_genesis ? 0 : k;
 		for (int m = 0; m < M_COUNT; m++) {
 			ec_chain_fail fail;
-			ec_chain *c = ec_chain_new();
+			ec_chain *c;
 			int jump, err;
 
 			/* Genesis: any creator is fine (block 1 then breaks
@@ -339,6 +339,8 @@ static void test_every_rule_broken_once(void **state)
 					   m == M_CREATOR ||
 					   (m >= M_JUMP0 && m <= M_JUMP4)))
 				continue;
+			c = ec_chain_new();
+			assert_non_null(c);
 			memcpy(copy, f.blocks, f.n * sizeof *copy);
 			err = mutate(&copy[kk], kk ? &copy[kk - 1] : NULL,
 				     (enum mutation)m, f.kp.sk, &jump);

@@ -165,7 +165,9 @@ static int load_file(const char *cmd, const char *path, int json, loaded *l)
 	if (fe.record == EC_CHAINFILE_HEADER)
 		fprintf(stderr, "ecctl chain %s: %s: not a chain file: header: %s (%s)\n",
 			cmd, path, ec_errname(r), ec_strerror(r));
-	else if (r == EC_ERR_TRAILING && fe.record > 0)
+	else if (r == EC_ERR_TRAILING && l->len >= EC_CHAINFILE_HEADER_BYTES &&
+		 fe.record == ((size_t)l->buf[8] << 24 | (size_t)l->buf[9] << 16 |
+			       (size_t)l->buf[10] << 8 | l->buf[11]))
 		fprintf(stderr,
 			"ecctl chain %s: %s: bytes after the last record "
 			"(record %zu, offset %zu): %s (%s)\n",
@@ -184,7 +186,7 @@ static int load_file(const char *cmd, const char *path, int json, loaded *l)
 /* ---- verify --------------------------------------------------------------- */
 
 static const char verify_help[] =
-	"usage: ecctl chain verify [--json] FILE\n"
+	"usage: ecctl chain verify [--json] FILE...\n"
 	"\n"
 	"Checks every block of a chain file against PROTOCOL.md 5.2: heights,\n"
 	"prev links, creator, timestamps, Merkle roots, all five jump references\n"
@@ -195,6 +197,8 @@ static const char verify_help[] =
 	"  exit 1  invalid: the first bad block's height, record index and the\n"
 	"          broken rule on stderr (and as JSON on stdout with --json)\n"
 	"  exit 2  unreadable or undecodable file (the record is named)\n"
+	"With several files each is reported on its own (one JSON text each);\n"
+	"the exit status is the worst of them.\n"
 	"\n"
 	"A file starting above genesis is verified as a segment: its first\n"
 	"block's link and jump references older than it cannot be checked.\n";
@@ -248,13 +252,11 @@ static json_t *json_u64(uint64_t v)
 	return json_integer((json_int_t)v);
 }
 
+static int verify_one(const char *path, int json);
+
 static int chain_verify(int argc, char **argv)
 {
-	const char *path = NULL;
-	int json = 0, r;
-	loaded l;
-	ec_chain_fail fail;
-	size_t bad_proof;
+	int json = 0, n_files = 0, status = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (is_help(argv[i])) {
@@ -266,17 +268,33 @@ static int chain_verify(int argc, char **argv)
 			fprintf(stderr, "ecctl chain verify: unknown flag '%s'\n%s",
 				argv[i], verify_help);
 			return 2;
-		} else if (path) {
-			fprintf(stderr, "ecctl chain verify: one FILE only\n");
-			return 2;
 		} else {
-			path = argv[i];
+			n_files++;
 		}
 	}
-	if (!path) {
+	if (!n_files) {
 		fprintf(stderr, "ecctl chain verify: missing FILE\n%s", verify_help);
 		return 2;
 	}
+	for (int i = 1; i < argc; i++) {
+		int r;
+		if (!strcmp(argv[i], "--json"))
+			continue;
+		r = verify_one(argv[i], json);
+		if (r > status)
+			status = r;
+	}
+	return status;
+}
+
+/* One file: 0 valid (summary on stdout), 1 bad chain, 2 unreadable. */
+static int verify_one(const char *path, int json)
+{
+	int r;
+	loaded l;
+	ec_chain_fail fail;
+	size_t bad_proof;
+
 	if ((r = load_file("verify", path, json, &l)) != 0)
 		return r;
 	r = ec_chain_verify(l.blocks, l.n, &fail);
@@ -735,7 +753,7 @@ static const char chain_help[] =
 	"usage: ecctl chain <gen|verify|seek> [args]\n"
 	"\n"
 	"  gen --out FILE --blocks N [...]       synthetic signed chain file\n"
-	"  verify [--json] FILE                   check every chain rule\n"
+	"  verify [--json] FILE...                check every chain rule\n"
 	"  seek FILE --back SECONDS [--json]      walk back in time via jumps\n"
 	"\n"
 	"'ecctl chain <sub> --help' describes each.\n";
