@@ -100,9 +100,16 @@ static int check_txids(const ec_block *b)
 		return EC_ERR_VALUE;
 	if (b->n_txs > EC_BLOCK_MAX_TXS)
 		return EC_ERR_LIMIT;
+	/* All pairs, but on 8-byte prefixes first: 496 integer compares for
+	 * a full block instead of 496 memcmp calls (this runs per verified
+	 * block). */
+	uint64_t pre[EC_BLOCK_MAX_TXS];
+	for (unsigned i = 0; i < b->n_txs; i++)
+		memcpy(&pre[i], b->txids[i].b, sizeof pre[i]);
 	for (unsigned i = 1; i < b->n_txs; i++)
 		for (unsigned j = 0; j < i; j++)
-			if (ec_id_eq(&b->txids[i], &b->txids[j]))
+			if (pre[i] == pre[j] &&
+			    ec_id_eq(&b->txids[i], &b->txids[j]))
 				return EC_ERR_ORDER;
 	return EC_OK;
 }
