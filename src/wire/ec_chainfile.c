@@ -7,6 +7,8 @@
 #include "wire/ec_wire_int.h"
 
 #define MAGIC_BYTES 8
+/* Smallest record: two lengths and a one-transaction block. */
+#define MIN_RECORD (4 + EC_BLOCK_FIXED_BYTES + EC_HASH_BYTES + 4)
 
 static void put_u32(uint8_t *b, uint32_t v)
 {
@@ -161,10 +163,15 @@ int ec_chainfile_decode(const uint8_t *p, size_t n, ec_block **blocks,
 			break;
 		if (e != EC_OK)
 			goto out;
-		/* Grow as records decode: the header's count is not trusted
-		 * for an allocation. */
+		/* The header's count is trusted for an allocation only as
+		 * far as the input could hold that many records; past that
+		 * the arrays grow as records decode. */
 		if (k == cap) {
-			size_t nc = cap ? cap * 2 : 64;
+			size_t fit = (n - EC_CHAINFILE_HEADER_BYTES) / MIN_RECORD;
+			size_t nc = cap ? cap * 2
+					: (r.count < fit ? r.count : fit);
+			if (nc == 0)
+				nc = 1;
 			ec_block *nb = realloc(bs, nc * sizeof *nb);
 			ec_chainfile_span *np;
 			if (!nb) {
