@@ -90,6 +90,24 @@ static const char *flag_value(int argc, char **argv, int *i, const char *name,
 	return argv[++*i];
 }
 
+/* "--name N" with N a strict decimal in lo..hi (what describes them in
+ * the message).  Returns 1 if argv[*i] was this flag (*bad set when its
+ * value is missing or wrong), else 0. */
+static int flag_u64(int argc, char **argv, int *i, const char *cmd,
+		    const char *name, const char *what, uint64_t lo,
+		    uint64_t hi, uint64_t *out, int *bad)
+{
+	const char *v = flag_value(argc, argv, i, name, bad);
+	if (!v)
+		return 0;
+	if (parse_u64(v, out) || *out < lo || *out > hi) {
+		fprintf(stderr, "ecctl chain %s: %s wants %s, not '%s'\n", cmd,
+			name, what, v);
+		*bad = 1;
+	}
+	return 1;
+}
+
 static int is_help(const char *a)
 {
 	return !strcmp(a, "--help") || !strcmp(a, "-h");
@@ -439,35 +457,19 @@ static int chain_gen(int argc, char **argv)
 			return 0;
 		} else if ((v = flag_value(argc, argv, &i, "--out", &bad))) {
 			out = v;
-		} else if ((v = flag_value(argc, argv, &i, "--blocks", &bad))) {
-			if (parse_u64(v, &blocks) || blocks == 0 ||
-			    blocks > UINT32_MAX) {
-				fprintf(stderr, "ecctl chain gen: --blocks wants "
-						"1..4294967295, not '%s'\n", v);
-				bad = 1;
-			}
+		} else if (flag_u64(argc, argv, &i, "gen", "--blocks",
+				    "1..4294967295", 1, UINT32_MAX, &blocks,
+				    &bad)) {
 			have_blocks = 1;
-		} else if ((v = flag_value(argc, argv, &i, "--interval-ms",
-					   &bad))) {
-			if (parse_u64(v, &interval)) {
-				fprintf(stderr, "ecctl chain gen: --interval-ms "
-						"wants milliseconds, not '%s'\n", v);
-				bad = 1;
-			}
-		} else if ((v = flag_value(argc, argv, &i, "--txs-per-block",
-					   &bad))) {
-			if (parse_u64(v, &txs) || txs < 1 ||
-			    txs > EC_BLOCK_MAX_TXS) {
-				fprintf(stderr, "ecctl chain gen: --txs-per-block "
-						"wants 1..32, not '%s'\n", v);
-				bad = 1;
-			}
-		} else if ((v = flag_value(argc, argv, &i, "--start-ms", &bad))) {
-			if (parse_u64(v, &start)) {
-				fprintf(stderr, "ecctl chain gen: --start-ms wants "
-						"milliseconds, not '%s'\n", v);
-				bad = 1;
-			}
+		} else if (flag_u64(argc, argv, &i, "gen", "--interval-ms",
+				    "milliseconds", 0, UINT64_MAX, &interval,
+				    &bad) ||
+			   flag_u64(argc, argv, &i, "gen", "--txs-per-block",
+				    "1..32", 1, EC_BLOCK_MAX_TXS, &txs, &bad) ||
+			   flag_u64(argc, argv, &i, "gen", "--start-ms",
+				    "milliseconds", 0, UINT64_MAX, &start,
+				    &bad)) {
+			continue;
 		} else if ((v = flag_value(argc, argv, &i, "--seed", &bad))) {
 			seed_hex = v;
 		} else if ((v = flag_value(argc, argv, &i, "--key", &bad))) {
@@ -630,12 +632,9 @@ static int chain_seek(int argc, char **argv)
 				bad = 1;
 			}
 			have_back = 1;
-		} else if ((v = flag_value(argc, argv, &i, "--from", &bad))) {
-			if (parse_u64(v, &from_h)) {
-				fprintf(stderr, "ecctl chain seek: --from wants a "
-						"height, not '%s'\n", v);
-				bad = 1;
-			}
+		} else if (flag_u64(argc, argv, &i, "seek", "--from", "a height",
+				    0, UINT64_MAX - 1, &from_h, &bad)) {
+			continue;
 		} else if (bad) {
 			break;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
