@@ -109,7 +109,8 @@ typedef struct ec_seek_hop {
 	int via; /* -1 = prev, else enum ec_jump */
 } ec_seek_hop;
 
-/* Walks from block from_id back to the NEWEST block whose timestamp is
+/* Walks from block from_id back to the NEWEST block (from itself or an
+ * ancestor; equal timestamps allowed) whose timestamp is
  * <= from.timestamp - back_ms, using only what each visited block carries:
  * at block B (not yet at the target time T), follow the largest jump
  * reference with B.timestamp - delta >= T (its target is provably not
