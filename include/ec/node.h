@@ -1,0 +1,167 @@
+/* node.h - the sans-I/O protocol node: bytes and time in, bytes and the
+ * next deadline out (spec 7-8; docs/PROTOCOL.md "Node behaviour").
+ *
+ * An ec_node owns a peer table, a mempool, its own commit chain (in memory,
+ * mirrored in the store) and an outbox.  It never reads a clock, draws
+ * randomness or touches a socket: `now` (protocol ms) comes with every
+ * call, randomness from cfg.rng, and outgoing messages are collected with
+ * ec_node_poll.  Same configuration + same calls -> the same messages,
+ * bit for bit.
+ *
+ * Driving a node (the daemon and the test harness do exactly this):
+ *   ec_node_new(&n, &cfg, now);
+ *   loop:
+ *     on bytes from peer P (P = transport-authenticated peer id, or the
+ *       zero id for a local/unknown client):  ec_node_recv(n, &P, b, l, now)
+ *     when now >= ec_node_next_deadline(n):  ec_node_tick(n, now)
+ *     after either:  while (ec_node_poll(n, &o)) { send o.msg to o.to;
+ *                                                  free(o.msg); }
+ *
+ * Errors: every function returns EC_OK or an EC_ERR_* code.  Input from
+ * peers never makes a call fail: bad messages are dropped and counted in
+ * ec_node_stats (recv still returns EC_OK; see ec_node_recv).  A store
+ * failure while sealing a block (EC_ERR_FULL, EC_ERR_IO, ...) is fatal:
+ * the node returns that error from then on and must be recreated (the
+ * store holds every block sealed before the failure).
+ */
+#ifndef EC_NODE_H
+#define EC_NODE_H
+
+#include "ec/crypto.h"
+#include "ec/identity.h"
+#include "ec/mempool.h"
+#include "ec/store.h"
+#include "ec/wire.h"
+
+typedef struct ec_node ec_node;
+
+typedef struct ec_node_cfg {
+	ec_keypair key;        /* identity / lamppost key (key.pk == identity.pk) */
+	ec_identity identity;  /* our peer id, salt and network id */
+	ec_store *store;       /* borrowed; memory or LMDB; outlives the node */
+	const ec_pow_params *pow; /* checks the identity proof of hellos */
+	ec_mempool_cfg mempool;
+	uint64_t block_interval_ms; /* seal at most this long after the first
+				     * decided tx of the open block */
+	uint32_t repush_ms;    /* re-push period of a pending vote, plus a
+				* jitter of 0..repush_ms/2 from rng */
+	uint32_t tx_req_timeout_ms; /* a tx request unanswered this long is
+				     * retried (spec 8.10: shorter than the
+				     * mempool timeout) */
+	uint8_t tx_req_tries;  /* attempts per missing tx */
+	uint8_t identity_tx;   /* 1: an empty chain submits the identity token
+				* creation at start */
+	uint8_t addr_len;      /* our transport address, for hellos */
+	uint8_t addr[EC_ADDR_MAX];
+	ec_rng_fn rng;         /* nonces and jitter; required */
+	void *rng_ctx;
+} ec_node_cfg;
+
+/* Fills the defaults: mempool defaults, block interval 1000 ms, re-push
+ * 300 ms, tx requests 1000 ms x 3 tries, identity_tx 1, pow = production.
+ * key, identity, store and rng are the caller's. */
+void ec_node_cfg_default(ec_node_cfg *cfg);
+
+/* Counters.  rx/tx are indexed by message type code (enum ec_msg_type). */
+#define EC_NODE_TYPES 32
+typedef struct ec_node_stats {
+	uint64_t rx[EC_NODE_TYPES];  /* received, by type (known types only) */
+	uint64_t tx[EC_NODE_TYPES];  /* queued for sending, by type */
+	uint64_t dropped_malformed;  /* short, oversized, unknown type, bad
+				      * encoding, non-canonical */
+	uint64_t dropped_bad_sig;    /* signature or key does not verify */
+	uint64_t dropped_unsolicited;/* response we did not ask for; vote from
+				      * an unknown peer or relayed; tx from an
+				      * unknown peer; chain objects (sync is
+				      * not the node core's yet) */
+	uint64_t dropped_replayed;   /* duplicate tx, vote with a seq we hold,
+				      * vote for a tx we committed long ago */
+	uint64_t dropped_invalid;    /* well-formed but breaks a rule
+				      * (timestamp, wrong network, ...) */
+	uint64_t dropped_refused;    /* mempool full / sender over its share */
+	uint64_t queries_refused;    /* queries answered BUSY (service hook) */
+	uint64_t votes_changed;      /* our opinion changed (seq bumped) */
+	uint64_t tx_requests;        /* tx requests sent (incl. retries) */
+	uint64_t txs_decided;        /* accepted and put in the open block */
+	uint64_t txs_committed;      /* in a sealed, stored block */
+	uint64_t txs_expired;        /* mempool entries dropped by timeout */
+	uint64_t blocks_sealed;
+	uint64_t peers_added;
+	uint64_t lower_conflict_decided; /* decided while a higher conflicting
+					  * tx was known (only after it timed
+					  * out; should stay 0 otherwise) */
+} ec_node_stats;
+
+/* Creates a node.  Loads the own chain from the store (heads and blocks
+ * of creator = our peer id).  With cfg->identity_tx and an empty chain it
+ * submits the identity-token creation: token = peer id, prev = 0,
+ * next_key = H_tag("ec/v1/keyhash", our pk).  cfg is copied. */
+int ec_node_new(ec_node **out, const ec_node_cfg *cfg, ec_time now);
+void ec_node_free(ec_node *n); /* NULL ok; frees queued messages */
+
+/* Our peer id. */
+const ec_id *ec_node_id(const ec_node *n);
+
+/* One message from `from` (zero id = local/unknown client).  Returns EC_OK
+ * whether or not the message was useful (drops are counted), EC_ERR_ARG
+ * for NULL arguments, or the node's fatal error. */
+int ec_node_recv(ec_node *n, const ec_id *from, const uint8_t *msg, size_t len,
+		 ec_time now);
+/* A transaction from the local client (same as recv from the zero id but
+ * the tx's fate is returned): EC_OK when accepted into the mempool,
+ * EC_ERR_EXISTS for a duplicate, EC_ERR_SIGNATURE, EC_ERR_TIME,
+ * EC_ERR_REFUSED, or a decode error. */
+int ec_node_submit_tx(ec_node *n, const uint8_t *tx, size_t len, ec_time now);
+
+/* Timers: vote re-push, tx request retries, commit decisions, sealing,
+ * mempool expiry.  Call when now >= ec_node_next_deadline(n) (calling
+ * earlier or more often is harmless). */
+int ec_node_tick(ec_node *n, ec_time now);
+/* When ec_node_tick wants to run next; UINT64_MAX when idle.  May be <=
+ * the last `now` (work is due: tick right away). */
+ec_time ec_node_next_deadline(const ec_node *n);
+
+/* An outgoing message.  msg is malloc'd and owned by the caller after a
+ * successful poll (free() it).  to = destination peer id; the zero id means
+ * "the local client" (answers to requests that came from the zero id). */
+typedef struct ec_node_out {
+	ec_id to;
+	uint8_t *msg;
+	size_t len;
+} ec_node_out;
+/* 1 and *out filled while messages are queued (oldest first), else 0. */
+int ec_node_poll(ec_node *n, ec_node_out *out);
+
+/* Peers.  add_peer takes a hello (decoded): the signature, the network id
+ * and the identity proof (cfg->pow) are checked; EC_ERR_EXISTS if known
+ * with the same key.  add_peer_key trusts its caller (configuration,
+ * bootstrap lists, tests): no proof checked. */
+int ec_node_add_peer(ec_node *n, const ec_hello *h, ec_time now);
+int ec_node_add_peer_key(ec_node *n, const ec_id *peer, const uint8_t pk[32]);
+int ec_node_remove_peer(ec_node *n, const ec_id *peer);
+size_t ec_node_peer_count(const ec_node *n);
+/* Queues our signed hello to `to` (bootstrap). */
+int ec_node_send_hello(ec_node *n, const ec_id *to, ec_time now);
+
+/* Introspection for tests, tools and the query service. */
+enum ec_node_tx_state {
+	EC_NODE_TX_UNKNOWN = 0,
+	EC_NODE_TX_PENDING,   /* in the mempool, collecting votes */
+	EC_NODE_TX_DECIDED,   /* accepted, in the open (unsealed) block */
+	EC_NODE_TX_COMMITTED, /* in a sealed block of our chain (store) */
+};
+typedef struct ec_node_tx_info {
+	uint8_t state;       /* enum ec_node_tx_state */
+	uint8_t has_tx;      /* body known (pending entries) */
+	ec_time first_seen;  /* 0 when no longer in the mempool */
+	ec_time decided_at;  /* 0 unless decided here while in the mempool */
+	uint32_t our_seq;    /* seq of our vote, 0 = none */
+	int8_t our_flags[EC_TX_MAX_ENTRIES]; /* +1 / -1 per entry, 0 = none */
+} ec_node_tx_info;
+int ec_node_tx_info_get(ec_node *n, const ec_id *txid, ec_node_tx_info *out);
+
+const ec_node_stats *ec_node_stats_get(const ec_node *n);
+/* Height of our chain head and its id; EC_ERR_NOTFOUND when empty. */
+int ec_node_head(const ec_node *n, ec_id *id, uint64_t *height);
+
+#endif

@@ -1,0 +1,601 @@
+/* ec_node.c - the node's lifecycle, receive dispatch, peer table, outbox,
+ * deadlines and per-transaction side table (see ec_node_int.h for the
+ * split into files and docs/PROTOCOL.md "Node behaviour" for the rules).
+ *
+ * Receive order (STYLE: cheap checks before crypto before state): length
+ * and type (ec_msg_peek), strict decode, sender admission, signature, and
+ * only then node state.  Anything a peer sends is dropped and counted,
+ * never asserted on. */
+#include <stdlib.h>
+
+#include "ec/node.h"
+#include "ec_node_int.h"
+
+void ec_node_cfg_default(ec_node_cfg *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->pow = &ec_pow_production;
+	cfg->mempool = ec_mempool_default_cfg;
+	cfg->block_interval_ms = 1000;
+	cfg->repush_ms = 300;
+	cfg->tx_req_timeout_ms = 1000;
+	cfg->tx_req_tries = 3;
+	cfg->identity_tx = 1;
+}
+
+/* ---- outbox --------------------------------------------------------------- */
+
+void node_send(ec_node *n, const ec_id *to, uint8_t *msg, size_t len)
+{
+	if (!msg)
+		return;
+	if (n->out_n == n->out_cap) {
+		size_t cap = n->out_cap ? n->out_cap * 2 : 256;
+		ec_node_out *q = malloc(cap * sizeof *q);
+		if (!q) {
+			free(msg); /* as if lost on the network */
+			return;
+		}
+		for (size_t i = 0; i < n->out_n; i++)
+			q[i] = n->outq[(n->out_head + i) % n->out_cap];
+		free(n->outq);
+		n->outq = q;
+		n->out_cap = cap;
+		n->out_head = 0;
+	}
+	ec_node_out *o = &n->outq[(n->out_head + n->out_n) % n->out_cap];
+	o->to = *to;
+	o->msg = msg;
+	o->len = len;
+	n->out_n++;
+	if (len >= 1 && msg[0] < EC_NODE_TYPES)
+		n->st.tx[msg[0]]++;
+}
+
+void node_send_copy(ec_node *n, const ec_id *to, const uint8_t *msg, size_t len)
+{
+	uint8_t *c = malloc(len);
+	if (!c)
+		return;
+	memcpy(c, msg, len);
+	node_send(n, to, c, len);
+}
+
+int ec_node_poll(ec_node *n, ec_node_out *out)
+{
+	if (!n || !out || n->out_n == 0)
+		return 0;
+	*out = n->outq[n->out_head];
+	n->out_head = (n->out_head + 1) % n->out_cap;
+	n->out_n--;
+	return 1;
+}
+
+/* ---- peers ------------------------------------------------------------------ */
+
+static size_t ptab_pos(const ec_node *n, const ec_id *id, int *found)
+{
+	size_t lo = 0, hi = n->n_ptab;
+	*found = 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = ec_id_cmp(&n->ptab[mid].id, id);
+		if (c == 0) {
+			*found = 1;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const node_peer *node_peer_find(const ec_node *n, const ec_id *id)
+{
+	int found;
+	size_t i = ptab_pos(n, id, &found);
+	return found ? &n->ptab[i] : NULL;
+}
+
+int ec_node_add_peer_key(ec_node *n, const ec_id *peer, const uint8_t pk[32])
+{
+	int found, err;
+	size_t i;
+	if (!n || !peer || !pk || ec_id_is_zero(peer))
+		return EC_ERR_ARG;
+	if (ec_id_eq(peer, &n->self))
+		return EC_ERR_ARG;
+	i = ptab_pos(n, peer, &found);
+	if (found) {
+		if (memcmp(n->ptab[i].pk, pk, 32) == 0)
+			return EC_ERR_EXISTS;
+		memcpy(n->ptab[i].pk, pk, 32); /* key rotated (trusted caller) */
+		return EC_OK;
+	}
+	if (n->n_ptab == n->cap_ptab) {
+		size_t cap = n->cap_ptab ? n->cap_ptab * 2 : 64;
+		node_peer *p = realloc(n->ptab, cap * sizeof *p);
+		if (!p)
+			return EC_ERR_NOMEM;
+		n->ptab = p;
+		n->cap_ptab = cap;
+	}
+	if ((err = ec_peerset_add(&n->peers, peer)) != EC_OK)
+		return err;
+	if ((err = ec_peerset_add(&n->ring, peer)) != EC_OK) {
+		(void)ec_peerset_remove(&n->peers, peer);
+		return err;
+	}
+	memmove(&n->ptab[i + 1], &n->ptab[i], (n->n_ptab - i) * sizeof *n->ptab);
+	n->ptab[i].id = *peer;
+	memcpy(n->ptab[i].pk, pk, 32);
+	n->n_ptab++;
+	n->st.peers_added++;
+	return EC_OK;
+}
+
+int ec_node_remove_peer(ec_node *n, const ec_id *peer)
+{
+	int found;
+	size_t i;
+	if (!n || !peer)
+		return EC_ERR_ARG;
+	i = ptab_pos(n, peer, &found);
+	if (!found)
+		return EC_ERR_NOTFOUND;
+	memmove(&n->ptab[i], &n->ptab[i + 1], (n->n_ptab - i - 1) * sizeof *n->ptab);
+	n->n_ptab--;
+	(void)ec_peerset_remove(&n->peers, peer);
+	(void)ec_peerset_remove(&n->ring, peer);
+	return EC_OK;
+}
+
+size_t ec_node_peer_count(const ec_node *n)
+{
+	return n ? n->n_ptab : 0;
+}
+
+/* Checks a hello: network, signature, identity proof (cheap -> costly). */
+static int hello_check(const ec_node *n, const ec_hello *h, ec_time now)
+{
+	ec_identity id;
+	int err;
+	if (h->network_id != n->cfg.identity.network_id)
+		return EC_ERR_VALUE;
+	if ((err = ec_hello_verify(h)) != EC_OK)
+		return err;
+	memcpy(id.pk, h->pk, 32);
+	id.network_id = h->network_id;
+	memcpy(id.salt, h->salt, sizeof id.salt);
+	id.peer_id = h->peer_id;
+	return ec_identity_verify(&id, now / 1000, n->cfg.pow);
+}
+
+int ec_node_add_peer(ec_node *n, const ec_hello *h, ec_time now)
+{
+	const node_peer *p;
+	int err;
+	if (!n || !h)
+		return EC_ERR_ARG;
+	p = node_peer_find(n, &h->peer_id);
+	if (p && memcmp(p->pk, h->pk, 32) == 0)
+		return EC_ERR_EXISTS;
+	if ((err = hello_check(n, h, now)) != EC_OK)
+		return err;
+	return ec_node_add_peer_key(n, &h->peer_id, h->pk);
+}
+
+int ec_node_send_hello(ec_node *n, const ec_id *to, ec_time now)
+{
+	ec_hello h;
+	uint8_t *enc;
+	size_t len;
+	int err;
+	if (!n || !to)
+		return EC_ERR_ARG;
+	memset(&h, 0, sizeof h);
+	h.peer_id = n->self;
+	memcpy(h.pk, n->cfg.key.pk, 32);
+	h.network_id = n->cfg.identity.network_id;
+	memcpy(h.salt, n->cfg.identity.salt, sizeof h.salt);
+	h.addr_len = n->cfg.addr_len;
+	memcpy(h.addr, n->cfg.addr, h.addr_len);
+	h.timestamp = now;
+	(void)ec_node_head(n, &h.head, &h.height);
+	if ((err = ec_hello_sign(&h, n->cfg.key.sk)) != EC_OK)
+		return err;
+	if ((err = ec_hello_encode(&h, &enc, &len)) != EC_OK)
+		return err;
+	node_send(n, to, enc, len);
+	return EC_OK;
+}
+
+static void handle_hello(ec_node *n, const ec_id *from, const uint8_t *msg,
+			 size_t len, ec_time now)
+{
+	ec_hello h;
+	const node_peer *p;
+	int err;
+	if (ec_hello_decode(&h, msg, len) != EC_OK) {
+		n->st.dropped_malformed++;
+		return;
+	}
+	/* The transport authenticated `from`: a hello must be its own. */
+	if (!ec_id_is_zero(from) && !ec_id_eq(from, &h.peer_id)) {
+		n->st.dropped_unsolicited++;
+		return;
+	}
+	p = node_peer_find(n, &h.peer_id);
+	if (p && memcmp(p->pk, h.pk, 32) == 0) {
+		n->st.dropped_replayed++;
+		return;
+	}
+	err = hello_check(n, &h, now);
+	if (err == EC_ERR_SIGNATURE) {
+		n->st.dropped_bad_sig++;
+		return;
+	}
+	if (err != EC_OK) {
+		n->st.dropped_invalid++;
+		return;
+	}
+	if (ec_id_eq(&h.peer_id, &n->self)) {
+		n->st.dropped_invalid++;
+		return;
+	}
+	if (ec_node_add_peer_key(n, &h.peer_id, h.pk) == EC_OK && !p)
+		(void)ec_node_send_hello(n, &h.peer_id, now); /* introduce back */
+}
+
+int node_is_responsible(const ec_node *n, const ec_id *token)
+{
+	return ec_peerset_is_eligible(&n->ring, &n->self, token);
+}
+
+/* ---- pend table --------------------------------------------------------- */
+
+static size_t pslot(const ec_id *id, size_t cap)
+{
+	uint64_t h = 0;
+	for (int i = 0; i < 8; i++)
+		h = (h << 8) | id->b[i];
+	return (size_t)(h & (cap - 1));
+}
+
+static int pidx_rebuild(ec_node *n, size_t want)
+{
+	size_t cap = 64;
+	node_pend **idx;
+	while (cap < 2 * want)
+		cap *= 2;
+	idx = calloc(cap, sizeof *idx);
+	if (!idx)
+		return EC_ERR_NOMEM;
+	for (size_t i = 0; i < n->n_pend; i++) {
+		size_t s = pslot(&n->pend[i]->txid, cap);
+		while (idx[s])
+			s = (s + 1) & (cap - 1);
+		idx[s] = n->pend[i];
+	}
+	free(n->pidx);
+	n->pidx = idx;
+	n->pidx_cap = cap;
+	return EC_OK;
+}
+
+node_pend *node_pend_get(const ec_node *n, const ec_id *txid)
+{
+	size_t s = pslot(txid, n->pidx_cap);
+	while (n->pidx[s]) {
+		if (ec_id_eq(&n->pidx[s]->txid, txid))
+			return n->pidx[s];
+		s = (s + 1) & (n->pidx_cap - 1);
+	}
+	return NULL;
+}
+
+node_pend *node_pend_add(ec_node *n, const ec_id *txid)
+{
+	node_pend *p = node_pend_get(n, txid);
+	size_t s;
+	if (p)
+		return p;
+	if (2 * (n->n_pend + 1) > n->pidx_cap && pidx_rebuild(n, n->n_pend + 1) != EC_OK)
+		return NULL;
+	if (n->n_pend == n->cap_pend) {
+		size_t cap = n->cap_pend ? n->cap_pend * 2 : 64;
+		node_pend **a = realloc(n->pend, cap * sizeof *a);
+		if (!a)
+			return NULL;
+		n->pend = a;
+		n->cap_pend = cap;
+	}
+	p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	p->txid = *txid;
+	n->pend[n->n_pend++] = p;
+	s = pslot(txid, n->pidx_cap);
+	while (n->pidx[s])
+		s = (s + 1) & (n->pidx_cap - 1);
+	n->pidx[s] = p;
+	return p;
+}
+
+void node_pend_sweep(ec_node *n)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < n->n_pend; i++) {
+		if (ec_mempool_get(n->mp, &n->pend[i]->txid))
+			n->pend[w++] = n->pend[i];
+		else
+			free(n->pend[i]);
+	}
+	if (w != n->n_pend) {
+		n->n_pend = w;
+		memset(n->pidx, 0, n->pidx_cap * sizeof *n->pidx);
+		for (size_t i = 0; i < n->n_pend; i++) {
+			size_t s = pslot(&n->pend[i]->txid, n->pidx_cap);
+			while (n->pidx[s])
+				s = (s + 1) & (n->pidx_cap - 1);
+			n->pidx[s] = n->pend[i];
+		}
+	}
+}
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+const ec_id *ec_node_id(const ec_node *n)
+{
+	return &n->self;
+}
+
+const ec_node_stats *ec_node_stats_get(const ec_node *n)
+{
+	return &n->st;
+}
+
+int ec_node_head(const ec_node *n, ec_id *id, uint64_t *height)
+{
+	const ec_block *b = n->chain ? ec_chain_head(n->chain) : NULL;
+	if (!b) {
+		if (id)
+			memset(id, 0, sizeof *id);
+		if (height)
+			*height = 0;
+		return EC_ERR_NOTFOUND;
+	}
+	if (id)
+		*id = b->id;
+	if (height)
+		*height = b->height;
+	return EC_OK;
+}
+
+void node_deadline_min(ec_node *n, ec_time t)
+{
+	if (t < n->deadline)
+		n->deadline = t;
+}
+
+ec_time ec_node_next_deadline(const ec_node *n)
+{
+	return n ? n->deadline : UINT64_MAX;
+}
+
+static int submit_identity_tx(ec_node *n, ec_time now)
+{
+	ec_tx tx;
+	uint8_t *enc;
+	size_t len;
+	int err;
+	memset(&tx, 0, sizeof tx);
+	tx.timestamp = now;
+	tx.n_entries = 1;
+	tx.entries[0].token = n->self;
+	ec_keyhash(&tx.entries[0].next_key, n->cfg.key.pk);
+	if ((err = ec_tx_finalize(&tx)) != EC_OK)
+		return err;
+	if ((err = ec_tx_encode(&tx, &enc, &len)) != EC_OK)
+		return err;
+	err = node_handle_tx(n, &(ec_id){{0}}, enc, len, now);
+	free(enc);
+	return err == EC_ERR_EXISTS ? EC_OK : err;
+}
+
+int ec_node_new(ec_node **out, const ec_node_cfg *cfg, ec_time now)
+{
+	ec_node *n;
+	int err;
+	if (!out || !cfg || !cfg->store || !cfg->rng || !cfg->pow)
+		return EC_ERR_ARG;
+	if (memcmp(cfg->key.pk, cfg->identity.pk, 32) != 0 ||
+	    ec_id_is_zero(&cfg->identity.peer_id))
+		return EC_ERR_ARG;
+	if ((err = ec_crypto_init()) != EC_OK)
+		return err;
+	n = calloc(1, sizeof *n);
+	if (!n)
+		return EC_ERR_NOMEM;
+	n->cfg = *cfg;
+	n->self = cfg->identity.peer_id;
+	n->deadline = UINT64_MAX;
+	n->last_now = now;
+	ec_peerset_init(&n->peers);
+	ec_peerset_init(&n->ring);
+	if ((err = ec_peerset_add(&n->ring, &n->self)) != EC_OK ||
+	    (err = ec_mempool_new(&n->mp, &cfg->mempool)) != EC_OK ||
+	    (err = pidx_rebuild(n, 0)) != EC_OK)
+		goto fail;
+	if (!(n->chain = ec_chain_new())) {
+		err = EC_ERR_NOMEM;
+		goto fail;
+	}
+	if ((err = node_load_chain(n)) != EC_OK)
+		goto fail;
+	if (cfg->identity_tx && ec_chain_length(n->chain) == 0) {
+		int have = 0;
+		ec_id h;
+		have = node_token_head(n, &n->self, &h, NULL, NULL);
+		if (!have && (err = submit_identity_tx(n, now)) != EC_OK)
+			goto fail;
+	}
+	*out = n;
+	return EC_OK;
+fail:
+	ec_node_free(n);
+	return err;
+}
+
+void ec_node_free(ec_node *n)
+{
+	if (!n)
+		return;
+	while (n->out_n) {
+		free(n->outq[n->out_head].msg);
+		n->out_head = (n->out_head + 1) % n->out_cap;
+		n->out_n--;
+	}
+	free(n->outq);
+	for (size_t i = 0; i < n->n_pend; i++)
+		free(n->pend[i]);
+	free(n->pend);
+	free(n->pidx);
+	free(n->dirtyq);
+	ec_mempool_free(n->mp);
+	node_open_free(&n->open);
+	ec_chain_free(n->chain);
+	ec_peerset_free(&n->peers);
+	ec_peerset_free(&n->ring);
+	free(n->ptab);
+	ec_memzero(&n->cfg.key, sizeof n->cfg.key);
+	free(n);
+}
+
+/* ---- receive ------------------------------------------------------------ */
+
+int ec_node_recv(ec_node *n, const ec_id *from, const uint8_t *msg, size_t len,
+		 ec_time now)
+{
+	uint8_t type;
+	if (!n || !from || (!msg && len))
+		return EC_ERR_ARG;
+	if (n->fatal)
+		return n->fatal;
+	if (now > n->last_now)
+		n->last_now = now;
+	if (len > EC_MSG_MAX_BYTES || ec_msg_peek(msg, len, &type) != EC_OK) {
+		n->st.dropped_malformed++;
+		return EC_OK;
+	}
+	n->st.rx[type]++;
+	switch (type) {
+	case EC_MSG_TX:
+		(void)node_handle_tx(n, from, msg, len, now);
+		break;
+	case EC_MSG_VOTE:
+		node_handle_vote(n, from, msg, len, now);
+		break;
+	case EC_MSG_HELLO:
+		handle_hello(n, from, msg, len, now);
+		break;
+	case EC_MSG_TX_RESP:
+		node_handle_tx_resp(n, from, msg, len, now);
+		break;
+	case EC_MSG_REFUSAL:
+		node_handle_refusal(n, from, msg, len, now);
+		break;
+	case EC_MSG_MAPPING_REQ:
+	case EC_MSG_TX_REQ:
+	case EC_MSG_BLOCK_REQ:
+	case EC_MSG_RANGE_REQ:
+		node_dispatch_query(n, from, type, msg, len, now);
+		break;
+	default:
+		/* Blocks, proofs, mapping/block/range responses and referrals
+		 * answer requests this node core does not make yet (chain sync
+		 * lives elsewhere): unsolicited. */
+		n->st.dropped_unsolicited++;
+		break;
+	}
+	return EC_OK;
+}
+
+int ec_node_submit_tx(ec_node *n, const uint8_t *tx, size_t len, ec_time now)
+{
+	uint8_t type;
+	if (!n || (!tx && len))
+		return EC_ERR_ARG;
+	if (n->fatal)
+		return n->fatal;
+	if (now > n->last_now)
+		n->last_now = now;
+	if (len > EC_MSG_MAX_BYTES || ec_msg_peek(tx, len, &type) != EC_OK ||
+	    type != EC_MSG_TX) {
+		n->st.dropped_malformed++;
+		return EC_ERR_TYPE;
+	}
+	n->st.rx[type]++;
+	return node_handle_tx(n, &(ec_id){{0}}, tx, len, now);
+}
+
+int ec_node_tick(ec_node *n, ec_time now)
+{
+	size_t dropped;
+	if (!n)
+		return EC_ERR_ARG;
+	if (n->fatal)
+		return n->fatal;
+	if (now > n->last_now)
+		n->last_now = now;
+	n->deadline = UINT64_MAX;
+	node_txreq_tick(n, now);
+	if (now >= n->scan_due) { /* scan_due <= earliest expiry */
+		dropped = ec_mempool_expire(n->mp, now);
+		if (dropped) {
+			n->st.txs_expired += dropped;
+			node_pend_sweep(n);
+		}
+	}
+	node_commit_tick(n, now);
+	return n->fatal;
+}
+
+int ec_node_tx_info_get(ec_node *n, const ec_id *txid, ec_node_tx_info *out)
+{
+	ec_mp_entry *e;
+	node_pend *p;
+	ec_store_txn *t;
+	ec_id blk;
+	uint8_t pos;
+	if (!n || !txid || !out)
+		return EC_ERR_ARG;
+	memset(out, 0, sizeof *out);
+	e = ec_mempool_get(n->mp, txid);
+	p = node_pend_get(n, txid);
+	if (e) {
+		out->state = EC_NODE_TX_PENDING;
+		out->has_tx = (uint8_t)e->has_tx;
+		out->first_seen = e->first_seen;
+	}
+	if (p) {
+		if (p->decided) {
+			out->state = EC_NODE_TX_DECIDED;
+			out->decided_at = p->decided_at;
+		}
+		if (p->voted) {
+			out->our_seq = p->vote.seq;
+			for (unsigned i = 0; i < p->vote.n_flags; i++)
+				out->our_flags[i] =
+					p->vote.flags[i].flag == EC_VOTE_YES ? 1 : -1;
+		}
+	}
+	if (ec_store_txn_begin(n->cfg.store, 0, &t) == EC_OK) {
+		if (ec_store_get_tx_index(t, txid, &blk, &pos) == EC_OK)
+			out->state = EC_NODE_TX_COMMITTED;
+		ec_store_txn_abort(t);
+	}
+	return EC_OK;
+}

@@ -1,0 +1,276 @@
+/* ec_node_commit.c - decisions and blocks (spec 7.5, 8.2, 8.5, 8.6; design
+ * "Block Structure Definition"; docs/PROTOCOL.md "Node behaviour").
+ *
+ * A pending transaction with its body is DECIDED on a tick when
+ *   - its tally over peers + self is accepted (every token's balance > +2
+ *     and >= witness_min voters from the txid's neighbourhood),
+ *   - no higher-id conflicting transaction is pending (spec 8.5), and
+ *   - every entry extends our current state of its token: where we hold a
+ *     head (decided or committed) prev must equal it (immutability, 7.5:
+ *     a token committed to one successor is never given another; this
+ *     also refuses a creation of an existing token).  Where we hold no
+ *     state the majority's votes are taken.
+ * A decided transaction goes into the open block; later evaluations see
+ * its tokens' new heads.  The open block is sealed when it holds 32
+ * transactions or block_interval_ms after its first decision: the chain
+ * module seals it (height, prev, jumps, Merkle root, signature) and ONE
+ * store batch writes block, head, tx bodies, tx index, Local token states
+ * and the consensus proof.  Only then is a transaction "committed".  A
+ * crash before the seal loses the open block: those transactions were
+ * never committed here (nothing was written) and their mempool entries are
+ * gone; the network may still commit them. */
+#include <stdlib.h>
+
+#include "ec_node_int.h"
+
+#define POST_DECIDE_PUSHES 2
+
+int node_open_head(const ec_node *n, const ec_id *token)
+{
+	for (size_t k = n->open.n; k-- > 0;)
+		for (unsigned i = 0; i < n->open.txs[k].n_entries; i++)
+			if (ec_id_eq(&n->open.txs[k].entries[i].token, token))
+				return (int)k;
+	return -1;
+}
+
+void node_open_free(node_open *o)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		free(o->enc[i]);
+		free(o->votes[i]);
+	}
+	memset(o, 0, sizeof *o);
+}
+
+static int cmp_vote_voter(const void *a, const void *b)
+{
+	return ec_id_cmp(&((const ec_vote *)a)->voter, &((const ec_vote *)b)->voter);
+}
+
+int node_load_chain(ec_node *n)
+{
+	ec_store_txn *t;
+	ec_id head;
+	uint64_t height;
+	int err;
+	if ((err = ec_store_txn_begin(n->cfg.store, 0, &t)) != EC_OK)
+		return err;
+	err = ec_store_get_head(t, &n->self, &head, &height);
+	if (err == EC_ERR_NOTFOUND) {
+		ec_store_txn_abort(t);
+		return EC_OK;
+	}
+	for (uint64_t h = 0; err == EC_OK && h <= height; h++) {
+		ec_id id;
+		ec_block b;
+		if ((err = ec_store_get_block_at(t, &n->self, h, &id)) != EC_OK ||
+		    (err = ec_store_get_block(t, &id, &b)) != EC_OK)
+			break;
+		if (ec_chain_append(n->chain, &b, NULL) != EC_OK)
+			err = EC_ERR_CORRUPT;
+	}
+	ec_store_txn_abort(t);
+	return err == EC_ERR_NOTFOUND ? EC_ERR_CORRUPT : err;
+}
+
+int node_seal(ec_node *n, ec_time now)
+{
+	node_open *o = &n->open;
+	ec_id txids[EC_BLOCK_MAX_TXS], ph;
+	ec_proof proof;
+	ec_block b;
+	const ec_block *head = ec_chain_head(n->chain);
+	const uint8_t *encs[EC_BLOCK_MAX_TXS];
+	uint8_t *benc = NULL, *penc = NULL;
+	size_t blen = 0, plen = 0;
+	ec_store_txn *t = NULL;
+	ec_time ts = now;
+	int err;
+	if (o->n == 0)
+		return EC_OK;
+	if (head && head->timestamp > ts)
+		ts = head->timestamp;
+	memset(&proof, 0, sizeof proof);
+	proof.n_txs = (uint8_t)o->n;
+	for (size_t i = 0; i < o->n; i++) {
+		txids[i] = o->txs[i].id;
+		encs[i] = o->enc[i];
+		proof.txs[i].txid = o->txs[i].id;
+		proof.txs[i].n_votes = o->n_votes[i];
+		proof.txs[i].votes = o->votes[i];
+	}
+	if ((err = ec_proof_encode(&proof, &penc, &plen)) != EC_OK)
+		goto out;
+	ec_hash(&ph, EC_TAG_PROOF, penc, plen);
+	if ((err = ec_chain_seal(n->chain, &n->self, ts, txids, o->n, &ph,
+				 n->cfg.key.sk, &b)) != EC_OK)
+		goto out;
+	if ((err = ec_block_encode(&b, &benc, &blen)) != EC_OK)
+		goto out;
+	if ((err = ec_store_txn_begin(n->cfg.store, 1, &t)) != EC_OK)
+		goto out;
+	if ((err = ec_store_put_own_block_enc(t, &b, benc, blen, o->txs, encs,
+					      o->enc_len)) != EC_OK ||
+	    (err = ec_store_put_proof(t, &b.id, penc, plen)) != EC_OK) {
+		ec_store_txn_abort(t);
+		goto out;
+	}
+	err = ec_store_txn_commit(t);
+out:
+	free(benc);
+	free(penc);
+	if (err != EC_OK) {
+		/* The chain module already holds the block: memory and store
+		 * disagree, so the node stops (see node.h). */
+		n->fatal = err;
+		return err;
+	}
+	n->st.blocks_sealed++;
+	n->st.txs_committed += o->n;
+	node_open_free(o);
+	return EC_OK;
+}
+
+/* Re-evaluates undecided entries that extend txid (their prev is now our
+ * head) so that successors which arrived early get their YES. */
+static void reevaluate_successors(ec_node *n, const ec_id *txid, ec_time now)
+{
+	for (size_t i = 0; i < n->n_pend; i++) {
+		node_pend *q = n->pend[i];
+		ec_mp_entry *o;
+		int hit = 0;
+		if (q->decided || !q->voted)
+			continue;
+		o = ec_mempool_get(n->mp, &q->txid);
+		if (!o || !o->has_tx)
+			continue;
+		for (unsigned j = 0; j < o->tx.n_entries; j++)
+			hit |= ec_id_eq(&o->tx.entries[j].prev, txid);
+		if (hit && node_evaluate(n, o, q, now))
+			node_push(n, o, q, 0, now);
+	}
+}
+
+static void try_decide(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
+{
+	node_open *o = &n->open;
+	ec_tally t;
+	ec_vote *votes;
+	size_t nv, k;
+	ec_id ids[EC_VOTE_MAX_CONFLICTS];
+	if (p->decided || !e->has_tx || !p->has_enc)
+		return;
+	if (ec_mempool_tally(n->mp, e, &n->ring, &t) != EC_OK || !t.accepted)
+		return;
+	if (ec_mempool_has_higher_conflict(n->mp, e))
+		return;
+	for (unsigned i = 0; i < e->tx.n_entries; i++) {
+		ec_id head;
+		if (node_token_head(n, &e->tx.entries[i].token, &head, NULL, NULL) &&
+		    !ec_id_eq(&head, &e->tx.entries[i].prev))
+			return; /* immutability (7.5) */
+	}
+	if (o->n == EC_BLOCK_MAX_TXS && node_seal(n, now) != EC_OK)
+		return;
+	votes = malloc(EC_PROOF_MAX_VOTES * sizeof *votes);
+	if (!votes)
+		return;
+	nv = ec_mempool_counted_votes(n->mp, e, &n->ring, votes, EC_PROOF_MAX_VOTES);
+	qsort(votes, nv, sizeof *votes, cmp_vote_voter); /* proof codec order */
+	k = o->n;
+	o->enc[k] = malloc(p->enc_len);
+	if (!o->enc[k]) {
+		free(votes);
+		return;
+	}
+	memcpy(o->enc[k], p->enc, p->enc_len);
+	o->enc_len[k] = p->enc_len;
+	o->txs[k] = e->tx;
+	o->votes[k] = votes;
+	o->n_votes[k] = (uint8_t)nv;
+	if (o->n == 0)
+		o->first_decided = now;
+	o->n++;
+	/* counted for the record: a higher conflict that is no longer
+	 * pending (timed out, or decided elsewhere) */
+	{
+		size_t c = ec_mempool_conflicts(n->mp, e, ids, EC_VOTE_MAX_CONFLICTS);
+		for (size_t i = 0; i < c && i < EC_VOTE_MAX_CONFLICTS; i++)
+			if (ec_id_cmp(&ids[i], &e->txid) > 0) {
+				n->st.lower_conflict_decided++;
+				break;
+			}
+	}
+	p->decided = 1;
+	p->decided_at = now;
+	p->extra_push = POST_DECIDE_PUSHES;
+	ec_mempool_set_state(n->mp, e, EC_MP_COMMITTED);
+	n->st.txs_decided++;
+	node_reevaluate_conflicts(n, e, now);
+	reevaluate_successors(n, &e->txid, now);
+	if (o->n == EC_BLOCK_MAX_TXS)
+		(void)node_seal(n, now);
+}
+
+/* Full scan: re-pushes that are due, and the next scan time. */
+static void scan(ec_node *n, ec_time now)
+{
+	ec_time due = UINT64_MAX;
+	for (size_t i = 0; i < n->n_pend && !n->fatal; i++) {
+		node_pend *p = n->pend[i];
+		ec_mp_entry *e = ec_mempool_get(n->mp, &p->txid);
+		if (!e)
+			continue;
+		if (e->first_seen + n->cfg.mempool.tx_timeout_ms < due)
+			due = e->first_seen + n->cfg.mempool.tx_timeout_ms;
+		if (!e->has_tx || !p->voted)
+			continue;
+		if (p->decided && p->extra_push == 0)
+			continue;
+		if (now >= p->next_push) {
+			if (!p->decided && node_evaluate(n, e, p, now))
+				node_reevaluate_conflicts(n, e, now);
+			node_push(n, e, p, 0, now);
+			if (p->decided)
+				p->extra_push--;
+			p->next_push = now + n->cfg.repush_ms;
+			{
+				uint32_t r = 0;
+				n->cfg.rng(n->cfg.rng_ctx, &r, sizeof r);
+				p->next_push += r % (n->cfg.repush_ms / 2 + 1);
+			}
+			if (!p->decided)
+				try_decide(n, e, p, now);
+		}
+		if ((!p->decided || p->extra_push) && p->next_push < due)
+			due = p->next_push;
+	}
+	n->scan_due = due;
+}
+
+void node_commit_tick(ec_node *n, ec_time now)
+{
+	/* decision checks for entries whose votes changed */
+	while (n->n_dirty && !n->fatal) {
+		ec_id txid = n->dirtyq[--n->n_dirty];
+		node_pend *p = node_pend_get(n, &txid);
+		ec_mp_entry *e;
+		if (!p)
+			continue;
+		p->dirty = 0;
+		e = ec_mempool_get(n->mp, &txid);
+		if (e)
+			try_decide(n, e, p, now);
+	}
+	if (now >= n->scan_due)
+		scan(n, now);
+	node_deadline_min(n, n->scan_due);
+	if (n->open.n && !n->fatal) {
+		ec_time due = n->open.first_decided + n->cfg.block_interval_ms;
+		if (now >= due)
+			(void)node_seal(n, now);
+		else
+			node_deadline_min(n, due);
+	}
+}

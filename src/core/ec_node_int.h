@@ -1,0 +1,146 @@
+/* ec_node_int.h - the node's internal state, shared by its files:
+ *   ec_node.c        lifecycle, receive dispatch, peers, outbox, deadlines
+ *   ec_node_tx.c     transactions: checks, our votes, vote targets, pushes,
+ *                    missing transactions (tx requests)
+ *   ec_node_commit.c decisions (acceptance, conflicts, immutability), the
+ *                    open block and sealing into the chain and the store
+ *   ec_node_serve.c  the query dispatch hook (mapping/tx/block/range
+ *                    requests -> the query service; BUSY until wired)
+ */
+#ifndef EC_NODE_INT_H
+#define EC_NODE_INT_H
+
+#include "ec/chain.h"
+#include "ec/node.h"
+#include "ec/ring.h"
+
+/* What the node keeps per mempool entry beside the mempool's own data. */
+typedef struct node_pend {
+	ec_id txid;
+	uint8_t voted;     /* vote holds our current (signed) vote */
+	uint8_t decided;   /* in the open block or sealed */
+	uint8_t forwarded; /* tx + vote pushed to the targets once */
+	uint8_t dirty;     /* votes changed since the last decision check */
+	uint8_t has_enc;
+	uint32_t enc_len;
+	uint8_t enc[EC_TX_MAX_BYTES]; /* the tx's canonical encoding */
+	ec_vote vote;
+	ec_time next_push; /* next re-push while undecided */
+	ec_time decided_at;
+	uint8_t extra_push; /* re-pushes left after the decision */
+	uint64_t replied;   /* peers answered after the decision (bloom by
+			     * first id byte): at most one reply each */
+} node_pend;
+
+typedef struct node_peer {
+	ec_id id;
+	uint8_t pk[EC_PUBKEY_BYTES];
+} node_peer;
+
+/* An outstanding transaction request (spec 8.8, 8.10). */
+typedef struct node_txreq {
+	ec_id txid;
+	ec_id peer;
+	uint8_t nonce[EC_NONCE_BYTES];
+	ec_time deadline;
+	uint8_t tries;
+} node_txreq;
+
+#define NODE_MAX_TXREQ 256
+
+/* Decided transactions waiting to be sealed. */
+typedef struct node_open {
+	size_t n;
+	ec_tx txs[EC_BLOCK_MAX_TXS];
+	uint8_t *enc[EC_BLOCK_MAX_TXS];
+	size_t enc_len[EC_BLOCK_MAX_TXS];
+	uint8_t n_votes[EC_BLOCK_MAX_TXS];
+	ec_vote *votes[EC_BLOCK_MAX_TXS]; /* heap, ascending by voter */
+	ec_time first_decided;
+} node_open;
+
+struct ec_node {
+	ec_node_cfg cfg;
+	ec_id self;
+	int fatal; /* EC_OK or the store error that stopped the node */
+
+	ec_peerset peers; /* known peers, not self */
+	ec_peerset ring;  /* peers + self: neighbourhoods and tallies */
+	node_peer *ptab;  /* ascending by id, same members as peers */
+	size_t n_ptab, cap_ptab;
+
+	ec_mempool *mp;
+	node_pend **pend; /* insertion order */
+	size_t n_pend, cap_pend;
+	node_pend **pidx; /* open addressing by txid */
+	size_t pidx_cap;
+
+	node_txreq txreq[NODE_MAX_TXREQ];
+	size_t n_txreq;
+
+	node_open open;
+	ec_chain *chain;
+
+	ec_node_out *outq; /* ring buffer */
+	size_t out_head, out_n, out_cap;
+
+	ec_id *dirtyq; /* txids whose votes changed: decision check due */
+	size_t n_dirty, cap_dirty;
+	ec_time scan_due; /* earliest re-push or expiry: full scan due */
+
+	ec_time deadline; /* cached next deadline */
+	ec_time last_now;
+	ec_node_stats st;
+};
+
+/* ec_node.c */
+void node_send(ec_node *n, const ec_id *to, uint8_t *msg, size_t len);
+void node_send_copy(ec_node *n, const ec_id *to, const uint8_t *msg, size_t len);
+const node_peer *node_peer_find(const ec_node *n, const ec_id *id);
+void node_deadline_min(ec_node *n, ec_time t);
+int node_is_responsible(const ec_node *n, const ec_id *token);
+
+/* pend table */
+node_pend *node_pend_get(const ec_node *n, const ec_id *txid);
+node_pend *node_pend_add(ec_node *n, const ec_id *txid);
+void node_pend_sweep(ec_node *n); /* drops entries the mempool expired */
+void node_mark_dirty(ec_node *n, node_pend *p, ec_time now);
+
+/* ec_node_tx.c */
+int node_handle_tx(ec_node *n, const ec_id *from, const uint8_t *msg, size_t len,
+		   ec_time now);
+void node_handle_vote(ec_node *n, const ec_id *from, const uint8_t *msg, size_t len,
+		      ec_time now);
+void node_handle_tx_resp(ec_node *n, const ec_id *from, const uint8_t *msg,
+			 size_t len, ec_time now);
+void node_handle_refusal(ec_node *n, const ec_id *from, const uint8_t *msg,
+			 size_t len, ec_time now);
+/* Recomputes our vote on e; signs and records it when it changed.
+ * Returns 1 when the vote changed. */
+int node_evaluate(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now);
+/* Pushes our vote (and the tx to targets that need it). */
+void node_push(ec_node *n, ec_mp_entry *e, node_pend *p, int with_tx_all,
+	       ec_time now);
+void node_txreq_tick(ec_node *n, ec_time now);
+void node_request_tx(ec_node *n, const ec_id *txid, const ec_id *peer,
+		     ec_time now);
+/* Current head of a token: decided (open block) first, then the store.
+ * 1 = head found (*txid set, *tx filled when the body is known and tx is
+ * non-NULL, *has_body), 0 = no state. */
+int node_token_head(ec_node *n, const ec_id *token, ec_id *txid, ec_tx *tx,
+		    int *has_body);
+void node_reevaluate_conflicts(ec_node *n, ec_mp_entry *e, ec_time now);
+
+/* ec_node_commit.c */
+void node_commit_tick(ec_node *n, ec_time now);
+int node_seal(ec_node *n, ec_time now);
+int node_load_chain(ec_node *n);
+void node_open_free(node_open *o);
+/* Open-block lookup of a token's decided head: index into open.txs or -1. */
+int node_open_head(const ec_node *n, const ec_id *token);
+
+/* ec_node_serve.c */
+void node_dispatch_query(ec_node *n, const ec_id *from, uint8_t type,
+			 const uint8_t *msg, size_t len, ec_time now);
+
+#endif

@@ -1,0 +1,532 @@
+/* ec_node_tx.c - transactions and votes (spec 7.4, 8.3-8.5, 8.8, 8.10):
+ * admission of transactions, our vote on each entry, the vote targets, the
+ * pushes and re-pushes, received votes, and fetching missing transactions
+ * with tx requests.
+ *
+ * Our vote on an entry (token t, prev, next_key) of tx (spec 8.3):
+ *   not responsible for t (we are not in t's +-4 neighbourhood of
+ *     peers + self)                                        -> NO (filtered
+ *                                                             by receivers)
+ *   prev = 0: YES iff we hold no state for t
+ *   prev != 0: YES iff prev = our head of t (decided or committed),
+ *     H_tag(keyhash, pk of the entry's signature) = next_key of the head
+ *     tx's entry for t, and tx.timestamp > head tx's timestamp
+ *   and in both cases NO when a higher-id tx with the same (t, prev) is
+ *   known (spec 8.5).
+ * A node that is responsible for none of the tokens and is not in the
+ * witness neighbourhood of the txid relays the tx once and does not vote. */
+#include <stdlib.h>
+
+#include "ec_node_int.h"
+
+#define TX_FUTURE_MS (2ull * 3600 * 1000) /* spec 7 / whitepaper: < now + 2 h */
+#define POST_DECIDE_PUSHES 2
+
+static uint32_t jitter(ec_node *n, uint32_t range)
+{
+	uint32_t r = 0;
+	if (range == 0)
+		return 0;
+	n->cfg.rng(n->cfg.rng_ctx, &r, sizeof r);
+	return r % range;
+}
+
+static ec_time next_push_time(ec_node *n, ec_time now)
+{
+	return now + n->cfg.repush_ms + jitter(n, n->cfg.repush_ms / 2 + 1);
+}
+
+static int committed_here(ec_node *n, const ec_id *txid)
+{
+	ec_store_txn *t;
+	ec_id blk;
+	uint8_t pos;
+	int r = 0;
+	if (ec_store_txn_begin(n->cfg.store, 0, &t) != EC_OK)
+		return 0;
+	r = ec_store_get_tx_index(t, txid, &blk, &pos) == EC_OK;
+	ec_store_txn_abort(t);
+	return r;
+}
+
+int node_token_head(ec_node *n, const ec_id *token, ec_id *txid, ec_tx *tx,
+		    int *has_body)
+{
+	ec_store_txn *t;
+	ec_token_state st;
+	int k = node_open_head(n, token);
+	if (has_body)
+		*has_body = 0;
+	if (k >= 0) {
+		*txid = n->open.txs[k].id;
+		if (tx)
+			*tx = n->open.txs[k];
+		if (has_body)
+			*has_body = 1;
+		return 1;
+	}
+	if (ec_store_txn_begin(n->cfg.store, 0, &t) != EC_OK)
+		return 0;
+	if (ec_store_get_token(t, token, &st) != EC_OK || !st.has_current) {
+		ec_store_txn_abort(t);
+		return 0;
+	}
+	*txid = st.current.txid;
+	if (tx && ec_store_get_tx(t, txid, tx) == EC_OK && has_body)
+		*has_body = 1;
+	ec_store_txn_abort(t);
+	return 1;
+}
+
+static int tx_known(ec_node *n, const ec_id *txid)
+{
+	ec_mp_entry *e = ec_mempool_get(n->mp, txid);
+	if (e && e->has_tx)
+		return 1;
+	if (node_open_head(n, txid) >= 0)
+		return 1;
+	return committed_here(n, txid);
+}
+
+/* 1 if a higher-id tx in the pool extends the same (token, prev). */
+static int higher_conflict_on(ec_node *n, const ec_mp_entry *e, const ec_id *tok,
+			      const ec_id *prev)
+{
+	ec_mp_entry *o;
+	for (size_t i = 0; (o = ec_mempool_at(n->mp, i)) != NULL; i++) {
+		if (o == e || !o->has_tx || ec_id_cmp(&o->txid, &e->txid) <= 0)
+			continue;
+		for (unsigned j = 0; j < o->tx.n_entries; j++)
+			if (ec_id_eq(&o->tx.entries[j].token, tok) &&
+			    ec_id_eq(&o->tx.entries[j].prev, prev))
+				return 1;
+	}
+	return 0;
+}
+
+static int entry_ok(ec_node *n, ec_mp_entry *e, unsigned i, ec_time now)
+{
+	const ec_tx *tx = &e->tx;
+	const ec_tx_entry *en = &tx->entries[i];
+	ec_id head, kh;
+	ec_tx htx;
+	int body, have;
+	have = node_token_head(n, &en->token, &head, &htx, &body);
+	if (ec_id_is_zero(&en->prev)) {
+		if (have)
+			return 0;
+	} else {
+		const ec_tx_sig *sig = NULL;
+		const ec_tx_entry *hen = NULL;
+		if (!have || !ec_id_eq(&en->prev, &head)) {
+			/* spec 8.10: we may lack history: fetch prev */
+			if (!tx_known(n, &en->prev) && !ec_id_is_zero(&e->sender))
+				node_request_tx(n, &en->prev, &e->sender, now);
+			return 0;
+		}
+		if (!body)
+			return 0; /* head known only by id: cannot check the key */
+		for (unsigned k = 0; k < tx->n_sigs; k++)
+			if (tx->sigs[k].entry == i)
+				sig = &tx->sigs[k];
+		for (unsigned k = 0; k < htx.n_entries; k++)
+			if (ec_id_eq(&htx.entries[k].token, &en->token))
+				hen = &htx.entries[k];
+		if (!sig || !hen)
+			return 0;
+		ec_keyhash(&kh, sig->pk);
+		if (!ec_id_eq(&kh, &hen->next_key))
+			return 0; /* also refuses destroyed tokens (zero key) */
+		if (tx->timestamp <= htx.timestamp)
+			return 0;
+	}
+	return !higher_conflict_on(n, e, &en->token, &en->prev);
+}
+
+int node_evaluate(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
+{
+	ec_vote v;
+	int participant = node_is_responsible(n, &e->txid);
+	size_t nc;
+	if (!e->has_tx)
+		return 0;
+	memset(&v, 0, sizeof v);
+	v.txid = e->txid;
+	v.voter = n->self;
+	v.n_flags = e->tx.n_entries;
+	for (unsigned i = 0; i < e->tx.n_entries; i++) {
+		int resp = node_is_responsible(n, &e->tx.entries[i].token);
+		participant |= resp;
+		v.flags[i].token = e->tx.entries[i].token;
+		v.flags[i].flag = resp && entry_ok(n, e, i, now) ? EC_VOTE_YES
+								 : EC_VOTE_NO;
+	}
+	if (!participant)
+		return 0; /* relay only */
+	nc = ec_mempool_conflicts(n->mp, e, v.conflicts, EC_VOTE_MAX_CONFLICTS);
+	v.n_conflicts = (uint8_t)(nc < EC_VOTE_MAX_CONFLICTS ? nc : EC_VOTE_MAX_CONFLICTS);
+	if (p->voted && memcmp(v.flags, p->vote.flags, sizeof v.flags) == 0 &&
+	    v.n_conflicts == p->vote.n_conflicts &&
+	    memcmp(v.conflicts, p->vote.conflicts, sizeof v.conflicts) == 0)
+		return 0;
+	v.seq = p->voted ? p->vote.seq + 1 : 1;
+	v.timestamp = now;
+	if (ec_vote_sign(&v, n->cfg.key.sk) != EC_OK)
+		return 0;
+	if (p->voted)
+		n->st.votes_changed++;
+	p->vote = v;
+	p->voted = 1;
+	(void)ec_mempool_add_vote(n->mp, &v, now);
+	node_mark_dirty(n, p, now);
+	return 1;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	return ec_id_cmp(a, b);
+}
+
+/* The +-4 neighbourhoods of every token and of the witness address, over
+ * peers + self, without self; ascending, no duplicates. */
+static size_t targets(ec_node *n, const ec_tx *tx, const ec_id *txid, ec_id *out)
+{
+	size_t m = 0, w = 0;
+	for (unsigned i = 0; i <= tx->n_entries; i++) {
+		const ec_id *a = i < tx->n_entries ? &tx->entries[i].token : txid;
+		m += ec_peerset_neighbourhood(&n->ring, a, EC_NEIGHBOURS, out + m);
+	}
+	qsort(out, m, sizeof *out, cmp_id);
+	for (size_t i = 0; i < m; i++) {
+		if (ec_id_eq(&out[i], &n->self) || (w && ec_id_eq(&out[w - 1], &out[i])))
+			continue;
+		out[w++] = out[i];
+	}
+	return w;
+}
+
+static int has_vote_from(const ec_mp_entry *e, const ec_id *peer)
+{
+	for (uint32_t i = 0; i < e->n_votes; i++)
+		if (ec_id_eq(&e->votes[i].voter, peer))
+			return 1;
+	return 0;
+}
+
+void node_push(ec_node *n, ec_mp_entry *e, node_pend *p, int with_tx_all,
+	       ec_time now)
+{
+	ec_id tg[(EC_TX_MAX_ENTRIES + 1) * 2 * EC_NEIGHBOURS];
+	uint8_t *venc = NULL;
+	size_t vlen = 0, nt;
+	(void)now;
+	if (!e->has_tx || !p->has_enc)
+		return;
+	nt = targets(n, &e->tx, &e->txid, tg);
+	if (p->voted && ec_vote_encode(&p->vote, &venc, &vlen) != EC_OK)
+		venc = NULL;
+	for (size_t i = 0; i < nt; i++) {
+		if (with_tx_all || !has_vote_from(e, &tg[i]))
+			node_send_copy(n, &tg[i], p->enc, p->enc_len);
+		if (venc)
+			node_send_copy(n, &tg[i], venc, vlen);
+	}
+	free(venc);
+}
+
+void node_reevaluate_conflicts(ec_node *n, ec_mp_entry *e, ec_time now)
+{
+	ec_id ids[EC_VOTE_MAX_CONFLICTS];
+	size_t k = ec_mempool_conflicts(n->mp, e, ids, EC_VOTE_MAX_CONFLICTS);
+	if (k > EC_VOTE_MAX_CONFLICTS)
+		k = EC_VOTE_MAX_CONFLICTS;
+	for (size_t i = 0; i < k; i++) {
+		ec_mp_entry *o = ec_mempool_get(n->mp, &ids[i]);
+		node_pend *q = node_pend_get(n, &ids[i]);
+		if (o && q && !q->decided && node_evaluate(n, o, q, now))
+			node_push(n, o, q, 0, now);
+	}
+}
+
+void node_mark_dirty(ec_node *n, node_pend *p, ec_time now)
+{
+	node_deadline_min(n, now);
+	if (p->dirty)
+		return;
+	if (n->n_dirty == n->cap_dirty) {
+		size_t cap = n->cap_dirty ? n->cap_dirty * 2 : 64;
+		ec_id *q = realloc(n->dirtyq, cap * sizeof *q);
+		if (!q)
+			return;
+		n->dirtyq = q;
+		n->cap_dirty = cap;
+	}
+	n->dirtyq[n->n_dirty++] = p->txid;
+	p->dirty = 1;
+}
+
+int node_handle_tx(ec_node *n, const ec_id *from, const uint8_t *msg, size_t len,
+		   ec_time now)
+{
+	ec_tx tx;
+	ec_mp_entry *e;
+	node_pend *p;
+	int err;
+	if ((err = ec_tx_decode(&tx, msg, len)) != EC_OK) {
+		n->st.dropped_malformed++;
+		return err;
+	}
+	/* spec 8.11: transactions only from peers or the local client */
+	if (!ec_id_is_zero(from) && !node_peer_find(n, from)) {
+		n->st.dropped_unsolicited++;
+		return EC_ERR_REFUSED;
+	}
+	e = ec_mempool_get(n->mp, &tx.id);
+	if ((e && e->has_tx) || committed_here(n, &tx.id)) {
+		n->st.dropped_replayed++;
+		return EC_ERR_EXISTS;
+	}
+	if (tx.timestamp > now + TX_FUTURE_MS) {
+		n->st.dropped_invalid++;
+		return EC_ERR_TIME;
+	}
+	if ((err = ec_tx_verify_sigs(&tx)) != EC_OK) {
+		n->st.dropped_bad_sig++;
+		return err;
+	}
+	if ((err = ec_mempool_add_tx(n->mp, &tx, from, now)) != EC_OK) {
+		n->st.dropped_refused++;
+		return err;
+	}
+	e = ec_mempool_get(n->mp, &tx.id);
+	p = node_pend_add(n, &tx.id);
+	if (!e || !p)
+		return EC_ERR_NOMEM;
+	memcpy(p->enc, msg, len);
+	p->enc_len = (uint32_t)len;
+	p->has_enc = 1;
+	(void)node_evaluate(n, e, p, now);
+	node_push(n, e, p, 1, now);
+	p->forwarded = 1;
+	if (p->voted) {
+		p->next_push = next_push_time(n, now);
+		node_deadline_min(n, p->next_push);
+		if (p->next_push < n->scan_due)
+			n->scan_due = p->next_push;
+	}
+	if (e->first_seen + n->cfg.mempool.tx_timeout_ms < n->scan_due)
+		n->scan_due = e->first_seen + n->cfg.mempool.tx_timeout_ms;
+	node_deadline_min(n, n->scan_due);
+	node_mark_dirty(n, p, now); /* early votes may already suffice */
+	node_reevaluate_conflicts(n, e, now);
+	return EC_OK;
+}
+
+static void reply_vote(ec_node *n, node_pend *p, const ec_id *to)
+{
+	uint64_t bit = 1ull << (to->b[0] & 63);
+	uint8_t *enc;
+	size_t len;
+	if (!p->voted || (p->replied & bit))
+		return;
+	if (ec_vote_encode(&p->vote, &enc, &len) != EC_OK)
+		return;
+	p->replied |= bit;
+	node_send(n, to, enc, len);
+}
+
+void node_handle_vote(ec_node *n, const ec_id *from, const uint8_t *msg, size_t len,
+		      ec_time now)
+{
+	ec_vote v;
+	const node_peer *peer;
+	ec_mp_entry *e;
+	node_pend *p;
+	int err;
+	if (ec_vote_decode(&v, msg, len) != EC_OK) {
+		n->st.dropped_malformed++;
+		return;
+	}
+	/* spec 8.8: no vote forwarding, a vote is its direct sender's */
+	if (!ec_id_eq(&v.voter, from) || !(peer = node_peer_find(n, from))) {
+		n->st.dropped_unsolicited++;
+		return;
+	}
+	if (memcmp(v.pk, peer->pk, EC_PUBKEY_BYTES) != 0 || ec_vote_verify(&v) != EC_OK) {
+		n->st.dropped_bad_sig++;
+		return;
+	}
+	e = ec_mempool_get(n->mp, &v.txid);
+	if (!e && committed_here(n, &v.txid)) {
+		n->st.dropped_replayed++; /* committed and expired here */
+		return;
+	}
+	err = ec_mempool_add_vote(n->mp, &v, now);
+	p = node_pend_add(n, &v.txid);
+	if (err == EC_ERR_EXISTS) {
+		n->st.dropped_replayed++;
+		if (p && p->decided)
+			reply_vote(n, p, from); /* a re-push: the sender lacks ours */
+		return;
+	}
+	if (err != EC_OK) {
+		n->st.dropped_refused++;
+		return;
+	}
+	e = ec_mempool_get(n->mp, &v.txid);
+	if (!e || !p)
+		return;
+	if (!e->has_tx) {
+		node_request_tx(n, &v.txid, from, now);
+		if (e->first_seen + n->cfg.mempool.tx_timeout_ms < n->scan_due) {
+			n->scan_due = e->first_seen + n->cfg.mempool.tx_timeout_ms;
+			node_deadline_min(n, n->scan_due);
+		}
+		return;
+	}
+	if (p->decided)
+		reply_vote(n, p, from);
+	else
+		node_mark_dirty(n, p, now);
+}
+
+/* ---- missing transactions --------------------------------------------- */
+
+static node_txreq *txreq_find_txid(ec_node *n, const ec_id *txid)
+{
+	for (size_t i = 0; i < n->n_txreq; i++)
+		if (ec_id_eq(&n->txreq[i].txid, txid))
+			return &n->txreq[i];
+	return NULL;
+}
+
+static node_txreq *txreq_find_nonce(ec_node *n, const uint8_t *nonce)
+{
+	for (size_t i = 0; i < n->n_txreq; i++)
+		if (memcmp(n->txreq[i].nonce, nonce, EC_NONCE_BYTES) == 0)
+			return &n->txreq[i];
+	return NULL;
+}
+
+static void txreq_remove(ec_node *n, node_txreq *r)
+{
+	size_t i = (size_t)(r - n->txreq);
+	memmove(&n->txreq[i], &n->txreq[i + 1], (n->n_txreq - i - 1) * sizeof *r);
+	n->n_txreq--;
+}
+
+static void txreq_send(ec_node *n, node_txreq *r, ec_time now)
+{
+	ec_tx_req q;
+	uint8_t *enc;
+	size_t len;
+	n->cfg.rng(n->cfg.rng_ctx, r->nonce, EC_NONCE_BYTES);
+	memcpy(q.nonce, r->nonce, EC_NONCE_BYTES);
+	q.txid = r->txid;
+	r->deadline = now + n->cfg.tx_req_timeout_ms;
+	r->tries++;
+	node_deadline_min(n, r->deadline);
+	if (ec_tx_req_encode(&q, &enc, &len) != EC_OK)
+		return;
+	n->st.tx_requests++;
+	node_send(n, &r->peer, enc, len);
+}
+
+void node_request_tx(ec_node *n, const ec_id *txid, const ec_id *peer, ec_time now)
+{
+	node_txreq *r;
+	if (ec_id_is_zero(peer) || txreq_find_txid(n, txid) ||
+	    n->n_txreq == NODE_MAX_TXREQ)
+		return;
+	r = &n->txreq[n->n_txreq++];
+	memset(r, 0, sizeof *r);
+	r->txid = *txid;
+	r->peer = *peer;
+	txreq_send(n, r, now);
+}
+
+void node_txreq_tick(ec_node *n, ec_time now)
+{
+	for (size_t i = 0; i < n->n_txreq;) {
+		node_txreq *r = &n->txreq[i];
+		ec_mp_entry *e = ec_mempool_get(n->mp, &r->txid);
+		if (tx_known(n, &r->txid)) {
+			txreq_remove(n, r);
+			continue;
+		}
+		if (now >= r->deadline) {
+			if (r->tries >= n->cfg.tx_req_tries) {
+				txreq_remove(n, r); /* spec 8.10: give up */
+				continue;
+			}
+			/* next try: another voter of the tx when there is one */
+			if (e && e->n_votes) {
+				const ec_id *c = &e->votes[r->tries % e->n_votes].voter;
+				if (!ec_id_eq(c, &n->self))
+					r->peer = *c;
+			}
+			txreq_send(n, r, now);
+		}
+		node_deadline_min(n, r->deadline);
+		i++;
+	}
+}
+
+void node_handle_tx_resp(ec_node *n, const ec_id *from, const uint8_t *msg,
+			 size_t len, ec_time now)
+{
+	ec_tx_resp r;
+	node_txreq *q;
+	const node_peer *peer;
+	uint8_t *enc;
+	size_t elen;
+	if (ec_tx_resp_decode(&r, msg, len) != EC_OK) {
+		n->st.dropped_malformed++;
+		return;
+	}
+	q = txreq_find_nonce(n, r.nonce);
+	if (!q || !ec_id_eq(&q->peer, from) || !ec_id_eq(&r.responder, from) ||
+	    !(peer = node_peer_find(n, from))) {
+		n->st.dropped_unsolicited++;
+		return;
+	}
+	if (memcmp(r.pk, peer->pk, EC_PUBKEY_BYTES) != 0 ||
+	    ec_tx_resp_verify(&r) != EC_OK) {
+		n->st.dropped_bad_sig++;
+		return;
+	}
+	if (!ec_id_eq(&r.tx.id, &q->txid)) {
+		n->st.dropped_invalid++;
+		return;
+	}
+	txreq_remove(n, q);
+	if (ec_tx_encode(&r.tx, &enc, &elen) != EC_OK)
+		return;
+	(void)node_handle_tx(n, from, enc, elen, now);
+	free(enc);
+}
+
+void node_handle_refusal(ec_node *n, const ec_id *from, const uint8_t *msg,
+			 size_t len, ec_time now)
+{
+	ec_refusal r;
+	node_txreq *q;
+	const node_peer *peer;
+	if (ec_refusal_decode(&r, msg, len) != EC_OK) {
+		n->st.dropped_malformed++;
+		return;
+	}
+	q = txreq_find_nonce(n, r.nonce);
+	if (!q || r.request_type != EC_MSG_TX_REQ || !ec_id_eq(&q->peer, from) ||
+	    !ec_id_eq(&r.responder, from) || !(peer = node_peer_find(n, from))) {
+		n->st.dropped_unsolicited++;
+		return;
+	}
+	if (memcmp(r.pk, peer->pk, EC_PUBKEY_BYTES) != 0 ||
+	    ec_refusal_verify(&r) != EC_OK) {
+		n->st.dropped_bad_sig++;
+		return;
+	}
+	q->deadline = now; /* retry elsewhere at the next tick */
+	node_deadline_min(n, now);
+}
