@@ -154,6 +154,7 @@ typedef struct ec_node_tx_info {
 	uint8_t state;       /* enum ec_node_tx_state */
 	uint8_t has_tx;      /* body known (pending entries) */
 	ec_time first_seen;  /* 0 when no longer in the mempool */
+	ec_time body_at;     /* when the body arrived (0 = not in the pool) */
 	ec_time decided_at;  /* 0 unless decided here while in the mempool */
 	uint32_t our_seq;    /* seq of our vote, 0 = none */
 	int8_t our_flags[EC_TX_MAX_ENTRIES]; /* +1 / -1 per entry, 0 = none */

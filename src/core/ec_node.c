@@ -585,6 +585,7 @@ int ec_node_tx_info_get(ec_node *n, const ec_id *txid, ec_node_tx_info *out)
 			out->state = EC_NODE_TX_DECIDED;
 			out->decided_at = p->decided_at;
 		}
+		out->body_at = p->body_at;
 		if (p->voted) {
 			out->our_seq = p->vote.seq;
 			for (unsigned i = 0; i < p->vote.n_flags; i++)

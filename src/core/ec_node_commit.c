@@ -23,7 +23,7 @@
 
 #include "ec_node_int.h"
 
-#define POST_DECIDE_PUSHES 2
+#define POST_DECIDE_PUSHES 0 /* decided nodes answer re-pushes instead */
 
 int node_open_head(const ec_node *n, const ec_id *token)
 {
@@ -152,6 +152,27 @@ static void reevaluate_successors(ec_node *n, const ec_id *txid, ec_time now)
 	}
 }
 
+/* Spec 8.5 "known" conflicts include the evidence in votes: a voter lists
+ * a higher conflicting txid whose vote reached us before its body did (a
+ * placeholder in the pool).  Wait for that body (or its timeout) before
+ * deciding.  Conflicts we hold no trace of are not waited for: a lying
+ * voter could otherwise stall any transaction. */
+static int evidence_of_higher(ec_node *n, const ec_mp_entry *e)
+{
+	for (uint32_t j = 0; j < e->n_votes; j++) {
+		const ec_vote *v = &e->votes[j];
+		for (unsigned k = 0; k < v->n_conflicts; k++) {
+			ec_mp_entry *o;
+			if (ec_id_cmp(&v->conflicts[k], &e->txid) <= 0)
+				continue;
+			o = ec_mempool_get(n->mp, &v->conflicts[k]);
+			if (o && !o->has_tx)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 static void try_decide(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
 {
 	node_open *o = &n->open;
@@ -163,7 +184,7 @@ static void try_decide(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
 		return;
 	if (ec_mempool_tally(n->mp, e, &n->ring, &t) != EC_OK || !t.accepted)
 		return;
-	if (ec_mempool_has_higher_conflict(n->mp, e))
+	if (ec_mempool_has_higher_conflict(n->mp, e) || evidence_of_higher(n, e))
 		return;
 	for (unsigned i = 0; i < e->tx.n_entries; i++) {
 		ec_id head;
@@ -213,6 +234,20 @@ static void try_decide(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
 		(void)node_seal(n, now);
 }
 
+/* Upstream's pause rule: once a token's balance is below -threshold the
+ * tx cannot reach acceptance here; stop re-pushing (answers to late voters
+ * and the timeout still apply). */
+static int lost_here(ec_node *n, const ec_mp_entry *e)
+{
+	ec_tally t;
+	if (ec_mempool_tally(n->mp, e, &n->ring, &t) != EC_OK)
+		return 0;
+	for (unsigned i = 0; i < e->tx.n_entries; i++)
+		if (t.balance[i] < -n->cfg.mempool.vote_threshold)
+			return 1;
+	return 0;
+}
+
 /* Full scan: re-pushes that are due, and the next scan time. */
 static void scan(ec_node *n, ec_time now)
 {
@@ -231,7 +266,8 @@ static void scan(ec_node *n, ec_time now)
 		if (now >= p->next_push) {
 			if (!p->decided && node_evaluate(n, e, p, now))
 				node_reevaluate_conflicts(n, e, now);
-			node_push(n, e, p, 0, now);
+			if (p->decided || !lost_here(n, e))
+				node_push(n, e, p, 0, now);
 			if (p->decided)
 				p->extra_push--;
 			p->next_push = now + n->cfg.repush_ms;

@@ -27,6 +27,7 @@ typedef struct node_pend {
 	ec_vote vote;
 	ec_time next_push; /* next re-push while undecided */
 	ec_time decided_at;
+	ec_time body_at;    /* when the tx body arrived */
 	uint8_t extra_push; /* re-pushes left after the decision */
 	uint64_t replied;   /* peers answered after the decision (bloom by
 			     * first id byte): at most one reply each */

@@ -20,7 +20,6 @@
 #include "ec_node_int.h"
 
 #define TX_FUTURE_MS (2ull * 3600 * 1000) /* spec 7 / whitepaper: < now + 2 h */
-#define POST_DECIDE_PUSHES 2
 
 static uint32_t jitter(ec_node *n, uint32_t range)
 {
@@ -305,8 +304,9 @@ int node_handle_tx(ec_node *n, const ec_id *from, const uint8_t *msg, size_t len
 	memcpy(p->enc, msg, len);
 	p->enc_len = (uint32_t)len;
 	p->has_enc = 1;
+	p->body_at = now;
 	(void)node_evaluate(n, e, p, now);
-	node_push(n, e, p, 1, now);
+	node_push(n, e, p, 0, now); /* the tx to every target not yet voting */
 	p->forwarded = 1;
 	if (p->voted) {
 		p->next_push = next_push_time(n, now);
@@ -352,11 +352,31 @@ void node_handle_vote(ec_node *n, const ec_id *from, const uint8_t *msg, size_t 
 		n->st.dropped_unsolicited++;
 		return;
 	}
-	if (memcmp(v.pk, peer->pk, EC_PUBKEY_BYTES) != 0 || ec_vote_verify(&v) != EC_OK) {
+	if (memcmp(v.pk, peer->pk, EC_PUBKEY_BYTES) != 0) {
 		n->st.dropped_bad_sig++;
 		return;
 	}
 	e = ec_mempool_get(n->mp, &v.txid);
+	/* a re-push or replay (seq not newer than the one held) changes
+	 * nothing: drop it before paying for the signature check */
+	if (e) {
+		for (uint32_t i = 0; i < e->n_votes; i++) {
+			if (!ec_id_eq(&e->votes[i].voter, from))
+				continue;
+			if (e->votes[i].seq >= v.seq) {
+				n->st.dropped_replayed++;
+				p = node_pend_get(n, &v.txid);
+				if (p && p->decided)
+					reply_vote(n, p, from); /* it lacks ours */
+				return;
+			}
+			break;
+		}
+	}
+	if (ec_vote_verify(&v) != EC_OK) {
+		n->st.dropped_bad_sig++;
+		return;
+	}
 	if (!e && committed_here(n, &v.txid)) {
 		n->st.dropped_replayed++; /* committed and expired here */
 		return;

@@ -1,0 +1,446 @@
+/* harness.c - in-process network of ec_nodes (see harness.h). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ec/chain.h"
+#include "ec/crypto.h"
+#include "harness.h"
+
+struct hn_msg {
+	ec_time at;
+	uint64_t seq;
+	size_t to;
+	ec_id from;
+	size_t len;
+	uint8_t bytes[];
+};
+
+static uint64_t splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static void rng_fill(void *ctx, void *out, size_t len)
+{
+	uint8_t *p = out;
+	while (len) {
+		uint64_t v = splitmix(ctx);
+		size_t k = len < 8 ? len : 8;
+		memcpy(p, &v, k);
+		p += k;
+		len -= k;
+	}
+}
+
+uint64_t hn_rand(hn *h)
+{
+	return splitmix(&h->prng);
+}
+
+ec_id hn_rand_id(hn *h)
+{
+	ec_id x;
+	rng_fill(&h->prng, x.b, sizeof x.b);
+	return x;
+}
+
+void hn_cfg_default(hn_cfg *c)
+{
+	memset(c, 0, sizeof *c);
+	c->n_nodes = 16;
+	c->seed = 1;
+	c->delay_ms = 5;
+	c->jitter_ms = 5;
+	c->block_interval_ms = 200;
+	c->repush_ms = 100;
+	c->tx_timeout_ms = 10000;
+	c->identity_tx = 1;
+	c->start = 1700000000000ull;
+}
+
+/* ---- event heap ------------------------------------------------------------ */
+
+static int msg_before(const hn_msg *a, const hn_msg *b)
+{
+	return a->at < b->at || (a->at == b->at && a->seq < b->seq);
+}
+
+static void heap_push(hn *h, hn_msg *m)
+{
+	size_t i;
+	if (h->n_heap == h->cap_heap) {
+		size_t cap = h->cap_heap ? h->cap_heap * 2 : 1024;
+		hn_msg **p = realloc(h->heap, cap * sizeof *p);
+		if (!p)
+			abort();
+		h->heap = p;
+		h->cap_heap = cap;
+	}
+	i = h->n_heap++;
+	while (i > 0) {
+		size_t up = (i - 1) / 2;
+		if (!msg_before(m, h->heap[up]))
+			break;
+		h->heap[i] = h->heap[up];
+		i = up;
+	}
+	h->heap[i] = m;
+}
+
+static hn_msg *heap_pop(hn *h)
+{
+	hn_msg *top = h->heap[0], *last = h->heap[--h->n_heap];
+	size_t i = 0;
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		const hn_msg *best = last;
+		if (l < h->n_heap && msg_before(h->heap[l], best)) {
+			m = l;
+			best = h->heap[l];
+		}
+		if (r < h->n_heap && msg_before(h->heap[r], best))
+			m = r;
+		if (m == i)
+			break;
+		h->heap[i] = h->heap[m];
+		i = m;
+	}
+	if (h->n_heap)
+		h->heap[i] = last;
+	return top;
+}
+
+static void enqueue(hn *h, const ec_id *from, size_t to, const uint8_t *b, size_t len,
+		    ec_time at)
+{
+	hn_msg *m = malloc(sizeof *m + len);
+	if (!m)
+		abort();
+	m->at = at;
+	m->seq = h->seq++;
+	m->to = to;
+	m->from = *from;
+	m->len = len;
+	memcpy(m->bytes, b, len);
+	heap_push(h, m);
+}
+
+/* ---- nodes ---------------------------------------------------------------- */
+
+static int cmp_idx(const void *a, const void *b)
+{
+	return ec_id_cmp(&((const struct hn_idx *)a)->id, &((const struct hn_idx *)b)->id);
+}
+
+size_t hn_index_of(const hn *h, const ec_id *id)
+{
+	size_t lo = 0, hi = h->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = ec_id_cmp(&h->idx[mid].id, id);
+		if (c == 0)
+			return h->idx[mid].i;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return SIZE_MAX;
+}
+
+int hn_new(hn **out, const hn_cfg *cfg)
+{
+	hn *h = calloc(1, sizeof *h);
+	int err;
+	if (!h)
+		return EC_ERR_NOMEM;
+	if ((err = ec_crypto_init()) != EC_OK) {
+		free(h);
+		return err;
+	}
+	h->cfg = *cfg;
+	h->n = cfg->n_nodes;
+	h->now = cfg->start;
+	h->prng = cfg->seed * 0x5851f42d4c957f2dull + 7;
+	h->nodes = calloc(h->n, sizeof *h->nodes);
+	h->idx = calloc(h->n, sizeof *h->idx);
+	if (!h->nodes || !h->idx) {
+		hn_free(h);
+		return EC_ERR_NOMEM;
+	}
+	for (size_t i = 0; i < h->n; i++) {
+		hn_node *nd = &h->nodes[i];
+		uint8_t seed[32];
+		rng_fill(&h->prng, seed, sizeof seed);
+		nd->rng = hn_rand(h);
+		if ((err = ec_keypair_from_seed(&nd->key, seed)) != EC_OK ||
+		    (err = ec_identity_mine(&nd->ident, nd->key.pk, 7, h->now / 1000,
+					    &ec_pow_test, rng_fill, &nd->rng,
+					    100000, NULL)) != EC_OK ||
+		    (err = ec_store_open_memory(&nd->store)) != EC_OK) {
+			hn_free(h);
+			return err;
+		}
+		h->idx[i].id = nd->ident.peer_id;
+		h->idx[i].i = i;
+	}
+	qsort(h->idx, h->n, sizeof *h->idx, cmp_idx);
+	for (size_t i = 0; i < h->n; i++) {
+		hn_node *nd = &h->nodes[i];
+		ec_node_cfg nc;
+		ec_node_cfg_default(&nc);
+		nc.key = nd->key;
+		nc.identity = nd->ident;
+		nc.store = nd->store;
+		nc.pow = &ec_pow_test;
+		nc.block_interval_ms = cfg->block_interval_ms;
+		nc.repush_ms = cfg->repush_ms;
+		nc.mempool.tx_timeout_ms = cfg->tx_timeout_ms;
+		nc.tx_req_timeout_ms = cfg->repush_ms * 3;
+		nc.identity_tx = (uint8_t)cfg->identity_tx;
+		nc.rng = rng_fill;
+		nc.rng_ctx = &nd->rng;
+		if ((err = ec_node_new(&nd->node, &nc, h->now)) != EC_OK) {
+			hn_free(h);
+			return err;
+		}
+		for (size_t j = 0; j < h->n; j++)
+			if (j != i)
+				(void)ec_node_add_peer_key(nd->node, &h->nodes[j].ident.peer_id,
+							   h->nodes[j].key.pk);
+	}
+	*out = h;
+	return EC_OK;
+}
+
+void hn_free(hn *h)
+{
+	if (!h)
+		return;
+	for (size_t i = 0; h->nodes && i < h->n; i++) {
+		ec_node_free(h->nodes[i].node);
+		ec_store_close(h->nodes[i].store);
+	}
+	while (h->n_heap)
+		free(heap_pop(h));
+	free(h->heap);
+	free(h->nodes);
+	free(h->idx);
+	free(h);
+}
+
+/* Moves node i's outgoing messages onto the network. */
+static void flush(hn *h, size_t i)
+{
+	ec_node_out o;
+	const ec_id *self = &h->nodes[i].ident.peer_id;
+	while (ec_node_poll(h->nodes[i].node, &o)) {
+		size_t to = hn_index_of(h, &o.to);
+		if (to == SIZE_MAX) {
+			h->to_client++;
+		} else if (h->cfg.loss_ppm && hn_rand(h) % 1000000 < h->cfg.loss_ppm) {
+			h->lost++;
+		} else {
+			ec_time d = h->cfg.delay_ms;
+			if (h->cfg.jitter_ms)
+				d += hn_rand(h) % (h->cfg.jitter_ms + 1);
+			enqueue(h, self, to, o.msg, o.len, h->now + d);
+		}
+		free(o.msg);
+	}
+}
+
+void hn_run_until(hn *h, ec_time t)
+{
+	for (;;) {
+		ec_time tm = h->n_heap ? h->heap[0]->at : UINT64_MAX, td = UINT64_MAX;
+		size_t best = 0;
+		for (size_t i = 0; i < h->n; i++) {
+			ec_time d = ec_node_next_deadline(h->nodes[i].node);
+			if (d < td) {
+				td = d;
+				best = i;
+			}
+		}
+		if (tm > t && td > t)
+			break;
+		if (tm <= td) {
+			hn_msg *m = heap_pop(h);
+			if (m->at > h->now)
+				h->now = m->at;
+			(void)ec_node_recv(h->nodes[m->to].node, &m->from, m->bytes, m->len,
+					   h->now);
+			h->delivered++;
+			flush(h, m->to);
+			free(m);
+		} else {
+			if (td > h->now)
+				h->now = td;
+			(void)ec_node_tick(h->nodes[best].node, h->now);
+			h->ticks++;
+			flush(h, best);
+		}
+	}
+	if (t > h->now)
+		h->now = t;
+}
+
+void hn_inject(hn *h, const ec_id *from, size_t i, const uint8_t *msg, size_t len,
+	       ec_time at)
+{
+	enqueue(h, from, i, msg, len, at < h->now ? h->now : at);
+}
+
+void hn_submit(hn *h, size_t i, const uint8_t *msg, size_t len, ec_time at)
+{
+	hn_inject(h, &(ec_id){{0}}, i, msg, len, at);
+}
+
+void hn_submit_tx(hn *h, size_t i, const ec_tx *tx, ec_time at)
+{
+	uint8_t *enc;
+	size_t len;
+	if (ec_tx_encode(tx, &enc, &len) != EC_OK)
+		abort();
+	hn_submit(h, i, enc, len, at);
+	free(enc);
+}
+
+/* ---- inspection ----------------------------------------------------------- */
+
+size_t hn_neighbourhood(const hn *h, const ec_id *t, size_t *out)
+{
+	ec_peerset ps;
+	ec_id ids[2 * EC_NEIGHBOURS];
+	size_t k;
+	ec_peerset_init(&ps);
+	for (size_t i = 0; i < h->n; i++)
+		(void)ec_peerset_add(&ps, &h->nodes[i].ident.peer_id);
+	k = ec_peerset_neighbourhood(&ps, t, EC_NEIGHBOURS, ids);
+	for (size_t i = 0; i < k; i++)
+		out[i] = hn_index_of(h, &ids[i]);
+	ec_peerset_free(&ps);
+	return k;
+}
+
+int hn_token_current(hn *h, size_t i, const ec_id *token, ec_id *txid)
+{
+	ec_store_txn *t;
+	ec_token_state st;
+	int r = 0;
+	if (ec_store_txn_begin(h->nodes[i].store, 0, &t) != EC_OK)
+		return 0;
+	if (ec_store_get_token(t, token, &st) == EC_OK && st.has_current) {
+		*txid = st.current.txid;
+		r = 1;
+	}
+	ec_store_txn_abort(t);
+	return r;
+}
+
+int hn_committed(hn *h, size_t i, const ec_id *txid)
+{
+	ec_store_txn *t;
+	ec_id b;
+	uint8_t pos;
+	int r;
+	if (ec_store_txn_begin(h->nodes[i].store, 0, &t) != EC_OK)
+		return 0;
+	r = ec_store_get_tx_index(t, txid, &b, &pos) == EC_OK;
+	ec_store_txn_abort(t);
+	return r;
+}
+
+int hn_verify_chain(hn *h, size_t i, uint64_t *len)
+{
+	ec_store_txn *t;
+	ec_id head;
+	uint64_t height;
+	ec_block *blocks = NULL;
+	int err;
+	*len = 0;
+	if ((err = ec_store_txn_begin(h->nodes[i].store, 0, &t)) != EC_OK)
+		return err;
+	err = ec_store_get_head(t, &h->nodes[i].ident.peer_id, &head, &height);
+	if (err == EC_ERR_NOTFOUND) {
+		ec_store_txn_abort(t);
+		return EC_OK;
+	}
+	if (err == EC_OK && !(blocks = calloc(height + 1, sizeof *blocks)))
+		err = EC_ERR_NOMEM;
+	for (uint64_t k = 0; err == EC_OK && k <= height; k++) {
+		ec_id id, ph;
+		const uint8_t *p;
+		size_t plen;
+		if ((err = ec_store_get_block_at(t, &h->nodes[i].ident.peer_id, k, &id)) ||
+		    (err = ec_store_get_block(t, &id, &blocks[k])) ||
+		    (err = ec_store_get_proof_raw(t, &id, &p, &plen)))
+			break;
+		ec_hash(&ph, EC_TAG_PROOF, p, plen);
+		if (!ec_id_eq(&ph, &blocks[k].proof_hash))
+			err = EC_ERR_PROOF;
+		else {
+			ec_proof pr;
+			if ((err = ec_proof_decode(&pr, p, plen)) == EC_OK)
+				ec_proof_free(&pr);
+		}
+	}
+	ec_store_txn_abort(t);
+	if (err == EC_OK) {
+		err = ec_chain_verify(blocks, height + 1, NULL);
+		if (err == EC_OK && !ec_id_eq(&blocks[height].id, &head))
+			err = EC_ERR_CORRUPT;
+		*len = height + 1;
+	}
+	free(blocks);
+	return err;
+}
+
+/* ---- workload ------------------------------------------------------------- */
+
+void hn_owner_make(hn_owner *o, uint64_t seed)
+{
+	uint8_t s[32];
+	uint64_t st = seed ^ 0xabcdef;
+	rng_fill(&st, s, sizeof s);
+	(void)ec_keypair_from_seed(&o->kp, s);
+	ec_keyhash(&o->keyhash, o->kp.pk);
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return ec_id_cmp(&((const hn_entry *)a)->token, &((const hn_entry *)b)->token);
+}
+
+int hn_tx_build(ec_tx *tx, ec_time ts, const hn_entry *e, size_t n)
+{
+	hn_entry s[EC_TX_MAX_ENTRIES];
+	int err;
+	if (n == 0 || n > EC_TX_MAX_ENTRIES)
+		return EC_ERR_ARG;
+	memcpy(s, e, n * sizeof *s);
+	qsort(s, n, sizeof *s, cmp_entry);
+	memset(tx, 0, sizeof *tx);
+	tx->timestamp = ts;
+	tx->n_entries = (uint8_t)n;
+	for (size_t i = 0; i < n; i++) {
+		tx->entries[i].token = s[i].token;
+		tx->entries[i].prev = s[i].prev;
+		if (s[i].next)
+			tx->entries[i].next_key = s[i].next->keyhash;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (ec_id_is_zero(&s[i].prev))
+			continue;
+		if (!s[i].signer)
+			return EC_ERR_ARG;
+		if ((err = ec_tx_sign_entry(tx, (uint8_t)i, s[i].signer->kp.pk,
+					    s[i].signer->kp.sk)) != EC_OK)
+			return err;
+	}
+	return ec_tx_finalize(tx);
+}

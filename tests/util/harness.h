@@ -1,0 +1,106 @@
+/* harness.h - N ec_nodes in one process over an in-memory network.
+ *
+ * Messages travel through one event queue ordered by (delivery time,
+ * sequence number); each send draws a per-link delay (delay_ms + uniform
+ * 0..jitter_ms) and a loss decision from one seeded PRNG, so a run is a
+ * function of its seed.  Nodes are ticked at their ec_node_next_deadline.
+ * Every node has a memory store, an identity mined with ec_pow_test and a
+ * fully connected peer set (every node knows all N; neighbourhoods come
+ * from the ring).  Messages to the zero id (answers to clients) are
+ * counted and discarded.
+ *
+ * Workload helpers build signed transactions for the tests: creations,
+ * transfers (signed with the owners' keys), multi-token txs, destructions
+ * and double-signs. */
+#ifndef EC_HARNESS_H
+#define EC_HARNESS_H
+
+#include "ec/node.h"
+
+typedef struct hn_cfg {
+	size_t n_nodes;
+	uint64_t seed;
+	uint32_t delay_ms, jitter_ms;
+	uint32_t loss_ppm; /* messages lost per million */
+	uint64_t block_interval_ms;
+	uint32_t repush_ms;
+	uint64_t tx_timeout_ms;
+	int identity_tx;
+	ec_time start; /* simulated start time, ms */
+} hn_cfg;
+
+void hn_cfg_default(hn_cfg *c);
+
+typedef struct hn_node {
+	ec_node *node;
+	ec_store *store;
+	ec_keypair key;
+	ec_identity ident;
+	uint64_t rng; /* the node's random source state */
+} hn_node;
+
+typedef struct hn_msg hn_msg;
+
+typedef struct hn {
+	hn_cfg cfg;
+	hn_node *nodes;
+	size_t n;
+	ec_time now;
+	uint64_t prng, seq;
+	hn_msg **heap;
+	size_t n_heap, cap_heap;
+	struct hn_idx { ec_id id; size_t i; } *idx; /* ascending by id */
+	uint64_t delivered, lost, to_client, ticks;
+} hn;
+
+int hn_new(hn **out, const hn_cfg *cfg);
+void hn_free(hn *h);
+
+/* Runs the network until simulated time t (inclusive). */
+void hn_run_until(hn *h, ec_time t);
+/* A client hands tx bytes to node i at time `at` (>= now). */
+void hn_submit(hn *h, size_t i, const uint8_t *msg, size_t len, ec_time at);
+void hn_submit_tx(hn *h, size_t i, const ec_tx *tx, ec_time at);
+/* Injects raw bytes from `from` to node i at time `at`. */
+void hn_inject(hn *h, const ec_id *from, size_t i, const uint8_t *msg, size_t len,
+	       ec_time at);
+
+/* Node index of a peer id, or SIZE_MAX. */
+size_t hn_index_of(const hn *h, const ec_id *id);
+/* The +-4 neighbourhood (over all nodes) of address t: node indexes, returns
+ * how many (<= 8). */
+size_t hn_neighbourhood(const hn *h, const ec_id *t, size_t *out);
+/* Current token state on node i: 1 with *txid set, 0 if none. */
+int hn_token_current(hn *h, size_t i, const ec_id *token, ec_id *txid);
+/* Verifies node i's whole chain from the store with ec_chain_verify and
+ * every block's proof hash; returns EC_OK or the error, *len = blocks. */
+int hn_verify_chain(hn *h, size_t i, uint64_t *len);
+/* 1 if node i's chain (store tx index) commits txid. */
+int hn_committed(hn *h, size_t i, const ec_id *txid);
+
+/* ---- workload ---------------------------------------------------------- */
+typedef struct hn_owner {
+	ec_keypair kp;
+	ec_id keyhash;
+} hn_owner;
+
+void hn_owner_make(hn_owner *o, uint64_t seed);
+
+/* One entry to build: token, prev (zero = creation), the next owner (NULL
+ * = destruction), the current owner who signs (NULL for a creation). */
+typedef struct hn_entry {
+	ec_id token;
+	ec_id prev;
+	const hn_owner *next; /* NULL: destroy */
+	const hn_owner *signer;
+} hn_entry;
+
+/* Builds a transaction from entries (any order: sorted by token here),
+ * signs and finalizes it.  EC_OK or the codec's error. */
+int hn_tx_build(ec_tx *tx, ec_time ts, const hn_entry *e, size_t n);
+
+/* Random id from the harness PRNG. */
+ec_id hn_rand_id(hn *h);
+uint64_t hn_rand(hn *h);
+
+#endif
