@@ -422,6 +422,7 @@ int ec_node_new(ec_node **out, const ec_node_cfg *cfg, ec_time now)
 	n->cfg = *cfg;
 	n->self = cfg->identity.peer_id;
 	n->deadline = UINT64_MAX;
+	n->scan_due = UINT64_MAX;
 	n->last_now = now;
 	ec_peerset_init(&n->peers);
 	ec_peerset_init(&n->ring);

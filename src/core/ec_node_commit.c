@@ -180,7 +180,7 @@ static void try_decide(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
 	ec_vote *votes;
 	size_t nv, k;
 	ec_id ids[EC_VOTE_MAX_CONFLICTS];
-	if (p->decided || !e->has_tx || !p->has_enc)
+	if (p->decided || !e->has_tx || !p->has_enc || e->state == EC_MP_REJECTED)
 		return;
 	if (ec_mempool_tally(n->mp, e, &n->ring, &t) != EC_OK || !t.accepted)
 		return;

@@ -93,7 +93,8 @@ static int higher_conflict_on(ec_node *n, const ec_mp_entry *e, const ec_id *tok
 {
 	ec_mp_entry *o;
 	for (size_t i = 0; (o = ec_mempool_at(n->mp, i)) != NULL; i++) {
-		if (o == e || !o->has_tx || ec_id_cmp(&o->txid, &e->txid) <= 0)
+		if (o == e || !o->has_tx || o->state == EC_MP_REJECTED ||
+		    ec_id_cmp(&o->txid, &e->txid) <= 0)
 			continue;
 		for (unsigned j = 0; j < o->tx.n_entries; j++)
 			if (ec_id_eq(&o->tx.entries[j].token, tok) &&
@@ -103,6 +104,8 @@ static int higher_conflict_on(ec_node *n, const ec_mp_entry *e, const ec_id *tok
 	return 0;
 }
 
+/* 1 = YES, 0 = NO, -1 = NO and the entry is certainly invalid here: it
+ * extends our head but is not authorized by it (key or timestamp). */
 static int entry_ok(ec_node *n, ec_mp_entry *e, unsigned i, ec_time now)
 {
 	const ec_tx *tx = &e->tx;
@@ -132,12 +135,12 @@ static int entry_ok(ec_node *n, ec_mp_entry *e, unsigned i, ec_time now)
 			if (ec_id_eq(&htx.entries[k].token, &en->token))
 				hen = &htx.entries[k];
 		if (!sig || !hen)
-			return 0;
+			return -1;
 		ec_keyhash(&kh, sig->pk);
 		if (!ec_id_eq(&kh, &hen->next_key))
-			return 0; /* also refuses destroyed tokens (zero key) */
+			return -1; /* also refuses destroyed tokens (zero key) */
 		if (tx->timestamp <= htx.timestamp)
-			return 0;
+			return -1;
 	}
 	return !higher_conflict_on(n, e, &en->token, &en->prev);
 }
@@ -155,10 +158,14 @@ int node_evaluate(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
 	v.n_flags = e->tx.n_entries;
 	for (unsigned i = 0; i < e->tx.n_entries; i++) {
 		int resp = node_is_responsible(n, &e->tx.entries[i].token);
+		int ok = resp ? entry_ok(n, e, i, now) : 0;
 		participant |= resp;
 		v.flags[i].token = e->tx.entries[i].token;
-		v.flags[i].flag = resp && entry_ok(n, e, i, now) ? EC_VOTE_YES
-								 : EC_VOTE_NO;
+		v.flags[i].flag = ok > 0 ? EC_VOTE_YES : EC_VOTE_NO;
+		/* an unauthorized tx is no conflict for valid ones (spec 8.5
+		 * "two valid transactions"): the mempool then ignores it */
+		if (ok < 0 && e->state == EC_MP_PENDING)
+			ec_mempool_set_state(n->mp, e, EC_MP_REJECTED);
 	}
 	if (!participant)
 		return 0; /* relay only */

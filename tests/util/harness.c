@@ -329,10 +329,20 @@ size_t hn_neighbourhood(const hn *h, const ec_id *t, size_t *out)
 
 int hn_token_current(hn *h, size_t i, const ec_id *token, ec_id *txid)
 {
+	return hn_token_current_store(h->nodes[i].store, token, txid);
+}
+
+int hn_committed(hn *h, size_t i, const ec_id *txid)
+{
+	return hn_committed_store(h->nodes[i].store, txid);
+}
+
+int hn_token_current_store(ec_store *s, const ec_id *token, ec_id *txid)
+{
 	ec_store_txn *t;
 	ec_token_state st;
 	int r = 0;
-	if (ec_store_txn_begin(h->nodes[i].store, 0, &t) != EC_OK)
+	if (ec_store_txn_begin(s, 0, &t) != EC_OK)
 		return 0;
 	if (ec_store_get_token(t, token, &st) == EC_OK && st.has_current) {
 		*txid = st.current.txid;
@@ -342,13 +352,13 @@ int hn_token_current(hn *h, size_t i, const ec_id *token, ec_id *txid)
 	return r;
 }
 
-int hn_committed(hn *h, size_t i, const ec_id *txid)
+int hn_committed_store(ec_store *s, const ec_id *txid)
 {
 	ec_store_txn *t;
 	ec_id b;
 	uint8_t pos;
 	int r;
-	if (ec_store_txn_begin(h->nodes[i].store, 0, &t) != EC_OK)
+	if (ec_store_txn_begin(s, 0, &t) != EC_OK)
 		return 0;
 	r = ec_store_get_tx_index(t, txid, &b, &pos) == EC_OK;
 	ec_store_txn_abort(t);

@@ -77,6 +77,9 @@ int hn_token_current(hn *h, size_t i, const ec_id *token, ec_id *txid);
 int hn_verify_chain(hn *h, size_t i, uint64_t *len);
 /* 1 if node i's chain (store tx index) commits txid. */
 int hn_committed(hn *h, size_t i, const ec_id *txid);
+/* The same two on a store. */
+int hn_token_current_store(ec_store *s, const ec_id *token, ec_id *txid);
+int hn_committed_store(ec_store *s, const ec_id *txid);
 
 /* ---- workload ---------------------------------------------------------- */
 typedef struct hn_owner {

@@ -1,0 +1,781 @@
+/* test_node_conv.c - conversation tests of one ec_node: bytes in at
+ * explicit times, the messages it emits asserted byte by byte where it
+ * matters.  The node knows 15 peers whose keys the test holds, so the test
+ * speaks for them (votes, hellos, responses). */
+#include <stdlib.h>
+
+#include "ec/node.h"
+#include "harness.h"
+#include "testutil.h"
+
+#define NP 16 /* node 0 is the node under test */
+#define T0 1700000000000ull
+
+static ec_keypair keys[NP];
+static ec_identity ids[NP];
+static ec_peerset ring;
+static hn_owner alice, bob;
+
+static void rng_fill(void *ctx, void *out, size_t len)
+{
+	tu_rand_bytes(ctx, out, len);
+}
+
+static int setup_group(void **state)
+{
+	uint64_t rs = 99;
+	(void)state;
+	assert_int_equal(ec_crypto_init(), EC_OK);
+	ec_peerset_init(&ring);
+	for (int i = 0; i < NP; i++) {
+		uint8_t seed[32];
+		tu_rand_bytes(&rs, seed, 32);
+		assert_int_equal(ec_keypair_from_seed(&keys[i], seed), EC_OK);
+		assert_int_equal(ec_identity_mine(&ids[i], keys[i].pk, 7, T0 / 1000,
+						  &ec_pow_test, rng_fill, &rs, 100000, NULL),
+				 EC_OK);
+		assert_int_equal(ec_peerset_add(&ring, &ids[i].peer_id), EC_OK);
+	}
+	hn_owner_make(&alice, 1);
+	hn_owner_make(&bob, 2);
+	return 0;
+}
+
+static int teardown_group(void **state)
+{
+	(void)state;
+	ec_peerset_free(&ring);
+	return 0;
+}
+
+typedef struct conv {
+	ec_store *store;
+	ec_node *n;
+	uint64_t rng;
+} conv;
+
+static void conv_new(conv *c, uint64_t seed)
+{
+	ec_node_cfg cfg;
+	ec_node_cfg_default(&cfg);
+	c->rng = seed;
+	assert_int_equal(ec_store_open_memory(&c->store), EC_OK);
+	cfg.key = keys[0];
+	cfg.identity = ids[0];
+	cfg.store = c->store;
+	cfg.pow = &ec_pow_test;
+	cfg.identity_tx = 0;
+	cfg.block_interval_ms = 1000;
+	cfg.repush_ms = 300;
+	cfg.rng = rng_fill;
+	cfg.rng_ctx = &c->rng;
+	assert_int_equal(ec_node_new(&c->n, &cfg, T0), EC_OK);
+	for (int i = 1; i < NP; i++)
+		assert_int_equal(ec_node_add_peer_key(c->n, &ids[i].peer_id, keys[i].pk),
+				 EC_OK);
+}
+
+static void conv_free(conv *c)
+{
+	ec_node_free(c->n);
+	ec_store_close(c->store);
+}
+
+/* Collected output. */
+typedef struct outs {
+	size_t n;
+	ec_node_out o[4096];
+} outs;
+
+static void drain(conv *c, outs *o)
+{
+	o->n = 0;
+	while (o->n < 4096 && ec_node_poll(c->n, &o->o[o->n]))
+		o->n++;
+}
+
+static void outs_free(outs *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		free(o->o[i].msg);
+	o->n = 0;
+}
+
+static size_t count_type(const outs *o, uint8_t type, const ec_id *to)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < o->n; i++)
+		if (o->o[i].len && o->o[i].msg[0] == type &&
+		    (!to || ec_id_eq(&o->o[i].to, to)))
+			k++;
+	return k;
+}
+
+static int peer_index(const ec_id *id)
+{
+	for (int i = 0; i < NP; i++)
+		if (ec_id_eq(&ids[i].peer_id, id))
+			return i;
+	return -1;
+}
+
+/* Expected vote targets: the +-4 neighbourhoods of the tokens and the
+ * txid over the 16 ids, without node 0; returns a membership mask. */
+static uint32_t expected_targets(const ec_tx *tx)
+{
+	uint32_t mask = 0;
+	ec_id nb[8];
+	for (unsigned i = 0; i <= tx->n_entries; i++) {
+		const ec_id *a = i < tx->n_entries ? &tx->entries[i].token : &tx->id;
+		size_t k = ec_peerset_neighbourhood(&ring, a, EC_NEIGHBOURS, nb);
+		for (size_t j = 0; j < k; j++)
+			mask |= 1u << peer_index(&nb[j]);
+	}
+	return mask & ~1u;
+}
+
+static uint8_t *enc_tx(const ec_tx *tx, size_t *len)
+{
+	uint8_t *e;
+	assert_int_equal(ec_tx_encode(tx, &e, len), EC_OK);
+	return e;
+}
+
+static uint8_t *make_vote(int voter, const ec_tx *tx, uint32_t seq, int yes, size_t *len)
+{
+	ec_vote v;
+	uint8_t *e;
+	memset(&v, 0, sizeof v);
+	v.txid = tx->id;
+	v.voter = ids[voter].peer_id;
+	v.seq = seq;
+	v.timestamp = T0;
+	v.n_flags = tx->n_entries;
+	for (unsigned i = 0; i < tx->n_entries; i++) {
+		v.flags[i].token = tx->entries[i].token;
+		v.flags[i].flag = yes ? EC_VOTE_YES : EC_VOTE_NO;
+	}
+	assert_int_equal(ec_vote_sign(&v, keys[voter].sk), EC_OK);
+	assert_int_equal(ec_vote_encode(&v, &e, len), EC_OK);
+	return e;
+}
+
+static void recv_vote(conv *c, int voter, const ec_tx *tx, int yes, ec_time t)
+{
+	size_t len;
+	uint8_t *m = make_vote(voter, tx, 1, yes, &len);
+	assert_int_equal(ec_node_recv(c->n, &ids[voter].peer_id, m, len, t), EC_OK);
+	free(m);
+}
+
+/* A creation of a token that node 0 is responsible for: the token is
+ * node 0's own id plus one. */
+static void creation(ec_tx *tx, const hn_owner *owner, ec_time ts, uint8_t salt)
+{
+	hn_entry e;
+	memset(&e, 0, sizeof e);
+	e.token = ids[0].peer_id;
+	e.token.b[31] ^= salt;
+	e.next = owner;
+	assert_int_equal(hn_tx_build(tx, ts, &e, 1), EC_OK);
+}
+
+static void test_tx_in_votes_out(void **state)
+{
+	conv c, d;
+	outs *o = malloc(sizeof *o), *o2 = malloc(sizeof *o2);
+	ec_tx tx;
+	size_t len;
+	uint8_t *m;
+	uint32_t mask, seen = 0;
+	(void)state;
+	conv_new(&c, 5);
+	creation(&tx, &alice, T0, 1);
+	m = enc_tx(&tx, &len);
+	assert_int_equal(ec_node_submit_tx(c.n, m, len, T0), EC_OK);
+	drain(&c, o);
+	mask = expected_targets(&tx);
+	/* one tx and one vote to each target, nothing else */
+	assert_int_equal(o->n, 2 * (size_t)__builtin_popcount(mask));
+	for (size_t i = 0; i < o->n; i++) {
+		int k = peer_index(&o->o[i].to);
+		assert_true(k > 0 && (mask & (1u << k)));
+		if (o->o[i].msg[0] == EC_MSG_TX) {
+			assert_int_equal(o->o[i].len, len);
+			assert_memory_equal(o->o[i].msg, m, len);
+		} else {
+			ec_vote v;
+			assert_int_equal(o->o[i].msg[0], EC_MSG_VOTE);
+			assert_int_equal(ec_vote_decode(&v, o->o[i].msg, o->o[i].len), EC_OK);
+			assert_int_equal(ec_vote_verify(&v), EC_OK);
+			assert_true(ec_id_eq(&v.voter, &ids[0].peer_id));
+			assert_true(ec_id_eq(&v.txid, &tx.id));
+			assert_int_equal(v.seq, 1);
+			assert_int_equal(v.flags[0].flag, EC_VOTE_YES);
+			seen |= 1u << k;
+		}
+	}
+	assert_int_equal(seen, mask);
+	/* a duplicate changes nothing */
+	assert_int_equal(ec_node_submit_tx(c.n, m, len, T0 + 1), EC_ERR_EXISTS);
+	assert_int_equal(ec_node_stats_get(c.n)->dropped_replayed, 1);
+	/* determinism: a second node with the same inputs says the same bytes */
+	conv_new(&d, 5);
+	assert_int_equal(ec_node_submit_tx(d.n, m, len, T0), EC_OK);
+	drain(&d, o2);
+	assert_int_equal(o2->n, o->n);
+	for (size_t i = 0; i < o->n; i++) {
+		assert_true(ec_id_eq(&o->o[i].to, &o2->o[i].to));
+		assert_int_equal(o->o[i].len, o2->o[i].len);
+		assert_memory_equal(o->o[i].msg, o2->o[i].msg, o->o[i].len);
+	}
+	/* no vote arrives: the vote is re-pushed after repush_ms (+jitter),
+	 * with the tx again to targets that have not voted */
+	outs_free(o);
+	assert_int_equal(ec_node_next_deadline(c.n), T0); /* decision check */
+	assert_int_equal(ec_node_tick(c.n, T0), EC_OK);
+	drain(&c, o);
+	assert_int_equal(o->n, 0);
+	assert_true(ec_node_next_deadline(c.n) > T0);
+	assert_true(ec_node_next_deadline(c.n) <= T0 + 300 + 151);
+	assert_int_equal(ec_node_tick(c.n, ec_node_next_deadline(c.n)), EC_OK);
+	drain(&c, o);
+	assert_int_equal(count_type(o, EC_MSG_VOTE, NULL), (size_t)__builtin_popcount(mask));
+	assert_int_equal(count_type(o, EC_MSG_TX, NULL), (size_t)__builtin_popcount(mask));
+	outs_free(o);
+	outs_free(o2);
+	free(m);
+	free(o);
+	free(o2);
+	conv_free(&c);
+	conv_free(&d);
+}
+
+/* Feeds YES votes from every target; returns the time of the last. */
+static ec_time vote_all(conv *c, const ec_tx *tx, ec_time t)
+{
+	uint32_t mask = expected_targets(tx);
+	for (int k = 1; k < NP; k++)
+		if (mask & (1u << k))
+			recv_vote(c, k, tx, 1, ++t);
+	return t;
+}
+
+static void test_votes_commit_and_seal(void **state)
+{
+	conv c;
+	outs *o = malloc(sizeof *o);
+	ec_tx tx;
+	ec_node_tx_info info;
+	ec_id cur, head;
+	uint64_t height;
+	size_t len;
+	uint8_t *m;
+	ec_time t;
+	(void)state;
+	conv_new(&c, 6);
+	creation(&tx, &alice, T0, 2);
+	m = enc_tx(&tx, &len);
+	assert_int_equal(ec_node_submit_tx(c.n, m, len, T0), EC_OK);
+	drain(&c, o);
+	outs_free(o);
+	/* one YES from a neighbour: not enough (self + 1 = +2, not > +2) */
+	{
+		ec_id nb[8];
+		size_t k = ec_peerset_neighbourhood(&ring, &tx.entries[0].token, 4, nb);
+		int first = -1;
+		for (size_t i = 0; i < k && first < 0; i++)
+			if (peer_index(&nb[i]) > 0)
+				first = peer_index(&nb[i]);
+		recv_vote(&c, first, &tx, 1, T0 + 10);
+		assert_int_equal(ec_node_tick(c.n, T0 + 10), EC_OK);
+		assert_int_equal(ec_node_tx_info_get(c.n, &tx.id, &info), EC_OK);
+		assert_int_equal(info.state, EC_NODE_TX_PENDING);
+	}
+	t = vote_all(&c, &tx, T0 + 20);
+	assert_true(ec_node_next_deadline(c.n) <= t); /* a decision is due */
+	assert_int_equal(ec_node_tick(c.n, t), EC_OK);
+	assert_int_equal(ec_node_tx_info_get(c.n, &tx.id, &info), EC_OK);
+	assert_int_equal(info.state, EC_NODE_TX_DECIDED);
+	assert_int_equal(info.decided_at, t);
+	/* the seal waits for block_interval after the first decision */
+	while (ec_node_next_deadline(c.n) < t + 1000) {
+		assert_int_equal(ec_node_tick(c.n, ec_node_next_deadline(c.n)), EC_OK);
+		assert_int_equal(ec_node_stats_get(c.n)->blocks_sealed, 0);
+	}
+	assert_int_equal(ec_node_next_deadline(c.n), t + 1000);
+	assert_int_equal(ec_node_tick(c.n, t + 999), EC_OK);
+	assert_int_equal(ec_node_stats_get(c.n)->blocks_sealed, 0);
+	assert_false(hn_token_current_store(c.store, &tx.entries[0].token, &cur));
+	assert_int_equal(ec_node_tick(c.n, t + 1000), EC_OK);
+	assert_int_equal(ec_node_stats_get(c.n)->blocks_sealed, 1);
+	assert_int_equal(ec_node_stats_get(c.n)->txs_committed, 1);
+	assert_int_equal(ec_node_tx_info_get(c.n, &tx.id, &info), EC_OK);
+	assert_int_equal(info.state, EC_NODE_TX_COMMITTED);
+	assert_true(hn_token_current_store(c.store, &tx.entries[0].token, &cur));
+	assert_true(ec_id_eq(&cur, &tx.id));
+	assert_int_equal(ec_node_head(c.n, &head, &height), EC_OK);
+	assert_int_equal(height, 0);
+	/* the stored block and proof: proof hash matches, votes ascending */
+	{
+		ec_store_txn *st;
+		ec_block b;
+		const uint8_t *p;
+		size_t plen;
+		ec_proof pr;
+		ec_id ph;
+		assert_int_equal(ec_store_txn_begin(c.store, 0, &st), EC_OK);
+		assert_int_equal(ec_store_get_block(st, &head, &b), EC_OK);
+		assert_int_equal(ec_store_get_proof_raw(st, &head, &p, &plen), EC_OK);
+		ec_hash(&ph, EC_TAG_PROOF, p, plen);
+		assert_true(ec_id_eq(&ph, &b.proof_hash));
+		assert_int_equal(ec_proof_decode(&pr, p, plen), EC_OK);
+		assert_int_equal(pr.n_txs, 1);
+		assert_true(pr.txs[0].n_votes >= 3);
+		for (unsigned i = 0; i < pr.txs[0].n_votes; i++)
+			assert_int_equal(ec_vote_verify(&pr.txs[0].votes[i]), EC_OK);
+		ec_proof_free(&pr);
+		assert_int_equal(b.n_txs, 1);
+		assert_true(ec_id_eq(&b.txids[0], &tx.id));
+		assert_true(ec_id_eq(&b.creator, &ids[0].peer_id));
+		ec_store_txn_abort(st);
+	}
+	/* a late re-push after the decision gets our vote back, once */
+	drain(&c, o);
+	outs_free(o);
+	free(m);
+	free(o);
+	conv_free(&c);
+}
+
+/* Commits a creation of token (salt) owned by `owner`; returns its tx. */
+static ec_time commit_creation(conv *c, ec_tx *tx, const hn_owner *owner, uint8_t salt,
+			       ec_time t)
+{
+	outs *o = malloc(sizeof *o);
+	size_t len;
+	uint8_t *m;
+	creation(tx, owner, t, salt);
+	m = enc_tx(tx, &len);
+	assert_int_equal(ec_node_submit_tx(c->n, m, len, t), EC_OK);
+	t = vote_all(c, tx, t);
+	assert_int_equal(ec_node_tick(c->n, t), EC_OK);
+	assert_int_equal(ec_node_tick(c->n, t + 1000), EC_OK);
+	assert_true(hn_committed_store(c->store, &tx->id));
+	drain(c, o);
+	outs_free(o);
+	free(o);
+	free(m);
+	return t + 1000;
+}
+
+static int8_t our_flag(conv *c, const ec_tx *tx)
+{
+	ec_node_tx_info info;
+	assert_int_equal(ec_node_tx_info_get(c->n, &tx->id, &info), EC_OK);
+	return info.our_flags[0];
+}
+
+static void test_transfer_votes(void **state)
+{
+	conv c;
+	ec_tx cr, ok, wrongkey, early, lo, hi;
+	hn_entry e;
+	size_t len;
+	uint8_t *m;
+	ec_time t;
+	(void)state;
+	conv_new(&c, 7);
+	t = commit_creation(&c, &cr, &alice, 3, T0);
+	/* signed by the owner: YES */
+	e = (hn_entry){cr.entries[0].token, cr.id, &bob, &alice};
+	assert_int_equal(hn_tx_build(&ok, t + 5, &e, 1), EC_OK);
+	m = enc_tx(&ok, &len);
+	assert_int_equal(ec_node_submit_tx(c.n, m, len, t + 5), EC_OK);
+	free(m);
+	assert_int_equal(our_flag(&c, &ok), 1);
+	/* signed by someone else (valid signature, wrong key): NO */
+	e = (hn_entry){cr.entries[0].token, cr.id, &bob, &bob};
+	assert_int_equal(hn_tx_build(&wrongkey, t + 6, &e, 1), EC_OK);
+	m = enc_tx(&wrongkey, &len);
+	assert_int_equal(ec_node_submit_tx(c.n, m, len, t + 6), EC_OK);
+	free(m);
+	assert_int_equal(our_flag(&c, &wrongkey), -1);
+	/* timestamp not after the parent's: NO */
+	e = (hn_entry){cr.entries[0].token, cr.id, &bob, &alice};
+	assert_int_equal(hn_tx_build(&early, cr.timestamp, &e, 1), EC_OK);
+	m = enc_tx(&early, &len);
+	assert_int_equal(ec_node_submit_tx(c.n, m, len, t + 7), EC_OK);
+	free(m);
+	assert_int_equal(our_flag(&c, &early), -1);
+	/* the two unauthorized ones are no conflict for the valid one, whatever
+	 * their ids: it keeps its YES */
+	assert_int_equal(our_flag(&c, &ok), 1);
+	conv_free(&c);
+
+	/* double-sign on a fresh node: the lower first (YES), then the higher
+	 * flips it to NO with seq 2 and gets YES itself */
+	conv_new(&c, 8);
+	t = commit_creation(&c, &cr, &alice, 4, T0);
+	{
+		ec_tx x, y;
+		e = (hn_entry){cr.entries[0].token, cr.id, &bob, &alice};
+		assert_int_equal(hn_tx_build(&x, t + 10, &e, 1), EC_OK);
+		e.next = &alice;
+		assert_int_equal(hn_tx_build(&y, t + 10, &e, 1), EC_OK);
+		lo = ec_id_cmp(&x.id, &y.id) < 0 ? x : y;
+		hi = ec_id_cmp(&x.id, &y.id) < 0 ? y : x;
+	}
+	m = enc_tx(&lo, &len);
+	assert_int_equal(ec_node_submit_tx(c.n, m, len, t + 20), EC_OK);
+	free(m);
+	assert_int_equal(our_flag(&c, &lo), 1);
+	m = enc_tx(&hi, &len);
+	assert_int_equal(ec_node_submit_tx(c.n, m, len, t + 21), EC_OK);
+	free(m);
+	assert_int_equal(our_flag(&c, &hi), 1);
+	assert_int_equal(our_flag(&c, &lo), -1);
+	{
+		ec_node_tx_info info;
+		assert_int_equal(ec_node_tx_info_get(c.n, &lo.id, &info), EC_OK);
+		assert_int_equal(info.our_seq, 2);
+	}
+	/* votes for the lower alone cannot commit it while the higher is
+	 * pending (spec 8.5) */
+	t = vote_all(&c, &lo, t + 30);
+	assert_int_equal(ec_node_tick(c.n, t), EC_OK);
+	{
+		ec_node_tx_info info;
+		assert_int_equal(ec_node_tx_info_get(c.n, &lo.id, &info), EC_OK);
+		assert_int_equal(info.state, EC_NODE_TX_PENDING);
+	}
+	t = vote_all(&c, &hi, t);
+	assert_int_equal(ec_node_tick(c.n, t), EC_OK);
+	assert_int_equal(ec_node_tick(c.n, t + 1000), EC_OK);
+	assert_true(hn_committed_store(c.store, &hi.id));
+	assert_false(hn_committed_store(c.store, &lo.id));
+	assert_int_equal(ec_node_stats_get(c.n)->lower_conflict_decided, 0);
+	conv_free(&c);
+}
+
+static void test_bad_input_dropped(void **state)
+{
+	conv c;
+	outs *o = malloc(sizeof *o);
+	ec_tx tx;
+	ec_node_stats before;
+	ec_node_tx_info i0, i1;
+	size_t len, vlen;
+	uint8_t *m, *v;
+	const ec_node_stats *st;
+	(void)state;
+	conv_new(&c, 9);
+	st = ec_node_stats_get(c.n);
+	creation(&tx, &alice, T0, 5);
+	m = enc_tx(&tx, &len);
+	assert_int_equal(ec_node_submit_tx(c.n, m, len, T0), EC_OK);
+	drain(&c, o);
+	outs_free(o);
+	v = make_vote(1, &tx, 1, 1, &vlen);
+	before = *st;
+	assert_int_equal(ec_node_tx_info_get(c.n, &tx.id, &i0), EC_OK);
+
+	/* truncated vote */
+	assert_int_equal(ec_node_recv(c.n, &ids[1].peer_id, v, vlen - 1, T0 + 1), EC_OK);
+	assert_int_equal(st->dropped_malformed, before.dropped_malformed + 1);
+	/* trailing byte */
+	{
+		uint8_t *x = malloc(vlen + 1);
+		memcpy(x, v, vlen);
+		x[vlen] = 0;
+		assert_int_equal(ec_node_recv(c.n, &ids[1].peer_id, x, vlen + 1, T0 + 1), EC_OK);
+		free(x);
+	}
+	assert_int_equal(st->dropped_malformed, before.dropped_malformed + 2);
+	/* oversized */
+	{
+		size_t big = EC_MSG_MAX_BYTES + 1;
+		uint8_t *x = calloc(1, big);
+		memcpy(x, v, vlen);
+		assert_int_equal(ec_node_recv(c.n, &ids[1].peer_id, x, big, T0 + 1), EC_OK);
+		free(x);
+	}
+	assert_int_equal(st->dropped_malformed, before.dropped_malformed + 3);
+	/* unknown type, empty message */
+	{
+		uint8_t x[2] = {0x7f, 1};
+		assert_int_equal(ec_node_recv(c.n, &ids[1].peer_id, x, 2, T0 + 1), EC_OK);
+		assert_int_equal(ec_node_recv(c.n, &ids[1].peer_id, x, 0, T0 + 1), EC_OK);
+	}
+	assert_int_equal(st->dropped_malformed, before.dropped_malformed + 5);
+	/* wrong signature */
+	{
+		uint8_t *x = malloc(vlen);
+		memcpy(x, v, vlen);
+		x[vlen - 1] ^= 1;
+		assert_int_equal(ec_node_recv(c.n, &ids[1].peer_id, x, vlen, T0 + 1), EC_OK);
+		free(x);
+	}
+	assert_int_equal(st->dropped_bad_sig, before.dropped_bad_sig + 1);
+	/* relayed: peer 2 hands us peer 1's vote */
+	assert_int_equal(ec_node_recv(c.n, &ids[2].peer_id, v, vlen, T0 + 1), EC_OK);
+	/* unknown voter: a valid vote from a key we do not know */
+	{
+		ec_vote u;
+		uint8_t *x;
+		size_t xl;
+		ec_keypair kp;
+		uint8_t seed[32] = {42};
+		assert_int_equal(ec_keypair_from_seed(&kp, seed), EC_OK);
+		assert_int_equal(ec_vote_decode(&u, v, vlen), EC_OK);
+		memset(u.voter.b, 0x55, 32);
+		assert_int_equal(ec_vote_sign(&u, kp.sk), EC_OK);
+		assert_int_equal(ec_vote_encode(&u, &x, &xl), EC_OK);
+		assert_int_equal(ec_node_recv(c.n, &u.voter, x, xl, T0 + 1), EC_OK);
+		/* and a tx from an unknown peer */
+		assert_int_equal(ec_node_recv(c.n, &u.voter, m, len, T0 + 1), EC_OK);
+		free(x);
+	}
+	/* an unsolicited tx response (we asked for nothing) */
+	{
+		ec_tx_resp r;
+		uint8_t *x;
+		size_t xl;
+		memset(&r, 0, sizeof r);
+		r.responder = ids[1].peer_id;
+		r.tx = tx;
+		assert_int_equal(ec_tx_resp_sign(&r, keys[1].sk), EC_OK);
+		assert_int_equal(ec_tx_resp_encode(&r, &x, &xl), EC_OK);
+		assert_int_equal(ec_node_recv(c.n, &ids[1].peer_id, x, xl, T0 + 1), EC_OK);
+		free(x);
+	}
+	assert_int_equal(st->dropped_unsolicited, before.dropped_unsolicited + 4);
+	/* nothing changed, nothing was sent */
+	assert_int_equal(ec_node_tx_info_get(c.n, &tx.id, &i1), EC_OK);
+	assert_memory_equal(&i0, &i1, sizeof i0);
+	drain(&c, o);
+	assert_int_equal(o->n, 0);
+
+	/* the real vote counts once; its replay is dropped before crypto */
+	assert_int_equal(ec_node_recv(c.n, &ids[1].peer_id, v, vlen, T0 + 2), EC_OK);
+	assert_int_equal(ec_node_recv(c.n, &ids[1].peer_id, v, vlen, T0 + 3), EC_OK);
+	assert_int_equal(st->dropped_replayed, before.dropped_replayed + 1);
+
+	/* a transaction with a broken signature and one too far in the future */
+	{
+		ec_tx tr, fut;
+		hn_entry e = {tx.entries[0].token, tx.id, &bob, &alice};
+		uint8_t *x;
+		size_t xl;
+		assert_int_equal(hn_tx_build(&tr, T0 + 5, &e, 1), EC_OK);
+		tr.sigs[0].sig[3] ^= 1;
+		assert_int_equal(ec_tx_finalize(&tr), EC_OK);
+		x = enc_tx(&tr, &xl);
+		assert_int_equal(ec_node_recv(c.n, &ids[3].peer_id, x, xl, T0 + 5), EC_OK);
+		free(x);
+		assert_int_equal(st->dropped_bad_sig, before.dropped_bad_sig + 2);
+		creation(&fut, &alice, T0 + 3 * 3600 * 1000, 6);
+		x = enc_tx(&fut, &xl);
+		assert_int_equal(ec_node_submit_tx(c.n, x, xl, T0 + 5), EC_ERR_TIME);
+		free(x);
+		assert_int_equal(st->dropped_invalid, before.dropped_invalid + 1);
+	}
+	drain(&c, o);
+	assert_int_equal(o->n, 0);
+	free(v);
+	free(m);
+	free(o);
+	conv_free(&c);
+}
+
+static void test_vote_before_tx_requests_it(void **state)
+{
+	conv c;
+	outs *o = malloc(sizeof *o);
+	ec_tx tx;
+	size_t vlen, len;
+	uint8_t *v, *m;
+	ec_tx_req q;
+	(void)state;
+	conv_new(&c, 10);
+	creation(&tx, &alice, T0, 7);
+	v = make_vote(4, &tx, 1, 1, &vlen);
+	assert_int_equal(ec_node_recv(c.n, &ids[4].peer_id, v, vlen, T0), EC_OK);
+	drain(&c, o);
+	assert_int_equal(o->n, 1);
+	assert_true(ec_id_eq(&o->o[0].to, &ids[4].peer_id));
+	assert_int_equal(ec_tx_req_decode(&q, o->o[0].msg, o->o[0].len), EC_OK);
+	assert_true(ec_id_eq(&q.txid, &tx.id));
+	outs_free(o);
+	/* BUSY from the voter: retried (another voter, or the same) at once */
+	{
+		ec_refusal r;
+		uint8_t *x;
+		size_t xl;
+		memset(&r, 0, sizeof r);
+		memcpy(r.nonce, q.nonce, EC_NONCE_BYTES);
+		r.responder = ids[4].peer_id;
+		r.request_type = EC_MSG_TX_REQ;
+		r.reason = EC_REFUSE_BUSY;
+		assert_int_equal(ec_refusal_sign(&r, keys[4].sk), EC_OK);
+		assert_int_equal(ec_refusal_encode(&r, &x, &xl), EC_OK);
+		assert_int_equal(ec_node_recv(c.n, &ids[4].peer_id, x, xl, T0 + 5), EC_OK);
+		assert_int_equal(ec_node_tick(c.n, T0 + 5), EC_OK);
+		drain(&c, o);
+		assert_int_equal(count_type(o, EC_MSG_TX_REQ, NULL), 1);
+		outs_free(o);
+		/* the same refusal again is not ours any more (new nonce) */
+		assert_int_equal(ec_node_recv(c.n, &ids[4].peer_id, x, xl, T0 + 6), EC_OK);
+		assert_int_equal(ec_node_stats_get(c.n)->dropped_unsolicited, 1);
+		free(x);
+	}
+	/* the tx arrives: the node votes, the early vote counts */
+	m = enc_tx(&tx, &len);
+	assert_int_equal(ec_node_recv(c.n, &ids[4].peer_id, m, len, T0 + 10), EC_OK);
+	drain(&c, o);
+	assert_true(count_type(o, EC_MSG_VOTE, NULL) > 0);
+	/* peer 4 already voted: it gets our vote but not the tx */
+	if (expected_targets(&tx) & (1u << 4)) {
+		assert_int_equal(count_type(o, EC_MSG_TX, &ids[4].peer_id), 0);
+		assert_int_equal(count_type(o, EC_MSG_VOTE, &ids[4].peer_id), 1);
+	}
+	outs_free(o);
+	free(m);
+	free(v);
+	free(o);
+	conv_free(&c);
+}
+
+static void test_queries_busy_and_hello(void **state)
+{
+	conv c;
+	outs *o = malloc(sizeof *o);
+	ec_mapping_req mq;
+	ec_refusal r;
+	uint8_t *x;
+	size_t xl;
+	ec_keypair kp;
+	ec_identity id;
+	uint64_t rs = 77;
+	uint8_t seed[32] = {9};
+	ec_hello h;
+	(void)state;
+	conv_new(&c, 11);
+	memset(&mq, 0, sizeof mq);
+	memset(mq.nonce, 0xab, EC_NONCE_BYTES);
+	mq.token = ids[3].peer_id;
+	assert_int_equal(ec_mapping_req_encode(&mq, &x, &xl), EC_OK);
+	assert_int_equal(ec_node_recv(c.n, &(ec_id){{0}}, x, xl, T0), EC_OK);
+	free(x);
+	drain(&c, o);
+	assert_int_equal(o->n, 1);
+	assert_true(ec_id_is_zero(&o->o[0].to)); /* back to the client */
+	assert_int_equal(ec_refusal_decode(&r, o->o[0].msg, o->o[0].len), EC_OK);
+	assert_int_equal(ec_refusal_verify(&r), EC_OK);
+	assert_int_equal(r.reason, EC_REFUSE_BUSY);
+	assert_int_equal(r.request_type, EC_MSG_MAPPING_REQ);
+	assert_memory_equal(r.nonce, mq.nonce, EC_NONCE_BYTES);
+	outs_free(o);
+
+	/* a new peer says hello: checked, added, greeted back */
+	assert_int_equal(ec_keypair_from_seed(&kp, seed), EC_OK);
+	assert_int_equal(ec_identity_mine(&id, kp.pk, 7, T0 / 1000, &ec_pow_test,
+					  rng_fill, &rs, 100000, NULL), EC_OK);
+	memset(&h, 0, sizeof h);
+	h.peer_id = id.peer_id;
+	memcpy(h.pk, kp.pk, 32);
+	h.network_id = 7;
+	memcpy(h.salt, id.salt, 16);
+	h.timestamp = T0;
+	assert_int_equal(ec_hello_sign(&h, kp.sk), EC_OK);
+	assert_int_equal(ec_hello_encode(&h, &x, &xl), EC_OK);
+	/* a flipped signature first */
+	x[xl - 1] ^= 1;
+	assert_int_equal(ec_node_recv(c.n, &id.peer_id, x, xl, T0), EC_OK);
+	assert_int_equal(ec_node_stats_get(c.n)->dropped_bad_sig, 1);
+	assert_int_equal(ec_node_peer_count(c.n), NP - 1);
+	x[xl - 1] ^= 1;
+	assert_int_equal(ec_node_recv(c.n, &id.peer_id, x, xl, T0), EC_OK);
+	assert_int_equal(ec_node_peer_count(c.n), NP);
+	drain(&c, o);
+	assert_int_equal(o->n, 1);
+	assert_true(ec_id_eq(&o->o[0].to, &id.peer_id));
+	{
+		ec_hello back;
+		assert_int_equal(ec_hello_decode(&back, o->o[0].msg, o->o[0].len), EC_OK);
+		assert_int_equal(ec_hello_verify(&back), EC_OK);
+		assert_true(ec_id_eq(&back.peer_id, &ids[0].peer_id));
+	}
+	outs_free(o);
+	/* replayed hello: no change */
+	assert_int_equal(ec_node_recv(c.n, &id.peer_id, x, xl, T0 + 1), EC_OK);
+	assert_int_equal(ec_node_stats_get(c.n)->dropped_replayed, 1);
+	free(x);
+	/* a hello from another network is refused */
+	h.network_id = 8;
+	h.peer_id.b[0] ^= 1;
+	assert_int_equal(ec_hello_sign(&h, kp.sk), EC_OK);
+	assert_int_equal(ec_node_add_peer(c.n, &h, T0), EC_ERR_VALUE);
+	free(o);
+	conv_free(&c);
+}
+
+static void test_identity_token_at_start(void **state)
+{
+	ec_node_cfg cfg;
+	ec_store *s;
+	ec_node *n;
+	uint64_t rs = 3;
+	ec_node_out out;
+	(void)state;
+	ec_node_cfg_default(&cfg);
+	assert_int_equal(ec_store_open_memory(&s), EC_OK);
+	cfg.key = keys[0];
+	cfg.identity = ids[0];
+	cfg.store = s;
+	cfg.pow = &ec_pow_test;
+	cfg.rng = rng_fill;
+	cfg.rng_ctx = &rs;
+	assert_int_equal(ec_node_new(&n, &cfg, T0), EC_OK);
+	/* no peers yet: nothing to send, but the tx is pending */
+	assert_int_equal(ec_node_poll(n, &out), 0);
+	for (int i = 1; i < NP; i++)
+		assert_int_equal(ec_node_add_peer_key(n, &ids[i].peer_id, keys[i].pk), EC_OK);
+	/* the re-push sends it to the neighbourhood of our id */
+	{
+		size_t txs = 0;
+		for (int k = 0; k < 4 && !txs; k++) {
+		assert_int_equal(ec_node_tick(n, ec_node_next_deadline(n)), EC_OK);
+		while (ec_node_poll(n, &out)) {
+			if (out.msg[0] == EC_MSG_TX) {
+				ec_tx tx;
+				ec_id kh;
+				assert_int_equal(ec_tx_decode(&tx, out.msg, out.len), EC_OK);
+				assert_true(ec_id_eq(&tx.entries[0].token, &ids[0].peer_id));
+				assert_true(ec_id_is_zero(&tx.entries[0].prev));
+				ec_keyhash(&kh, keys[0].pk);
+				assert_true(ec_id_eq(&tx.entries[0].next_key, &kh));
+				txs++;
+			}
+			free(out.msg);
+		}
+		}
+		assert_true(txs > 0);
+	}
+	ec_node_free(n);
+	ec_store_close(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tx_in_votes_out),
+		cmocka_unit_test(test_votes_commit_and_seal),
+		cmocka_unit_test(test_transfer_votes),
+		cmocka_unit_test(test_bad_input_dropped),
+		cmocka_unit_test(test_vote_before_tx_requests_it),
+		cmocka_unit_test(test_queries_busy_and_hello),
+		cmocka_unit_test(test_identity_token_at_start),
+	};
+	return cmocka_run_group_tests(tests, setup_group, teardown_group);
+}
