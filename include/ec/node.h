@@ -81,6 +81,7 @@ typedef struct ec_node_stats {
 	uint64_t dropped_refused;    /* mempool full / sender over its share */
 	uint64_t queries_refused;    /* queries answered BUSY (service hook) */
 	uint64_t votes_changed;      /* our opinion changed (seq bumped) */
+	uint64_t votes_accepted;     /* peer votes verified and recorded */
 	uint64_t tx_requests;        /* tx requests sent (incl. retries) */
 	uint64_t txs_decided;        /* accepted and put in the open block */
 	uint64_t txs_committed;      /* in a sealed, stored block */

@@ -400,6 +400,7 @@ void node_handle_vote(ec_node *n, const ec_id *from, const uint8_t *msg, size_t 
 		n->st.dropped_refused++;
 		return;
 	}
+	n->st.votes_accepted++;
 	e = ec_mempool_get(n->mp, &v.txid);
 	if (!e || !p)
 		return;
