@@ -596,6 +596,7 @@ static void test_vote_before_tx_requests_it(void **state)
 	size_t vlen, len;
 	uint8_t *v, *m;
 	ec_tx_req q;
+	int asked;
 	(void)state;
 	conv_new(&c, 10);
 	creation(&tx, &alice, T0, 7);
@@ -623,15 +624,34 @@ static void test_vote_before_tx_requests_it(void **state)
 		assert_int_equal(ec_node_tick(c.n, T0 + 5), EC_OK);
 		drain(&c, o);
 		assert_int_equal(count_type(o, EC_MSG_TX_REQ, NULL), 1);
+		assert_int_equal(ec_tx_req_decode(&q, o->o[0].msg, o->o[0].len), EC_OK);
+		asked = peer_index(&o->o[0].to);
+		assert_true(asked > 0);
 		outs_free(o);
 		/* the same refusal again is not ours any more (new nonce) */
 		assert_int_equal(ec_node_recv(c.n, &ids[4].peer_id, x, xl, T0 + 6), EC_OK);
 		assert_int_equal(ec_node_stats_get(c.n)->dropped_unsolicited, 1);
 		free(x);
 	}
-	/* the tx arrives: the node votes, the early vote counts */
+	/* the tx arrives in a signed response to the retried request: the
+	 * node takes it and votes; the early vote counts */
 	m = enc_tx(&tx, &len);
-	assert_int_equal(ec_node_recv(c.n, &ids[4].peer_id, m, len, T0 + 10), EC_OK);
+	{
+		ec_tx_resp r;
+		uint8_t *x;
+		size_t xl;
+		memset(&r, 0, sizeof r);
+		memcpy(r.nonce, q.nonce, EC_NONCE_BYTES);
+		r.responder = ids[asked].peer_id;
+		r.tx = tx;
+		assert_int_equal(ec_tx_resp_sign(&r, keys[asked].sk), EC_OK);
+		assert_int_equal(ec_tx_resp_encode(&r, &x, &xl), EC_OK);
+		assert_int_equal(ec_node_recv(c.n, &ids[asked].peer_id, x, xl, T0 + 10), EC_OK);
+		/* a second copy: the request is answered, so it is unsolicited */
+		assert_int_equal(ec_node_recv(c.n, &ids[asked].peer_id, x, xl, T0 + 11), EC_OK);
+		assert_int_equal(ec_node_stats_get(c.n)->dropped_unsolicited, 2);
+		free(x);
+	}
 	drain(&c, o);
 	assert_true(count_type(o, EC_MSG_VOTE, NULL) > 0);
 	/* peer 4 already voted: it gets our vote but not the tx */

@@ -500,26 +500,41 @@ void node_txreq_tick(ec_node *n, ec_time now)
 	}
 }
 
+/* The cheap half of admitting an answer to one of our tx requests: the
+ * nonce names an outstanding request, made to `from`, the responder is
+ * `from` and signs with the key we hold for it.  NULL (and counted) if
+ * not; the caller then checks the signature. */
+static node_txreq *answer_admit(ec_node *n, const ec_id *from, const uint8_t *nonce,
+				const ec_id *responder, const uint8_t *pk)
+{
+	node_txreq *q = txreq_find_nonce(n, nonce);
+	const node_peer *peer;
+	if (!q || !ec_id_eq(&q->peer, from) || !ec_id_eq(responder, from) ||
+	    !(peer = node_peer_find(n, from))) {
+		n->st.dropped_unsolicited++;
+		return NULL;
+	}
+	if (memcmp(pk, peer->pk, EC_PUBKEY_BYTES) != 0) {
+		n->st.dropped_bad_sig++;
+		return NULL;
+	}
+	return q;
+}
+
 void node_handle_tx_resp(ec_node *n, const ec_id *from, const uint8_t *msg,
 			 size_t len, ec_time now)
 {
 	ec_tx_resp r;
 	node_txreq *q;
-	const node_peer *peer;
 	uint8_t *enc;
 	size_t elen;
 	if (ec_tx_resp_decode(&r, msg, len) != EC_OK) {
 		n->st.dropped_malformed++;
 		return;
 	}
-	q = txreq_find_nonce(n, r.nonce);
-	if (!q || !ec_id_eq(&q->peer, from) || !ec_id_eq(&r.responder, from) ||
-	    !(peer = node_peer_find(n, from))) {
-		n->st.dropped_unsolicited++;
+	if (!(q = answer_admit(n, from, r.nonce, &r.responder, r.pk)))
 		return;
-	}
-	if (memcmp(r.pk, peer->pk, EC_PUBKEY_BYTES) != 0 ||
-	    ec_tx_resp_verify(&r) != EC_OK) {
+	if (ec_tx_resp_verify(&r) != EC_OK) {
 		n->st.dropped_bad_sig++;
 		return;
 	}
@@ -539,19 +554,17 @@ void node_handle_refusal(ec_node *n, const ec_id *from, const uint8_t *msg,
 {
 	ec_refusal r;
 	node_txreq *q;
-	const node_peer *peer;
 	if (ec_refusal_decode(&r, msg, len) != EC_OK) {
 		n->st.dropped_malformed++;
 		return;
 	}
-	q = txreq_find_nonce(n, r.nonce);
-	if (!q || r.request_type != EC_MSG_TX_REQ || !ec_id_eq(&q->peer, from) ||
-	    !ec_id_eq(&r.responder, from) || !(peer = node_peer_find(n, from))) {
+	if (r.request_type != EC_MSG_TX_REQ) {
 		n->st.dropped_unsolicited++;
 		return;
 	}
-	if (memcmp(r.pk, peer->pk, EC_PUBKEY_BYTES) != 0 ||
-	    ec_refusal_verify(&r) != EC_OK) {
+	if (!(q = answer_admit(n, from, r.nonce, &r.responder, r.pk)))
+		return;
+	if (ec_refusal_verify(&r) != EC_OK) {
 		n->st.dropped_bad_sig++;
 		return;
 	}
