@@ -137,6 +137,11 @@ CODEC_FNS(range_resp, ec_range_resp)
 CODEC_VERIFY(range_resp, ec_range_resp)
 CODEC_FNS(refusal, ec_refusal)
 CODEC_VERIFY(refusal, ec_refusal)
+CODEC_FNS(mapping_req, ec_mapping_req)
+CODEC_FNS(tx_req, ec_tx_req)
+CODEC_FNS(referral, ec_referral)
+CODEC_FNS(hello, ec_hello)
+CODEC_VERIFY(hello, ec_hello)
 
 static int block_resp_eq(const void *a, const void *b)
 {
@@ -158,6 +163,9 @@ static void range_resp_rel(void *o)
 #define FLAT(NAME, T, TYPE)                                                    \
 	{#NAME, TYPE, sizeof(T), NAME##_gen, NAME##_enc, NAME##_dec, NULL,     \
 	 NAME##_ver, NULL}
+#define UNSIGNED(NAME, T, TYPE)                                                \
+	{#NAME, TYPE, sizeof(T), NAME##_gen, NAME##_enc, NAME##_dec, NULL,     \
+	 NULL, NULL}
 
 static const codec codecs[] = {
 	FLAT(tx, ec_tx, EC_MSG_TX),
@@ -176,6 +184,10 @@ static const codec codecs[] = {
 	 range_resp_gen, range_resp_enc, range_resp_dec, range_resp_eq,
 	 range_resp_ver, range_resp_rel},
 	FLAT(refusal, ec_refusal, EC_MSG_REFUSAL),
+	UNSIGNED(mapping_req, ec_mapping_req, EC_MSG_MAPPING_REQ),
+	UNSIGNED(tx_req, ec_tx_req, EC_MSG_TX_REQ),
+	UNSIGNED(referral, ec_referral, EC_MSG_REFERRAL),
+	FLAT(hello, ec_hello, EC_MSG_HELLO),
 };
 #define N_CODECS (sizeof codecs / sizeof codecs[0])
 
