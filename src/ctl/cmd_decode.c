@@ -139,6 +139,20 @@ static json_t *proof_json(const ec_proof *p)
 	return o;
 }
 
+/* Opens (o NULL: a new object) a message's JSON with its type, and for
+ * answers and queries the nonce and, when not NULL, the responder. */
+static json_t *msg_json(json_t *o, const char *type, const uint8_t *nonce,
+			const ec_id *responder)
+{
+	if (!o)
+		o = json_object();
+	json_object_set_new(o, "type", json_string(type));
+	json_object_set_new(o, "nonce", jhex(nonce, EC_NONCE_BYTES));
+	if (responder)
+		json_object_set_new(o, "responder", jid(responder));
+	return o;
+}
+
 static json_t *auth_json(json_t *o, const ec_req_auth *a)
 {
 	json_object_set_new(o, "requester", jid(&a->requester));
@@ -204,10 +218,7 @@ static int decode_any(const uint8_t *p, size_t n, json_t **out)
 		json_t *ev;
 		if ((r = ec_mapping_resp_decode(&m, p, n)) != EC_OK)
 			break;
-		o = json_object();
-		json_object_set_new(o, "type", json_string("mapping_resp"));
-		json_object_set_new(o, "nonce", jhex(m.nonce, EC_NONCE_BYTES));
-		json_object_set_new(o, "responder", jid(&m.responder));
+		o = msg_json(NULL, "mapping_resp", m.nonce, &m.responder);
 		json_object_set_new(o, "token", jid(&m.token));
 		json_object_set_new(o, "txid", jid(&m.txid));
 		json_object_set_new(o, "owner_key_hash", jid(&m.owner_key_hash));
@@ -232,10 +243,7 @@ static int decode_any(const uint8_t *p, size_t n, json_t **out)
 		ec_tx_resp t;
 		if ((r = ec_tx_resp_decode(&t, p, n)) != EC_OK)
 			break;
-		o = json_object();
-		json_object_set_new(o, "type", json_string("tx_resp"));
-		json_object_set_new(o, "nonce", jhex(t.nonce, EC_NONCE_BYTES));
-		json_object_set_new(o, "responder", jid(&t.responder));
+		o = msg_json(NULL, "tx_resp", t.nonce, &t.responder);
 		json_object_set_new(o, "tx", tx_json(&t.tx));
 		json_object_set_new(o, "commit_block", jid(&t.commit_block));
 		json_object_set_new(o, "position", json_integer(t.position));
@@ -278,9 +286,7 @@ static int decode_any(const uint8_t *p, size_t n, json_t **out)
 		memset(&b, 0, sizeof b);
 		if ((r = ec_block_resp_decode(&b, p, n)) == EC_OK) {
 			o = item_json(&b.block, b.has_proof, &b.proof);
-			json_object_set_new(o, "type", json_string("block_resp"));
-			json_object_set_new(o, "nonce", jhex(b.nonce, EC_NONCE_BYTES));
-			json_object_set_new(o, "responder", jid(&b.responder));
+			o = msg_json(o, "block_resp", b.nonce, &b.responder);
 			en = json_array();
 			for (unsigned i = 0; i < b.n_endorse; i++)
 				json_array_append_new(
@@ -300,10 +306,7 @@ static int decode_any(const uint8_t *p, size_t n, json_t **out)
 		json_t *items;
 		memset(&rr, 0, sizeof rr);
 		if ((r = ec_range_resp_decode(&rr, p, n)) == EC_OK) {
-			o = json_object();
-			json_object_set_new(o, "type", json_string("range_resp"));
-			json_object_set_new(o, "nonce", jhex(rr.nonce, EC_NONCE_BYTES));
-			json_object_set_new(o, "responder", jid(&rr.responder));
+			o = msg_json(NULL, "range_resp", rr.nonce, &rr.responder);
 			json_object_set_new(o, "start", jid(&rr.start));
 			items = json_array();
 			for (unsigned i = 0; i < rr.n_items; i++)
@@ -323,10 +326,7 @@ static int decode_any(const uint8_t *p, size_t n, json_t **out)
 		const char *reasons[] = {"?", "rate limited", "not found", "bad request", "busy"};
 		if ((r = ec_refusal_decode(&f, p, n)) != EC_OK)
 			break;
-		o = json_object();
-		json_object_set_new(o, "type", json_string("refusal"));
-		json_object_set_new(o, "nonce", jhex(f.nonce, EC_NONCE_BYTES));
-		json_object_set_new(o, "responder", jid(&f.responder));
+		o = msg_json(NULL, "refusal", f.nonce, &f.responder);
 		json_object_set_new(o, "request_type",
 				    json_string(ec_msg_name(f.request_type) ? ec_msg_name(f.request_type)
 									    : "unknown"));
@@ -340,9 +340,7 @@ static int decode_any(const uint8_t *p, size_t n, json_t **out)
 		ec_mapping_req q;
 		if ((r = ec_mapping_req_decode(&q, p, n)) != EC_OK)
 			break;
-		o = json_object();
-		json_object_set_new(o, "type", json_string("mapping_req"));
-		json_object_set_new(o, "nonce", jhex(q.nonce, EC_NONCE_BYTES));
+		o = msg_json(NULL, "mapping_req", q.nonce, NULL);
 		json_object_set_new(o, "token", jid(&q.token));
 		json_object_set_new(o, "want_evidence",
 				    json_boolean(q.flags & EC_MAPPING_WANT_EVIDENCE));
@@ -352,9 +350,7 @@ static int decode_any(const uint8_t *p, size_t n, json_t **out)
 		ec_tx_req q;
 		if ((r = ec_tx_req_decode(&q, p, n)) != EC_OK)
 			break;
-		o = json_object();
-		json_object_set_new(o, "type", json_string("tx_req"));
-		json_object_set_new(o, "nonce", jhex(q.nonce, EC_NONCE_BYTES));
+		o = msg_json(NULL, "tx_req", q.nonce, NULL);
 		json_object_set_new(o, "txid", jid(&q.txid));
 		break;
 	}
@@ -363,10 +359,7 @@ static int decode_any(const uint8_t *p, size_t n, json_t **out)
 		json_t *peers;
 		if ((r = ec_referral_decode(&f, p, n)) != EC_OK)
 			break;
-		o = json_object();
-		json_object_set_new(o, "type", json_string("referral"));
-		json_object_set_new(o, "nonce", jhex(f.nonce, EC_NONCE_BYTES));
-		json_object_set_new(o, "responder", jid(&f.responder));
+		o = msg_json(NULL, "referral", f.nonce, &f.responder);
 		json_object_set_new(o, "target", jid(&f.target));
 		peers = json_array();
 		for (unsigned i = 0; i < f.n_peers; i++)
