@@ -1,5 +1,5 @@
 /* test_wire.c - properties of every wire codec (docs/PROTOCOL.md sections
- * 3-13): random valid objects round-trip field for field and byte for byte;
+ * 3-13b): random valid objects round-trip field for field and byte for byte;
  * every truncation is EC_ERR_SHORT, an appended byte EC_ERR_TRAILING, a
  * wrong type/version byte EC_ERR_TYPE/EC_ERR_VERSION; flipping any byte of
  * a signed object breaks decoding or verification; and each LIMIT, VALUE
