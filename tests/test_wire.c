@@ -1132,6 +1132,8 @@ static void test_referral_rules(void **state)
 	bad = r;
 	bad.peers[6].peer = bad.peers[4].peer;
 	expect_enc(c, &bad, EC_ERR_ORDER);
+	bad.peers[7].addr_len = EC_ADDR_MAX + 1; /* the decoder meets it first */
+	expect_enc(c, &bad, EC_ERR_LIMIT);
 	/* bytes past addr_len must be zero (one struct, one encoding) */
 	bad = r;
 	bad.peers[3].addr_len = 5;
