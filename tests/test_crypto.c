@@ -194,8 +194,14 @@ static void test_keyfile(void **state)
 	{
 		FILE *f = fopen(path, "r+");
 		assert_non_null(f);
-		fseek(f, (long)strlen("ec-secret-key-v1\n") + 65, SEEK_SET);
-		fputc('0' == fgetc(f) ? '1' : '0', f); /* flips one pk hex digit */
+		long at = (long)strlen("ec-secret-key-v1\n") + 65;
+		fseek(f, at, SEEK_SET);
+		int c = fgetc(f);
+		/* a read must be followed by a seek before a write (C11
+		 * 7.21.5.3); without it glibc wrote the next digit, which
+		 * was already the new value 1 time in ~17 */
+		fseek(f, at, SEEK_SET);
+		fputc(c == '0' ? '1' : '0', f); /* flips one pk hex digit */
 		fclose(f);
 		int r = ec_keyfile_read(path, &back);
 		assert_true(r == EC_ERR_KEY || r == EC_ERR_FORMAT);
