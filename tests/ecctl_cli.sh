@@ -40,6 +40,7 @@ done
 # --- decode: damaged inputs are rejected with the reason, exit 1 ---------
 for f in fuzz/corpus/*/bad-*; do
 	case $f in
+	fuzz/corpus/chainfile/*) continue ;; # not a protocol object
 	*/bad-short) kind=EC_ERR_SHORT ;;
 	*/bad-trailing) kind=EC_ERR_TRAILING ;;
 	*/bad-type) kind=EC_ERR_TYPE ;;
