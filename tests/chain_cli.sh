@@ -74,14 +74,15 @@ $E chain seek "$T/seg.bin" --back 1 >/dev/null 2>&1
 # Byte flips.  Spawning a process costs ~10-25 ms on the test machine, so
 # the variants are written by one perl (Debian: perl-base is essential)
 # per batch and checked by one 'ecctl chain verify FILE...' per batch.
-# Spec lines: HEIGHT OFFSET STRICT.  STRICT=0 (the proof_length field
-# only) also accepts HEIGHT+1: a wrong proof length moves the next record's
-# start, and the decoder can only notice there.
+# Spec lines: HEIGHT OFFSET STRICT.  Every flip must be named at its own
+# record (STRICT=1): proofs are decoded strictly while the file is read, so
+# even a damaged proof_length is caught where it is.  STRICT=0 would also
+# accept HEIGHT+1.
 start=$((12 + TARGET * REC))
 awk -v n=$N -v rec=$REC -v blk=$BLK -v prf=$PRF -v t=$TARGET \
 	-v start=$start 'BEGIN {
 	for (i = 0; i < rec; i++)            # every byte of record TARGET
-		print t, start + i, (i >= 4 + blk && i < 8 + blk) ? 0 : 1
+		print t, start + i, 1
 	srand(12345)                          # a block or proof byte of each
 	for (h = 0; h < n; h++) {             # other record
 		if (h == t) continue

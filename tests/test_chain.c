@@ -559,7 +559,7 @@ static void test_chainfile_round_trip(void **state)
 {
 	fixture f;
 	ec_chainfile_span proofs[6];
-	uint8_t pbuf[6][40];
+	uint8_t *pbuf[6] = {NULL};
 	uint8_t *file;
 	size_t len;
 	ec_block *blocks;
@@ -568,10 +568,20 @@ static void test_chainfile_round_trip(void **state)
 	ec_chainfile_err err;
 
 	fx_build(&f, 41, 6, 1700000000000ull, GAPS_IRREGULAR, 32);
+	/* Proofs are decoded strictly and must name their block's txids:
+	 * zero-vote proofs of each block, and none stored for block 2. */
 	for (size_t i = 0; i < 6; i++) {
-		memset(pbuf[i], (int)i, sizeof pbuf[i]);
-		proofs[i].p = i == 2 ? NULL : pbuf[i];
-		proofs[i].len = i == 2 ? 0 : 1 + i * 7;
+		ec_proof pr;
+		memset(&pr, 0, sizeof pr);
+		pr.n_txs = f.blocks[i].n_txs;
+		for (unsigned k = 0; k < pr.n_txs; k++)
+			pr.txs[k].txid = f.blocks[i].txids[k];
+		proofs[i].p = NULL;
+		proofs[i].len = 0;
+		if (i != 2) {
+			assert_int_equal(ec_proof_encode(&pr, &pbuf[i], &proofs[i].len), EC_OK);
+			proofs[i].p = pbuf[i];
+		}
 	}
 	assert_int_equal(ec_chainfile_encode(f.blocks, proofs, 6, &file, &len),
 			 EC_OK);
@@ -654,8 +664,37 @@ static void test_chainfile_round_trip(void **state)
 						 &n, &err),
 			     EC_OK);
 	assert_int_equal(err.record, 1);
+	longer[rec_start[1] + 3]--;
+	/* a proof length one too short: the proof is decoded strictly, so the
+	 * damage is named at its own record, not the next one */
+	{
+		size_t pl = rec_start[4] + 4 + EC_BLOCK_FIXED_BYTES +
+			    32u * f.blocks[4].n_txs + 3;
+		longer[pl]--;
+		assert_int_not_equal(ec_chainfile_decode(longer, len, &blocks, NULL,
+							 &n, &err),
+				     EC_OK);
+		assert_int_equal(err.record, 4);
+		longer[pl]++;
+	}
+	/* a proof naming other transactions than its block */
+	{
+		size_t pt = rec_start[5] + 8 + EC_BLOCK_FIXED_BYTES +
+			    32u * f.blocks[5].n_txs + 3; /* first txid byte */
+		longer[pt] ^= 1;
+		assert_int_equal(ec_chainfile_decode(longer, len, &blocks, NULL,
+						     &n, &err),
+				 EC_ERR_PROOF);
+		assert_int_equal(err.record, 5);
+		longer[pt] ^= 1;
+	}
+	assert_int_equal(ec_chainfile_decode(longer, len, &blocks, NULL, &n, &err),
+			 EC_OK);
+	free(blocks);
 	free(longer);
 	free(file);
+	for (size_t i = 0; i < 6; i++)
+		free(pbuf[i]);
 
 	/* Empty file: header only. */
 	assert_int_equal(ec_chainfile_encode(NULL, NULL, 0, &file, &len), EC_OK);

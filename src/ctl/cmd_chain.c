@@ -396,25 +396,25 @@ static const char gen_help[] =
 	"\n"
 	"The creator id is H_tag(\"ec/v1/keyhash\", public key).\n";
 
-/* PRIVATE PROOF ENCODER - stands in for ec_proof_encode (the proof codec is
- * written separately and not linked in this branch).  Encodes exactly
- * PROTOCOL.md section 6 for a proof with zero votes per transaction:
- *   0x04 0x01 n_txs, then per transaction: txid, u8 n_votes = 0.
- * To be replaced by ec_proof_encode/ec_proof_hash at merge. */
+/* The consensus proof of a synthetic block: every transaction with zero
+ * votes (docs/PROTOCOL.md section 6), encoded by the real proof codec.
+ * Returns the length, 0 on failure. */
 #define ZERO_PROOF_MAX_BYTES (3 + (EC_HASH_BYTES + 1) * EC_BLOCK_MAX_TXS)
 static size_t zero_vote_proof_encode(const ec_id *txids, size_t n,
 				     uint8_t out[ZERO_PROOF_MAX_BYTES])
 {
-	uint8_t *p = out;
-	*p++ = EC_MSG_PROOF;
-	*p++ = EC_WIRE_VERSION;
-	*p++ = (uint8_t)n;
-	for (size_t i = 0; i < n; i++) {
-		memcpy(p, txids[i].b, EC_HASH_BYTES);
-		p += EC_HASH_BYTES;
-		*p++ = 0; /* n_votes */
-	}
-	return (size_t)(p - out);
+	ec_proof p;
+	uint8_t *enc;
+	size_t len;
+	memset(&p, 0, sizeof p);
+	p.n_txs = (uint8_t)n;
+	for (size_t i = 0; i < n; i++)
+		p.txs[i].txid = txids[i];
+	if (ec_proof_encode(&p, &enc, &len) != EC_OK || len > ZERO_PROOF_MAX_BYTES)
+		return 0;
+	memcpy(out, enc, len);
+	free(enc);
+	return len;
 }
 
 /* Synthetic transaction id number k of this key. */
@@ -539,6 +539,10 @@ static int chain_gen(int argc, char **argv)
 		for (uint64_t k = 0; k < txs; k++)
 			gen_txid(&txids[k], kp.pk, h * txs + k);
 		plen = zero_vote_proof_encode(txids, (size_t)txs, proof);
+		if (plen == 0) {
+			fprintf(stderr, "ecctl chain gen: block %" PRIu64 ": proof encoding failed\n", h);
+			goto done_buf;
+		}
 		ec_hash(&ph, EC_TAG_PROOF, proof, plen);
 		r = ec_chain_seal(chain, &creator, start + h * interval, txids,
 				  (size_t)txs, &ph, kp.sk, &b);

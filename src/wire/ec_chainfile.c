@@ -128,6 +128,21 @@ int ec_chainfile_next(ec_chainfile_reader *r, ec_block *block,
 	left -= 4;
 	if (plen > left)
 		return fail_at(err, r->next, start, EC_ERR_SHORT);
+	if (plen) {
+		/* a stored proof must be a well-formed proof of this block's
+		 * transactions: a damaged length or body fails here, at its own
+		 * record, not at the next one */
+		ec_proof pr;
+		e = ec_proof_decode(&pr, r->p + start + 8 + blen, plen);
+		if (e == EC_OK && pr.n_txs != block->n_txs)
+			e = EC_ERR_PROOF;
+		for (unsigned i = 0; e == EC_OK && i < pr.n_txs; i++)
+			if (!ec_id_eq(&pr.txs[i].txid, &block->txids[i]))
+				e = EC_ERR_PROOF;
+		ec_proof_free(&pr); /* safe after a failed decode too */
+		if (e != EC_OK)
+			return fail_at(err, r->next, start, e);
+	}
 	if (proof) {
 		proof->p = plen ? r->p + start + 8 + blen : NULL;
 		proof->len = plen;
