@@ -454,3 +454,195 @@ int hn_tx_build(ec_tx *tx, ec_time ts, const hn_entry *e, size_t n)
 	}
 	return ec_tx_finalize(tx);
 }
+
+/* ---- workload generator ----------------------------------------------- */
+
+static void *grow(void *p, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? *cap : 64;
+	void *q;
+	if (need <= *cap)
+		return p;
+	while (c < need)
+		c *= 2;
+	if (!(q = realloc(p, c * size)))
+		abort();
+	*cap = c;
+	return q;
+}
+
+void hn_wl_init(hn_wl *w, uint64_t seed)
+{
+	memset(w, 0, sizeof *w);
+	for (int i = 0; i < HN_OWNERS; i++)
+		hn_owner_make(&w->owners[i], seed * 1000 + (uint64_t)i + 1);
+}
+
+void hn_wl_free(hn_wl *w)
+{
+	free(w->toks);
+	free(w->sent);
+	memset(w, 0, sizeof *w);
+}
+
+static hn_sent *wl_new_sent(hn_wl *w)
+{
+	hn_sent *s;
+	w->sent = grow(w->sent, &w->cap_sent, w->n_sent + 1, sizeof *w->sent);
+	s = &w->sent[w->n_sent++];
+	memset(s, 0, sizeof *s);
+	s->pair = -1;
+	return s;
+}
+
+size_t hn_wl_creations(hn *h, hn_wl *w, size_t n_tx, unsigned max_tok, ec_time t0,
+		       ec_time spread)
+{
+	for (size_t k = 0; k < n_tx; k++) {
+		hn_entry e[EC_TX_MAX_ENTRIES];
+		size_t m = 1 + hn_rand(h) % (max_tok ? max_tok : 1);
+		hn_sent *s = wl_new_sent(w);
+		ec_time at = t0 + hn_rand(h) % (spread ? spread : 1);
+		if (m > EC_TX_MAX_ENTRIES)
+			m = EC_TX_MAX_ENTRIES;
+		w->toks = grow(w->toks, &w->cap_toks, w->n_toks + m, sizeof *w->toks);
+		for (size_t j = 0; j < m; j++) {
+			hn_tok *t = &w->toks[w->n_toks];
+			int o = (int)(hn_rand(h) % HN_OWNERS);
+			memset(t, 0, sizeof *t);
+			t->id = hn_rand_id(h);
+			t->owner = o;
+			memset(&e[j], 0, sizeof e[j]);
+			e[j].token = t->id;
+			e[j].next = &w->owners[o];
+			s->tok[j] = (int)w->n_toks++;
+			s->new_owner[j] = o;
+		}
+		s->n_tok = (int)m;
+		if (hn_tx_build(&s->tx, at, e, m) != EC_OK)
+			abort();
+		hn_submit_tx(h, hn_rand(h) % h->n, &s->tx, at);
+	}
+	return n_tx;
+}
+
+static int tok_live(const hn_tok *t)
+{
+	return !ec_id_is_zero(&t->head) && t->owner >= 0;
+}
+
+size_t hn_wl_transfers(hn *h, hn_wl *w, size_t n_tx, unsigned max_tok,
+		       unsigned destroy_pct, ec_time t0, ec_time spread)
+{
+	size_t sent = 0;
+	while (sent < n_tx && w->cursor < w->n_toks) {
+		hn_entry e[EC_TX_MAX_ENTRIES];
+		int idx[EC_TX_MAX_ENTRIES], own[EC_TX_MAX_ENTRIES];
+		size_t m = 1 + hn_rand(h) % (max_tok ? max_tok : 1), got = 0;
+		if (m > EC_TX_MAX_ENTRIES)
+			m = EC_TX_MAX_ENTRIES;
+		while (got < m && w->cursor < w->n_toks) {
+			hn_tok *t = &w->toks[w->cursor];
+			if (tok_live(t)) {
+				int no = (int)(hn_rand(h) % HN_OWNERS);
+				int destroy = hn_rand(h) % 100 < destroy_pct;
+				e[got].token = t->id;
+				e[got].prev = t->head;
+				e[got].signer = &w->owners[t->owner];
+				e[got].next = destroy ? NULL : &w->owners[no];
+				idx[got] = (int)w->cursor;
+				own[got] = destroy ? -1 : no;
+				got++;
+			}
+			w->cursor++;
+		}
+		if (!got)
+			break;
+		{
+			hn_sent *s = wl_new_sent(w);
+			ec_time at = t0 + hn_rand(h) % (spread ? spread : 1);
+			s->n_tok = (int)got;
+			memcpy(s->tok, idx, got * sizeof *idx);
+			memcpy(s->new_owner, own, got * sizeof *own);
+			if (hn_tx_build(&s->tx, at, e, got) != EC_OK)
+				abort();
+			hn_submit_tx(h, hn_rand(h) % h->n, &s->tx, at);
+		}
+		sent++;
+	}
+	return sent;
+}
+
+size_t hn_wl_double_signs(hn *h, hn_wl *w, size_t n_pairs, ec_time t0,
+			  ec_time spread)
+{
+	size_t np = 0;
+	while (np < n_pairs && w->cursor < w->n_toks) {
+		hn_tok *t = &w->toks[w->cursor];
+		size_t ti = w->cursor++;
+		ec_time at = t0 + hn_rand(h) % (spread ? spread : 1);
+		if (!tok_live(t))
+			continue;
+		for (int k = 0; k < 2; k++) {
+			int no = (t->owner + 1 + k) % HN_OWNERS;
+			hn_entry e = {t->id, t->head, &w->owners[no], &w->owners[t->owner]};
+			hn_sent *s = wl_new_sent(w);
+			ec_time when = at + (k ? hn_rand(h) % 30 : 0);
+			s->n_tok = 1;
+			s->tok[0] = (int)ti;
+			s->new_owner[0] = no;
+			s->pair = (int)(w->n_sent - 1 + (k ? -1 : 1));
+			if (hn_tx_build(&s->tx, when, &e, 1) != EC_OK)
+				abort();
+			hn_submit_tx(h, hn_rand(h) % h->n, &s->tx, when);
+		}
+		np++;
+	}
+	return np;
+}
+
+int hn_committed_majority(hn *h, const ec_tx *tx)
+{
+	size_t nb[2 * EC_NEIGHBOURS], k = hn_neighbourhood(h, &tx->entries[0].token, nb);
+	size_t c = 0;
+	for (size_t i = 0; i < k; i++)
+		c += (size_t)hn_committed(h, nb[i], &tx->id);
+	return 2 * c > k;
+}
+
+size_t hn_wl_apply(hn *h, hn_wl *w, size_t from, size_t to)
+{
+	size_t c = 0;
+	for (size_t k = from; k < to && k < w->n_sent; k++) {
+		const hn_sent *s = &w->sent[k];
+		if (!hn_committed_majority(h, &s->tx))
+			continue;
+		c++;
+		for (int j = 0; j < s->n_tok; j++) {
+			w->toks[s->tok[j]].head = s->tx.id;
+			w->toks[s->tok[j]].owner = s->new_owner[j];
+		}
+	}
+	return c;
+}
+
+size_t hn_wl_agreement(hn *h, const hn_wl *w, size_t *off)
+{
+	size_t agree = 0;
+	for (size_t i = 0; i < w->n_toks; i++) {
+		const hn_tok *t = &w->toks[i];
+		size_t nb[2 * EC_NEIGHBOURS], k, bad = 0;
+		if (ec_id_is_zero(&t->head))
+			continue;
+		k = hn_neighbourhood(h, &t->id, nb);
+		for (size_t j = 0; j < k; j++) {
+			ec_id cur;
+			if (!hn_token_current(h, nb[j], &t->id, &cur) || !ec_id_eq(&cur, &t->head))
+				bad++;
+		}
+		if (off)
+			*off += bad;
+		agree += bad == 0;
+	}
+	return agree;
+}

@@ -106,4 +106,55 @@ int hn_tx_build(ec_tx *tx, ec_time ts, const hn_entry *e, size_t n);
 ec_id hn_rand_id(hn *h);
 uint64_t hn_rand(hn *h);
 
+/* A workload: owners, tokens with their expected heads, and every tx sent.
+ * Expected heads advance only through hn_wl_apply (after a run), from the
+ * transactions a majority of the first token's neighbourhood committed. */
+#define HN_OWNERS 16
+typedef struct hn_tok {
+	ec_id id;
+	ec_id head; /* expected current txid; zero = not (yet) committed */
+	int owner;  /* index into owners; -1 = destroyed */
+} hn_tok;
+
+typedef struct hn_sent {
+	ec_tx tx;
+	int n_tok;
+	int tok[EC_TX_MAX_ENTRIES];       /* indexes into toks */
+	int new_owner[EC_TX_MAX_ENTRIES]; /* -1 = destroyed */
+	int pair;                         /* double-sign: index of the other, else -1 */
+} hn_sent;
+
+typedef struct hn_wl {
+	hn_owner owners[HN_OWNERS];
+	hn_tok *toks;
+	size_t n_toks, cap_toks;
+	hn_sent *sent;
+	size_t n_sent, cap_sent;
+	size_t cursor; /* next token considered for transfers */
+} hn_wl;
+
+void hn_wl_init(hn_wl *w, uint64_t seed);
+void hn_wl_free(hn_wl *w);
+/* n_tx creations of 1..max_tok new tokens each, handed to random nodes at
+ * random times in [t0, t0 + spread).  Return the number sent. */
+size_t hn_wl_creations(hn *h, hn_wl *w, size_t n_tx, unsigned max_tok, ec_time t0,
+		       ec_time spread);
+/* Up to n_tx transfers of live committed tokens, 1..max_tok per tx (owners
+ * may differ: multi-signer), each entry destroying the token with
+ * probability destroy_pct %. */
+size_t hn_wl_transfers(hn *h, hn_wl *w, size_t n_tx, unsigned max_tok,
+		       unsigned destroy_pct, ec_time t0, ec_time spread);
+/* Up to n_pairs double-signs: the owner signs two different transfers of
+ * the same token state, handed to two random nodes within 30 ms. */
+size_t hn_wl_double_signs(hn *h, hn_wl *w, size_t n_pairs, ec_time t0,
+			  ec_time spread);
+/* 1 if a majority of the first token's neighbourhood committed tx. */
+int hn_committed_majority(hn *h, const ec_tx *tx);
+/* Advances expected heads with the txs sent[from..to) committed by a
+ * majority; returns how many. */
+size_t hn_wl_apply(hn *h, hn_wl *w, size_t from, size_t to);
+/* Tokens whose whole neighbourhood holds the expected head; *off counts
+ * node states that differ (committed tokens only). */
+size_t hn_wl_agreement(hn *h, const hn_wl *w, size_t *off);
+
 #endif
