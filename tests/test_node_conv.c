@@ -4,6 +4,7 @@
  * speaks for them (votes, hellos, responses). */
 #include <stdlib.h>
 
+#include "ec/chain.h"
 #include "ec/node.h"
 #include "harness.h"
 #include "testutil.h"
@@ -894,6 +895,74 @@ static void test_garbage_never_crashes(void **state)
 	conv_free(&c);
 }
 
+/* A restart over the same store: the chain is reloaded and extended; the
+ * open (decided, unsealed) block of a node that stops is simply lost. */
+static void test_restart_reloads_chain(void **state)
+{
+	conv c;
+	ec_node_cfg cfg;
+	ec_tx a, b, lost;
+	ec_id head0, head1;
+	uint64_t h0, h1;
+	uint64_t rs = 31;
+	ec_time t;
+	outs *o = malloc(sizeof *o);
+	(void)state;
+	conv_new(&c, 13);
+	t = commit_creation(&c, &a, &alice, 10, T0);
+	assert_int_equal(ec_node_head(c.n, &head0, &h0), EC_OK);
+	assert_int_equal(h0, 0);
+	/* decided but not sealed when the node goes away */
+	{
+		size_t len;
+		uint8_t *m;
+		ec_node_tx_info info;
+		creation(&lost, &alice, t, 11);
+		m = enc_tx(&lost, &len);
+		assert_int_equal(ec_node_submit_tx(c.n, m, len, t), EC_OK);
+		free(m);
+		t = vote_all(&c, &lost, t);
+		assert_int_equal(ec_node_tick(c.n, t), EC_OK);
+		assert_int_equal(ec_node_tx_info_get(c.n, &lost.id, &info), EC_OK);
+		assert_int_equal(info.state, EC_NODE_TX_DECIDED);
+	}
+	ec_node_free(c.n);
+	/* same store, same identity: identity_tx on, but the chain is not empty */
+	ec_node_cfg_default(&cfg);
+	cfg.key = keys[0];
+	cfg.identity = ids[0];
+	cfg.store = c.store;
+	cfg.pow = &ec_pow_test;
+	cfg.block_interval_ms = 1000;
+	cfg.rng = rng_fill;
+	cfg.rng_ctx = &rs;
+	assert_int_equal(ec_node_new(&c.n, &cfg, t + 1), EC_OK);
+	assert_int_equal(ec_node_poll(c.n, &o->o[0]), 0); /* nothing submitted */
+	assert_int_equal(ec_node_head(c.n, &head1, &h1), EC_OK);
+	assert_true(ec_id_eq(&head0, &head1));
+	assert_int_equal(h1, 0);
+	assert_false(hn_committed_store(c.store, &lost.id));
+	for (int i = 1; i < NP; i++)
+		assert_int_equal(ec_node_add_peer_key(c.n, &ids[i].peer_id, keys[i].pk), EC_OK);
+	t = commit_creation(&c, &b, &alice, 12, t + 10);
+	assert_int_equal(ec_node_head(c.n, &head1, &h1), EC_OK);
+	assert_int_equal(h1, 1);
+	{
+		ec_store_txn *st;
+		ec_block blk[2];
+		ec_id id;
+		assert_int_equal(ec_store_txn_begin(c.store, 0, &st), EC_OK);
+		for (uint64_t k = 0; k < 2; k++) {
+			assert_int_equal(ec_store_get_block_at(st, &ids[0].peer_id, k, &id), EC_OK);
+			assert_int_equal(ec_store_get_block(st, &id, &blk[k]), EC_OK);
+		}
+		ec_store_txn_abort(st);
+		assert_int_equal(ec_chain_verify(blk, 2, NULL), EC_OK);
+	}
+	free(o);
+	conv_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -905,6 +974,7 @@ int main(void)
 		cmocka_unit_test(test_queries_busy_and_hello),
 		cmocka_unit_test(test_identity_token_at_start),
 		cmocka_unit_test(test_garbage_never_crashes),
+		cmocka_unit_test(test_restart_reloads_chain),
 	};
 	return cmocka_run_group_tests(tests, setup_group, teardown_group);
 }

@@ -34,6 +34,14 @@ int node_open_head(const ec_node *n, const ec_id *token)
 	return -1;
 }
 
+int node_open_has_tx(const ec_node *n, const ec_id *txid)
+{
+	for (size_t k = 0; k < n->open.n; k++)
+		if (ec_id_eq(&n->open.txs[k].id, txid))
+			return 1;
+	return 0;
+}
+
 void node_open_free(node_open *o)
 {
 	for (size_t i = 0; i < o->n; i++) {

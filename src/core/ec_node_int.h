@@ -139,6 +139,8 @@ int node_load_chain(ec_node *n);
 void node_open_free(node_open *o);
 /* Open-block lookup of a token's decided head: index into open.txs or -1. */
 int node_open_head(const ec_node *n, const ec_id *token);
+/* 1 if txid is in the open block. */
+int node_open_has_tx(const ec_node *n, const ec_id *txid);
 
 /* ec_node_serve.c */
 void node_dispatch_query(ec_node *n, const ec_id *from, uint8_t type,

@@ -35,12 +35,15 @@ static ec_time next_push_time(ec_node *n, ec_time now)
 	return now + n->cfg.repush_ms + jitter(n, n->cfg.repush_ms / 2 + 1);
 }
 
+/* Decided in the open block or committed in our chain. */
 static int committed_here(ec_node *n, const ec_id *txid)
 {
 	ec_store_txn *t;
 	ec_id blk;
 	uint8_t pos;
 	int r = 0;
+	if (node_open_has_tx(n, txid))
+		return 1;
 	if (ec_store_txn_begin(n->cfg.store, 0, &t) != EC_OK)
 		return 0;
 	r = ec_store_get_tx_index(t, txid, &blk, &pos) == EC_OK;
@@ -81,8 +84,6 @@ static int tx_known(ec_node *n, const ec_id *txid)
 {
 	ec_mp_entry *e = ec_mempool_get(n->mp, txid);
 	if (e && e->has_tx)
-		return 1;
-	if (node_open_head(n, txid) >= 0)
 		return 1;
 	return committed_here(n, txid);
 }
@@ -278,9 +279,9 @@ int node_handle_tx(ec_node *n, const ec_id *from, const uint8_t *msg, size_t len
 	ec_mp_entry *e;
 	node_pend *p;
 	int err;
-	if ((err = ec_tx_decode(&tx, msg, len)) != EC_OK) {
+	if ((err = ec_tx_decode(&tx, msg, len)) != EC_OK || len > EC_TX_MAX_BYTES) {
 		n->st.dropped_malformed++;
-		return err;
+		return err != EC_OK ? err : EC_ERR_LIMIT;
 	}
 	/* spec 8.11: transactions only from peers or the local client */
 	if (!ec_id_is_zero(from) && !node_peer_find(n, from)) {
@@ -389,17 +390,15 @@ void node_handle_vote(ec_node *n, const ec_id *from, const uint8_t *msg, size_t 
 		return;
 	}
 	err = ec_mempool_add_vote(n->mp, &v, now);
-	p = node_pend_add(n, &v.txid);
-	if (err == EC_ERR_EXISTS) {
+	if (err == EC_ERR_EXISTS) { /* raced: an equal seq with another sig */
 		n->st.dropped_replayed++;
-		if (p && p->decided)
-			reply_vote(n, p, from); /* a re-push: the sender lacks ours */
 		return;
 	}
 	if (err != EC_OK) {
 		n->st.dropped_refused++;
 		return;
 	}
+	p = node_pend_add(n, &v.txid);
 	n->st.votes_accepted++;
 	e = ec_mempool_get(n->mp, &v.txid);
 	if (!e || !p)
