@@ -663,6 +663,26 @@ static void test_vote_before_tx_requests_it(void **state)
 	outs_free(o);
 	free(m);
 	free(v);
+	/* a flood of votes for unseen txs: placeholders capped per voter */
+	{
+		ec_tx fake;
+		size_t made = 0;
+		for (int k = 0; k < 200; k++) {
+			uint8_t *x;
+			size_t xl;
+			creation(&fake, &alice, T0 + 100 + (ec_time)k, (uint8_t)(100 + k % 100));
+			fake.timestamp += (ec_time)k * 1000; /* distinct txids */
+			assert_int_equal(ec_tx_finalize(&fake), EC_OK);
+			x = make_vote(5, &fake, 1, 1, &xl);
+			assert_int_equal(ec_node_recv(c.n, &ids[5].peer_id, x, xl, T0 + 100), EC_OK);
+			free(x);
+			made++;
+		}
+		assert_int_equal(made, 200);
+		assert_int_equal(ec_node_stats_get(c.n)->dropped_refused, 200 - 64);
+		drain(&c, o);
+		outs_free(o);
+	}
 	free(o);
 	conv_free(&c);
 }

@@ -48,6 +48,7 @@ typedef struct node_txreq {
 } node_txreq;
 
 #define NODE_MAX_TXREQ 256
+#define NODE_MAX_PLACEHOLDERS 64 /* votes for unseen txs, per voter */
 
 /* Decided transactions waiting to be sealed. */
 typedef struct node_open {

@@ -330,6 +330,16 @@ int node_handle_tx(ec_node *n, const ec_id *from, const uint8_t *msg, size_t len
 	return EC_OK;
 }
 
+static size_t placeholders_of(ec_node *n, const ec_id *voter)
+{
+	ec_mp_entry *o;
+	size_t c = 0;
+	for (size_t i = 0; (o = ec_mempool_at(n->mp, i)) != NULL; i++)
+		if (!o->has_tx && o->n_votes && ec_id_eq(&o->votes[0].voter, voter))
+			c++;
+	return c;
+}
+
 static void reply_vote(ec_node *n, node_pend *p, const ec_id *to)
 {
 	uint64_t bit = 1ull << (to->b[0] & 63);
@@ -388,6 +398,24 @@ void node_handle_vote(ec_node *n, const ec_id *from, const uint8_t *msg, size_t 
 	if (!e && committed_here(n, &v.txid)) {
 		n->st.dropped_replayed++; /* committed and expired here */
 		return;
+	}
+	if (!e) {
+		/* A vote for a tx we have not seen opens a placeholder: only
+		 * when we are one of its targets (responsible for a flagged
+		 * token or a witness of the txid), and at most
+		 * NODE_MAX_PLACEHOLDERS per voter, so no peer can fill the
+		 * mempool with votes for transactions that do not exist. */
+		int target = node_is_responsible(n, &v.txid);
+		for (unsigned i = 0; !target && i < v.n_flags; i++)
+			target = node_is_responsible(n, &v.flags[i].token);
+		if (!target) {
+			n->st.dropped_unsolicited++;
+			return;
+		}
+		if (placeholders_of(n, from) >= NODE_MAX_PLACEHOLDERS) {
+			n->st.dropped_refused++;
+			return;
+		}
 	}
 	err = ec_mempool_add_vote(n->mp, &v, now);
 	if (err == EC_ERR_EXISTS) { /* raced: an equal seq with another sig */
