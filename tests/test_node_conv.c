@@ -803,6 +803,37 @@ static void test_identity_token_at_start(void **state)
 		}
 		assert_true(txs > 0);
 	}
+	/* votes from the neighbourhood commit it: the lamppost key resolves */
+	assert_int_equal(ec_node_check_lamppost(n, &ids[0].peer_id, keys[0].pk),
+			 EC_ERR_NOTFOUND);
+	{
+		ec_tx idtx;
+		ec_id kh;
+		ec_time t = T0 + 2000;
+		memset(&idtx, 0, sizeof idtx);
+		idtx.timestamp = T0;
+		idtx.n_entries = 1;
+		idtx.entries[0].token = ids[0].peer_id;
+		ec_keyhash(&kh, keys[0].pk);
+		idtx.entries[0].next_key = kh;
+		assert_int_equal(ec_tx_finalize(&idtx), EC_OK); /* the same bytes */
+		for (int k = 1; k < NP; k++)
+			if (expected_targets(&idtx) & (1u << k)) {
+				size_t len;
+				uint8_t *m = make_vote(k, &idtx, 1, 1, &len);
+				assert_int_equal(ec_node_recv(n, &ids[k].peer_id, m, len, ++t), EC_OK);
+				free(m);
+			}
+		assert_int_equal(ec_node_tick(n, t), EC_OK);
+		assert_int_equal(ec_node_check_lamppost(n, &ids[0].peer_id, keys[0].pk), EC_OK);
+		assert_int_equal(ec_node_check_lamppost(n, &ids[0].peer_id, keys[1].pk),
+				 EC_ERR_KEY);
+		assert_int_equal(ec_node_tick(n, t + 1000), EC_OK);
+		assert_true(hn_committed_store(s, &idtx.id));
+		assert_int_equal(ec_node_check_lamppost(n, &ids[0].peer_id, keys[0].pk), EC_OK);
+	}
+	while (ec_node_poll(n, &out))
+		free(out.msg);
 	ec_node_free(n);
 	ec_store_close(s);
 }

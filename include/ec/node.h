@@ -162,6 +162,14 @@ typedef struct ec_node_tx_info {
 } ec_node_tx_info;
 int ec_node_tx_info_get(ec_node *n, const ec_id *txid, ec_node_tx_info *out);
 
+/* Lamppost key check (DESIGN.md): is pk the current signing key of peer
+ * `peer`, i.e. H_tag("ec/v1/keyhash", pk) = next_key of the current
+ * transaction of the identity token (token = peer id) in OUR state
+ * (decided or committed)?  EC_OK, EC_ERR_KEY (another key, or destroyed),
+ * EC_ERR_NOTFOUND (we hold no state or no body for that token: ask the
+ * token's neighbourhood with a mapping query). */
+int ec_node_check_lamppost(ec_node *n, const ec_id *peer, const uint8_t pk[32]);
+
 const ec_node_stats *ec_node_stats_get(const ec_node *n);
 /* Height of our chain head and its id; EC_ERR_NOTFOUND when empty. */
 int ec_node_head(const ec_node *n, ec_id *id, uint64_t *height);

@@ -80,6 +80,22 @@ int node_token_head(ec_node *n, const ec_id *token, ec_id *txid, ec_tx *tx,
 	return 1;
 }
 
+int ec_node_check_lamppost(ec_node *n, const ec_id *peer, const uint8_t pk[32])
+{
+	ec_id head, kh;
+	ec_tx tx;
+	int body;
+	if (!n || !peer || !pk)
+		return EC_ERR_ARG;
+	if (!node_token_head(n, peer, &head, &tx, &body) || !body)
+		return EC_ERR_NOTFOUND;
+	ec_keyhash(&kh, pk);
+	for (unsigned i = 0; i < tx.n_entries; i++)
+		if (ec_id_eq(&tx.entries[i].token, peer))
+			return ec_id_eq(&tx.entries[i].next_key, &kh) ? EC_OK : EC_ERR_KEY;
+	return EC_ERR_NOTFOUND;
+}
+
 static int tx_known(ec_node *n, const ec_id *txid)
 {
 	ec_mp_entry *e = ec_mempool_get(n->mp, txid);
