@@ -163,13 +163,18 @@ static void reevaluate_successors(ec_node *n, const ec_id *txid, ec_time now)
 /* Spec 8.5 "known" conflicts include the evidence in votes: a voter lists
  * a higher conflicting txid whose vote reached us before its body did (a
  * placeholder in the pool).  Wait for that body (or its timeout) before
- * deciding.  Conflicts we hold no trace of are not waited for: a lying
- * voter could otherwise stall any transaction. */
+ * deciding.  Only votes of voters eligible for one of e's tokens count as
+ * evidence, and conflicts we hold no trace of are not waited for: a lying
+ * outsider could otherwise stall any transaction. */
 static int evidence_of_higher(ec_node *n, const ec_mp_entry *e)
 {
 	for (uint32_t j = 0; j < e->n_votes; j++) {
 		const ec_vote *v = &e->votes[j];
-		for (unsigned k = 0; k < v->n_conflicts; k++) {
+		int eligible = 0;
+		for (unsigned i = 0; !eligible && i < e->tx.n_entries; i++)
+			eligible = ec_peerset_is_eligible(&n->ring, &v->voter,
+							  &e->tx.entries[i].token);
+		for (unsigned k = 0; eligible && k < v->n_conflicts; k++) {
 			ec_mp_entry *o;
 			if (ec_id_cmp(&v->conflicts[k], &e->txid) <= 0)
 				continue;
