@@ -1014,6 +1014,80 @@ static void test_restart_reloads_chain(void **state)
 	conv_free(&c);
 }
 
+/* A node responsible for no token of a tx and no witness of it relays the
+ * tx once to the targets and does not vote; a pending tx expires after
+ * the mempool timeout and its re-pushes stop. */
+static void test_relay_and_expiry(void **state)
+{
+	conv c;
+	outs *o = malloc(sizeof *o);
+	ec_tx tx;
+	ec_id nb[8];
+	size_t len;
+	uint8_t *m;
+	int found = 0;
+	(void)state;
+	conv_new(&c, 14);
+	/* a token and a txid whose neighbourhoods both exclude node 0 */
+	for (uint32_t k = 0; k < 100000 && !found; k++) {
+		hn_entry e;
+		int in = 0;
+		memset(&e, 0, sizeof e);
+		e.token = ids[0].peer_id;
+		e.token.b[0] ^= 0x80; /* the far side of the ring */
+		e.next = &alice;
+		assert_int_equal(hn_tx_build(&tx, T0 + k, &e, 1), EC_OK);
+		for (unsigned a = 0; a < 2; a++) {
+			const ec_id *x = a ? &tx.id : &tx.entries[0].token;
+			size_t kk = ec_peerset_neighbourhood(&ring, x, 4, nb);
+			for (size_t j = 0; j < kk; j++)
+				in |= ec_id_eq(&nb[j], &ids[0].peer_id);
+		}
+		found = !in;
+	}
+	assert_true(found);
+	m = enc_tx(&tx, &len);
+	assert_int_equal(ec_node_submit_tx(c.n, m, len, T0), EC_OK);
+	drain(&c, o);
+	assert_int_equal(count_type(o, EC_MSG_VOTE, NULL), 0);
+	assert_int_equal(count_type(o, EC_MSG_TX, NULL),
+			 (size_t)__builtin_popcount(expected_targets(&tx)));
+	outs_free(o);
+	/* nothing more from a relay: no re-push */
+	for (int k = 0; k < 5 && ec_node_next_deadline(c.n) < T0 + 10000; k++)
+		assert_int_equal(ec_node_tick(c.n, ec_node_next_deadline(c.n)), EC_OK);
+	drain(&c, o);
+	assert_int_equal(o->n, 0);
+	outs_free(o);
+	free(m);
+
+	/* a tx we vote on, with no votes coming back: re-pushed until the
+	 * mempool timeout (60 s by default), then dropped */
+	creation(&tx, &alice, T0 + 1, 13);
+	m = enc_tx(&tx, &len);
+	assert_int_equal(ec_node_submit_tx(c.n, m, len, T0 + 1), EC_OK);
+	free(m);
+	{
+		size_t pushes = 0;
+		ec_node_tx_info info;
+		ec_time t = T0 + 1;
+		while ((t = ec_node_next_deadline(c.n)) <= T0 + 61000) {
+			assert_int_equal(ec_node_tick(c.n, t), EC_OK);
+			drain(&c, o);
+			pushes += count_type(o, EC_MSG_VOTE, NULL) ? 1 : 0;
+			outs_free(o);
+		}
+		/* ~60 s / (300 + 0..150 ms) re-pushes */
+		assert_true(pushes > 120 && pushes < 210);
+		assert_int_equal(ec_node_tx_info_get(c.n, &tx.id, &info), EC_OK);
+		assert_int_equal(info.state, EC_NODE_TX_UNKNOWN);
+		assert_true(ec_node_stats_get(c.n)->txs_expired >= 1);
+		assert_int_equal(ec_node_next_deadline(c.n), UINT64_MAX); /* idle */
+	}
+	free(o);
+	conv_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1026,6 +1100,7 @@ int main(void)
 		cmocka_unit_test(test_identity_token_at_start),
 		cmocka_unit_test(test_garbage_never_crashes),
 		cmocka_unit_test(test_restart_reloads_chain),
+		cmocka_unit_test(test_relay_and_expiry),
 	};
 	return cmocka_run_group_tests(tests, setup_group, teardown_group);
 }
