@@ -8,6 +8,7 @@
 #include "ec/node.h"
 #include "harness.h"
 #include "testutil.h"
+#include "tu_store.h"
 
 #define NP 16 /* node 0 is the node under test */
 #define T0 1700000000000ull
@@ -1088,6 +1089,51 @@ static void test_relay_and_expiry(void **state)
 	conv_free(&c);
 }
 
+/* The same over LMDB, with the store closed and reopened in between. */
+static void test_restart_lmdb(void **state)
+{
+	conv c;
+	ec_tx a, b;
+	ec_id head0, head1;
+	uint64_t h;
+	char dir[256];
+	ec_time t;
+	(void)state;
+	tu_tmpdir(dir, sizeof dir, "ec-node");
+	for (int round = 0; round < 2; round++) {
+		ec_node_cfg cfg;
+		c.rng = 40 + (uint64_t)round;
+		assert_int_equal(ec_store_open_lmdb(&c.store, dir, NULL), EC_OK);
+		ec_node_cfg_default(&cfg);
+		cfg.key = keys[0];
+		cfg.identity = ids[0];
+		cfg.store = c.store;
+		cfg.pow = &ec_pow_test;
+		cfg.identity_tx = 0;
+		cfg.rng = rng_fill;
+		cfg.rng_ctx = &c.rng;
+		assert_int_equal(ec_node_new(&c.n, &cfg, T0 + 5000 * (ec_time)round), EC_OK);
+		for (int i = 1; i < NP; i++)
+			assert_int_equal(ec_node_add_peer_key(c.n, &ids[i].peer_id, keys[i].pk),
+					 EC_OK);
+		if (round == 0) {
+			t = commit_creation(&c, &a, &alice, 20, T0);
+			assert_int_equal(ec_node_head(c.n, &head0, &h), EC_OK);
+			assert_int_equal(h, 0);
+		} else {
+			assert_int_equal(ec_node_head(c.n, &head1, &h), EC_OK);
+			assert_true(ec_id_eq(&head0, &head1));
+			assert_true(hn_committed_store(c.store, &a.id));
+			t = commit_creation(&c, &b, &alice, 21, T0 + 5000);
+			assert_int_equal(ec_node_head(c.n, &head1, &h), EC_OK);
+			assert_int_equal(h, 1);
+		}
+		(void)t;
+		conv_free(&c);
+	}
+	tu_rmrf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1101,6 +1147,7 @@ int main(void)
 		cmocka_unit_test(test_garbage_never_crashes),
 		cmocka_unit_test(test_restart_reloads_chain),
 		cmocka_unit_test(test_relay_and_expiry),
+		cmocka_unit_test(test_restart_lmdb),
 	};
 	return cmocka_run_group_tests(tests, setup_group, teardown_group);
 }
