@@ -837,6 +837,30 @@ static void test_identity_token_at_start(void **state)
 		free(out.msg);
 	ec_node_free(n);
 	ec_store_close(s);
+
+	/* bootstrap: a hello to each configured peer at start, nothing else
+	 * (no peers known yet, so the identity tx waits) */
+	{
+		ec_id boot[2] = {ids[3].peer_id, ids[4].peer_id};
+		size_t hellos = 0;
+		assert_int_equal(ec_store_open_memory(&s), EC_OK);
+		cfg.store = s;
+		cfg.bootstrap = boot;
+		cfg.n_bootstrap = 2;
+		assert_int_equal(ec_node_new(&n, &cfg, T0), EC_OK);
+		while (ec_node_poll(n, &out)) {
+			ec_hello h;
+			assert_int_equal(ec_hello_decode(&h, out.msg, out.len), EC_OK);
+			assert_int_equal(ec_hello_verify(&h), EC_OK);
+			assert_true(ec_id_eq(&out.to, &boot[hellos]));
+			assert_true(ec_id_eq(&h.peer_id, &ids[0].peer_id));
+			hellos++;
+			free(out.msg);
+		}
+		assert_int_equal(hellos, 2);
+		ec_node_free(n);
+		ec_store_close(s);
+	}
 }
 
 /* Mutated messages of every kind, from peers and the client: never a

@@ -55,6 +55,9 @@ typedef struct ec_node_cfg {
 	uint8_t addr[EC_ADDR_MAX];
 	ec_rng_fn rng;         /* nonces and jitter; required */
 	void *rng_ctx;
+	const ec_id *bootstrap; /* peers greeted with our hello at start (read
+				 * during ec_node_new only; may be NULL) */
+	size_t n_bootstrap;
 } ec_node_cfg;
 
 /* Fills the defaults: mempool defaults, block interval 1000 ms, re-push

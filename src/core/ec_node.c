@@ -436,6 +436,12 @@ int ec_node_new(ec_node **out, const ec_node_cfg *cfg, ec_time now)
 	}
 	if ((err = node_load_chain(n)) != EC_OK)
 		goto fail;
+	for (size_t i = 0; i < cfg->n_bootstrap; i++)
+		if (!ec_id_eq(&cfg->bootstrap[i], &n->self) &&
+		    (err = ec_node_send_hello(n, &cfg->bootstrap[i], now)) != EC_OK)
+			goto fail;
+	n->cfg.bootstrap = NULL; /* borrowed: not kept */
+	n->cfg.n_bootstrap = 0;
 	if (cfg->identity_tx && ec_chain_length(n->chain) == 0) {
 		int have = 0;
 		ec_id h;
