@@ -208,24 +208,33 @@ int serve_refuse(ec_serve *srv, unsigned kind, const uint8_t *nonce,
 	return EC_OK;
 }
 
+int serve_open(const ec_serve *srv, const ec_store_txn *t, const ec_id *from,
+	       const void *req, ec_serve_answer *ans)
+{
+	if (ans)
+		memset(ans, 0, sizeof *ans);
+	return srv && t && from && req && ans;
+}
+
 int serve_admit(ec_serve *srv, unsigned kind, const ec_id *from, unsigned cls,
 		uint32_t cost, ec_time now, const uint8_t *nonce, uint8_t req_type,
-		ec_serve_answer *ans)
+		ec_serve_answer *ans, int *rc)
 {
 	uint32_t retry = 0;
-	int r;
 	if (!srv->rl)
-		return EC_OK;
-	r = ec_ratelimit_take(srv->rl, from, cls, cost, now, &retry);
-	if (r != EC_ERR_REFUSED)
-		return r;
+		return 1;
+	*rc = ec_ratelimit_take(srv->rl, from, cls, cost, now, &retry);
+	if (*rc == EC_OK)
+		return 1;
+	if (*rc != EC_ERR_REFUSED)
+		return 0;
 	/* Each refusal costs a signature: refusals have their own budget. */
 	if (ec_ratelimit_take(srv->rl, from, EC_RL_REFUSAL, 1, now, NULL) != EC_OK) {
 		srv->st.kind[kind].dropped++;
-		return EC_ERR_REFUSED;
+		return 0; /* *rc = EC_ERR_REFUSED: send nothing */
 	}
-	r = serve_refuse(srv, kind, nonce, req_type, EC_REFUSE_RATE, retry, ans);
-	return r == EC_OK ? SERVE_DONE : r;
+	*rc = serve_refuse(srv, kind, nonce, req_type, EC_REFUSE_RATE, retry, ans);
+	return 0;
 }
 
 int serve_store_fail(ec_serve *srv, unsigned kind, int err, const uint8_t *nonce,

@@ -76,17 +76,14 @@ int ec_serve_block(ec_serve *srv, ec_store_txn *t, const ec_id *from,
 	ec_endorsement e[EC_RESP_MAX_ENDORSE];
 	ec_wbuf w;
 	int cls, r;
-	if (ans)
-		memset(ans, 0, sizeof *ans);
-	if (!srv || !t || !from || !req || !ans)
+	if (!serve_open(srv, t, from, req, ans))
 		return EC_ERR_ARG;
 	nonce = req->auth.nonce;
 	cls = ec_ratelimit_class_of_priority(req->priority);
 	if (cls < 0) /* the decoder rejects these; a caller's struct may not */
 		return serve_refuse(srv, K, nonce, RT, EC_REFUSE_BAD, 0, ans);
-	r = serve_admit(srv, K, from, (unsigned)cls, 1, now, nonce, RT, ans);
-	if (r != EC_OK)
-		return r == SERVE_DONE ? EC_OK : r;
+	if (!serve_admit(srv, K, from, (unsigned)cls, 1, now, nonce, RT, ans, &r))
+		return r;
 	if (!auth_ok(srv, from, &req->auth, now, verify_block_req, req))
 		return serve_refuse(srv, K, nonce, RT, EC_REFUSE_BAD, 0, ans);
 
@@ -196,9 +193,7 @@ int ec_serve_range(ec_serve *srv, ec_store_txn *t, const ec_id *from,
 	range_walk rw;
 	uint32_t cost;
 	int cls, r;
-	if (ans)
-		memset(ans, 0, sizeof *ans);
-	if (!srv || !t || !from || !req || !ans)
+	if (!serve_open(srv, t, from, req, ans))
 		return EC_ERR_ARG;
 	nonce = req->auth.nonce;
 	cls = ec_ratelimit_class_of_priority(req->priority);
@@ -206,9 +201,8 @@ int ec_serve_range(ec_serve *srv, ec_store_txn *t, const ec_id *from,
 		return serve_refuse(srv, K, nonce, RT, EC_REFUSE_BAD, 0, ans);
 	cost = (req->max_blocks + srv->cfg.range_blocks_per_token - 1u) /
 	       srv->cfg.range_blocks_per_token;
-	r = serve_admit(srv, K, from, (unsigned)cls, cost, now, nonce, RT, ans);
-	if (r != EC_OK)
-		return r == SERVE_DONE ? EC_OK : r;
+	if (!serve_admit(srv, K, from, (unsigned)cls, cost, now, nonce, RT, ans, &r))
+		return r;
 	if (!auth_ok(srv, from, &req->auth, now, verify_range_req, req))
 		return serve_refuse(srv, K, nonce, RT, EC_REFUSE_BAD, 0, ans);
 

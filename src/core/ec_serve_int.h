@@ -20,14 +20,17 @@ struct ec_serve {
 	ec_serve_stats st;
 };
 
-/* Returned by serve_admit when it produced the final answer (a refusal). */
-#define SERVE_DONE 1
+/* Zeroes *ans (if given); 1 if every argument is there, else 0 (the
+ * caller returns EC_ERR_ARG). */
+int serve_open(const ec_serve *srv, const ec_store_txn *t, const ec_id *from,
+	       const void *req, ec_serve_answer *ans);
 
-/* Rate limit: EC_OK to go on; SERVE_DONE with a RATE refusal in ans;
- * EC_ERR_REFUSED (drop, nothing to send) or an error. */
+/* Rate limit.  1: go on.  0: finished, the caller returns *rc: EC_OK with
+ * a RATE refusal in ans, EC_ERR_REFUSED (dropped: nothing to send), or an
+ * error. */
 int serve_admit(ec_serve *srv, unsigned kind, const ec_id *from, unsigned cls,
 		uint32_t cost, ec_time now, const uint8_t *nonce, uint8_t req_type,
-		ec_serve_answer *ans);
+		ec_serve_answer *ans, int *rc);
 
 /* Signed refusal into ans; counts it under kind. */
 int serve_refuse(ec_serve *srv, unsigned kind, const uint8_t *nonce,

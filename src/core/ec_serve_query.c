@@ -68,44 +68,9 @@ static int commit_of(ec_store_txn *t, const ec_id *txid, ec_id *block,
 	return EC_OK;
 }
 
-static size_t lower_bound(const ec_peerset *ps, const ec_id *x)
-{
-	size_t lo = 0, hi = ps->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (ec_id_cmp(&ps->ids[mid], x) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* Whether self is in t's ±EC_NEIGHBOURS neighbourhood (docs/PROTOCOL.md
- * 14a) of the set ps ∪ {self}, without copying the set: self's rank
- * clockwise from t (peers in [t, self)) or counter-clockwise (peers in
- * (self, t)) is below EC_NEIGHBOURS. */
-static int self_is_neighbour(const ec_peerset *ps, const ec_id *self, const ec_id *t)
-{
-	size_t n = ps->n, it, is, cw, ccw;
-	if (ec_peerset_contains(ps, self))
-		return ec_peerset_is_eligible(ps, self, t);
-	if (n + 1 <= 2 * EC_NEIGHBOURS)
-		return 1;
-	it = lower_bound(ps, t);
-	is = lower_bound(ps, self);
-	if (ec_id_cmp(self, t) >= 0) {
-		cw = is - it;
-		ccw = it + (n - is);
-	} else {
-		cw = (n - it) + is;
-		ccw = it - is;
-	}
-	return cw < EC_NEIGHBOURS || (!ec_id_eq(self, t) && ccw < EC_NEIGHBOURS);
-}
-
 /* Referral to the peers of ps closest to the token (not self, not the
- * requester).  SERVE_DONE with the answer, 0 if no peer qualifies. */
+ * requester).  EC_OK with the answer, EC_ERR_NOTFOUND if no peer
+ * qualifies, or an error. */
 static int refer(ec_serve *srv, const ec_peerset *ps, const ec_id *from,
 		 const ec_mapping_req *req, ec_serve_answer *ans)
 {
@@ -130,14 +95,14 @@ static int refer(ec_serve *srv, const ec_peerset *ps, const ec_id *from,
 		f.n_peers++;
 	}
 	if (f.n_peers == 0)
-		return 0;
+		return EC_ERR_NOTFOUND;
 	r = ec_referral_encode(&f, &ans->msg, &ans->len);
 	if (r != EC_OK)
 		return r;
 	ans->type = EC_MSG_REFERRAL;
 	srv->st.kind[EC_SERVE_MAPPING].referred++;
 	srv->st.kind[EC_SERVE_MAPPING].bytes_out += ans->len;
-	return SERVE_DONE;
+	return EC_OK;
 }
 
 static int mapping_write_any(ec_wbuf *w, const void *o)
@@ -156,13 +121,10 @@ int ec_serve_mapping(ec_serve *srv, ec_store_txn *t, const ec_id *from,
 	uint64_t bh;
 	uint8_t pos;
 	int r, have = 0;
-	if (ans)
-		memset(ans, 0, sizeof *ans);
-	if (!srv || !t || !from || !req || !ans)
+	if (!serve_open(srv, t, from, req, ans))
 		return EC_ERR_ARG;
-	r = serve_admit(srv, K, from, EC_RL_MAPPING, 1, now, req->nonce, RT, ans);
-	if (r != EC_OK)
-		return r == SERVE_DONE ? EC_OK : r;
+	if (!serve_admit(srv, K, from, EC_RL_MAPPING, 1, now, req->nonce, RT, ans, &r))
+		return r;
 
 	memset(&m, 0, sizeof m);
 	memcpy(m.nonce, req->nonce, EC_NONCE_BYTES);
@@ -193,10 +155,10 @@ int ec_serve_mapping(ec_serve *srv, ec_store_txn *t, const ec_id *from,
 		srv->st.mapping_pending_hidden++;
 	}
 	if (!have) {
-		if (peers && !self_is_neighbour(peers, &srv->self, &req->token)) {
+		if (peers && !ec_peerset_would_be_eligible(peers, &srv->self, &req->token)) {
 			r = refer(srv, peers, from, req, ans);
-			if (r != 0)
-				return r == SERVE_DONE ? EC_OK : r;
+			if (r != EC_ERR_NOTFOUND)
+				return r;
 		}
 		srv->st.mapping_nomap++;
 	}
@@ -231,13 +193,10 @@ int ec_serve_tx(ec_serve *srv, ec_store_txn *t, const ec_id *from,
 	uint64_t bh, hh;
 	ec_id head;
 	int r;
-	if (ans)
-		memset(ans, 0, sizeof *ans);
-	if (!srv || !t || !from || !req || !ans)
+	if (!serve_open(srv, t, from, req, ans))
 		return EC_ERR_ARG;
-	r = serve_admit(srv, K, from, EC_RL_TX, 1, now, req->nonce, RT, ans);
-	if (r != EC_OK)
-		return r == SERVE_DONE ? EC_OK : r;
+	if (!serve_admit(srv, K, from, EC_RL_TX, 1, now, req->nonce, RT, ans, &r))
+		return r;
 
 	memset(&x, 0, sizeof x);
 	memcpy(x.nonce, req->nonce, EC_NONCE_BYTES);
