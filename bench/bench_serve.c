@@ -20,27 +20,13 @@
 #include <unistd.h>
 
 #include "ec/serve.h"
+#include "bench_util.h"
 
 #define N_BLOCKS 1100
 #define PER_BLOCK 32
 #define N_TOK (512 * PER_BLOCK) /* tokens queried: those of the first 512 blocks */
 #define REPS 5
 #define T0 1700000000000ull
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void idn(ec_id *out, const char *tag, uint64_t n)
-{
-	uint8_t b[8];
-	for (int i = 0; i < 8; i++)
-		b[i] = (uint8_t)(n >> (56 - 8 * i));
-	ec_hash(out, tag, b, 8);
-}
 
 static ec_id g_tokens[N_TOK];
 static ec_id g_self;

@@ -674,7 +674,21 @@ static void test_block_refusals(void **state)
 	assert_int_equal(ec_serve_block(f->srv, f->t, requester(), &q, NOW, &a), EC_OK);
 	assert_int_equal(a.type, EC_MSG_BLOCK_RESP);
 	ec_serve_answer_clear(&a);
+	/* a struct the decoder would reject: nothing signed, nothing sent */
+	q = breq(&f->blocks[3].id, EC_PRIO_SYNC, NOW, 0x68);
+	q.priority = 0;
+	assert_int_equal(ec_serve_block(f->srv, f->t, requester(), &q, NOW, &a),
+			 EC_ERR_VALUE);
+	assert_null(a.msg);
+	{
+		ec_range_req rq = rreq(&f->blocks[3].id, NULL, 5, EC_MSG_MAX_BYTES, 0);
+		rq.max_bytes = EC_RANGE_MIN_MAX_BYTES - 1;
+		assert_int_equal(ec_serve_range(f->srv, f->t, requester(), &rq, NOW, &a),
+				 EC_ERR_VALUE);
+		assert_null(a.msg);
+	}
 	ec_serve_get_stats(f->srv, &st);
+	assert_int_equal(st.kind[EC_SERVE_BLOCK].malformed, 1);
 	assert_int_equal(st.kind[EC_SERVE_BLOCK].bad, 5);
 	assert_int_equal(st.kind[EC_SERVE_BLOCK].not_found, 1);
 	assert_int_equal(st.kind[EC_SERVE_BLOCK].served, 1);
@@ -1090,6 +1104,33 @@ static void test_evidence_ring_and_key_rotation(void **state)
 	assert_true(ec_id_eq(&ev[0].token, &t1));
 	assert_true(ec_id_eq(&ev[1].txid, &f->blocks[NB - 1].txids[0]));
 	assert_true(ec_id_eq(&ev[3].txid, &f->blocks[NB - 3].txids[0]));
+	/* a restarted server reloads the same ring from the store */
+	{
+		ec_serve *srv2;
+		ec_evidence e2[4];
+		ec_keypair k = f->kp;
+		assert_int_equal(ec_serve_new(&srv2, NULL, &f->self, &k, NULL, NULL), EC_OK);
+		assert_int_equal(ec_serve_evidence(srv2, e2), 0);
+		assert_int_equal(ec_serve_load_evidence(srv2, f->t), EC_OK);
+		assert_int_equal(ec_serve_evidence(srv2, e2), 4);
+		/* the original ring before the extra note: blocks 39..36 */
+		for (unsigned i = 0; i < 4; i++) {
+			const ec_block *b = &f->blocks[NB - 1 - i];
+			assert_true(ec_id_eq(&e2[i].txid, &b->txids[0]));
+			assert_int_equal(e2[i].commit_ts, b->timestamp);
+		}
+		ec_serve_free(srv2);
+	}
+	{ /* a server whose own chain is empty loads nothing */
+		ec_serve *srv2;
+		ec_evidence e[4];
+		ec_id other = idn("test/nochain", 0);
+		ec_keypair k = f->kp;
+		assert_int_equal(ec_serve_new(&srv2, NULL, &other, &k, NULL, NULL), EC_OK);
+		assert_int_equal(ec_serve_load_evidence(srv2, f->t), EC_OK); /* no chain */
+		assert_int_equal(ec_serve_evidence(srv2, e), 0);
+		ec_serve_free(srv2);
+	}
 	/* a new lamppost key signs from now on */
 	memset(seed, 0x6f, sizeof seed);
 	assert_int_equal(ec_keypair_from_seed(&k2, seed), EC_OK);

@@ -37,6 +37,9 @@
  *                    Signing a refusal costs as much as signing an answer,
  *                    so refusals are rate limited too.
  *   EC_ERR_NOMEM, EC_ERR_CRYPTO, EC_ERR_ARG: no answer (*ans zeroed).
+ *   EC_ERR_VALUE: a block/range request struct the decoder would have
+ *                    rejected (priority, max_blocks, max_bytes): no answer,
+ *                    counted as malformed.
  *   ec_serve_request also returns the decoder's error for a malformed
  *   message and EC_ERR_TYPE for a message that is not a request.
  * Every call updates the counters (ec_serve_get_stats).
@@ -127,6 +130,10 @@ void ec_serve_note_commit(ec_serve *srv, const ec_id *token, const ec_id *txid,
 /* Convenience: notes every (token, txid) of an own block, in block order,
  * commit_ts = the block's timestamp.  txs[i] is the tx b->txids[i]. */
 void ec_serve_note_block(ec_serve *srv, const ec_block *b, const ec_tx *txs);
+/* Refills the ring from the store after a restart: the newest entries of
+ * the own chain's latest blocks (same order as ec_serve_note_block would
+ * have left).  EC_OK also for an empty chain; store errors as returned. */
+int ec_serve_load_evidence(ec_serve *srv, ec_store_txn *t);
 /* Copies the ring, newest first; returns how many (0..4). */
 size_t ec_serve_evidence(const ec_serve *srv, ec_evidence *out);
 

@@ -80,8 +80,10 @@ int ec_serve_block(ec_serve *srv, ec_store_txn *t, const ec_id *from,
 		return EC_ERR_ARG;
 	nonce = req->auth.nonce;
 	cls = ec_ratelimit_class_of_priority(req->priority);
-	if (cls < 0) /* the decoder rejects these; a caller's struct may not */
-		return serve_refuse(srv, K, nonce, RT, EC_REFUSE_BAD, 0, ans);
+	if (cls < 0) { /* the decoder rejects these; a caller's struct may not */
+		srv->st.kind[K].malformed++;
+		return EC_ERR_VALUE; /* nothing signed before the rate limit */
+	}
 	if (!serve_admit(srv, K, from, (unsigned)cls, 1, now, nonce, RT, ans, &r))
 		return r;
 	if (!auth_ok(srv, from, &req->auth, now, verify_block_req, req))
@@ -197,8 +199,10 @@ int ec_serve_range(ec_serve *srv, ec_store_txn *t, const ec_id *from,
 		return EC_ERR_ARG;
 	nonce = req->auth.nonce;
 	cls = ec_ratelimit_class_of_priority(req->priority);
-	if (cls < 0 || req->max_blocks == 0 || req->max_bytes < EC_RANGE_MIN_MAX_BYTES)
-		return serve_refuse(srv, K, nonce, RT, EC_REFUSE_BAD, 0, ans);
+	if (cls < 0 || req->max_blocks == 0 || req->max_bytes < EC_RANGE_MIN_MAX_BYTES) {
+		srv->st.kind[K].malformed++;
+		return EC_ERR_VALUE; /* as the decoder would; nothing signed */
+	}
 	cost = (req->max_blocks + srv->cfg.range_blocks_per_token - 1u) /
 	       srv->cfg.range_blocks_per_token;
 	if (!serve_admit(srv, K, from, (unsigned)cls, cost, now, nonce, RT, ans, &r))

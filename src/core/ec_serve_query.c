@@ -176,6 +176,46 @@ int ec_serve_mapping(ec_serve *srv, ec_store_txn *t, const ec_id *from,
 			      EC_MSG_MAPPING_RESP, K, ans);
 }
 
+/* ---- evidence after a restart ------------------------------------------------ */
+
+int ec_serve_load_evidence(ec_serve *srv, ec_store_txn *t)
+{
+	ec_evidence got[EC_RESP_MAX_EVIDENCE];
+	unsigned n = 0;
+	ec_block b;
+	ec_tx tx;
+	ec_id id;
+	uint64_t h;
+	int r;
+	if (!srv || !t)
+		return EC_ERR_ARG;
+	r = ec_store_get_head(t, &srv->self, &id, &h);
+	if (r == EC_ERR_NOTFOUND)
+		return EC_OK;
+	/* newest first: last transaction of the head block, its last entry */
+	while (r == EC_OK && n < EC_RESP_MAX_EVIDENCE) {
+		r = ec_store_get_block(t, &id, &b);
+		for (unsigned i = b.n_txs; r == EC_OK && i-- > 0 && n < EC_RESP_MAX_EVIDENCE;) {
+			r = ec_store_get_tx(t, &b.txids[i], &tx);
+			for (unsigned j = tx.n_entries; r == EC_OK && j-- > 0 &&
+							n < EC_RESP_MAX_EVIDENCE;) {
+				got[n].token = tx.entries[j].token;
+				got[n].txid = b.txids[i];
+				got[n++].commit_ts = b.timestamp;
+			}
+		}
+		if (r != EC_OK || b.height == 0)
+			break;
+		id = b.prev;
+	}
+	if (r != EC_OK)
+		return r;
+	srv->ev_n = srv->ev_next = 0;
+	while (n-- > 0) /* oldest first, so the ring ends newest first */
+		ec_serve_note_commit(srv, &got[n].token, &got[n].txid, got[n].commit_ts);
+	return EC_OK;
+}
+
 /* ---- transactions ------------------------------------------------------------ */
 
 static int txresp_write_any(ec_wbuf *w, const void *o)
