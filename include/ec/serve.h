@@ -6,7 +6,15 @@
  * Sans-I/O: every call takes an open read txn of the store, the peer id the
  * transport authenticated (`from`), the decoded request and `now`, and
  * produces the encoded answer bytes.  Nothing here reads a clock, draws
- * randomness or touches a socket.
+ * randomness or touches a socket.  `from` keys the rate limits; for a
+ * client without a peer id, pass any stable key for it (e.g. a hash of its
+ * transport address).  The answer is a copy: the txn may end right after
+ * the call.  One handle is not thread-safe; use one per thread or lock.
+ *
+ * Typical use in the node's dispatch:
+ *     ec_serve_answer a;
+ *     int r = ec_serve_request(srv, rtxn, &from, bytes, len, &peerset, now, &a);
+ *     if (r == EC_OK) { send(from, a.msg, a.len); ec_serve_answer_clear(&a); }
  *
  * Order of checks (cheap checks before crypto before state):
  *   rate limit (per requester and class, ratelimit.h)
