@@ -91,6 +91,8 @@ static int refer(ec_serve *srv, const ec_peerset *ps, const ec_id *from,
 			a->addr_len = srv->hooks.addr_of(srv->hooks.ctx, &ids[i], a->addr);
 			if (a->addr_len > EC_ADDR_MAX)
 				a->addr_len = 0; /* the hook broke its contract */
+			/* one struct, one encoding: bytes past addr_len are zero */
+			memset(a->addr + a->addr_len, 0, EC_ADDR_MAX - a->addr_len);
 		}
 		f.n_peers++;
 	}
