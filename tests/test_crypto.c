@@ -156,6 +156,35 @@ static void test_digest_signatures(void **state)
 		assert_int_equal(kp.sk[i], 0);
 }
 
+/* The simulation stand-in: same sizes, checks bind key and message, and the
+ * switch really switches (a fake signature is not a valid Ed25519 one). */
+static void test_fake_signatures(void **state)
+{
+	ec_keypair kp, other;
+	uint8_t seed[32] = {5}, seed2[32] = {6}, sig[64], real[64];
+	ec_id d;
+	assert_int_equal(ec_keypair_from_seed(&kp, seed), EC_OK);
+	assert_int_equal(ec_keypair_from_seed(&other, seed2), EC_OK);
+	ec_hash(&d, EC_TAG_VOTE, "v", 1);
+	assert_int_equal(ec_sign_digest(real, &d, kp.sk), EC_OK);
+	ec_crypto_set_fake_signatures(1);
+	assert_true(ec_crypto_fake_signatures());
+	assert_int_equal(ec_sign_digest(sig, &d, kp.sk), EC_OK);
+	assert_memory_not_equal(sig, real, 64);
+	assert_int_equal(ec_verify_digest(sig, &d, kp.pk), EC_OK);
+	assert_int_equal(ec_verify_digest(sig, &d, other.pk), EC_ERR_SIGNATURE);
+	assert_int_equal(ec_verify_digest(real, &d, kp.pk), EC_ERR_SIGNATURE);
+	d.b[0] ^= 1;
+	assert_int_equal(ec_verify_digest(sig, &d, kp.pk), EC_ERR_SIGNATURE);
+	d.b[0] ^= 1;
+	sig[63] ^= 1;
+	assert_int_equal(ec_verify_digest(sig, &d, kp.pk), EC_ERR_SIGNATURE);
+	sig[63] ^= 1;
+	ec_crypto_set_fake_signatures(0);
+	assert_int_equal(ec_verify_digest(sig, &d, kp.pk), EC_ERR_SIGNATURE);
+	assert_int_equal(ec_verify_digest(real, &d, kp.pk), EC_OK);
+}
+
 static void test_ct_compare_and_zero(void **state)
 {
 	uint8_t a[40], b[40];
@@ -194,8 +223,14 @@ static void test_keyfile(void **state)
 	{
 		FILE *f = fopen(path, "r+");
 		assert_non_null(f);
-		fseek(f, (long)strlen("ec-secret-key-v1\n") + 65, SEEK_SET);
-		fputc('0' == fgetc(f) ? '1' : '0', f); /* flips one pk hex digit */
+		long at = (long)strlen("ec-secret-key-v1\n") + 65;
+		fseek(f, at, SEEK_SET);
+		int c = fgetc(f);
+		/* a read must be followed by a seek before a write (C11
+		 * 7.21.5.3); without it glibc wrote the next digit, which
+		 * was already the new value 1 time in ~17 */
+		fseek(f, at, SEEK_SET);
+		fputc(c == '0' ? '1' : '0', f); /* flips one pk hex digit */
 		fclose(f);
 		int r = ec_keyfile_read(path, &back);
 		assert_true(r == EC_ERR_KEY || r == EC_ERR_FORMAT);
@@ -218,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_merkle_fixed_matches_var),
 		cmocka_unit_test(test_ed25519_rfc8032),
 		cmocka_unit_test(test_digest_signatures),
+		cmocka_unit_test(test_fake_signatures),
 		cmocka_unit_test(test_ct_compare_and_zero),
 		cmocka_unit_test(test_keyfile),
 	};

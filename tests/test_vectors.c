@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "ec/crypto.h"
+#include "ec/identity.h"
 #include "ec/wire.h"
 #include "testutil.h"
 
@@ -148,6 +149,31 @@ static const struct {
 	 "eae90338905995612959273a5c63f93636c14614ac8737d1d1a4e3688f9c3442"
 	 "43417651e661d7c7db80296b7cf8c86b2f9c9fd0790c78b75a911dee55f0c7a1"
 	 "d33835cdd3ea558d3c92d8b203f1ccbb4c61ca8c60dc6800"},
+	{"mapping_req",
+	 "1001999999999999999999999999999999991111111111111111111111111111"
+	 "11111111111111111111111111111111111101"},
+	{"tx_req",
+	 "1201aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa88fbe9badcb26696f3b656134bc3"
+	 "78f3ab15b6eb50696d6c966543b55a010043"},
+	{"referral",
+	 "1901999999999999999999999999999999993333333333333333333333333333"
+	 "3333333333333333333333333333333333331111111111111111111111111111"
+	 "1111111111111111111111111111111111110222222222222222222222222222"
+	 "22222222222222222222222222222222222222067f0000011b59444444444444"
+	 "444444444444444444444444444444444444444444444444444400"},
+	{"hello_peer_id",
+	 "d68a255ee8aec96dc583e00f675fb922c00f2711e5aadf6f437d668a263f1f10"},
+	{"hello_digest",
+	 "d94b85ba6688d4f526e733b1bf85ad0b04b6c6fbf6a2cdf460527873d58381dc"},
+	{"hello",
+	 "1a01d68a255ee8aec96dc583e00f675fb922c00f2711e5aadf6f437d668a263f"
+	 "1f10bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+	 "bbbb00000000000000010000000000000009000000006553f100067f0000011b"
+	 "580000018bcfe665e87666dcd9b174c0995e7c230e3331a5b8af3adbe58a3686"
+	 "9bdea7342b6de68c9d0000000000000000ed4928c628d1c2c6eae90338905995"
+	 "612959273a5c63f93636c14614ac8737d1fd0c316fa54149045937f5db9481d0"
+	 "37d442cb6084fa229b6d6a75b3c46385f72460d7b8e4724b78c2eca0a73443e2"
+	 "da6bc0205f23c13fce6db8890615f5b505"},
 };
 
 static int print_mode;
@@ -235,6 +261,14 @@ static void test_vectors(void **state)
 	ec_block_req breq;
 	ec_range_req rreq;
 	ec_refusal ref;
+	ec_mapping_req mreq;
+	ec_tx_req treq;
+	ec_referral refer;
+	ec_hello hello;
+	ec_identity ident;
+	static const uint8_t addr[6] = {127, 0, 0, 1, 0x1b, 0x58}; /* :7000 */
+	static const uint8_t salt[16] = {0, 0, 0, 0, 0, 0, 0, 9, /* mined */
+					 0, 0, 0, 0, 0x65, 0x53, 0xf1, 0x00};
 	ec_id d, kh;
 
 	key(&A, 0x01);
@@ -371,6 +405,57 @@ static void test_vectors(void **state)
 	ref.retry_after_ms = 1000;
 	assert_int_equal(ec_refusal_sign(&ref, C.sk), EC_OK);
 	CHECK_SIGNED(refusal, ec_refusal, &ref);
+
+	/* queries: the mapping of 32x11 with evidence; the transfer */
+	memset(&mreq, 0, sizeof mreq);
+	fill(mreq.nonce, sizeof mreq.nonce, 0x99);
+	mreq.token = id_of(0x11);
+	mreq.flags = EC_MAPPING_WANT_EVIDENCE;
+	CHECK_CODEC("mapping_req", mapping_req, ec_mapping_req, &mreq, (void)0);
+
+	memset(&treq, 0, sizeof treq);
+	fill(treq.nonce, sizeof treq.nonce, 0xaa);
+	treq.txid = transfer.id;
+	CHECK_CODEC("tx_req", tx_req, ec_tx_req, &treq, (void)0);
+
+	/* 32x33 answers the mapping request with a referral: 32x22 at
+	 * 127.0.0.1:7001 (closer to 32x11), then 32x44 with no address */
+	memset(&refer, 0, sizeof refer);
+	fill(refer.nonce, sizeof refer.nonce, 0x99);
+	refer.responder = id_of(0x33);
+	refer.target = id_of(0x11);
+	refer.n_peers = 2;
+	refer.peers[0].peer = id_of(0x22);
+	refer.peers[0].addr_len = sizeof addr;
+	memcpy(refer.peers[0].addr, addr, sizeof addr);
+	refer.peers[0].addr[5] = 0x59;
+	refer.peers[1].peer = id_of(0x44);
+	CHECK_CODEC("referral", referral, ec_referral, &refer, (void)0);
+
+	/* C's hello: a real identity of the test preset (network 1, mined at
+	 * T0 / 1000 s with the salt counter at 9) at 127.0.0.1:7000, head
+	 * block_id at height 0 */
+	memset(&ident, 0, sizeof ident);
+	memcpy(ident.pk, C.pk, sizeof ident.pk);
+	ident.network_id = 1;
+	memcpy(ident.salt, salt, sizeof salt);
+	assert_int_equal(ec_identity_hash(&ident.peer_id, C.pk, 1, salt,
+					  &ec_pow_test), EC_OK);
+	assert_int_equal(ec_identity_verify(&ident, T0 / 1000 + 65, &ec_pow_test),
+			 EC_OK);
+	check_id("hello_peer_id", &ident.peer_id);
+	memset(&hello, 0, sizeof hello);
+	hello.peer_id = ident.peer_id;
+	fill(hello.kx_pk, sizeof hello.kx_pk, 0xbb);
+	hello.network_id = ident.network_id;
+	memcpy(hello.salt, salt, sizeof salt);
+	hello.addr_len = sizeof addr;
+	memcpy(hello.addr, addr, sizeof addr);
+	hello.timestamp = T0 + 65000;
+	hello.head = block.id;
+	hello.height = 0;
+	assert_int_equal(ec_hello_sign(&hello, C.sk), EC_OK);
+	CHECK_SIGNED(hello, ec_hello, &hello);
 }
 
 int main(void)

@@ -1,5 +1,5 @@
 /* test_wire.c - properties of every wire codec (docs/PROTOCOL.md sections
- * 3-13): random valid objects round-trip field for field and byte for byte;
+ * 3-13b): random valid objects round-trip field for field and byte for byte;
  * every truncation is EC_ERR_SHORT, an appended byte EC_ERR_TRAILING, a
  * wrong type/version byte EC_ERR_TYPE/EC_ERR_VERSION; flipping any byte of
  * a signed object breaks decoding or verification; and each LIMIT, VALUE
@@ -137,6 +137,11 @@ CODEC_FNS(range_resp, ec_range_resp)
 CODEC_VERIFY(range_resp, ec_range_resp)
 CODEC_FNS(refusal, ec_refusal)
 CODEC_VERIFY(refusal, ec_refusal)
+CODEC_FNS(mapping_req, ec_mapping_req)
+CODEC_FNS(tx_req, ec_tx_req)
+CODEC_FNS(referral, ec_referral)
+CODEC_FNS(hello, ec_hello)
+CODEC_VERIFY(hello, ec_hello)
 
 static int block_resp_eq(const void *a, const void *b)
 {
@@ -158,6 +163,9 @@ static void range_resp_rel(void *o)
 #define FLAT(NAME, T, TYPE)                                                    \
 	{#NAME, TYPE, sizeof(T), NAME##_gen, NAME##_enc, NAME##_dec, NULL,     \
 	 NAME##_ver, NULL}
+#define UNSIGNED(NAME, T, TYPE)                                                \
+	{#NAME, TYPE, sizeof(T), NAME##_gen, NAME##_enc, NAME##_dec, NULL,     \
+	 NULL, NULL}
 
 static const codec codecs[] = {
 	FLAT(tx, ec_tx, EC_MSG_TX),
@@ -176,6 +184,10 @@ static const codec codecs[] = {
 	 range_resp_gen, range_resp_enc, range_resp_dec, range_resp_eq,
 	 range_resp_ver, range_resp_rel},
 	FLAT(refusal, ec_refusal, EC_MSG_REFUSAL),
+	UNSIGNED(mapping_req, ec_mapping_req, EC_MSG_MAPPING_REQ),
+	UNSIGNED(tx_req, ec_tx_req, EC_MSG_TX_REQ),
+	UNSIGNED(referral, ec_referral, EC_MSG_REFERRAL),
+	FLAT(hello, ec_hello, EC_MSG_HELLO),
 };
 #define N_CODECS (sizeof codecs / sizeof codecs[0])
 
@@ -1055,6 +1067,141 @@ static void test_refusal_rules(void **state)
 	expect_enc(c, &bad, EC_ERR_VALUE);
 }
 
+/* ---- mapping request: flags at 50 ---------------------------------------- */
+static void test_mapping_req_rules(void **state)
+{
+	const codec *c = find("mapping_req");
+	uint64_t s = 12;
+	ec_mapping_req r, bad;
+	uint8_t *e;
+	size_t n;
+
+	wg_mapping_req(&s, &r, 2);
+	assert_int_equal(ec_mapping_req_encode(&r, &e, &n), EC_OK);
+	assert_int_equal(n, 51);
+	for (unsigned v = 0; v < 256; v++) {
+		e[50] = (uint8_t)v;
+		expect_dec(c, e, n, v <= EC_MAPPING_WANT_EVIDENCE ? EC_OK
+								 : EC_ERR_VALUE);
+	}
+	free(e);
+	for (unsigned b = 1; b < 8; b++) {
+		bad = r;
+		bad.flags = (uint8_t)(1u << b);
+		expect_enc(c, &bad, EC_ERR_VALUE);
+	}
+}
+
+/* ---- referral: n_peers 82, peer i at 83 + 65 i when every addr is full --- */
+#define REF_PEER(i) (83 + 65 * (i))
+
+static void test_referral_rules(void **state)
+{
+	const codec *c = find("referral");
+	uint64_t s = 13;
+	ec_referral r, bad;
+	uint8_t *e;
+	size_t n;
+
+	wg_referral(&s, &r, 1);
+	assert_int_equal(ec_referral_encode(&r, &e, &n), EC_OK);
+	assert_int_equal(n, REF_PEER(EC_REFERRAL_MAX));
+	expect_limit_u8(c, e, n, 82, EC_REFERRAL_MAX + 1);
+	expect_limit_u8(c, e, n, REF_PEER(3) + 32, EC_ADDR_MAX + 1);
+	/* the same peer id twice, adjacent or not */
+	memcpy(e + REF_PEER(5), e + REF_PEER(0), 32);
+	expect_dec(c, e, n, EC_ERR_ORDER);
+	memcpy(e + REF_PEER(1), e + REF_PEER(0), 32);
+	expect_dec(c, e, n, EC_ERR_ORDER);
+	free(e);
+
+	/* order is the responder's choice: any permutation decodes */
+	bad = r;
+	bad.peers[0] = r.peers[7];
+	bad.peers[7] = r.peers[0];
+	assert_int_equal(ec_referral_encode(&bad, &e, &n), EC_OK);
+	expect_dec(c, e, n, EC_OK);
+	free(e);
+
+	bad = r;
+	bad.n_peers = EC_REFERRAL_MAX + 1;
+	expect_enc(c, &bad, EC_ERR_LIMIT);
+	bad = r;
+	bad.peers[2].addr_len = EC_ADDR_MAX + 1;
+	expect_enc(c, &bad, EC_ERR_LIMIT);
+	bad = r;
+	bad.peers[6].peer = bad.peers[4].peer;
+	expect_enc(c, &bad, EC_ERR_ORDER);
+	bad.peers[7].addr_len = EC_ADDR_MAX + 1; /* the decoder meets it first */
+	expect_enc(c, &bad, EC_ERR_LIMIT);
+	/* bytes past addr_len must be zero (one struct, one encoding) */
+	bad = r;
+	bad.peers[3].addr_len = 5;
+	bad.peers[3].addr[EC_ADDR_MAX - 1] = 1;
+	expect_enc(c, &bad, EC_ERR_VALUE);
+	memset(bad.peers[3].addr + 5, 0, EC_ADDR_MAX - 5);
+	assert_int_equal(ec_referral_encode(&bad, &e, &n), EC_OK);
+	assert_int_equal(n, REF_PEER(EC_REFERRAL_MAX) - (EC_ADDR_MAX - 5));
+	free(e);
+	/* peers past n_peers are not part of the object and not checked */
+	bad = r;
+	bad.n_peers = 2;
+	bad.peers[5].addr_len = 0xff;
+	bad.peers[6].peer = bad.peers[0].peer;
+	assert_int_equal(ec_referral_encode(&bad, &e, &n), EC_OK);
+	free(e);
+}
+
+/* ---- hello: addr_len at 90, addr at 91 ------------------------------------ */
+static void test_hello_rules(void **state)
+{
+	const codec *c = find("hello");
+	uint64_t s = 14;
+	ec_hello h, bad;
+	uint8_t *e;
+	size_t n;
+
+	wg_hello(&s, &h, 1);
+	assert_int_equal(ec_hello_encode(&h, &e, &n), EC_OK);
+	assert_int_equal(n, 91 + EC_ADDR_MAX + 144);
+	expect_limit_u8(c, e, n, 90, EC_ADDR_MAX + 1);
+	free(e);
+
+	bad = h;
+	bad.addr_len = EC_ADDR_MAX + 1;
+	expect_enc(c, &bad, EC_ERR_LIMIT);
+	assert_int_equal(ec_hello_verify(&bad), EC_ERR_LIMIT);
+	bad = h;
+	bad.addr_len = 7;
+	expect_enc(c, &bad, EC_ERR_VALUE);
+	assert_int_equal(ec_hello_sign(&bad, wg_key(0)->sk), EC_ERR_VALUE);
+
+	/* every field is covered by the signature */
+	assert_int_equal(ec_hello_verify(&h), EC_OK);
+	for (unsigned f = 0; f < 11; f++) {
+		bad = h;
+		switch (f) {
+		case 0: bad.peer_id.b[31] ^= 1; break;
+		case 1: bad.kx_pk[0] ^= 1; break;
+		case 2: bad.network_id ^= 1ull << 63; break;
+		case 3: bad.salt[15] ^= 1; break;
+		case 4: bad.addr_len--; /* one byte shorter, still valid */
+			bad.addr[bad.addr_len] = 0; break;
+		case 5: bad.addr[0] ^= 0x80; break;
+		case 6: bad.timestamp ^= 1; break;
+		case 7: bad.head.b[0] ^= 1; break;
+		case 8: bad.height ^= 1; break;
+		case 9: memcpy(bad.pk, wg_key(0)->pk, sizeof bad.pk);
+			if (memcmp(h.pk, bad.pk, sizeof bad.pk) == 0)
+				memcpy(bad.pk, wg_key(1)->pk, sizeof bad.pk);
+			break;
+		default: bad.sig[63] ^= 1; break;
+		}
+		if (ec_hello_verify(&bad) == EC_OK)
+			fail_msg("hello: field %u changed, still verifies", f);
+	}
+}
+
 static void test_msg_peek(void **state)
 {
 	uint8_t b[2] = {EC_MSG_REFUSAL, EC_WIRE_VERSION};
@@ -1091,6 +1238,9 @@ int main(void)
 		cmocka_unit_test(test_range_resp_rules),
 		cmocka_unit_test(test_range_resp_limits),
 		cmocka_unit_test(test_refusal_rules),
+		cmocka_unit_test(test_mapping_req_rules),
+		cmocka_unit_test(test_referral_rules),
+		cmocka_unit_test(test_hello_rules),
 		cmocka_unit_test(test_msg_peek),
 	};
 	if (ec_crypto_init() != EC_OK)

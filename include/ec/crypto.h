@@ -71,6 +71,16 @@ int ec_keypair_from_seed(ec_keypair *kp, const uint8_t seed[32]);
 /* Zeroes the secret half. */
 void ec_keypair_wipe(ec_keypair *kp);
 
+/* Simulation-scale signatures.  When switched on (process-wide, before any
+ * thread starts), ec_sign_raw / ec_verify_raw use an INSECURE stand-in of
+ * identical sizes: sig = S || SHA-256(S) with S = SHA-256("ec/fake-sig" 0x00
+ * || pk || msg), checkable from the public key alone.  Every message and
+ * byte count stays the same; only CPU cost changes (~0.5 us instead of
+ * ~50 us a verify).  For ecsim runs that must name it in their results;
+ * never for a real node. */
+void ec_crypto_set_fake_signatures(int on);
+int ec_crypto_fake_signatures(void);
+
 /* Raw Ed25519 over a message (RFC 8032 PureEdDSA). */
 int ec_sign_raw(uint8_t sig[EC_SIG_BYTES], const void *msg, size_t len,
 		const uint8_t sk[EC_SECKEY_BYTES]);

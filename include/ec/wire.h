@@ -411,10 +411,12 @@ int ec_tx_req_decode(ec_tx_req *r, const uint8_t *p, size_t n);
 typedef struct ec_peer_addr {
 	ec_id peer;
 	uint8_t addr_len; /* 0..EC_ADDR_MAX */
-	uint8_t addr[EC_ADDR_MAX];
+	uint8_t addr[EC_ADDR_MAX]; /* bytes past addr_len zero (writers refuse) */
 } ec_peer_addr;
 
-/* "I cannot answer for this address; ask these peers" (closest first). */
+/* "I cannot answer for this address; ask these peers", closest first to
+ * target as advice: the codec checks only that no peer id repeats
+ * (EC_ERR_ORDER), not the order (docs/PROTOCOL.md 13a). */
 #define EC_REFERRAL_MAX 8
 typedef struct ec_referral {
 	uint8_t nonce[EC_NONCE_BYTES];
@@ -437,7 +439,7 @@ typedef struct ec_hello {
 	uint64_t network_id;
 	uint8_t salt[16];
 	uint8_t addr_len; /* 0..EC_ADDR_MAX */
-	uint8_t addr[EC_ADDR_MAX];
+	uint8_t addr[EC_ADDR_MAX]; /* bytes past addr_len zero (writers refuse) */
 	ec_time timestamp;
 	ec_id head;      /* chain head, zero if empty */
 	uint64_t height;

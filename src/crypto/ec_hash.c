@@ -54,15 +54,50 @@ void ec_keyhash(ec_id *out, const uint8_t pk[EC_PUBKEY_BYTES])
 
 /* ---- Merkle (RFC 9162 2.1.1) -------------------------------------------- */
 
+/* Merkle hashing works on inputs of known, fixed size (33-byte leaves,
+ * 65-byte nodes), so the padded SHA-256 blocks are laid out here and fed to
+ * the compression function directly: no Update/Final bookkeeping, which is
+ * most of the cost for messages this small (PERFORMANCE.md, bench_chain). */
+static void sha_out(const SHA256_CTX *c, ec_id *out)
+{
+	for (int i = 0; i < 8; i++) {
+		uint32_t v = c->h[i];
+		out->b[4 * i] = (uint8_t)(v >> 24);
+		out->b[4 * i + 1] = (uint8_t)(v >> 16);
+		out->b[4 * i + 2] = (uint8_t)(v >> 8);
+		out->b[4 * i + 3] = (uint8_t)v;
+	}
+}
+
+/* SHA-256(0x00 || id): one block, 33 bytes = 264 bits of message. */
+static void leaf_hash(ec_id *out, const ec_id *id)
+{
+	uint8_t blk[64] = {0};
+	SHA256_CTX c;
+	memcpy(blk + 1, id->b, 32);
+	blk[33] = 0x80;
+	blk[62] = 264 >> 8;
+	blk[63] = 264 & 0xff;
+	SHA256_Init(&c);
+	SHA256_Transform(&c, blk);
+	sha_out(&c, out);
+}
+
+/* SHA-256(0x01 || l || r): two blocks, 65 bytes = 520 bits of message. */
 static void node_hash(ec_id *out, const ec_id *l, const ec_id *r)
 {
+	uint8_t blk[128] = {0};
 	SHA256_CTX c;
-	static const uint8_t one = 0x01;
+	blk[0] = 0x01;
+	memcpy(blk + 1, l->b, 32);
+	memcpy(blk + 33, r->b, 32);
+	blk[65] = 0x80;
+	blk[126] = 520 >> 8;
+	blk[127] = 520 & 0xff;
 	SHA256_Init(&c);
-	SHA256_Update(&c, &one, 1);
-	SHA256_Update(&c, l->b, 32);
-	SHA256_Update(&c, r->b, 32);
-	SHA256_Final(out->b, &c);
+	SHA256_Transform(&c, blk);
+	SHA256_Transform(&c, blk + 64);
+	sha_out(&c, out);
 }
 
 /* Largest power of two strictly smaller than n (n >= 2). */
@@ -92,7 +127,6 @@ static void reduce(ec_id *h, size_t n)
 void ec_merkle_root(ec_id *out, const ec_id *leaves, size_t n)
 {
 	ec_id stackbuf[EC_BLOCK_MAX_TXS];
-	static const uint8_t zero = 0x00;
 	if (n == 0) {
 		ec_sha256(out->b, "", 0);
 		return;
@@ -106,13 +140,8 @@ void ec_merkle_root(ec_id *out, const ec_id *leaves, size_t n)
 		node_hash(out, &l, &r);
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		SHA256_CTX c;
-		SHA256_Init(&c);
-		SHA256_Update(&c, &zero, 1);
-		SHA256_Update(&c, leaves[i].b, 32);
-		SHA256_Final(stackbuf[i].b, &c);
-	}
+	for (size_t i = 0; i < n; i++)
+		leaf_hash(&stackbuf[i], &leaves[i]);
 	reduce(stackbuf, n);
 	*out = stackbuf[0];
 }

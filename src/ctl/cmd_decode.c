@@ -28,6 +28,17 @@ static json_t *jid(const ec_id *id)
 	return jhex(id->b, EC_HASH_BYTES);
 }
 
+/* A u64 field: a JSON integer, or a decimal string above INT64_MAX (a
+ * jansson integer is signed 64-bit; casting printed such values negative). */
+static json_t *ju64(uint64_t v)
+{
+	char buf[24];
+	if (v <= (uint64_t)INT64_MAX)
+		return json_integer((json_int_t)v);
+	snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
+	return json_string(buf);
+}
+
 static json_t *jsigok(int r)
 {
 	return json_string(r == EC_OK ? "valid" : ec_strerror(r));
@@ -38,7 +49,7 @@ static json_t *tx_json(const ec_tx *tx)
 	json_t *o = json_object(), *ents = json_array(), *sigs = json_array();
 	json_object_set_new(o, "type", json_string("tx"));
 	json_object_set_new(o, "id", jid(&tx->id));
-	json_object_set_new(o, "timestamp", json_integer((json_int_t)tx->timestamp));
+	json_object_set_new(o, "timestamp", ju64(tx->timestamp));
 	for (unsigned i = 0; i < tx->n_entries; i++) {
 		const ec_tx_entry *e = &tx->entries[i];
 		json_array_append_new(ents, json_pack("{s:o, s:o, s:o}", "token", jid(&e->token),
@@ -63,7 +74,7 @@ static json_t *vote_json(const ec_vote *v)
 	json_object_set_new(o, "txid", jid(&v->txid));
 	json_object_set_new(o, "voter", jid(&v->voter));
 	json_object_set_new(o, "seq", json_integer(v->seq));
-	json_object_set_new(o, "timestamp", json_integer((json_int_t)v->timestamp));
+	json_object_set_new(o, "timestamp", ju64(v->timestamp));
 	for (unsigned i = 0; i < v->n_flags; i++)
 		json_array_append_new(flags, json_pack("{s:o, s:i}", "token",
 						       jid(&v->flags[i].token), "vote",
@@ -85,8 +96,8 @@ static json_t *block_json(const ec_block *b)
 	json_object_set_new(o, "type", json_string("block"));
 	json_object_set_new(o, "id", jid(&b->id));
 	json_object_set_new(o, "creator", jid(&b->creator));
-	json_object_set_new(o, "height", json_integer((json_int_t)b->height));
-	json_object_set_new(o, "timestamp", json_integer((json_int_t)b->timestamp));
+	json_object_set_new(o, "height", ju64(b->height));
+	json_object_set_new(o, "timestamp", ju64(b->timestamp));
 	json_object_set_new(o, "prev", jid(&b->prev));
 	for (unsigned i = 0; i < EC_JUMP_COUNT; i++)
 		json_object_set_new(jumps, jump_names[i], jid(&b->jumps[i]));
@@ -128,10 +139,24 @@ static json_t *proof_json(const ec_proof *p)
 	return o;
 }
 
+/* Opens (o NULL: a new object) a message's JSON with its type, and for
+ * answers and queries the nonce and, when not NULL, the responder. */
+static json_t *msg_json(json_t *o, const char *type, const uint8_t *nonce,
+			const ec_id *responder)
+{
+	if (!o)
+		o = json_object();
+	json_object_set_new(o, "type", json_string(type));
+	json_object_set_new(o, "nonce", jhex(nonce, EC_NONCE_BYTES));
+	if (responder)
+		json_object_set_new(o, "responder", jid(responder));
+	return o;
+}
+
 static json_t *auth_json(json_t *o, const ec_req_auth *a)
 {
 	json_object_set_new(o, "requester", jid(&a->requester));
-	json_object_set_new(o, "timestamp", json_integer((json_int_t)a->timestamp));
+	json_object_set_new(o, "timestamp", ju64(a->timestamp));
 	json_object_set_new(o, "nonce", jhex(a->nonce, EC_NONCE_BYTES));
 	json_object_set_new(o, "pk", jhex(a->pk, 32));
 	return o;
@@ -193,25 +218,22 @@ static int decode_any(const uint8_t *p, size_t n, json_t **out)
 		json_t *ev;
 		if ((r = ec_mapping_resp_decode(&m, p, n)) != EC_OK)
 			break;
-		o = json_object();
-		json_object_set_new(o, "type", json_string("mapping_resp"));
-		json_object_set_new(o, "nonce", jhex(m.nonce, EC_NONCE_BYTES));
-		json_object_set_new(o, "responder", jid(&m.responder));
+		o = msg_json(NULL, "mapping_resp", m.nonce, &m.responder);
 		json_object_set_new(o, "token", jid(&m.token));
 		json_object_set_new(o, "txid", jid(&m.txid));
 		json_object_set_new(o, "owner_key_hash", jid(&m.owner_key_hash));
 		json_object_set_new(o, "prev_txid", jid(&m.prev_txid));
 		json_object_set_new(o, "commit_block", jid(&m.commit_block));
-		json_object_set_new(o, "commit_block_ts", json_integer((json_int_t)m.commit_block_ts));
+		json_object_set_new(o, "commit_block_ts", ju64(m.commit_block_ts));
 		json_object_set_new(o, "head", jid(&m.head));
-		json_object_set_new(o, "height", json_integer((json_int_t)m.height));
-		json_object_set_new(o, "response_ts", json_integer((json_int_t)m.response_ts));
+		json_object_set_new(o, "height", ju64(m.height));
+		json_object_set_new(o, "response_ts", ju64(m.response_ts));
 		ev = json_array();
 		for (unsigned i = 0; i < m.n_evidence; i++)
-			json_array_append_new(ev, json_pack("{s:o, s:o, s:I}", "token",
+			json_array_append_new(ev, json_pack("{s:o, s:o, s:o}", "token",
 							    jid(&m.evidence[i].token), "txid",
 							    jid(&m.evidence[i].txid), "commit_ts",
-							    (json_int_t)m.evidence[i].commit_ts));
+							    ju64(m.evidence[i].commit_ts)));
 		json_object_set_new(o, "evidence", ev);
 		json_object_set_new(o, "pk", jhex(m.pk, 32));
 		json_object_set_new(o, "signature_check", jsigok(ec_mapping_resp_verify(&m)));
@@ -221,14 +243,11 @@ static int decode_any(const uint8_t *p, size_t n, json_t **out)
 		ec_tx_resp t;
 		if ((r = ec_tx_resp_decode(&t, p, n)) != EC_OK)
 			break;
-		o = json_object();
-		json_object_set_new(o, "type", json_string("tx_resp"));
-		json_object_set_new(o, "nonce", jhex(t.nonce, EC_NONCE_BYTES));
-		json_object_set_new(o, "responder", jid(&t.responder));
+		o = msg_json(NULL, "tx_resp", t.nonce, &t.responder);
 		json_object_set_new(o, "tx", tx_json(&t.tx));
 		json_object_set_new(o, "commit_block", jid(&t.commit_block));
 		json_object_set_new(o, "position", json_integer(t.position));
-		json_object_set_new(o, "confirmations", json_integer((json_int_t)t.confirmations));
+		json_object_set_new(o, "confirmations", ju64(t.confirmations));
 		json_object_set_new(o, "pk", jhex(t.pk, 32));
 		json_object_set_new(o, "signature_check", jsigok(ec_tx_resp_verify(&t)));
 		break;
@@ -267,9 +286,7 @@ static int decode_any(const uint8_t *p, size_t n, json_t **out)
 		memset(&b, 0, sizeof b);
 		if ((r = ec_block_resp_decode(&b, p, n)) == EC_OK) {
 			o = item_json(&b.block, b.has_proof, &b.proof);
-			json_object_set_new(o, "type", json_string("block_resp"));
-			json_object_set_new(o, "nonce", jhex(b.nonce, EC_NONCE_BYTES));
-			json_object_set_new(o, "responder", jid(&b.responder));
+			o = msg_json(o, "block_resp", b.nonce, &b.responder);
 			en = json_array();
 			for (unsigned i = 0; i < b.n_endorse; i++)
 				json_array_append_new(
@@ -289,10 +306,7 @@ static int decode_any(const uint8_t *p, size_t n, json_t **out)
 		json_t *items;
 		memset(&rr, 0, sizeof rr);
 		if ((r = ec_range_resp_decode(&rr, p, n)) == EC_OK) {
-			o = json_object();
-			json_object_set_new(o, "type", json_string("range_resp"));
-			json_object_set_new(o, "nonce", jhex(rr.nonce, EC_NONCE_BYTES));
-			json_object_set_new(o, "responder", jid(&rr.responder));
+			o = msg_json(NULL, "range_resp", rr.nonce, &rr.responder);
 			json_object_set_new(o, "start", jid(&rr.start));
 			items = json_array();
 			for (unsigned i = 0; i < rr.n_items; i++)
@@ -312,10 +326,7 @@ static int decode_any(const uint8_t *p, size_t n, json_t **out)
 		const char *reasons[] = {"?", "rate limited", "not found", "bad request", "busy"};
 		if ((r = ec_refusal_decode(&f, p, n)) != EC_OK)
 			break;
-		o = json_object();
-		json_object_set_new(o, "type", json_string("refusal"));
-		json_object_set_new(o, "nonce", jhex(f.nonce, EC_NONCE_BYTES));
-		json_object_set_new(o, "responder", jid(&f.responder));
+		o = msg_json(NULL, "refusal", f.nonce, &f.responder);
 		json_object_set_new(o, "request_type",
 				    json_string(ec_msg_name(f.request_type) ? ec_msg_name(f.request_type)
 									    : "unknown"));
@@ -323,6 +334,63 @@ static int decode_any(const uint8_t *p, size_t n, json_t **out)
 		json_object_set_new(o, "retry_after_ms", json_integer(f.retry_after_ms));
 		json_object_set_new(o, "pk", jhex(f.pk, 32));
 		json_object_set_new(o, "signature_check", jsigok(ec_refusal_verify(&f)));
+		break;
+	}
+	case EC_MSG_MAPPING_REQ: {
+		ec_mapping_req q;
+		if ((r = ec_mapping_req_decode(&q, p, n)) != EC_OK)
+			break;
+		o = msg_json(NULL, "mapping_req", q.nonce, NULL);
+		json_object_set_new(o, "token", jid(&q.token));
+		json_object_set_new(o, "want_evidence",
+				    json_boolean(q.flags & EC_MAPPING_WANT_EVIDENCE));
+		break;
+	}
+	case EC_MSG_TX_REQ: {
+		ec_tx_req q;
+		if ((r = ec_tx_req_decode(&q, p, n)) != EC_OK)
+			break;
+		o = msg_json(NULL, "tx_req", q.nonce, NULL);
+		json_object_set_new(o, "txid", jid(&q.txid));
+		break;
+	}
+	case EC_MSG_REFERRAL: {
+		ec_referral f;
+		json_t *peers;
+		if ((r = ec_referral_decode(&f, p, n)) != EC_OK)
+			break;
+		o = msg_json(NULL, "referral", f.nonce, &f.responder);
+		json_object_set_new(o, "target", jid(&f.target));
+		peers = json_array();
+		for (unsigned i = 0; i < f.n_peers; i++)
+			json_array_append_new(peers, json_pack("{s:o, s:o}", "peer",
+							       jid(&f.peers[i].peer), "addr",
+							       jhex(f.peers[i].addr,
+								    f.peers[i].addr_len)));
+		json_object_set_new(o, "peers", peers);
+		break;
+	}
+	case EC_MSG_HELLO: {
+		ec_hello h;
+		uint64_t mined = 0;
+		if ((r = ec_hello_decode(&h, p, n)) != EC_OK)
+			break;
+		for (unsigned i = 8; i < 16; i++) /* salt[8..16]: u64 seconds */
+			mined = mined << 8 | h.salt[i];
+		o = json_object();
+		json_object_set_new(o, "type", json_string("hello"));
+		json_object_set_new(o, "peer_id", jid(&h.peer_id));
+		json_object_set_new(o, "kx_pk", jhex(h.kx_pk, 32));
+		json_object_set_new(o, "network_id", ju64(h.network_id));
+		json_object_set_new(o, "salt", jhex(h.salt, sizeof h.salt));
+		json_object_set_new(o, "mined_at_s", ju64(mined));
+		json_object_set_new(o, "addr", jhex(h.addr, h.addr_len));
+		json_object_set_new(o, "timestamp", ju64(h.timestamp));
+		json_object_set_new(o, "head", jid(&h.head));
+		json_object_set_new(o, "height", ju64(h.height));
+		json_object_set_new(o, "pk", jhex(h.pk, 32));
+		/* the identity proof needs the network's difficulty: not checked */
+		json_object_set_new(o, "signature_check", jsigok(ec_hello_verify(&h)));
 		break;
 	}
 	default:
@@ -377,9 +445,10 @@ int ctl_cmd_decode(int argc, char **argv)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("usage: ecctl decode [--hex] FILE|-\n"
 			       "Decodes one protocol object (transaction, vote, commit block,\n"
-			       "consensus proof, mapping/transaction/block/range response, block or\n"
-			       "range request, refusal) and prints it as JSON with its derived ids\n"
-			       "and signature checks. --hex reads hex text instead of raw bytes.\n"
+			       "consensus proof, mapping/transaction/block/range response,\n"
+			       "mapping/transaction/block/range request, refusal, referral, hello)\n"
+			       "and prints it as JSON with its derived ids and signature checks.\n"
+			       "--hex reads hex text instead of raw bytes.\n"
 			       "Exit 0 decoded, 1 not a valid object (reason on stderr), 2 usage.\n");
 			return 0;
 		} else if (!strcmp(argv[i], "--hex")) {

@@ -3,19 +3,9 @@
  * chain head. */
 #include "wire/ec_wire_int.h"
 
-static int hello_check(const ec_hello *h)
-{
-	if (h->addr_len > EC_ADDR_MAX)
-		return EC_ERR_LIMIT;
-	for (unsigned k = h->addr_len; k < EC_ADDR_MAX; k++)
-		if (h->addr[k])
-			return EC_ERR_VALUE;
-	return EC_OK;
-}
-
 int ec_hello_write(ec_wbuf *w, const ec_hello *h)
 {
-	int e = hello_check(h);
+	int e = ec_wire_addr_check(h->addr_len, h->addr);
 	if (e != EC_OK)
 		return ec_wire_refuse(w, e);
 	ec_wire_write_header(w, EC_MSG_HELLO);

@@ -58,6 +58,16 @@ void ec_wire_write_addr(ec_wbuf *w, uint8_t len, const uint8_t *addr)
 	ec_wbuf_bytes(w, addr, len);
 }
 
+int ec_wire_addr_check(uint8_t len, const uint8_t *addr)
+{
+	if (len > EC_ADDR_MAX)
+		return EC_ERR_LIMIT;
+	for (unsigned k = len; k < EC_ADDR_MAX; k++)
+		if (addr[k])
+			return EC_ERR_VALUE;
+	return EC_OK;
+}
+
 int ec_wire_read_addr(ec_cur *c, uint8_t *len, uint8_t *addr)
 {
 	*len = (uint8_t)ec_cur_count8(c, 0, EC_ADDR_MAX);
@@ -65,20 +75,21 @@ int ec_wire_read_addr(ec_cur *c, uint8_t *len, uint8_t *addr)
 	return c->err;
 }
 
+/* Limits first, as the decoder meets them while reading, so that a struct
+ * breaking several rules gets the decoder's code from the writer too. */
 static int referral_check(const ec_referral *r)
 {
 	if (r->n_peers > EC_REFERRAL_MAX)
 		return EC_ERR_LIMIT;
-	for (unsigned i = 0; i < r->n_peers; i++) {
+	for (unsigned i = 0; i < r->n_peers; i++)
 		if (r->peers[i].addr_len > EC_ADDR_MAX)
 			return EC_ERR_LIMIT;
+	for (unsigned i = 0; i < r->n_peers; i++) {
 		for (unsigned j = 0; j < i; j++)
 			if (ec_id_eq(&r->peers[i].peer, &r->peers[j].peer))
 				return EC_ERR_ORDER;
-		/* bytes past addr_len must be zero: one struct, one encoding */
-		for (unsigned k = r->peers[i].addr_len; k < EC_ADDR_MAX; k++)
-			if (r->peers[i].addr[k])
-				return EC_ERR_VALUE;
+		if (ec_wire_addr_check(r->peers[i].addr_len, r->peers[i].addr))
+			return EC_ERR_VALUE; /* len checked above */
 	}
 	return EC_OK;
 }

@@ -114,6 +114,9 @@ static inline void ec_cur_need(ec_cur *c, size_t n, size_t min_bytes)
 }
 
 /* Peer address: u8 length (0..EC_ADDR_MAX) then that many bytes. */
+/* A struct's address: EC_ERR_LIMIT if len > EC_ADDR_MAX, EC_ERR_VALUE if a
+ * byte past len is not zero (one struct, one encoding), else EC_OK. */
+int ec_wire_addr_check(uint8_t len, const uint8_t *addr);
 void ec_wire_write_addr(ec_wbuf *w, uint8_t len, const uint8_t *addr);
 int ec_wire_read_addr(ec_cur *c, uint8_t *len, uint8_t *addr);
 

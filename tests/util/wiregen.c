@@ -282,3 +282,58 @@ void wg_refusal(uint64_t *s, ec_refusal *r, unsigned shape)
 	r->retry_after_ms = (uint32_t)tu_rand_u64(s);
 	must(ec_refusal_sign(r, wg_key(rnd(s, 4))->sk));
 }
+
+void wg_mapping_req(uint64_t *s, ec_mapping_req *r, unsigned shape)
+{
+	memset(r, 0, sizeof *r);
+	tu_rand_bytes(s, r->nonce, sizeof r->nonce);
+	wg_id(s, &r->token);
+	r->flags = (uint8_t)wg_count(s, shape, 0, EC_MAPPING_WANT_EVIDENCE);
+}
+
+void wg_tx_req(uint64_t *s, ec_tx_req *r, unsigned shape)
+{
+	(void)shape; /* fixed size: nothing to shape */
+	memset(r, 0, sizeof *r);
+	tu_rand_bytes(s, r->nonce, sizeof r->nonce);
+	wg_id(s, &r->txid);
+}
+
+/* addr_len random 0..EC_ADDR_MAX (0 / max for shapes 0 / 1); the bytes
+ * past addr_len stay zero, as the codecs require. */
+static void wg_addr(uint64_t *s, uint8_t *len, uint8_t *addr, unsigned shape)
+{
+	memset(addr, 0, EC_ADDR_MAX);
+	*len = (uint8_t)wg_count(s, shape, 0, EC_ADDR_MAX);
+	tu_rand_bytes(s, addr, *len);
+}
+
+void wg_referral(uint64_t *s, ec_referral *r, unsigned shape)
+{
+	memset(r, 0, sizeof *r);
+	tu_rand_bytes(s, r->nonce, sizeof r->nonce);
+	wg_id(s, &r->responder);
+	wg_id(s, &r->target);
+	r->n_peers = (uint8_t)wg_count(s, shape, 0, EC_REFERRAL_MAX);
+	for (unsigned i = 0; i < r->n_peers; i++) {
+		wg_id(s, &r->peers[i].peer); /* random ids: no duplicates */
+		wg_addr(s, &r->peers[i].addr_len, r->peers[i].addr, shape);
+	}
+}
+
+void wg_hello(uint64_t *s, ec_hello *h, unsigned shape)
+{
+	memset(h, 0, sizeof *h);
+	wg_id(s, &h->peer_id);
+	if (shape == 1 || (shape > 1 && rnd(s, 4)))
+		tu_rand_bytes(s, h->kx_pk, sizeof h->kx_pk);
+	h->network_id = tu_rand_u64(s);
+	tu_rand_bytes(s, h->salt, sizeof h->salt);
+	wg_addr(s, &h->addr_len, h->addr, shape);
+	h->timestamp = tu_rand_u64(s);
+	if (shape == 1 || (shape > 1 && rnd(s, 4))) {
+		wg_id(s, &h->head);
+		h->height = tu_rand_u64(s) >> rnd(s, 64);
+	}
+	must(ec_hello_sign(h, wg_key(rnd(s, 4))->sk));
+}

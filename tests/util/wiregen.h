@@ -33,5 +33,10 @@ void wg_range_req(uint64_t *s, ec_range_req *r, unsigned shape);
 void wg_block_resp(uint64_t *s, ec_block_resp *r, unsigned shape);
 void wg_range_resp(uint64_t *s, ec_range_resp *r, unsigned shape);
 void wg_refusal(uint64_t *s, ec_refusal *r, unsigned shape);
+void wg_mapping_req(uint64_t *s, ec_mapping_req *r, unsigned shape);
+void wg_tx_req(uint64_t *s, ec_tx_req *r, unsigned shape);
+/* Peers with distinct random ids, addresses of random length. */
+void wg_referral(uint64_t *s, ec_referral *r, unsigned shape);
+void wg_hello(uint64_t *s, ec_hello *h, unsigned shape);
 
 #endif
