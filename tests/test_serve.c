@@ -451,6 +451,37 @@ static void test_mapping_confirmed_and_pending(void **state)
 	assert_int_equal(st.mapping_nomap, 1);
 }
 
+/* Inconsistent stores: a current slot whose body is missing is served as
+ * unknown; a tx index naming a missing block is a store failure: BUSY. */
+static void test_inconsistent_store(void **state)
+{
+	fx *f = *state;
+	ec_id tk = idn("test/nobody", 0), tx = idn("test/nobodytx", 0), zero = {{0}};
+	ec_id blk = idn("test/lostblock", 0);
+	ec_mapping_req q = mreq(&tk, 0, 0xb1);
+	ec_mapping_resp m;
+	ec_tx_req tq;
+	ec_serve_answer a;
+	ec_serve_stats st;
+	ec_store_txn *w;
+	ec_store_txn_abort(f->t);
+	w = wtxn(f->s);
+	assert_int_equal(ec_store_set_local(w, &tk, &tx, &zero, T0), EC_OK);
+	assert_int_equal(ec_store_put_tx_index(w, &f->synced.id, &blk, 3), EC_OK);
+	assert_int_equal(ec_store_txn_commit(w), EC_OK);
+	assert_int_equal(ec_store_txn_begin(f->s, 0, &f->t), EC_OK);
+	get_mapping(f, &q, NULL, &m);
+	assert_true(ec_id_is_zero(&m.txid));
+	memset(&tq, 0, sizeof tq);
+	memset(tq.nonce, 0xb2, sizeof tq.nonce);
+	tq.txid = f->synced.id;
+	assert_int_equal(ec_serve_tx(f->srv, f->t, requester(), &tq, NOW, &a), EC_OK);
+	check_refusal(f, &a, EC_MSG_TX_REQ, EC_REFUSE_BUSY, 1000, 0xb2);
+	ec_serve_get_stats(f->srv, &st);
+	assert_int_equal(st.kind[EC_SERVE_TX].busy, 1);
+	assert_int_equal(st.last_store_err, EC_ERR_CORRUPT);
+}
+
 static void test_mapping_referral_rule(void **state)
 {
 	fx *f = *state;
@@ -1149,6 +1180,7 @@ static int run_group(int lmdb)
 		T(test_mapping_local),
 		T(test_mapping_confirmed_and_pending),
 		T(test_mapping_referral_rule),
+		T(test_inconsistent_store),
 		T(test_tx),
 		T(test_block),
 		T(test_block_refusals),

@@ -148,11 +148,7 @@ int ec_serve_mapping(ec_serve *srv, ec_store_txn *t, const ec_id *from,
 			have = 1;
 		} else if (r != EC_ERR_NOTFOUND) {
 			return serve_store_fail(srv, K, r, req->nonce, RT, ans);
-		} else {
-			/* state without its body: cannot name the owner */
-			memset(&m.owner_key_hash, 0, sizeof m.owner_key_hash);
-			memset(&m.prev_txid, 0, sizeof m.prev_txid);
-		}
+		} /* else a state without its body: we cannot name the owner */
 	} else if (r == EC_OK && st.has_pending) {
 		srv->st.mapping_pending_hidden++;
 	}
@@ -197,16 +193,19 @@ int ec_serve_load_evidence(ec_serve *srv, ec_store_txn *t)
 	/* newest first: last transaction of the head block, its last entry */
 	while (r == EC_OK && n < EC_RESP_MAX_EVIDENCE) {
 		r = ec_store_get_block(t, &id, &b);
-		for (unsigned i = b.n_txs; r == EC_OK && i-- > 0 && n < EC_RESP_MAX_EVIDENCE;) {
+		if (r != EC_OK)
+			return r;
+		for (unsigned i = b.n_txs; i-- > 0 && n < EC_RESP_MAX_EVIDENCE;) {
 			r = ec_store_get_tx(t, &b.txids[i], &tx);
-			for (unsigned j = tx.n_entries; r == EC_OK && j-- > 0 &&
-							n < EC_RESP_MAX_EVIDENCE;) {
+			if (r != EC_OK)
+				return r;
+			for (unsigned j = tx.n_entries; j-- > 0 && n < EC_RESP_MAX_EVIDENCE;) {
 				got[n].token = tx.entries[j].token;
 				got[n].txid = b.txids[i];
 				got[n++].commit_ts = b.timestamp;
 			}
 		}
-		if (r != EC_OK || b.height == 0)
+		if (b.height == 0)
 			break;
 		id = b.prev;
 	}
