@@ -43,7 +43,11 @@ LIB := $(BUILD)/libec.a
 
 CTL_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/ctl/*.c))
 NODE_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/node/*.c))
-SIM_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/sim/*.c))
+# src/sim: everything but the program's main goes into libecsim.a, which the
+# tests link too, so simulator modules are unit-tested like the core.
+SIMLIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out src/sim/ecsim_main.c,$(wildcard src/sim/*.c)))
+SIM_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/sim/ecsim_main.c))
+SIMLIB := $(if $(SIMLIB_OBJS),$(BUILD)/libecsim.a)
 
 PROGS := $(BUILD)/ecctl
 ifneq ($(NODE_OBJS),)
@@ -64,7 +68,7 @@ FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/%)
 BENCH_SRCS := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
-ALL_OBJS := $(LIB_OBJS) $(CTL_OBJS) $(NODE_OBJS) $(SIM_OBJS) $(TESTUTIL_OBJS)
+ALL_OBJS := $(LIB_OBJS) $(CTL_OBJS) $(NODE_OBJS) $(SIM_OBJS) $(SIMLIB_OBJS) $(TESTUTIL_OBJS)
 
 .PHONY: all test bench check-source clean fuzz tests-build run
 .SECONDARY:
@@ -74,7 +78,7 @@ ifeq ($(FUZZ),1)
 all: $(FUZZ_BINS)
 fuzz: $(FUZZ_BINS)
 else
-all: $(LIB) $(PROGS)
+all: $(LIB) $(SIMLIB) $(PROGS)
 endif
 
 $(BUILD)/obj/%.o: %.c
@@ -92,10 +96,15 @@ $(BUILD)/ecctl: $(CTL_OBJS) $(LIB)
 $(BUILD)/ecnode: $(NODE_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/ecsim: $(SIM_OBJS) $(LIB)
+$(BUILD)/libecsim.a: $(SIMLIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/ecsim: $(SIM_OBJS) $(SIMLIB) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TESTUTIL_OBJS) $(LIB)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TESTUTIL_OBJS) $(SIMLIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)
 

@@ -24,6 +24,7 @@
 
 #include "ec/crypto.h"
 #include "store/ec_store_int.h"
+#include "bench_util.h"
 
 #define N_BLOCKS 3136
 #define PER_BLOCK 32
@@ -37,21 +38,6 @@ static size_t *g_txlen;
 static ec_block *g_blocks;
 static uint8_t (*g_benc)[EC_BLOCK_MAX_BYTES];
 static size_t *g_blen;
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void idn(ec_id *out, const char *tag, uint64_t n)
-{
-	uint8_t b[8];
-	for (int i = 0; i < 8; i++)
-		b[i] = (uint8_t)(n >> (56 - 8 * i));
-	ec_hash(out, tag, b, 8);
-}
 
 static int idcmp(const void *a, const void *b)
 {

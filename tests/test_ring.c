@@ -117,6 +117,36 @@ static void test_neighbourhood_bruteforce(void **state)
 	}
 }
 
+/* would_be_eligible(ps, id, t) equals is_eligible in a copy of ps with id
+ * added: random sets, ids equal to t, members and non-members. */
+static void test_would_be_eligible(void **state)
+{
+	uint64_t s = 11;
+	(void)state;
+	for (int round = 0; round < 2000; round++) {
+		ec_peerset ps, with;
+		size_t n = (size_t)(tu_rand_u64(&s) % 24);
+		ec_id t, id;
+		random_set(&ps, &s, n);
+		tu_rand_bytes(&s, t.b, 32);
+		tu_rand_bytes(&s, id.b, 32);
+		if (round % 7 == 0)
+			id = t;
+		if (round % 11 == 0 && ps.n)
+			id = ps.ids[tu_rand_u64(&s) % ps.n];
+		if (round % 13 == 0 && ps.n)
+			t = ps.ids[tu_rand_u64(&s) % ps.n];
+		ec_peerset_init(&with);
+		for (size_t i = 0; i < ps.n; i++)
+			assert_int_equal(ec_peerset_add(&with, &ps.ids[i]), EC_OK);
+		(void)ec_peerset_add(&with, &id);
+		assert_int_equal(ec_peerset_would_be_eligible(&ps, &id, &t),
+				 ec_peerset_is_eligible(&with, &id, &t));
+		ec_peerset_free(&with);
+		ec_peerset_free(&ps);
+	}
+}
+
 static void test_closest_bruteforce(void **state)
 {
 	uint64_t s = 99;
@@ -166,6 +196,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sub_and_distance),
 		cmocka_unit_test(test_neighbourhood_bruteforce),
+		cmocka_unit_test(test_would_be_eligible),
 		cmocka_unit_test(test_closest_bruteforce),
 		cmocka_unit_test(test_add_remove),
 	};

@@ -47,6 +47,11 @@ size_t ec_peerset_neighbourhood(const ec_peerset *ps, const ec_id *t, size_t k,
 /* Spec 8.4: voter is in the set and in t's ±EC_NEIGHBOURS neighbourhood. */
 int ec_peerset_is_eligible(const ec_peerset *ps, const ec_id *voter,
 			   const ec_id *t);
+/* Whether `id` would be in t's ±EC_NEIGHBOURS neighbourhood of the set
+ * ps ∪ {id} (id a member or not), without copying the set: "am I one of
+ * this token's neighbours?" for a node whose peer set excludes itself. */
+int ec_peerset_would_be_eligible(const ec_peerset *ps, const ec_id *id,
+				 const ec_id *t);
 /* The n peers closest to t by ring distance, closest first (routing);
  * returns how many were written (<= n). */
 size_t ec_peerset_closest(const ec_peerset *ps, const ec_id *t, size_t n,

@@ -149,3 +149,27 @@ size_t ec_peerset_closest(const ec_peerset *ps, const ec_id *t, size_t n,
 	}
 	return m;
 }
+
+int ec_peerset_would_be_eligible(const ec_peerset *ps, const ec_id *id,
+				 const ec_id *t)
+{
+	/* In ps ∪ {id}: id's clockwise rank from t is the number of peers in
+	 * [t, id), its counter-clockwise rank the number in (id, t); it is in
+	 * the neighbourhood when either is below EC_NEIGHBOURS, or when the
+	 * union has 2k or fewer peers. */
+	size_t n = ps->n, it, is, cw, ccw;
+	if (ec_peerset_contains(ps, id))
+		return ec_peerset_is_eligible(ps, id, t);
+	if (n + 1 <= 2 * EC_NEIGHBOURS)
+		return 1;
+	it = lower_bound(ps, t);
+	is = lower_bound(ps, id);
+	if (ec_id_cmp(id, t) >= 0) {
+		cw = is - it;
+		ccw = it + (n - is);
+	} else {
+		cw = (n - it) + is;
+		ccw = it - is;
+	}
+	return cw < EC_NEIGHBOURS || (!ec_id_eq(id, t) && ccw < EC_NEIGHBOURS);
+}
