@@ -8,9 +8,22 @@
  * explicit refusal with reason BUSY (docs/PROTOCOL.md section 13), signed
  * with our lamppost key and echoing the request's nonce, sent back to
  * `from` (the zero id = the local client).  Malformed requests are dropped
- * and counted.  To wire the service: replace the body of
- * node_dispatch_query after the decode with the ec_serve_* call for each
- * type, queueing its answer with node_send(n, from, enc, len). */
+ * and counted.
+ *
+ * Wiring (include/ec/serve.h, now in the tree):
+ *   1. struct ec_node gets `ec_serve *srv` (and an ec_ratelimit), made in
+ *      ec_node_new with ec_serve_new(&srv, NULL, &n->self, &cfg->key, rl,
+ *      &hooks) and ec_serve_load_evidence(srv, read txn); freed in
+ *      ec_node_free.  Hooks: pending_tx = the mempool entry's tx when
+ *      has_tx and state PENDING (ec_mempool_get); requester_key_ok =
+ *      ec_node_check_lamppost(n, requester, pk) == EC_OK (NOTFOUND: the
+ *      policy decides); addr_of = NULL until peers carry addresses.
+ *   2. Here, instead of the decode + refuse below: open a read txn,
+ *      ec_serve_request(srv, t, from, msg, len, &n->peers, now, &a), end
+ *      the txn; on EC_OK node_send(n, from, a.msg, a.len) (the node's
+ *      outbox takes ownership of a.msg); count the rest as today.
+ *   3. node_seal (ec_node_commit.c), after the store commit:
+ *      ec_serve_note_block(srv, &b, o->txs). */
 #include <stdlib.h>
 
 #include "ec_node_int.h"
