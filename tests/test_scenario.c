@@ -355,6 +355,34 @@ static void test_round_trip(void **state)
 	ec_scenario_free(&b);
 }
 
+/* The example in docs/SCENARIOS.md parses (the page cannot rot). */
+static void test_doc_example(void **state)
+{
+	FILE *f = fopen("docs/SCENARIOS.md", "rb");
+	assert_non_null(f);
+	static char doc[1 << 17];
+	size_t n = fread(doc, 1, sizeof doc - 1, f);
+	fclose(f);
+	doc[n] = 0;
+	char *ex = strstr(doc, "\n## Example\n");
+	assert_non_null(ex);
+	char *start = strstr(ex, "```yaml\n");
+	assert_non_null(start);
+	start += 8;
+	char *end = strstr(start, "```");
+	assert_non_null(end);
+	ec_scenario sc;
+	char err[EC_SCN_ERR_MAX];
+	int r = ec_scenario_parse(&sc, "SCENARIOS.md", start, (size_t)(end - start), err,
+				  sizeof err);
+	if (r)
+		print_error("%s\n", err);
+	assert_int_equal(r, EC_OK);
+	assert_string_equal(sc.name, "example");
+	assert_int_equal(sc.nevents, 7);
+	ec_scenario_free(&sc);
+}
+
 static void test_seed_parse(void **state)
 {
 	uint8_t s[32];
@@ -405,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_table),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_doc_example),
 		cmocka_unit_test(test_seed_parse),
 		cmocka_unit_test(test_load_missing_file),
 	};

@@ -546,7 +546,7 @@ static int parse_links(pctx *p, ec_scenario *sc, yaml_node_t *n)
 					   "bandwidth_kbps", "latency_ms", NULL};
 	yaml_node_t *v[5];
 	uint32_t set;
-	static uint8_t given[EC_SCN_MAX_REGIONS][EC_SCN_MAX_REGIONS];
+	uint8_t given[EC_SCN_MAX_REGIONS][EC_SCN_MAX_REGIONS];
 	char f[FIELD_MAX], fr[FIELD_MAX];
 	if (map_fields(p, n, "links", keys, v) ||
 	    link_fields(p, v, "links", &sc->links.def, &set))
