@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sim/ec_plot.h"
+#include "sim/ec_sim_int.h"
 
 /* plot area inside the 800 x 480 canvas; the legend sits right of it */
 #define PX0 75.0
@@ -318,12 +319,6 @@ int ec_plot_line_svg(char **out, size_t *len, const ec_plot_line *c)
 
 /* ---- distributions ------------------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
 /* Usable samples of one set, sorted (malloc'd; *n updated). */
 static double *sorted_usable(const ec_plot_samples *s, int lg, size_t *n)
 {
@@ -334,7 +329,7 @@ static double *sorted_usable(const ec_plot_samples *s, int lg, size_t *n)
 	for (size_t i = 0; i < s->n; i++)
 		if (usable(s->v[i], lg))
 			v[m++] = s->v[i];
-	qsort(v, m, sizeof *v, cmp_double);
+	qsort(v, m, sizeof *v, ec_sim_cmp_double);
 	*n = m;
 	return v;
 }

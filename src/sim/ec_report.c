@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "sim/ec_report.h"
+#include "sim/ec_sim_int.h"
 
 const char *const ec_report_ts_columns[] = {
 	"t_ms",           "online_peers",        "submitted",
@@ -135,12 +136,6 @@ char *ec_report_json_text(const json_t *o)
 
 /* ---- summary ------------------------------------------------------------ */
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
 int ec_sum_dist_compute(ec_sum_dist *out, const double *v, size_t n)
 {
 	memset(out, 0, sizeof *out);
@@ -150,7 +145,7 @@ int ec_sum_dist_compute(ec_sum_dist *out, const double *v, size_t n)
 	if (!s)
 		return EC_ERR_NOMEM;
 	memcpy(s, v, n * sizeof *s);
-	qsort(s, n, sizeof *s, cmp_double);
+	qsort(s, n, sizeof *s, ec_sim_cmp_double);
 	for (size_t i = 0; i < n; i++)
 		sum += s[i];
 	/* nearest rank: the smallest value with at least p% at or below it */
@@ -167,12 +162,6 @@ int ec_sum_dist_compute(ec_sum_dist *out, const double *v, size_t n)
 	return EC_OK;
 }
 
-static void put(json_t *o, const char *k, json_t *v, int *ok)
-{
-	if (!v || json_object_set_new(o, k, v))
-		*ok = 0;
-}
-
 static json_t *u64j(uint64_t v)
 {
 	return v == EC_SUM_NEVER ? json_null() : json_integer((json_int_t)v);
@@ -183,13 +172,13 @@ static json_t *dist_json(const ec_sum_dist *d, int *ok)
 	json_t *o = json_object();
 	if (!o)
 		return NULL;
-	put(o, "count", u64j(d->count), ok);
-	put(o, "mean", realj(d->mean), ok);
-	put(o, "p50", realj(d->p50), ok);
-	put(o, "p90", realj(d->p90), ok);
-	put(o, "p95", realj(d->p95), ok);
-	put(o, "p99", realj(d->p99), ok);
-	put(o, "max", realj(d->max), ok);
+	ec_sim_json_put(o, "count", u64j(d->count), ok);
+	ec_sim_json_put(o, "mean", realj(d->mean), ok);
+	ec_sim_json_put(o, "p50", realj(d->p50), ok);
+	ec_sim_json_put(o, "p90", realj(d->p90), ok);
+	ec_sim_json_put(o, "p95", realj(d->p95), ok);
+	ec_sim_json_put(o, "p99", realj(d->p99), ok);
+	ec_sim_json_put(o, "max", realj(d->max), ok);
 	return o;
 }
 
@@ -198,14 +187,14 @@ static json_t *sync_json(const ec_sum_sync *y, int *ok)
 	json_t *o = json_object();
 	if (!o)
 		return NULL;
-	put(o, "complete", json_boolean(y->complete), ok);
-	put(o, "first_head_ms", u64j(y->first_head_ms), ok);
-	put(o, "complete_ms", u64j(y->complete_ms), ok);
-	put(o, "final_coverage", realj(y->final_coverage), ok);
-	put(o, "messages", u64j(y->messages), ok);
-	put(o, "bytes", u64j(y->bytes), ok);
-	put(o, "blocks_fetched", u64j(y->blocks_fetched), ok);
-	put(o, "queries", u64j(y->queries), ok);
+	ec_sim_json_put(o, "complete", json_boolean(y->complete), ok);
+	ec_sim_json_put(o, "first_head_ms", u64j(y->first_head_ms), ok);
+	ec_sim_json_put(o, "complete_ms", u64j(y->complete_ms), ok);
+	ec_sim_json_put(o, "final_coverage", realj(y->final_coverage), ok);
+	ec_sim_json_put(o, "messages", u64j(y->messages), ok);
+	ec_sim_json_put(o, "bytes", u64j(y->bytes), ok);
+	ec_sim_json_put(o, "blocks_fetched", u64j(y->blocks_fetched), ok);
+	ec_sim_json_put(o, "queries", u64j(y->queries), ok);
 	return o;
 }
 
@@ -216,69 +205,69 @@ static json_t *summary_json(const ec_summary *s)
 	json_t *o = json_object(), *x;
 	if (!o)
 		return NULL;
-	put(o, "format", json_integer(EC_SUMMARY_FORMAT), &ok);
+	ec_sim_json_put(o, "format", json_integer(EC_SUMMARY_FORMAT), &ok);
 
 	ec_hex_encode(hex + 2, s->seed, EC_HASH_BYTES);
 	x = json_object();
-	put(o, "run", x, &ok);
+	ec_sim_json_put(o, "run", x, &ok);
 	if (x) {
-		put(x, "seed", json_string(hex), &ok);
-		put(x, "version", json_string(s->version ? s->version : ""), &ok);
-		put(x, "simulated_ms", u64j(s->simulated_ms), &ok);
-		put(x, "events_applied", u64j(s->events_applied), &ok);
+		ec_sim_json_put(x, "seed", json_string(hex), &ok);
+		ec_sim_json_put(x, "version", json_string(s->version ? s->version : ""), &ok);
+		ec_sim_json_put(x, "simulated_ms", u64j(s->simulated_ms), &ok);
+		ec_sim_json_put(x, "events_applied", u64j(s->events_applied), &ok);
 	}
 	x = json_object();
-	put(o, "peers", x, &ok);
+	ec_sim_json_put(o, "peers", x, &ok);
 	if (x) {
-		put(x, "initial", u64j(s->peers_initial), &ok);
-		put(x, "joined", u64j(s->peers_joined), &ok);
-		put(x, "left", u64j(s->peers_left), &ok);
-		put(x, "crashed", u64j(s->peers_crashed), &ok);
-		put(x, "returned", u64j(s->peers_returned), &ok);
-		put(x, "online_final", u64j(s->peers_online_final), &ok);
+		ec_sim_json_put(x, "initial", u64j(s->peers_initial), &ok);
+		ec_sim_json_put(x, "joined", u64j(s->peers_joined), &ok);
+		ec_sim_json_put(x, "left", u64j(s->peers_left), &ok);
+		ec_sim_json_put(x, "crashed", u64j(s->peers_crashed), &ok);
+		ec_sim_json_put(x, "returned", u64j(s->peers_returned), &ok);
+		ec_sim_json_put(x, "online_final", u64j(s->peers_online_final), &ok);
 	}
 	x = json_object();
-	put(o, "txs", x, &ok);
+	ec_sim_json_put(o, "txs", x, &ok);
 	if (x) {
-		put(x, "submitted", u64j(s->txs_submitted), &ok);
-		put(x, "committed", u64j(s->txs_committed), &ok);
-		put(x, "double_signed", u64j(s->txs_double_signed), &ok);
-		put(x, "conflicting_owners", u64j(s->conflicting_owners), &ok);
-		put(x, "commit_latency_ms", dist_json(&s->commit_latency_ms, &ok), &ok);
+		ec_sim_json_put(x, "submitted", u64j(s->txs_submitted), &ok);
+		ec_sim_json_put(x, "committed", u64j(s->txs_committed), &ok);
+		ec_sim_json_put(x, "double_signed", u64j(s->txs_double_signed), &ok);
+		ec_sim_json_put(x, "conflicting_owners", u64j(s->conflicting_owners), &ok);
+		ec_sim_json_put(x, "commit_latency_ms", dist_json(&s->commit_latency_ms, &ok), &ok);
 	}
 	x = json_object();
-	put(o, "network", x, &ok);
+	ec_sim_json_put(o, "network", x, &ok);
 	if (x) {
-		put(x, "messages", u64j(s->messages), &ok);
-		put(x, "bytes", u64j(s->bytes), &ok);
-		put(x, "dropped", u64j(s->messages_dropped), &ok);
-		put(x, "messages_per_commit",
+		ec_sim_json_put(x, "messages", u64j(s->messages), &ok);
+		ec_sim_json_put(x, "bytes", u64j(s->bytes), &ok);
+		ec_sim_json_put(x, "dropped", u64j(s->messages_dropped), &ok);
+		ec_sim_json_put(x, "messages_per_commit",
 		    s->txs_committed ? json_real((double)s->messages / (double)s->txs_committed)
 				     : json_null(), &ok);
 	}
 	x = json_object();
-	put(o, "sync", x, &ok);
+	ec_sim_json_put(o, "sync", x, &ok);
 	for (int i = 0; x && i < EC_SCN_SYNC_COUNT; i++)
 		if (s->sync[i].measured)
-			put(x, ec_scn_strategy_name((enum ec_scn_strategy)i),
+			ec_sim_json_put(x, ec_scn_strategy_name((enum ec_scn_strategy)i),
 			    sync_json(&s->sync[i], &ok), &ok);
 	x = json_array();
-	put(o, "snapshots", x, &ok);
+	ec_sim_json_put(o, "snapshots", x, &ok);
 	for (size_t i = 0; x && i < s->nsnapshots; i++) {
 		const ec_sum_snapshot *sn = &s->snapshots[i];
 		json_t *e = json_object();
 		if (e) {
-			put(e, "label", json_string(sn->label), &ok);
-			put(e, "at_ms", u64j(sn->at_ms), &ok);
-			put(e, "online_peers", u64j(sn->online_peers), &ok);
-			put(e, "committed", u64j(sn->committed), &ok);
-			put(e, "messages", u64j(sn->messages), &ok);
+			ec_sim_json_put(e, "label", json_string(sn->label), &ok);
+			ec_sim_json_put(e, "at_ms", u64j(sn->at_ms), &ok);
+			ec_sim_json_put(e, "online_peers", u64j(sn->online_peers), &ok);
+			ec_sim_json_put(e, "committed", u64j(sn->committed), &ok);
+			ec_sim_json_put(e, "messages", u64j(sn->messages), &ok);
 		}
 		if (!e || json_array_append_new(x, e))
 			ok = 0;
 	}
 	if (s->scenario)
-		put(o, "scenario", ec_scenario_json(s->scenario), &ok);
+		ec_sim_json_put(o, "scenario", ec_scenario_json(s->scenario), &ok);
 	if (!ok) {
 		json_decref(o);
 		return NULL;

@@ -239,9 +239,12 @@ static int get_u32(pctx *p, yaml_node_t *v, const char *path, const char *key,
 	return r;
 }
 
-/* A number in [min, max]; maxopen excludes max itself. */
+#define OPEN_MIN 1 /* get_f64: min itself is out of range */
+#define OPEN_MAX 2 /* get_f64: max itself is out of range */
+
+/* A number in [min, max], either end excluded by OPEN_MIN/OPEN_MAX. */
 static int get_f64(pctx *p, yaml_node_t *v, const char *path, const char *key,
-		   double min, double max, int maxopen, double *out)
+		   double min, double max, int open, double *out)
 {
 	char f[FIELD_MAX], *end;
 	if (!v)
@@ -256,9 +259,11 @@ static int get_f64(pctx *p, yaml_node_t *v, const char *path, const char *key,
 	double x = strtod(s, &end);
 	if (*end || end == s || errno)
 		return fail(p, v, f, "expected a number, got '%s'", s);
-	if (!(x >= min && (maxopen ? x < max : x <= max)))
-		return fail(p, v, f, "%s is out of range %g..%g%s", s, min, max,
-			    maxopen ? " (exclusive)" : "");
+	if (!((open & OPEN_MIN ? x > min : x >= min) &&
+	      (open & OPEN_MAX ? x < max : x <= max)))
+		return fail(p, v, f, "%s is out of range %c%g, %g%c", s,
+			    open & OPEN_MIN ? '(' : '[', min, max,
+			    open & OPEN_MAX ? ')' : ']');
 	*out = x;
 	return EC_OK;
 }
@@ -376,30 +381,11 @@ static int get_enum_set(pctx *p, yaml_node_t *v, const char *path,
 	return EC_OK;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int hex32(uint8_t out[EC_HASH_BYTES], const char *s)
 {
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		s += 2;
-	if (strlen(s) != 2 * EC_HASH_BYTES)
-		return EC_ERR_VALUE;
-	for (int i = 0; i < EC_HASH_BYTES; i++) {
-		int h = hexval(s[2 * i]), l = hexval(s[2 * i + 1]);
-		if (h < 0 || l < 0)
-			return EC_ERR_VALUE;
-		out[i] = (uint8_t)(h << 4 | l);
-	}
-	return EC_OK;
+	return ec_hex_decode(out, EC_HASH_BYTES, s);
 }
 
 int ec_scenario_seed_parse(uint8_t seed[EC_HASH_BYTES], const char *s)
@@ -485,13 +471,8 @@ static int parse_regions(pctx *p, ec_scenario *sc, yaml_node_t *n)
 		if (map_fields(p, e, fi, keys, v) || required(p, e, v[0], fi, "name") ||
 		    required(p, e, v[1], fi, "fraction") ||
 		    get_name(p, v[0], fi, "name", rg->name) ||
-		    get_f64(p, v[1], fi, "fraction", 0, 1, 0, &rg->fraction))
+		    get_f64(p, v[1], fi, "fraction", 0, 1, OPEN_MIN, &rg->fraction))
 			return EC_ERR_VALUE;
-		if (rg->fraction <= 0) {
-			char ff[FIELD_MAX];
-			join_path(ff, fi, "fraction");
-			return fail(p, v[1], ff, "must be greater than 0");
-		}
 		if (region_index(sc, rg->name) >= 0) {
 			char ff[FIELD_MAX];
 			join_path(ff, fi, "name");
@@ -532,7 +513,7 @@ static int link_fields(pctx *p, yaml_node_t **v, const char *path,
 {
 	if (get_u32(p, v[0], path, "delay_ms", 0, EC_SCN_MAX_DELAY_MS, &l->delay_ms) ||
 	    get_u32(p, v[1], path, "jitter_ms", 0, EC_SCN_MAX_DELAY_MS, &l->jitter_ms) ||
-	    get_f64(p, v[2], path, "loss", 0, 1, 1, &l->loss) ||
+	    get_f64(p, v[2], path, "loss", 0, 1, OPEN_MAX, &l->loss) ||
 	    get_u64(p, v[3], path, "bandwidth_kbps", 0, 100000000, &l->bandwidth_kbps))
 		return EC_ERR_VALUE;
 	*set = (v[0] ? EC_SCN_NET_DELAY : 0) | (v[1] ? EC_SCN_NET_JITTER : 0) |
@@ -661,10 +642,9 @@ static int parse_sync(pctx *p, ec_scenario *sc, yaml_node_t *n)
 			 EC_SCN_SYNC_COUNT, &s->strategies) ||
 	    get_u64(p, v[1], "sync", "join_at_ms", 0, sc->duration_ms, &s->join_at_ms) ||
 	    get_u32(p, v[2], "sync", "joiners", 1, 1000, &s->joiners) ||
-	    get_f64(p, v[3], "sync", "target_coverage", 0, 1, 0, &s->target_coverage))
+	    get_f64(p, v[3], "sync", "target_coverage", 0, 1, OPEN_MIN,
+		    &s->target_coverage))
 		return EC_ERR_VALUE;
-	if (s->target_coverage <= 0)
-		return fail(p, v[3], "sync.target_coverage", "must be greater than 0");
 	return EC_OK;
 }
 
@@ -764,15 +744,9 @@ static int parse_partition(pctx *p, ec_scenario *sc, ec_scn_event *ev,
 		join_path(f, fi, "regions");
 		return fail(p, e, f, "give exactly one of 'regions' and 'fraction'");
 	}
-	if (fv) {
-		if (get_f64(p, fv, fi, "fraction", 0, 1, 1, &ev->fraction))
-			return EC_ERR_VALUE;
-		if (ev->fraction <= 0) {
-			join_path(f, fi, "fraction");
-			return fail(p, fv, f, "must be greater than 0");
-		}
-		return EC_OK;
-	}
+	if (fv)
+		return get_f64(p, fv, fi, "fraction", 0, 1, OPEN_MIN | OPEN_MAX,
+			       &ev->fraction);
 	join_path(f, fi, "regions");
 	if (rv->type != YAML_SEQUENCE_NODE)
 		return fail(p, rv, f, "expected a list of region names, got %s",
