@@ -401,6 +401,64 @@ static void test_distribution(void **state)
 	assert_int_equal(ec_plot_dist_svg(&a, &na, &d), EC_ERR_ARG);
 }
 
+static void test_report_plots(void **state)
+{
+	double t[40], cov_c[40], cov_p[40], msg_c[40], msg_p[40], lat[200];
+	for (int i = 0; i < 40; i++) {
+		t[i] = 500.0 * i;
+		cov_c[i] = fmin(1, i / 10.0);
+		cov_p[i] = fmin(1, i / 35.0);
+		msg_c[i] = 20.0 * i;
+		msg_p[i] = 400.0 * i;
+	}
+	for (int i = 0; i < 200; i++)
+		lat[i] = 80 + (i * 29) % 300;
+	ec_report_plot_data d = {
+		"quick",
+		{[EC_SCN_SYNC_CHAIN] = {t, msg_c, cov_c, 40},
+		 [EC_SCN_SYNC_POLLING] = {t, msg_p, cov_p, 40}},
+		lat,
+		200,
+	};
+	static const char *const files[] = {"coverage_time.svg", "coverage_messages.svg",
+					    "commit_latency_hist.svg", "commit_latency_cdf.svg"};
+	char dir[2][64], path[160], err[256];
+	for (int k = 0; k < 2; k++) {
+		tmpdir(dir[k]);
+		assert_int_equal(ec_report_plots(dir[k], 7, &d, err, sizeof err), EC_OK);
+	}
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir[0], files[i]);
+		char *a = slurp(path);
+		snprintf(path, sizeof path, "%s/%s", dir[1], files[i]);
+		char *b = slurp(path);
+		assert_string_equal(a, b);
+		assert_svg_shape(a);
+		maybe_xmllint(a);
+		assert_non_null(strstr(a, "quick</text>"));
+		if (i < 2) {
+			assert_non_null(strstr(a, ">chain traversal</text>"));
+			assert_non_null(strstr(a, ">polling</text>"));
+		}
+		free(a);
+		free(b);
+	}
+	rmtree(dir[1]);
+	/* only what is asked for; an unmeasured strategy has no line */
+	d.sync[EC_SCN_SYNC_POLLING].n = 0;
+	assert_int_equal(ec_report_plots(dir[1], 1u << EC_SCN_PLOT_COVERAGE_TIME, &d, err,
+					 sizeof err), EC_OK);
+	snprintf(path, sizeof path, "%s/coverage_time.svg", dir[1]);
+	char *a = slurp(path);
+	assert_null(strstr(a, "polling"));
+	assert_int_equal(count(a, "<path "), 1);
+	free(a);
+	snprintf(path, sizeof path, "%s/commit_latency_cdf.svg", dir[1]);
+	assert_int_equal(access(path, F_OK), -1);
+	rmtree(dir[0]);
+	rmtree(dir[1]);
+}
+
 static void test_fmt(void **state)
 {
 	char b[32];
@@ -432,6 +490,7 @@ int main(void)
 		cmocka_unit_test(test_unwritable_dir),
 		cmocka_unit_test(test_line_chart),
 		cmocka_unit_test(test_distribution),
+		cmocka_unit_test(test_report_plots),
 		cmocka_unit_test(test_fmt),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -114,4 +114,27 @@ void ec_csv_abort(ec_csv *c);
 /* The CSV number format into buf (>= 32 bytes). */
 void ec_report_fmt_num(char *buf, size_t cap, double v);
 
+/* ---- the standard plots (docs/SCENARIOS.md "Plots") --------------------- */
+
+/* One strategy's joiner, sampled at report intervals. */
+typedef struct ec_report_sync_curve {
+	const double *since_join_ms; /* x of coverage_time */
+	const double *messages;      /* x of coverage_messages (cumulative) */
+	const double *coverage;      /* y, 0..1 */
+	size_t n;                    /* 0: strategy not measured, no line */
+} ec_report_sync_curve;
+
+typedef struct ec_report_plot_data {
+	const char *title_suffix;    /* e.g. the scenario name; may be NULL */
+	ec_report_sync_curve sync[EC_SCN_SYNC_COUNT];
+	const double *latency_ms;    /* commit latency samples */
+	size_t nlatency;
+} ec_report_plot_data;
+
+/* Writes the plots named by `plots` (bits 1 << EC_SCN_PLOT_*) into DIR:
+ * coverage_time.svg, coverage_messages.svg, commit_latency_hist.svg and
+ * commit_latency_cdf.svg. */
+int ec_report_plots(const char *dir, uint32_t plots,
+		    const ec_report_plot_data *d, char *err, size_t errlen);
+
 #endif
