@@ -393,6 +393,18 @@ static void test_distribution(void **state)
 	assert_int_equal(count(a, "<path "), 2);
 	assert_non_null(strstr(a, ">1</text>")); /* CDF tops out at 1 */
 	free(a);
+	/* many samples: the CDF is cut to 1,000 steps, ending at the maximum */
+	double *big = malloc(100000 * sizeof *big);
+	for (int i = 0; i < 100000; i++)
+		big[i] = 1 + (i * 7919) % 100000;
+	ec_plot_samples one = {"all", big, 100000};
+	ec_plot_dist bd = {"big", "ms", EC_PLOT_CDF, 0, 0, &one, 1};
+	assert_int_equal(ec_plot_dist_svg(&a, &na, &bd), EC_OK);
+	assert_svg_shape(a);
+	assert_true(na < 60000);
+	assert_int_equal(count(a, " L"), 2 * (1000 - 1)); /* M, then 2 per step */
+	free(a);
+	free(big);
 	d.nsets = 0;
 	assert_int_equal(ec_plot_dist_svg(&a, &na, &d), EC_OK);
 	assert_non_null(strstr(a, "no data"));

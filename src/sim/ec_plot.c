@@ -21,6 +21,7 @@ static const char *const palette[] = {
 	"#9467bd", "#8c564b", "#e377c2", "#17becf",
 };
 #define NPAL (sizeof palette / sizeof palette[0])
+#define CDF_POINTS 1000
 
 /* ---- string builder ----------------------------------------------------- */
 
@@ -349,9 +350,15 @@ static int cdf_svg(char **out, size_t *len, const ec_plot_dist *d)
 		mem[2 * i + 1] = y;
 		if (!x || !y)
 			goto done;
-		for (size_t k = 0; k < n; k++)
-			y[k] = (double)(k + 1) / (double)n;
-		ser[i] = (ec_plot_series){d->sets[i].name, x, y, n};
+		/* at most CDF_POINTS steps: the sample at each 1/CDF_POINTS quantile
+		 * (all samples when fewer), so 100k latencies stay a small file */
+		size_t m = n < CDF_POINTS ? n : CDF_POINTS;
+		for (size_t j = 0; j < m; j++) {
+			size_t k = m == n ? j : (size_t)(((double)(j + 1) * (double)n) / (double)m) - 1;
+			x[j] = x[k]; /* k >= j: never overwrites a sample still needed */
+			y[j] = (double)(k + 1) / (double)n;
+		}
+		ser[i] = (ec_plot_series){d->sets[i].name, x, y, m};
 	}
 	ec_plot_line c = {d->title, d->xlabel, "fraction of samples at or below",
 			  d->xlog, 0, 1, ser, d->nsets};
@@ -399,7 +406,7 @@ static int hist_svg(char **out, size_t *len, const ec_plot_dist *d)
 			ymax = fmax(ymax, frac[i * nb + k]);
 		}
 	}
-	axis_fit(&ay, 0, 0, ymax > 0 ? ymax : 1, 1);
+	axis_fit(&ay, 0, 0, ymax > 0 ? ymax * 1.05 : 1, 1); /* headroom */
 	frame_open(&b, d->title);
 	draw_axes(&b, &ax, &ay, d->xlabel, "fraction of samples");
 	double bw = (PX1 - PX0) / nb;
