@@ -938,8 +938,8 @@ static int parse_events(pctx *p, ec_scenario *sc, yaml_node_t *n)
 	if (n->type != YAML_SEQUENCE_NODE)
 		return fail(p, n, "events", "expected a list, got %s", type_word(n));
 	size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-	if (cnt > 1000000)
-		return fail(p, n, "events", "%zu events; at most 1000000", cnt);
+	if (cnt > EC_SCN_MAX_EVENTS)
+		return fail(p, n, "events", "%zu events; at most %u", cnt, EC_SCN_MAX_EVENTS);
 	if (!cnt)
 		return EC_OK;
 	sc->events = calloc(cnt, sizeof *sc->events);

@@ -28,6 +28,7 @@
 #define EC_SCN_PATH_MAX 256  /* report.dir */
 #define EC_SCN_MAX_PEERS 1000000u
 #define EC_SCN_MAX_DELAY_MS 60000u
+#define EC_SCN_MAX_EVENTS 100000u /* group lookups are linear in the events */
 #define EC_SCN_ERR_MAX 512   /* a buffer of this size always holds the message */
 
 enum ec_scn_topology {
