@@ -688,12 +688,37 @@ static void test_vote_before_tx_requests_it(void **state)
 	conv_free(&c);
 }
 
-static void test_queries_busy_and_hello(void **state)
+/* The one answer the node queued for a query, to `to`. */
+static const ec_node_out *one_answer(conv *c, outs *o, const ec_id *to, uint8_t type)
+{
+	drain(c, o);
+	assert_int_equal(o->n, 1);
+	assert_true(ec_id_eq(&o->o[0].to, to));
+	assert_int_equal(o->o[0].msg[0], type);
+	return &o->o[0];
+}
+
+static void sign_auth(ec_req_auth *a, int who, ec_time ts, uint8_t nb)
+{
+	a->requester = ids[who].peer_id;
+	a->timestamp = ts;
+	memset(a->nonce, nb, EC_NONCE_BYTES);
+	memcpy(a->pk, keys[who].pk, 32);
+}
+
+/* Every query type gets its real answer from the query service, signed
+ * with our lamppost key and sent back to the asker; rate limits refuse
+ * with retry_after; then hellos. */
+static void test_queries_answered_and_hello(void **state)
 {
 	conv c;
 	outs *o = malloc(sizeof *o);
+	const ec_node_out *a;
 	ec_mapping_req mq;
 	ec_refusal r;
+	ec_tx tx;
+	ec_id head;
+	uint64_t height;
 	uint8_t *x;
 	size_t xl;
 	ec_keypair kp;
@@ -701,23 +726,209 @@ static void test_queries_busy_and_hello(void **state)
 	uint64_t rs = 77;
 	uint8_t seed[32] = {9};
 	ec_hello h;
+	ec_time t;
+	const ec_node_stats *st;
 	(void)state;
 	conv_new(&c, 11);
+	st = ec_node_stats_get(c.n);
+	t = commit_creation(&c, &tx, &alice, 3, T0);
+	assert_int_equal(ec_node_head(c.n, &head, &height), EC_OK);
+
+	/* mapping query from the local client, with evidence */
 	memset(&mq, 0, sizeof mq);
 	memset(mq.nonce, 0xab, EC_NONCE_BYTES);
-	mq.token = ids[3].peer_id;
+	mq.token = tx.entries[0].token;
+	mq.flags = EC_MAPPING_WANT_EVIDENCE;
 	assert_int_equal(ec_mapping_req_encode(&mq, &x, &xl), EC_OK);
-	assert_int_equal(ec_node_recv(c.n, &(ec_id){{0}}, x, xl, T0), EC_OK);
+	assert_int_equal(ec_node_recv(c.n, &(ec_id){{0}}, x, xl, t), EC_OK);
 	free(x);
-	drain(&c, o);
-	assert_int_equal(o->n, 1);
-	assert_true(ec_id_is_zero(&o->o[0].to)); /* back to the client */
-	assert_int_equal(ec_refusal_decode(&r, o->o[0].msg, o->o[0].len), EC_OK);
-	assert_int_equal(ec_refusal_verify(&r), EC_OK);
-	assert_int_equal(r.reason, EC_REFUSE_BUSY);
-	assert_int_equal(r.request_type, EC_MSG_MAPPING_REQ);
-	assert_memory_equal(r.nonce, mq.nonce, EC_NONCE_BYTES);
+	a = one_answer(&c, o, &(ec_id){{0}}, EC_MSG_MAPPING_RESP);
+	{
+		ec_mapping_resp m;
+		assert_int_equal(ec_mapping_resp_decode(&m, a->msg, a->len), EC_OK);
+		assert_int_equal(ec_mapping_resp_verify(&m), EC_OK);
+		assert_memory_equal(m.pk, keys[0].pk, 32);
+		assert_memory_equal(m.nonce, mq.nonce, EC_NONCE_BYTES);
+		assert_true(ec_id_eq(&m.responder, &ids[0].peer_id));
+		assert_true(ec_id_eq(&m.token, &mq.token));
+		assert_true(ec_id_eq(&m.txid, &tx.id));
+		assert_true(ec_id_eq(&m.owner_key_hash, &alice.keyhash));
+		assert_true(ec_id_is_zero(&m.prev_txid));
+		assert_true(ec_id_eq(&m.commit_block, &head));
+		assert_true(ec_id_eq(&m.head, &head));
+		assert_int_equal(m.height, height);
+		assert_int_equal(m.n_evidence, 1); /* noted at the seal */
+		assert_true(ec_id_eq(&m.evidence[0].txid, &tx.id));
+		assert_true(ec_id_eq(&m.evidence[0].token, &mq.token));
+	}
 	outs_free(o);
+	assert_int_equal(st->queries_served, 1);
+
+	/* a token far from us: referral to peers closer to it */
+	{
+		ec_id far;
+		ec_referral f;
+		uint64_t fs = 5;
+		do
+			tu_rand_bytes(&fs, far.b, 32);
+		while (ec_peerset_is_eligible(&ring, &ids[0].peer_id, &far));
+		mq.token = far;
+		assert_int_equal(ec_mapping_req_encode(&mq, &x, &xl), EC_OK);
+		assert_int_equal(ec_node_recv(c.n, &ids[1].peer_id, x, xl, t), EC_OK);
+		free(x);
+		a = one_answer(&c, o, &ids[1].peer_id, EC_MSG_REFERRAL);
+		assert_int_equal(ec_referral_decode(&f, a->msg, a->len), EC_OK);
+		assert_true(ec_id_eq(&f.target, &far));
+		assert_true(f.n_peers >= 1);
+		for (unsigned i = 0; i < f.n_peers; i++) {
+			assert_false(ec_id_eq(&f.peers[i].peer, &ids[0].peer_id));
+			assert_false(ec_id_eq(&f.peers[i].peer, &ids[1].peer_id));
+		}
+		outs_free(o);
+		assert_int_equal(st->queries_referred, 1);
+	}
+
+	/* tx query from a peer: committed here, block and position */
+	{
+		ec_tx_req tq;
+		ec_tx_resp tr;
+		memset(&tq, 0, sizeof tq);
+		memset(tq.nonce, 0x11, EC_NONCE_BYTES);
+		tq.txid = tx.id;
+		assert_int_equal(ec_tx_req_encode(&tq, &x, &xl), EC_OK);
+		assert_int_equal(ec_node_recv(c.n, &ids[1].peer_id, x, xl, t), EC_OK);
+		a = one_answer(&c, o, &ids[1].peer_id, EC_MSG_TX_RESP);
+		assert_int_equal(ec_tx_resp_decode(&tr, a->msg, a->len), EC_OK);
+		assert_int_equal(ec_tx_resp_verify(&tr), EC_OK);
+		assert_memory_equal(tr.pk, keys[0].pk, 32);
+		assert_memory_equal(tr.nonce, tq.nonce, EC_NONCE_BYTES);
+		assert_true(ec_id_eq(&tr.tx.id, &tx.id));
+		assert_true(ec_id_eq(&tr.commit_block, &head));
+		assert_int_equal(tr.position, 0);
+		assert_int_equal(tr.confirmations, 0);
+		outs_free(o);
+		free(x);
+		/* an unknown txid: NOTFOUND refusal */
+		tq.txid.b[0] ^= 0x55;
+		assert_int_equal(ec_tx_req_encode(&tq, &x, &xl), EC_OK);
+		assert_int_equal(ec_node_recv(c.n, &ids[1].peer_id, x, xl, t), EC_OK);
+		free(x);
+		a = one_answer(&c, o, &ids[1].peer_id, EC_MSG_REFUSAL);
+		assert_int_equal(ec_refusal_decode(&r, a->msg, a->len), EC_OK);
+		assert_int_equal(ec_refusal_verify(&r), EC_OK);
+		assert_int_equal(r.reason, EC_REFUSE_NOTFOUND);
+		assert_int_equal(r.request_type, EC_MSG_TX_REQ);
+		outs_free(o);
+	}
+
+	/* block request signed by peer 2: the block with its proof */
+	{
+		ec_block_req bq;
+		ec_block_resp br;
+		memset(&bq, 0, sizeof bq);
+		bq.block_id = head;
+		bq.priority = EC_PRIO_VALIDATION;
+		sign_auth(&bq.auth, 2, t, 0x22);
+		assert_int_equal(ec_block_req_sign(&bq, keys[2].sk), EC_OK);
+		assert_int_equal(ec_block_req_encode(&bq, &x, &xl), EC_OK);
+		assert_int_equal(ec_node_recv(c.n, &ids[2].peer_id, x, xl, t), EC_OK);
+		a = one_answer(&c, o, &ids[2].peer_id, EC_MSG_BLOCK_RESP);
+		assert_int_equal(ec_block_resp_decode(&br, a->msg, a->len), EC_OK);
+		assert_int_equal(ec_block_resp_verify(&br), EC_OK);
+		assert_memory_equal(br.pk, keys[0].pk, 32);
+		assert_true(ec_id_eq(&br.block.id, &head));
+		assert_int_equal(br.has_proof, 1);
+		assert_int_equal(br.proof.n_txs, 1);
+		assert_true(ec_id_eq(&br.proof.txs[0].txid, &tx.id));
+		ec_block_resp_free(&br);
+		outs_free(o);
+		/* the same bytes from another peer: requester != from, BAD */
+		assert_int_equal(ec_node_recv(c.n, &ids[3].peer_id, x, xl, t), EC_OK);
+		free(x);
+		a = one_answer(&c, o, &ids[3].peer_id, EC_MSG_REFUSAL);
+		assert_int_equal(ec_refusal_decode(&r, a->msg, a->len), EC_OK);
+		assert_int_equal(r.reason, EC_REFUSE_BAD);
+		outs_free(o);
+	}
+
+	/* range request: the whole (one-block) chain, complete */
+	{
+		ec_range_req rq;
+		ec_range_resp rr;
+		memset(&rq, 0, sizeof rq);
+		rq.start = head;
+		rq.max_blocks = 16;
+		rq.max_bytes = EC_RANGE_MIN_MAX_BYTES * 4;
+		rq.flags = EC_RANGE_WITH_PROOFS;
+		rq.priority = EC_PRIO_SYNC;
+		sign_auth(&rq.auth, 2, t, 0x33);
+		assert_int_equal(ec_range_req_sign(&rq, keys[2].sk), EC_OK);
+		assert_int_equal(ec_range_req_encode(&rq, &x, &xl), EC_OK);
+		assert_int_equal(ec_node_recv(c.n, &ids[2].peer_id, x, xl, t), EC_OK);
+		free(x);
+		a = one_answer(&c, o, &ids[2].peer_id, EC_MSG_RANGE_RESP);
+		assert_int_equal(ec_range_resp_decode(&rr, a->msg, a->len), EC_OK);
+		assert_int_equal(ec_range_resp_verify(&rr), EC_OK);
+		assert_memory_equal(rr.pk, keys[0].pk, 32);
+		assert_int_equal(rr.n_items, 1);
+		assert_int_equal(rr.complete, 1);
+		assert_true(ec_id_eq(&rr.items[0].block.id, &head));
+		assert_int_equal(rr.items[0].has_proof, 1);
+		ec_range_resp_free(&rr);
+		outs_free(o);
+	}
+	assert_int_equal(st->queries_served, 4);
+	assert_int_equal(st->queries_refused, 2);
+
+	/* rate limit: peer 4 floods mapping queries at one instant; past the
+	 * burst (100) a RATE refusal with retry_after, past the refusal
+	 * burst (20) silence */
+	{
+		size_t served = 0, refused = 0, silent = 0;
+		mq.token = tx.entries[0].token;
+		mq.flags = 0;
+		assert_int_equal(ec_mapping_req_encode(&mq, &x, &xl), EC_OK);
+		for (int k = 0; k < 150; k++) {
+			assert_int_equal(ec_node_recv(c.n, &ids[4].peer_id, x, xl, t + 1), EC_OK);
+			drain(&c, o);
+			if (o->n == 0) {
+				silent++;
+				continue;
+			}
+			assert_int_equal(o->n, 1);
+			if (o->o[0].msg[0] == EC_MSG_MAPPING_RESP) {
+				assert_int_equal(refused, 0);
+				served++;
+			} else {
+				assert_int_equal(o->o[0].msg[0], EC_MSG_REFUSAL);
+				assert_int_equal(ec_refusal_decode(&r, o->o[0].msg, o->o[0].len),
+						 EC_OK);
+				assert_int_equal(ec_refusal_verify(&r), EC_OK);
+				assert_int_equal(r.reason, EC_REFUSE_RATE);
+				assert_int_equal(r.request_type, EC_MSG_MAPPING_REQ);
+				assert_true(r.retry_after_ms >= 1 && r.retry_after_ms <= 20);
+				refused++;
+			}
+			outs_free(o);
+		}
+		assert_int_equal(served, 100);
+		assert_int_equal(refused, 20);
+		assert_int_equal(silent, 30);
+		assert_int_equal(st->queries_rate_limited, 20);
+		assert_int_equal(st->queries_dropped, 30);
+		/* after the wait, served again */
+		assert_int_equal(ec_node_recv(c.n, &ids[4].peer_id, x, xl, t + 1 + r.retry_after_ms),
+				 EC_OK);
+		free(x);
+		one_answer(&c, o, &ids[4].peer_id, EC_MSG_MAPPING_RESP);
+		outs_free(o);
+		/* other requesters are not affected */
+		assert_int_equal(ec_mapping_req_encode(&mq, &x, &xl), EC_OK);
+		assert_int_equal(ec_node_recv(c.n, &ids[5].peer_id, x, xl, t + 1), EC_OK);
+		free(x);
+		one_answer(&c, o, &ids[5].peer_id, EC_MSG_MAPPING_RESP);
+		outs_free(o);
+	}
 
 	/* a new peer says hello: checked, added, greeted back */
 	assert_int_equal(ec_keypair_from_seed(&kp, seed), EC_OK);
@@ -1166,7 +1377,7 @@ int main(void)
 		cmocka_unit_test(test_transfer_votes),
 		cmocka_unit_test(test_bad_input_dropped),
 		cmocka_unit_test(test_vote_before_tx_requests_it),
-		cmocka_unit_test(test_queries_busy_and_hello),
+		cmocka_unit_test(test_queries_answered_and_hello),
 		cmocka_unit_test(test_identity_token_at_start),
 		cmocka_unit_test(test_garbage_never_crashes),
 		cmocka_unit_test(test_restart_reloads_chain),

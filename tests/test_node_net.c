@@ -241,10 +241,106 @@ static void test_net_deterministic(void **state)
 	assert_true(ca[16] > 0);
 }
 
+/* Missing history, end to end (spec 8.10): node V, responsible for token
+ * T, hears nothing of T's creation A (every tx and vote to V is lost until
+ * A is committed elsewhere).  The transfer B (prev = A) then reaches V,
+ * which asks the sender for A with a tx request; the sender's query
+ * service answers from its store (a signed tx response), and V commits B
+ * with its neighbourhood: T's current state at V is B.  (V decides B on
+ * the majority's votes, spec 8.10, possibly before A's body arrives; A
+ * itself is then a creation of a token V already holds and is not
+ * committed at V again.) */
+struct blackout {
+	size_t victim;
+	ec_time until;
+};
+
+static int drop_to_victim(void *ctx, const hn *h, size_t from, size_t to,
+			  const uint8_t *msg, size_t len)
+{
+	const struct blackout *b = ctx;
+	(void)from;
+	return to == b->victim && h->now < b->until && len &&
+	       (msg[0] == EC_MSG_TX || msg[0] == EC_MSG_VOTE);
+}
+
+static void test_net_missing_parent_recovered(void **state)
+{
+	hn_cfg c;
+	hn *h;
+	hn_owner a, b;
+	hn_entry e;
+	ec_tx ta, tb;
+	ec_id tok, cur;
+	size_t nb[8], k, v, src;
+	struct blackout bo;
+	uint64_t txreq_before, served_before = 0, served_after = 0;
+	(void)state;
+	hn_cfg_default(&c);
+	c.n_nodes = 16;
+	c.seed = 21;
+	c.identity_tx = 0;
+	assert_int_equal(hn_new(&h, &c), EC_OK);
+	hn_owner_make(&a, 31);
+	hn_owner_make(&b, 32);
+	tok = hn_rand_id(h);
+	k = hn_neighbourhood(h, &tok, nb);
+	assert_true(k >= 5);
+	v = nb[0];
+	src = nb[1];
+	bo.victim = v;
+	bo.until = h->now + 3000;
+	h->drop = drop_to_victim;
+	h->drop_ctx = &bo;
+
+	memset(&e, 0, sizeof e);
+	e.token = tok;
+	e.next = &a;
+	assert_int_equal(hn_tx_build(&ta, h->now + 10, &e, 1), EC_OK);
+	hn_submit_tx(h, src, &ta, h->now + 10);
+	hn_run_until(h, bo.until);
+	assert_true(hn_committed_majority(h, &ta));
+	assert_false(hn_committed(h, v, &ta.id));
+	assert_false(hn_token_current(h, v, &tok, &cur));
+
+	for (size_t i = 0; i < h->n; i++)
+		served_before += ec_node_stats_get(h->nodes[i].node)->queries_served;
+	txreq_before = ec_node_stats_get(h->nodes[v].node)->tx_requests;
+	e.prev = ta.id;
+	e.next = &b;
+	e.signer = &a;
+	assert_int_equal(hn_tx_build(&tb, h->now + 10, &e, 1), EC_OK);
+	hn_submit_tx(h, src, &tb, h->now + 10);
+	hn_run_until(h, h->now + 5000);
+	for (size_t i = 0; i < h->n; i++)
+		served_after += ec_node_stats_get(h->nodes[i].node)->queries_served;
+
+	assert_true(ec_node_stats_get(h->nodes[v].node)->tx_requests > txreq_before);
+	assert_true(served_after > served_before); /* a tx response went out */
+	{
+		ec_node_tx_info ia;
+		const ec_node_stats *sv = ec_node_stats_get(h->nodes[v].node);
+		/* A's body reached V only through a tx response */
+		assert_true(sv->rx[EC_MSG_TX_RESP] >= 1);
+		assert_int_equal(ec_node_tx_info_get(h->nodes[v].node, &ta.id, &ia), EC_OK);
+		assert_true(ia.has_tx || ia.state == EC_NODE_TX_COMMITTED);
+	}
+	assert_true(hn_committed(h, v, &tb.id));
+	assert_true(hn_token_current(h, v, &tok, &cur));
+	assert_true(ec_id_eq(&cur, &tb.id));
+	assert_true(hn_committed_majority(h, &tb));
+	printf("missing parent: node %zu of %zu fetched A by tx request "
+	       "(%llu requests), committed B\n", v, h->n,
+	       (unsigned long long)(ec_node_stats_get(h->nodes[v].node)->tx_requests -
+				    txreq_before));
+	hn_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_net_deterministic),
+		cmocka_unit_test(test_net_missing_parent_recovered),
 		cmocka_unit_test(test_net_workload),
 		cmocka_unit_test(test_net_conflict_storm),
 		cmocka_unit_test(test_net_large_fake_sigs),

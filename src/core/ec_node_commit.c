@@ -134,6 +134,7 @@ out:
 		n->fatal = err;
 		return err;
 	}
+	ec_serve_note_block(n->srv, &b, o->txs);
 	n->st.blocks_sealed++;
 	n->st.txs_committed += o->n;
 	node_open_free(o);
