@@ -973,6 +973,72 @@ static void test_queries_answered_and_hello(void **state)
 	conv_free(&c);
 }
 
+/* A committed tx with one token inside our ±4 neighbourhood and one
+ * outside (we are only its witness / target through the txid or the other
+ * token): the store gets Local only for ours; the other token stays
+ * unknown here, and a mapping query for it is referred to its neighbours
+ * instead of being answered from a state we would not keep up to date. */
+static void test_local_only_where_responsible(void **state)
+{
+	conv c;
+	outs *o = malloc(sizeof *o);
+	ec_tx tx;
+	hn_entry e[2];
+	ec_id far, cur;
+	uint64_t fs = 17;
+	uint8_t *x;
+	size_t xl;
+	ec_mapping_req mq;
+	ec_time t;
+	(void)state;
+	conv_new(&c, 13);
+	do
+		tu_rand_bytes(&fs, far.b, 32);
+	while (ec_peerset_is_eligible(&ring, &ids[0].peer_id, &far));
+	memset(e, 0, sizeof e);
+	e[0].token = ids[0].peer_id;
+	e[0].token.b[31] ^= 0x42;
+	e[0].next = &alice;
+	e[1].token = far;
+	e[1].next = &bob;
+	assert_int_equal(hn_tx_build(&tx, T0, e, 2), EC_OK);
+	x = enc_tx(&tx, &xl);
+	assert_int_equal(ec_node_submit_tx(c.n, x, xl, T0), EC_OK);
+	free(x);
+	t = vote_all(&c, &tx, T0);
+	assert_int_equal(ec_node_tick(c.n, t), EC_OK);
+	assert_int_equal(ec_node_tick(c.n, t + 1000), EC_OK);
+	assert_true(hn_committed_store(c.store, &tx.id));
+	assert_true(hn_token_current_store(c.store, &e[0].token, &cur));
+	assert_true(ec_id_eq(&cur, &tx.id));
+	assert_false(hn_token_current_store(c.store, &far, &cur));
+	drain(&c, o);
+	outs_free(o);
+
+	memset(&mq, 0, sizeof mq);
+	mq.token = far;
+	assert_int_equal(ec_mapping_req_encode(&mq, &x, &xl), EC_OK);
+	assert_int_equal(ec_node_recv(c.n, &ids[1].peer_id, x, xl, t + 1001), EC_OK);
+	free(x);
+	one_answer(&c, o, &ids[1].peer_id, EC_MSG_REFERRAL);
+	outs_free(o);
+	mq.token = e[0].token;
+	assert_int_equal(ec_mapping_req_encode(&mq, &x, &xl), EC_OK);
+	assert_int_equal(ec_node_recv(c.n, &ids[1].peer_id, x, xl, t + 1001), EC_OK);
+	free(x);
+	{
+		ec_mapping_resp m;
+		const ec_node_out *a = one_answer(&c, o, &ids[1].peer_id, EC_MSG_MAPPING_RESP);
+		assert_int_equal(ec_mapping_resp_decode(&m, a->msg, a->len), EC_OK);
+		assert_int_equal(ec_mapping_resp_verify(&m), EC_OK);
+		assert_true(ec_id_eq(&m.txid, &tx.id));
+		assert_true(ec_id_eq(&m.owner_key_hash, &alice.keyhash));
+	}
+	outs_free(o);
+	free(o);
+	conv_free(&c);
+}
+
 static void test_identity_token_at_start(void **state)
 {
 	ec_node_cfg cfg;
@@ -1378,6 +1444,7 @@ int main(void)
 		cmocka_unit_test(test_bad_input_dropped),
 		cmocka_unit_test(test_vote_before_tx_requests_it),
 		cmocka_unit_test(test_queries_answered_and_hello),
+		cmocka_unit_test(test_local_only_where_responsible),
 		cmocka_unit_test(test_identity_token_at_start),
 		cmocka_unit_test(test_garbage_never_crashes),
 		cmocka_unit_test(test_restart_reloads_chain),
