@@ -808,6 +808,29 @@ static void test_queries_answered_and_hello(void **state)
 		assert_int_equal(tr.confirmations, 0);
 		outs_free(o);
 		free(x);
+		/* pending in our mempool (pending_tx hook): no commit block */
+		{
+			ec_tx p;
+			uint8_t *pm;
+			size_t pl;
+			creation(&p, &bob, t, 0x61);
+			pm = enc_tx(&p, &pl);
+			assert_int_equal(ec_node_submit_tx(c.n, pm, pl, t), EC_OK);
+			free(pm);
+			drain(&c, o);
+			outs_free(o);
+			tq.txid = p.id;
+		}
+		assert_int_equal(ec_tx_req_encode(&tq, &x, &xl), EC_OK);
+		assert_int_equal(ec_node_recv(c.n, &ids[1].peer_id, x, xl, t), EC_OK);
+		free(x);
+		a = one_answer(&c, o, &ids[1].peer_id, EC_MSG_TX_RESP);
+		assert_int_equal(ec_tx_resp_decode(&tr, a->msg, a->len), EC_OK);
+		assert_int_equal(ec_tx_resp_verify(&tr), EC_OK);
+		assert_true(ec_id_eq(&tr.tx.id, &tq.txid));
+		assert_true(ec_id_is_zero(&tr.commit_block));
+		assert_int_equal(tr.confirmations, 0);
+		outs_free(o);
 		/* an unknown txid: NOTFOUND refusal */
 		tq.txid.b[0] ^= 0x55;
 		assert_int_equal(ec_tx_req_encode(&tq, &x, &xl), EC_OK);
@@ -877,7 +900,7 @@ static void test_queries_answered_and_hello(void **state)
 		ec_range_resp_free(&rr);
 		outs_free(o);
 	}
-	assert_int_equal(st->queries_served, 4);
+	assert_int_equal(st->queries_served, 5);
 	assert_int_equal(st->queries_refused, 2);
 
 	/* rate limit: peer 4 floods mapping queries at one instant; past the
@@ -1297,6 +1320,28 @@ static void test_restart_reloads_chain(void **state)
 	assert_false(hn_committed_store(c.store, &lost.id));
 	for (int i = 1; i < NP; i++)
 		assert_int_equal(ec_node_add_peer_key(c.n, &ids[i].peer_id, keys[i].pk), EC_OK);
+	/* the minefield evidence was reloaded from the store at start */
+	{
+		ec_mapping_req mq;
+		ec_mapping_resp m;
+		const ec_node_out *ans;
+		uint8_t *x;
+		size_t xl;
+		memset(&mq, 0, sizeof mq);
+		mq.token = a.entries[0].token;
+		mq.flags = EC_MAPPING_WANT_EVIDENCE;
+		assert_int_equal(ec_mapping_req_encode(&mq, &x, &xl), EC_OK);
+		assert_int_equal(ec_node_recv(c.n, &(ec_id){{0}}, x, xl, t + 2), EC_OK);
+		free(x);
+		ans = one_answer(&c, o, &(ec_id){{0}}, EC_MSG_MAPPING_RESP);
+		assert_int_equal(ec_mapping_resp_decode(&m, ans->msg, ans->len), EC_OK);
+		assert_int_equal(ec_mapping_resp_verify(&m), EC_OK);
+		assert_true(ec_id_eq(&m.txid, &a.id));
+		assert_true(ec_id_eq(&m.head, &head0));
+		assert_int_equal(m.n_evidence, 1);
+		assert_true(ec_id_eq(&m.evidence[0].txid, &a.id));
+		outs_free(o);
+	}
 	t = commit_creation(&c, &b, &alice, 12, t + 10);
 	assert_int_equal(ec_node_head(c.n, &head1, &h1), EC_OK);
 	assert_int_equal(h1, 1);
