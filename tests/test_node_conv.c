@@ -688,12 +688,37 @@ static void test_vote_before_tx_requests_it(void **state)
 	conv_free(&c);
 }
 
-static void test_queries_busy_and_hello(void **state)
+/* The one answer the node queued for a query, to `to`. */
+static const ec_node_out *one_answer(conv *c, outs *o, const ec_id *to, uint8_t type)
+{
+	drain(c, o);
+	assert_int_equal(o->n, 1);
+	assert_true(ec_id_eq(&o->o[0].to, to));
+	assert_int_equal(o->o[0].msg[0], type);
+	return &o->o[0];
+}
+
+static void sign_auth(ec_req_auth *a, int who, ec_time ts, uint8_t nb)
+{
+	a->requester = ids[who].peer_id;
+	a->timestamp = ts;
+	memset(a->nonce, nb, EC_NONCE_BYTES);
+	memcpy(a->pk, keys[who].pk, 32);
+}
+
+/* Every query type gets its real answer from the query service, signed
+ * with our lamppost key and sent back to the asker; rate limits refuse
+ * with retry_after; then hellos. */
+static void test_queries_answered_and_hello(void **state)
 {
 	conv c;
 	outs *o = malloc(sizeof *o);
+	const ec_node_out *a;
 	ec_mapping_req mq;
 	ec_refusal r;
+	ec_tx tx;
+	ec_id head;
+	uint64_t height;
 	uint8_t *x;
 	size_t xl;
 	ec_keypair kp;
@@ -701,23 +726,232 @@ static void test_queries_busy_and_hello(void **state)
 	uint64_t rs = 77;
 	uint8_t seed[32] = {9};
 	ec_hello h;
+	ec_time t;
+	const ec_node_stats *st;
 	(void)state;
 	conv_new(&c, 11);
+	st = ec_node_stats_get(c.n);
+	t = commit_creation(&c, &tx, &alice, 3, T0);
+	assert_int_equal(ec_node_head(c.n, &head, &height), EC_OK);
+
+	/* mapping query from the local client, with evidence */
 	memset(&mq, 0, sizeof mq);
 	memset(mq.nonce, 0xab, EC_NONCE_BYTES);
-	mq.token = ids[3].peer_id;
+	mq.token = tx.entries[0].token;
+	mq.flags = EC_MAPPING_WANT_EVIDENCE;
 	assert_int_equal(ec_mapping_req_encode(&mq, &x, &xl), EC_OK);
-	assert_int_equal(ec_node_recv(c.n, &(ec_id){{0}}, x, xl, T0), EC_OK);
+	assert_int_equal(ec_node_recv(c.n, &(ec_id){{0}}, x, xl, t), EC_OK);
 	free(x);
-	drain(&c, o);
-	assert_int_equal(o->n, 1);
-	assert_true(ec_id_is_zero(&o->o[0].to)); /* back to the client */
-	assert_int_equal(ec_refusal_decode(&r, o->o[0].msg, o->o[0].len), EC_OK);
-	assert_int_equal(ec_refusal_verify(&r), EC_OK);
-	assert_int_equal(r.reason, EC_REFUSE_BUSY);
-	assert_int_equal(r.request_type, EC_MSG_MAPPING_REQ);
-	assert_memory_equal(r.nonce, mq.nonce, EC_NONCE_BYTES);
+	a = one_answer(&c, o, &(ec_id){{0}}, EC_MSG_MAPPING_RESP);
+	{
+		ec_mapping_resp m;
+		assert_int_equal(ec_mapping_resp_decode(&m, a->msg, a->len), EC_OK);
+		assert_int_equal(ec_mapping_resp_verify(&m), EC_OK);
+		assert_memory_equal(m.pk, keys[0].pk, 32);
+		assert_memory_equal(m.nonce, mq.nonce, EC_NONCE_BYTES);
+		assert_true(ec_id_eq(&m.responder, &ids[0].peer_id));
+		assert_true(ec_id_eq(&m.token, &mq.token));
+		assert_true(ec_id_eq(&m.txid, &tx.id));
+		assert_true(ec_id_eq(&m.owner_key_hash, &alice.keyhash));
+		assert_true(ec_id_is_zero(&m.prev_txid));
+		assert_true(ec_id_eq(&m.commit_block, &head));
+		assert_true(ec_id_eq(&m.head, &head));
+		assert_int_equal(m.height, height);
+		assert_int_equal(m.n_evidence, 1); /* noted at the seal */
+		assert_true(ec_id_eq(&m.evidence[0].txid, &tx.id));
+		assert_true(ec_id_eq(&m.evidence[0].token, &mq.token));
+	}
 	outs_free(o);
+	assert_int_equal(st->queries_served, 1);
+
+	/* a token far from us: referral to peers closer to it */
+	{
+		ec_id far;
+		ec_referral f;
+		uint64_t fs = 5;
+		do
+			tu_rand_bytes(&fs, far.b, 32);
+		while (ec_peerset_is_eligible(&ring, &ids[0].peer_id, &far));
+		mq.token = far;
+		assert_int_equal(ec_mapping_req_encode(&mq, &x, &xl), EC_OK);
+		assert_int_equal(ec_node_recv(c.n, &ids[1].peer_id, x, xl, t), EC_OK);
+		free(x);
+		a = one_answer(&c, o, &ids[1].peer_id, EC_MSG_REFERRAL);
+		assert_int_equal(ec_referral_decode(&f, a->msg, a->len), EC_OK);
+		assert_true(ec_id_eq(&f.target, &far));
+		assert_true(f.n_peers >= 1);
+		for (unsigned i = 0; i < f.n_peers; i++) {
+			assert_false(ec_id_eq(&f.peers[i].peer, &ids[0].peer_id));
+			assert_false(ec_id_eq(&f.peers[i].peer, &ids[1].peer_id));
+		}
+		outs_free(o);
+		assert_int_equal(st->queries_referred, 1);
+	}
+
+	/* tx query from a peer: committed here, block and position */
+	{
+		ec_tx_req tq;
+		ec_tx_resp tr;
+		memset(&tq, 0, sizeof tq);
+		memset(tq.nonce, 0x11, EC_NONCE_BYTES);
+		tq.txid = tx.id;
+		assert_int_equal(ec_tx_req_encode(&tq, &x, &xl), EC_OK);
+		assert_int_equal(ec_node_recv(c.n, &ids[1].peer_id, x, xl, t), EC_OK);
+		a = one_answer(&c, o, &ids[1].peer_id, EC_MSG_TX_RESP);
+		assert_int_equal(ec_tx_resp_decode(&tr, a->msg, a->len), EC_OK);
+		assert_int_equal(ec_tx_resp_verify(&tr), EC_OK);
+		assert_memory_equal(tr.pk, keys[0].pk, 32);
+		assert_memory_equal(tr.nonce, tq.nonce, EC_NONCE_BYTES);
+		assert_true(ec_id_eq(&tr.tx.id, &tx.id));
+		assert_true(ec_id_eq(&tr.commit_block, &head));
+		assert_int_equal(tr.position, 0);
+		assert_int_equal(tr.confirmations, 0);
+		outs_free(o);
+		free(x);
+		/* pending in our mempool (pending_tx hook): no commit block */
+		{
+			ec_tx p;
+			uint8_t *pm;
+			size_t pl;
+			creation(&p, &bob, t, 0x61);
+			pm = enc_tx(&p, &pl);
+			assert_int_equal(ec_node_submit_tx(c.n, pm, pl, t), EC_OK);
+			free(pm);
+			drain(&c, o);
+			outs_free(o);
+			tq.txid = p.id;
+		}
+		assert_int_equal(ec_tx_req_encode(&tq, &x, &xl), EC_OK);
+		assert_int_equal(ec_node_recv(c.n, &ids[1].peer_id, x, xl, t), EC_OK);
+		free(x);
+		a = one_answer(&c, o, &ids[1].peer_id, EC_MSG_TX_RESP);
+		assert_int_equal(ec_tx_resp_decode(&tr, a->msg, a->len), EC_OK);
+		assert_int_equal(ec_tx_resp_verify(&tr), EC_OK);
+		assert_true(ec_id_eq(&tr.tx.id, &tq.txid));
+		assert_true(ec_id_is_zero(&tr.commit_block));
+		assert_int_equal(tr.confirmations, 0);
+		outs_free(o);
+		/* an unknown txid: NOTFOUND refusal */
+		tq.txid.b[0] ^= 0x55;
+		assert_int_equal(ec_tx_req_encode(&tq, &x, &xl), EC_OK);
+		assert_int_equal(ec_node_recv(c.n, &ids[1].peer_id, x, xl, t), EC_OK);
+		free(x);
+		a = one_answer(&c, o, &ids[1].peer_id, EC_MSG_REFUSAL);
+		assert_int_equal(ec_refusal_decode(&r, a->msg, a->len), EC_OK);
+		assert_int_equal(ec_refusal_verify(&r), EC_OK);
+		assert_int_equal(r.reason, EC_REFUSE_NOTFOUND);
+		assert_int_equal(r.request_type, EC_MSG_TX_REQ);
+		outs_free(o);
+	}
+
+	/* block request signed by peer 2: the block with its proof */
+	{
+		ec_block_req bq;
+		ec_block_resp br;
+		memset(&bq, 0, sizeof bq);
+		bq.block_id = head;
+		bq.priority = EC_PRIO_VALIDATION;
+		sign_auth(&bq.auth, 2, t, 0x22);
+		assert_int_equal(ec_block_req_sign(&bq, keys[2].sk), EC_OK);
+		assert_int_equal(ec_block_req_encode(&bq, &x, &xl), EC_OK);
+		assert_int_equal(ec_node_recv(c.n, &ids[2].peer_id, x, xl, t), EC_OK);
+		a = one_answer(&c, o, &ids[2].peer_id, EC_MSG_BLOCK_RESP);
+		assert_int_equal(ec_block_resp_decode(&br, a->msg, a->len), EC_OK);
+		assert_int_equal(ec_block_resp_verify(&br), EC_OK);
+		assert_memory_equal(br.pk, keys[0].pk, 32);
+		assert_true(ec_id_eq(&br.block.id, &head));
+		assert_int_equal(br.has_proof, 1);
+		assert_int_equal(br.proof.n_txs, 1);
+		assert_true(ec_id_eq(&br.proof.txs[0].txid, &tx.id));
+		ec_block_resp_free(&br);
+		outs_free(o);
+		/* the same bytes from another peer: requester != from, BAD */
+		assert_int_equal(ec_node_recv(c.n, &ids[3].peer_id, x, xl, t), EC_OK);
+		free(x);
+		a = one_answer(&c, o, &ids[3].peer_id, EC_MSG_REFUSAL);
+		assert_int_equal(ec_refusal_decode(&r, a->msg, a->len), EC_OK);
+		assert_int_equal(r.reason, EC_REFUSE_BAD);
+		outs_free(o);
+	}
+
+	/* range request: the whole (one-block) chain, complete */
+	{
+		ec_range_req rq;
+		ec_range_resp rr;
+		memset(&rq, 0, sizeof rq);
+		rq.start = head;
+		rq.max_blocks = 16;
+		rq.max_bytes = EC_RANGE_MIN_MAX_BYTES * 4;
+		rq.flags = EC_RANGE_WITH_PROOFS;
+		rq.priority = EC_PRIO_SYNC;
+		sign_auth(&rq.auth, 2, t, 0x33);
+		assert_int_equal(ec_range_req_sign(&rq, keys[2].sk), EC_OK);
+		assert_int_equal(ec_range_req_encode(&rq, &x, &xl), EC_OK);
+		assert_int_equal(ec_node_recv(c.n, &ids[2].peer_id, x, xl, t), EC_OK);
+		free(x);
+		a = one_answer(&c, o, &ids[2].peer_id, EC_MSG_RANGE_RESP);
+		assert_int_equal(ec_range_resp_decode(&rr, a->msg, a->len), EC_OK);
+		assert_int_equal(ec_range_resp_verify(&rr), EC_OK);
+		assert_memory_equal(rr.pk, keys[0].pk, 32);
+		assert_int_equal(rr.n_items, 1);
+		assert_int_equal(rr.complete, 1);
+		assert_true(ec_id_eq(&rr.items[0].block.id, &head));
+		assert_int_equal(rr.items[0].has_proof, 1);
+		ec_range_resp_free(&rr);
+		outs_free(o);
+	}
+	assert_int_equal(st->queries_served, 5);
+	assert_int_equal(st->queries_refused, 2);
+
+	/* rate limit: peer 4 floods mapping queries at one instant; past the
+	 * burst (100) a RATE refusal with retry_after, past the refusal
+	 * burst (20) silence */
+	{
+		size_t served = 0, refused = 0, silent = 0;
+		mq.token = tx.entries[0].token;
+		mq.flags = 0;
+		assert_int_equal(ec_mapping_req_encode(&mq, &x, &xl), EC_OK);
+		for (int k = 0; k < 150; k++) {
+			assert_int_equal(ec_node_recv(c.n, &ids[4].peer_id, x, xl, t + 1), EC_OK);
+			drain(&c, o);
+			if (o->n == 0) {
+				silent++;
+				continue;
+			}
+			assert_int_equal(o->n, 1);
+			if (o->o[0].msg[0] == EC_MSG_MAPPING_RESP) {
+				assert_int_equal(refused, 0);
+				served++;
+			} else {
+				assert_int_equal(o->o[0].msg[0], EC_MSG_REFUSAL);
+				assert_int_equal(ec_refusal_decode(&r, o->o[0].msg, o->o[0].len),
+						 EC_OK);
+				assert_int_equal(ec_refusal_verify(&r), EC_OK);
+				assert_int_equal(r.reason, EC_REFUSE_RATE);
+				assert_int_equal(r.request_type, EC_MSG_MAPPING_REQ);
+				assert_true(r.retry_after_ms >= 1 && r.retry_after_ms <= 20);
+				refused++;
+			}
+			outs_free(o);
+		}
+		assert_int_equal(served, 100);
+		assert_int_equal(refused, 20);
+		assert_int_equal(silent, 30);
+		assert_int_equal(st->queries_rate_limited, 20);
+		assert_int_equal(st->queries_dropped, 30);
+		/* after the wait, served again */
+		assert_int_equal(ec_node_recv(c.n, &ids[4].peer_id, x, xl, t + 1 + r.retry_after_ms),
+				 EC_OK);
+		free(x);
+		one_answer(&c, o, &ids[4].peer_id, EC_MSG_MAPPING_RESP);
+		outs_free(o);
+		/* other requesters are not affected */
+		assert_int_equal(ec_mapping_req_encode(&mq, &x, &xl), EC_OK);
+		assert_int_equal(ec_node_recv(c.n, &ids[5].peer_id, x, xl, t + 1), EC_OK);
+		free(x);
+		one_answer(&c, o, &ids[5].peer_id, EC_MSG_MAPPING_RESP);
+		outs_free(o);
+	}
 
 	/* a new peer says hello: checked, added, greeted back */
 	assert_int_equal(ec_keypair_from_seed(&kp, seed), EC_OK);
@@ -758,6 +992,72 @@ static void test_queries_busy_and_hello(void **state)
 	h.peer_id.b[0] ^= 1;
 	assert_int_equal(ec_hello_sign(&h, kp.sk), EC_OK);
 	assert_int_equal(ec_node_add_peer(c.n, &h, T0), EC_ERR_VALUE);
+	free(o);
+	conv_free(&c);
+}
+
+/* A committed tx with one token inside our ±4 neighbourhood and one
+ * outside (we are only its witness / target through the txid or the other
+ * token): the store gets Local only for ours; the other token stays
+ * unknown here, and a mapping query for it is referred to its neighbours
+ * instead of being answered from a state we would not keep up to date. */
+static void test_local_only_where_responsible(void **state)
+{
+	conv c;
+	outs *o = malloc(sizeof *o);
+	ec_tx tx;
+	hn_entry e[2];
+	ec_id far, cur;
+	uint64_t fs = 17;
+	uint8_t *x;
+	size_t xl;
+	ec_mapping_req mq;
+	ec_time t;
+	(void)state;
+	conv_new(&c, 13);
+	do
+		tu_rand_bytes(&fs, far.b, 32);
+	while (ec_peerset_is_eligible(&ring, &ids[0].peer_id, &far));
+	memset(e, 0, sizeof e);
+	e[0].token = ids[0].peer_id;
+	e[0].token.b[31] ^= 0x42;
+	e[0].next = &alice;
+	e[1].token = far;
+	e[1].next = &bob;
+	assert_int_equal(hn_tx_build(&tx, T0, e, 2), EC_OK);
+	x = enc_tx(&tx, &xl);
+	assert_int_equal(ec_node_submit_tx(c.n, x, xl, T0), EC_OK);
+	free(x);
+	t = vote_all(&c, &tx, T0);
+	assert_int_equal(ec_node_tick(c.n, t), EC_OK);
+	assert_int_equal(ec_node_tick(c.n, t + 1000), EC_OK);
+	assert_true(hn_committed_store(c.store, &tx.id));
+	assert_true(hn_token_current_store(c.store, &e[0].token, &cur));
+	assert_true(ec_id_eq(&cur, &tx.id));
+	assert_false(hn_token_current_store(c.store, &far, &cur));
+	drain(&c, o);
+	outs_free(o);
+
+	memset(&mq, 0, sizeof mq);
+	mq.token = far;
+	assert_int_equal(ec_mapping_req_encode(&mq, &x, &xl), EC_OK);
+	assert_int_equal(ec_node_recv(c.n, &ids[1].peer_id, x, xl, t + 1001), EC_OK);
+	free(x);
+	one_answer(&c, o, &ids[1].peer_id, EC_MSG_REFERRAL);
+	outs_free(o);
+	mq.token = e[0].token;
+	assert_int_equal(ec_mapping_req_encode(&mq, &x, &xl), EC_OK);
+	assert_int_equal(ec_node_recv(c.n, &ids[1].peer_id, x, xl, t + 1001), EC_OK);
+	free(x);
+	{
+		ec_mapping_resp m;
+		const ec_node_out *a = one_answer(&c, o, &ids[1].peer_id, EC_MSG_MAPPING_RESP);
+		assert_int_equal(ec_mapping_resp_decode(&m, a->msg, a->len), EC_OK);
+		assert_int_equal(ec_mapping_resp_verify(&m), EC_OK);
+		assert_true(ec_id_eq(&m.txid, &tx.id));
+		assert_true(ec_id_eq(&m.owner_key_hash, &alice.keyhash));
+	}
+	outs_free(o);
 	free(o);
 	conv_free(&c);
 }
@@ -1020,6 +1320,28 @@ static void test_restart_reloads_chain(void **state)
 	assert_false(hn_committed_store(c.store, &lost.id));
 	for (int i = 1; i < NP; i++)
 		assert_int_equal(ec_node_add_peer_key(c.n, &ids[i].peer_id, keys[i].pk), EC_OK);
+	/* the minefield evidence was reloaded from the store at start */
+	{
+		ec_mapping_req mq;
+		ec_mapping_resp m;
+		const ec_node_out *ans;
+		uint8_t *x;
+		size_t xl;
+		memset(&mq, 0, sizeof mq);
+		mq.token = a.entries[0].token;
+		mq.flags = EC_MAPPING_WANT_EVIDENCE;
+		assert_int_equal(ec_mapping_req_encode(&mq, &x, &xl), EC_OK);
+		assert_int_equal(ec_node_recv(c.n, &(ec_id){{0}}, x, xl, t + 2), EC_OK);
+		free(x);
+		ans = one_answer(&c, o, &(ec_id){{0}}, EC_MSG_MAPPING_RESP);
+		assert_int_equal(ec_mapping_resp_decode(&m, ans->msg, ans->len), EC_OK);
+		assert_int_equal(ec_mapping_resp_verify(&m), EC_OK);
+		assert_true(ec_id_eq(&m.txid, &a.id));
+		assert_true(ec_id_eq(&m.head, &head0));
+		assert_int_equal(m.n_evidence, 1);
+		assert_true(ec_id_eq(&m.evidence[0].txid, &a.id));
+		outs_free(o);
+	}
 	t = commit_creation(&c, &b, &alice, 12, t + 10);
 	assert_int_equal(ec_node_head(c.n, &head1, &h1), EC_OK);
 	assert_int_equal(h1, 1);
@@ -1166,7 +1488,8 @@ int main(void)
 		cmocka_unit_test(test_transfer_votes),
 		cmocka_unit_test(test_bad_input_dropped),
 		cmocka_unit_test(test_vote_before_tx_requests_it),
-		cmocka_unit_test(test_queries_busy_and_hello),
+		cmocka_unit_test(test_queries_answered_and_hello),
+		cmocka_unit_test(test_local_only_where_responsible),
 		cmocka_unit_test(test_identity_token_at_start),
 		cmocka_unit_test(test_garbage_never_crashes),
 		cmocka_unit_test(test_restart_reloads_chain),

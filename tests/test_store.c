@@ -545,6 +545,85 @@ static void test_own_commit_batch(void **state)
 	ec_store_txn_abort(t);
 }
 
+/* Own commit with a responsibility mask: Local only where the mask's bit
+ * is set; the other tokens keep whatever state they had (here: none, or a
+ * Pending sync report); bodies, tx index and head as always. */
+static void test_own_commit_local_mask(void **state)
+{
+	fixture *f = *state;
+	ec_id c, id, blk, peer, other;
+	ec_block b;
+	ec_tx txs[3];
+	ec_token_state st;
+	ec_store_txn *t;
+	uint64_t h;
+	uint8_t pos;
+	/* tx 0: entries 0 and 2 ours; tx 1: none; tx 2: all (3 entries) */
+	const uint8_t mask[3] = {0x05, 0x00, 0x07};
+	tu_id(&c, "creator", 10);
+	tu_id(&peer, "peer", 2);
+	tu_id(&other, "other", 3);
+	tu_make_tx(&txs[0], 1900, 3, 70);
+	tu_make_tx(&txs[1], 1901, 2, 71);
+	tu_make_tx(&txs[2], 1902, 3, 72);
+	tu_make_block(&b, &c, 0, NULL, 80, txs, 3);
+
+	/* a Pending report on a token outside our mask stays untouched */
+	t = wtxn(f->s);
+	assert_int_equal(ec_store_apply_sync_update(t, &txs[1].entries[0].token, &other,
+						    &other, 1, &peer, NULL),
+			 EC_OK);
+	assert_int_equal(ec_store_txn_commit(t), EC_OK);
+
+	t = wtxn(f->s);
+	assert_int_equal(ec_store_put_own_block_mask(t, &b, NULL, 0, txs, NULL, NULL, mask),
+			 EC_OK);
+	assert_int_equal(ec_store_txn_commit(t), EC_OK);
+
+	t = rtxn(f->s);
+	assert_int_equal(ec_store_get_head(t, &c, &id, &h), EC_OK);
+	assert_true(ec_id_eq(&id, &b.id));
+	for (unsigned i = 0; i < 3; i++) {
+		ec_tx back;
+		assert_int_equal(ec_store_get_tx(t, &txs[i].id, &back), EC_OK);
+		assert_int_equal(ec_store_get_tx_index(t, &txs[i].id, &blk, &pos), EC_OK);
+		assert_true(ec_id_eq(&blk, &b.id));
+		assert_int_equal(pos, i);
+		for (unsigned e = 0; e < txs[i].n_entries; e++) {
+			int r = ec_store_get_token(t, &txs[i].entries[e].token, &st);
+			if (mask[i] & (1u << e)) {
+				assert_int_equal(r, EC_OK);
+				assert_int_equal(st.has_current, 1);
+				assert_int_equal(st.current.source, EC_TOKEN_LOCAL);
+				assert_true(ec_id_eq(&st.current.txid, &txs[i].id));
+			} else if (i == 1 && e == 0) {
+				assert_int_equal(r, EC_OK);
+				assert_int_equal(st.has_current, 0);
+				assert_int_equal(st.has_pending, 1);
+				assert_true(ec_id_eq(&st.pending.txid, &other));
+			} else {
+				assert_int_equal(r, EC_ERR_NOTFOUND);
+			}
+		}
+	}
+	ec_store_txn_abort(t);
+
+	/* NULL mask = every entry (the _enc behaviour) */
+	tu_make_tx(&txs[0], 1910, 2, 90);
+	id = b.id;
+	tu_make_block(&b, &c, 1, &id, 95, txs, 1);
+	t = wtxn(f->s);
+	assert_int_equal(ec_store_put_own_block_mask(t, &b, NULL, 0, txs, NULL, NULL, NULL),
+			 EC_OK);
+	assert_int_equal(ec_store_txn_commit(t), EC_OK);
+	t = rtxn(f->s);
+	for (unsigned e = 0; e < txs[0].n_entries; e++) {
+		assert_int_equal(ec_store_get_token(t, &txs[0].entries[e].token, &st), EC_OK);
+		assert_int_equal(st.current.source, EC_TOKEN_LOCAL);
+	}
+	ec_store_txn_abort(t);
+}
+
 static void test_txn_rules(void **state)
 {
 	fixture *f = *state;
@@ -806,6 +885,7 @@ static void test_token_table_store(void **state)
 		cmocka_unit_test_setup_teardown(test_abort_discards, setup, teardown), \
 		cmocka_unit_test_setup_teardown(test_atomic_visibility, setup, teardown), \
 		cmocka_unit_test_setup_teardown(test_own_commit_batch, setup, teardown), \
+		cmocka_unit_test_setup_teardown(test_own_commit_local_mask, setup, teardown), \
 		cmocka_unit_test_setup_teardown(test_txn_rules, setup, teardown),      \
 		cmocka_unit_test_setup_teardown(test_iter_stop, setup, teardown),      \
 		cmocka_unit_test_setup_teardown(test_token_table_store, setup, teardown), \

@@ -30,6 +30,8 @@
 #include "ec/crypto.h"
 #include "ec/identity.h"
 #include "ec/mempool.h"
+#include "ec/ratelimit.h"
+#include "ec/serve.h"
 #include "ec/store.h"
 #include "ec/wire.h"
 
@@ -58,10 +60,20 @@ typedef struct ec_node_cfg {
 	const ec_id *bootstrap; /* peers greeted with our hello at start (read
 				 * during ec_node_new only; may be NULL) */
 	size_t n_bootstrap;
+	/* Query service (mapping/tx/block/range requests, serve.h).  serve:
+	 * its config; ratelimit: the per-requester / per-class buckets
+	 * (ratelimit.h), used when rate_limit = 1.  A ratelimit.hash_seed of
+	 * 0 is replaced by one derived from our secret key (deterministic,
+	 * not guessable by requesters). */
+	ec_serve_cfg serve;
+	ec_ratelimit_cfg ratelimit;
+	uint8_t rate_limit;    /* 1 (default): enforce cfg.ratelimit */
 } ec_node_cfg;
 
 /* Fills the defaults: mempool defaults, block interval 1000 ms, re-push
- * 300 ms, tx requests 1000 ms x 3 tries, identity_tx 1, pow = production.
+ * 300 ms, tx requests 1000 ms x 3 tries, identity_tx 1, pow = production,
+ * serve = ec_serve_default_cfg, ratelimit = ec_ratelimit_default_cfg with
+ * rate_limit 1.
  * key, identity, store and rng are the caller's. */
 void ec_node_cfg_default(ec_node_cfg *cfg);
 
@@ -82,7 +94,14 @@ typedef struct ec_node_stats {
 	uint64_t dropped_invalid;    /* well-formed but breaks a rule
 				      * (timestamp, wrong network, ...) */
 	uint64_t dropped_refused;    /* mempool full / sender over its share */
-	uint64_t queries_refused;    /* queries answered BUSY (service hook) */
+	uint64_t queries_served;     /* signed responses (mapping incl. "no
+				      * mapping", tx, block, range) */
+	uint64_t queries_referred;   /* mapping queries answered by a referral */
+	uint64_t queries_refused;    /* signed refusals (rate, not found, bad
+				      * request, busy store) */
+	uint64_t queries_rate_limited; /* of which RATE refusals */
+	uint64_t queries_dropped;    /* rate limited past the refusal budget,
+				      * or no answer could be built: silent */
 	uint64_t votes_changed;      /* our opinion changed (seq bumped) */
 	uint64_t votes_accepted;     /* peer votes verified and recorded */
 	uint64_t tx_requests;        /* tx requests sent (incl. retries) */

@@ -191,7 +191,8 @@ int ec_store_apply_sync_update(ec_store_txn *t, const ec_id *token, const ec_id 
  * The batch a node writes when it seals a block of its own chain: the
  * block, its (creator, height) index, the chain head, every transaction
  * body, the tx index (txid -> block, position) and current = Local for
- * every token the transactions touch (parent = the entry's prev, time = the
+ * every token the transactions touch (ec_store_put_own_block_mask: only
+ * the tokens the node is responsible for) (parent = the entry's prev, time = the
  * transaction's timestamp).  txs[i] must be the transaction b->txids[i]
  * (EC_ERR_ID otherwise); enc may be NULL.  All in txn t: nothing of it is
  * visible before ec_store_txn_commit. */
@@ -203,6 +204,17 @@ int ec_store_put_own_block(ec_store_txn *t, const ec_block *b, const uint8_t *en
 int ec_store_put_own_block_enc(ec_store_txn *t, const ec_block *b, const uint8_t *enc,
 			       size_t len, const ec_tx *txs,
 			       const uint8_t *const *tx_enc, const size_t *tx_len);
+/* The same, writing current = Local only for the entries this node is
+ * responsible for: local_mask[i] bit e (1u << e) set = entry e of txs[i]
+ * gets Local; a clear bit leaves that token's state untouched (bodies, tx
+ * index, block and head are written as always).  local_mask NULL = every
+ * entry (= ec_store_put_own_block_enc).  A node that witnesses or relays
+ * a transaction must not claim a current state it will not keep up to
+ * date (docs/PROTOCOL.md section 14b "Seal"; STORAGE.md section 3.1). */
+int ec_store_put_own_block_mask(ec_store_txn *t, const ec_block *b, const uint8_t *enc,
+				size_t len, const ec_tx *txs,
+				const uint8_t *const *tx_enc, const size_t *tx_len,
+				const uint8_t *local_mask);
 
 /* ---- consensus proofs (beside their blocks) ----------------------------- */
 

@@ -21,6 +21,9 @@ void ec_node_cfg_default(ec_node_cfg *cfg)
 	cfg->tx_req_timeout_ms = 1000;
 	cfg->tx_req_tries = 3;
 	cfg->identity_tx = 1;
+	cfg->serve = ec_serve_default_cfg;
+	cfg->ratelimit = ec_ratelimit_default_cfg;
+	cfg->rate_limit = 1;
 }
 
 /* ---- outbox --------------------------------------------------------------- */
@@ -99,6 +102,17 @@ const node_peer *node_peer_find(const ec_node *n, const ec_id *id)
 	return found ? &n->ptab[i] : NULL;
 }
 
+static void node_peer_set_addr(ec_node *n, const ec_id *id, const uint8_t *addr,
+			       uint8_t len)
+{
+	int found;
+	size_t i = ptab_pos(n, id, &found);
+	if (!found || len > EC_ADDR_MAX)
+		return;
+	n->ptab[i].addr_len = len;
+	memcpy(n->ptab[i].addr, addr, len);
+}
+
 int ec_node_add_peer_key(ec_node *n, const ec_id *peer, const uint8_t pk[32])
 {
 	int found, err;
@@ -129,6 +143,7 @@ int ec_node_add_peer_key(ec_node *n, const ec_id *peer, const uint8_t pk[32])
 		return err;
 	}
 	memmove(&n->ptab[i + 1], &n->ptab[i], (n->n_ptab - i) * sizeof *n->ptab);
+	memset(&n->ptab[i], 0, sizeof n->ptab[i]);
 	n->ptab[i].id = *peer;
 	memcpy(n->ptab[i].pk, pk, 32);
 	n->n_ptab++;
@@ -184,7 +199,9 @@ int ec_node_add_peer(ec_node *n, const ec_hello *h, ec_time now)
 		return EC_ERR_EXISTS;
 	if ((err = hello_check(n, h, now)) != EC_OK)
 		return err;
-	return ec_node_add_peer_key(n, &h->peer_id, h->pk);
+	if ((err = ec_node_add_peer_key(n, &h->peer_id, h->pk)) == EC_OK)
+		node_peer_set_addr(n, &h->peer_id, h->addr, h->addr_len);
+	return err;
 }
 
 int ec_node_send_hello(ec_node *n, const ec_id *to, ec_time now)
@@ -245,8 +262,11 @@ static void handle_hello(ec_node *n, const ec_id *from, const uint8_t *msg,
 		n->st.dropped_invalid++;
 		return;
 	}
-	if (ec_node_add_peer_key(n, &h.peer_id, h.pk) == EC_OK && !p)
-		(void)ec_node_send_hello(n, &h.peer_id, now); /* introduce back */
+	if (ec_node_add_peer_key(n, &h.peer_id, h.pk) == EC_OK) {
+		node_peer_set_addr(n, &h.peer_id, h.addr, h.addr_len);
+		if (!p)
+			(void)ec_node_send_hello(n, &h.peer_id, now); /* introduce back */
+	}
 }
 
 int node_is_responsible(const ec_node *n, const ec_id *token)
@@ -434,7 +454,8 @@ int ec_node_new(ec_node **out, const ec_node_cfg *cfg, ec_time now)
 		err = EC_ERR_NOMEM;
 		goto fail;
 	}
-	if ((err = node_load_chain(n)) != EC_OK)
+	if ((err = node_load_chain(n)) != EC_OK ||
+	    (err = node_serve_new(n)) != EC_OK)
 		goto fail;
 	for (size_t i = 0; i < cfg->n_bootstrap; i++)
 		if (!ec_id_eq(&cfg->bootstrap[i], &n->self) &&
@@ -471,6 +492,7 @@ void ec_node_free(ec_node *n)
 	free(n->pend);
 	free(n->pidx);
 	free(n->dirtyq);
+	node_serve_free(n);
 	ec_mempool_free(n->mp);
 	node_open_free(&n->open);
 	ec_chain_free(n->chain);

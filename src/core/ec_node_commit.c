@@ -15,7 +15,8 @@
  * transactions or block_interval_ms after its first decision: the chain
  * module seals it (height, prev, jumps, Merkle root, signature) and ONE
  * store batch writes block, head, tx bodies, tx index, Local token states
- * and the consensus proof.  Only then is a transaction "committed".  A
+ * (only for the tokens we are responsible for at the seal: our ±4
+ * neighbourhood in the ring) and the consensus proof.  Only then is a transaction "committed".  A
  * crash before the seal loses the open block: those transactions were
  * never committed here (nothing was written) and their mempool entries are
  * gone; the network may still commit them. */
@@ -90,6 +91,7 @@ int node_seal(ec_node *n, ec_time now)
 	ec_block b;
 	const ec_block *head = ec_chain_head(n->chain);
 	const uint8_t *encs[EC_BLOCK_MAX_TXS];
+	uint8_t local[EC_BLOCK_MAX_TXS];
 	uint8_t *benc = NULL, *penc = NULL;
 	size_t blen = 0, plen = 0;
 	ec_store_txn *t = NULL;
@@ -102,6 +104,12 @@ int node_seal(ec_node *n, ec_time now)
 	memset(&proof, 0, sizeof proof);
 	proof.n_txs = (uint8_t)o->n;
 	for (size_t i = 0; i < o->n; i++) {
+		/* Local state only for the tokens we are responsible for now
+		 * (our ring); witness/relay entries would go stale here */
+		local[i] = 0;
+		for (unsigned e = 0; e < o->txs[i].n_entries; e++)
+			if (node_is_responsible(n, &o->txs[i].entries[e].token))
+				local[i] |= (uint8_t)(1u << e);
 		txids[i] = o->txs[i].id;
 		encs[i] = o->enc[i];
 		proof.txs[i].txid = o->txs[i].id;
@@ -118,8 +126,8 @@ int node_seal(ec_node *n, ec_time now)
 		goto out;
 	if ((err = ec_store_txn_begin(n->cfg.store, 1, &t)) != EC_OK)
 		goto out;
-	if ((err = ec_store_put_own_block_enc(t, &b, benc, blen, o->txs, encs,
-					      o->enc_len)) != EC_OK ||
+	if ((err = ec_store_put_own_block_mask(t, &b, benc, blen, o->txs, encs,
+					       o->enc_len, local)) != EC_OK ||
 	    (err = ec_store_put_proof(t, &b.id, penc, plen)) != EC_OK) {
 		ec_store_txn_abort(t);
 		goto out;
@@ -134,6 +142,7 @@ out:
 		n->fatal = err;
 		return err;
 	}
+	ec_serve_note_block(n->srv, &b, o->txs);
 	n->st.blocks_sealed++;
 	n->st.txs_committed += o->n;
 	node_open_free(o);

@@ -4,8 +4,8 @@
  *                    missing transactions (tx requests)
  *   ec_node_commit.c decisions (acceptance, conflicts, immutability), the
  *                    open block and sealing into the chain and the store
- *   ec_node_serve.c  the query dispatch hook (mapping/tx/block/range
- *                    requests -> the query service; BUSY until wired)
+ *   ec_node_serve.c  the query service (ec_serve + ec_ratelimit) owned by
+ *                    the node: mapping/tx/block/range requests answered
  */
 #ifndef EC_NODE_INT_H
 #define EC_NODE_INT_H
@@ -36,6 +36,8 @@ typedef struct node_pend {
 typedef struct node_peer {
 	ec_id id;
 	uint8_t pk[EC_PUBKEY_BYTES];
+	uint8_t addr_len; /* transport address from its hello; 0 = unknown */
+	uint8_t addr[EC_ADDR_MAX];
 } node_peer;
 
 /* An outstanding transaction request (spec 8.8, 8.10). */
@@ -89,6 +91,9 @@ struct ec_node {
 	ec_id *dirtyq; /* txids whose votes changed: decision check due */
 	size_t n_dirty, cap_dirty;
 	ec_time scan_due; /* earliest re-push or expiry: full scan due */
+
+	ec_serve *srv;    /* query service (ec_node_serve.c) */
+	ec_ratelimit *rl; /* its rate limits; NULL = cfg.rate_limit 0 */
 
 	ec_time deadline; /* cached next deadline */
 	ec_time last_now;
@@ -144,6 +149,8 @@ int node_open_head(const ec_node *n, const ec_id *token);
 int node_open_has_tx(const ec_node *n, const ec_id *txid);
 
 /* ec_node_serve.c */
+int node_serve_new(ec_node *n);   /* service, limiter, evidence from store */
+void node_serve_free(ec_node *n);
 void node_dispatch_query(ec_node *n, const ec_id *from, uint8_t type,
 			 const uint8_t *msg, size_t len, ec_time now);
 

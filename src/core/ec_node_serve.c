@@ -1,88 +1,137 @@
-/* ec_node_serve.c - the dispatch hook for queries: token-mapping (0x10),
- * transaction (0x12), block (0x14) and range (0x16) requests.
+/* ec_node_serve.c - the node's query service: token-mapping (0x10),
+ * transaction (0x12), block (0x14) and range (0x16) requests are answered
+ * by the ec_serve handle the node owns (include/ec/serve.h,
+ * docs/PROTOCOL.md 13a-13c), behind the node's ec_ratelimit.
  *
- * >>> QUERY SERVICE HOOK <<<
- * Answering queries is the query service's job (ec_serve_*, include/ec/
- * serve.h: mapping/tx/block/range responses, rate limits per requester and
- * priority).  Until it is wired in here, every well-formed request gets an
- * explicit refusal with reason BUSY (docs/PROTOCOL.md section 13), signed
- * with our lamppost key and echoing the request's nonce, sent back to
- * `from` (the zero id = the local client).  Malformed requests are dropped
- * and counted.
- *
- * Wiring (include/ec/serve.h, now in the tree):
- *   1. struct ec_node gets `ec_serve *srv` (and an ec_ratelimit), made in
- *      ec_node_new with ec_serve_new(&srv, NULL, &n->self, &cfg->key, rl,
- *      &hooks) and ec_serve_load_evidence(srv, read txn); freed in
- *      ec_node_free.  Hooks: pending_tx = the mempool entry's tx when
- *      has_tx and state PENDING (ec_mempool_get); requester_key_ok =
- *      ec_node_check_lamppost(n, requester, pk) == EC_OK (NOTFOUND: the
- *      policy decides); addr_of = NULL until peers carry addresses.
- *   2. Here, instead of the decode + refuse below: open a read txn,
- *      ec_serve_request(srv, t, from, msg, len, &n->peers, now, &a), end
- *      the txn; on EC_OK node_send(n, from, a.msg, a.len) (the node's
- *      outbox takes ownership of a.msg); count the rest as today.
- *   3. node_seal (ec_node_commit.c), after the store commit:
- *      ec_serve_note_block(srv, &b, o->txs). */
+ *   - ec_node_new makes the limiter (cfg.ratelimit, when cfg.rate_limit)
+ *     and the service (cfg.serve, our peer id and lamppost key) and refills
+ *     the minefield evidence from the store (ec_serve_load_evidence).
+ *   - Hooks: pending_tx = the mempool entry's body while it is PENDING;
+ *     requester_key_ok = ec_node_check_lamppost (NOTFOUND, i.e. we hold no
+ *     state of the requester's identity token: accepted unless our peer
+ *     table holds another key for it; the requester is bound by `from`
+ *     already); addr_of = the address from the peer's hello.
+ *   - Every request: one read txn, ec_serve_request with our peer set (not
+ *     self) for referrals, the answer queued to `from` (the zero id = the
+ *     local client).  A request that does not decode is dropped and
+ *     counted as malformed; the outcomes are counted in ec_node_stats
+ *     (queries_served / _referred / _refused / _rate_limited / _dropped).
+ *   - node_seal notes every sealed block (ec_serve_note_block). */
 #include <stdlib.h>
 
 #include "ec_node_int.h"
 
-#define BUSY_RETRY_MS 1000
-
-static void refuse(ec_node *n, const ec_id *from, uint8_t type,
-		   const uint8_t nonce[EC_NONCE_BYTES], uint8_t reason)
+static const ec_tx *hook_pending_tx(void *ctx, const ec_id *txid)
 {
-	ec_refusal r;
-	uint8_t *enc;
-	size_t len;
-	memset(&r, 0, sizeof r);
-	memcpy(r.nonce, nonce, EC_NONCE_BYTES);
-	r.responder = n->self;
-	r.request_type = type;
-	r.reason = reason;
-	r.retry_after_ms = BUSY_RETRY_MS;
-	if (ec_refusal_sign(&r, n->cfg.key.sk) != EC_OK ||
-	    ec_refusal_encode(&r, &enc, &len) != EC_OK)
-		return;
-	n->st.queries_refused++;
-	node_send(n, from, enc, len);
+	ec_node *n = ctx;
+	ec_mp_entry *e = ec_mempool_get(n->mp, txid);
+	if (e && e->has_tx && e->state == EC_MP_PENDING)
+		return &e->tx;
+	return NULL;
+}
+
+static int hook_key_ok(void *ctx, const ec_id *requester,
+		       const uint8_t pk[EC_PUBKEY_BYTES])
+{
+	ec_node *n = ctx;
+	const node_peer *p;
+	switch (ec_node_check_lamppost(n, requester, pk)) {
+	case EC_OK:
+		return 1;
+	case EC_ERR_NOTFOUND:
+		p = node_peer_find(n, requester);
+		return !p || memcmp(p->pk, pk, EC_PUBKEY_BYTES) == 0;
+	default:
+		return 0;
+	}
+}
+
+static uint8_t hook_addr_of(void *ctx, const ec_id *peer, uint8_t *addr)
+{
+	ec_node *n = ctx;
+	const node_peer *p = node_peer_find(n, peer);
+	if (!p || p->addr_len == 0 || p->addr_len > EC_ADDR_MAX)
+		return 0;
+	memcpy(addr, p->addr, p->addr_len);
+	return p->addr_len;
+}
+
+int node_serve_new(ec_node *n)
+{
+	ec_serve_hooks hooks;
+	ec_store_txn *t;
+	int err;
+	if (n->cfg.rate_limit) {
+		ec_ratelimit_cfg rc = n->cfg.ratelimit;
+		if (rc.hash_seed == 0) {
+			ec_id h;
+			ec_hash(&h, "ec/v1/node-rl-seed", n->cfg.key.sk,
+				sizeof n->cfg.key.sk);
+			for (int i = 0; i < 8; i++)
+				rc.hash_seed = (rc.hash_seed << 8) | h.b[i];
+			ec_memzero(&h, sizeof h);
+		}
+		if ((err = ec_ratelimit_new(&n->rl, &rc)) != EC_OK)
+			return err;
+	}
+	memset(&hooks, 0, sizeof hooks);
+	hooks.ctx = n;
+	hooks.pending_tx = hook_pending_tx;
+	hooks.requester_key_ok = hook_key_ok;
+	hooks.addr_of = hook_addr_of;
+	if ((err = ec_serve_new(&n->srv, &n->cfg.serve, &n->self, &n->cfg.key,
+				n->rl, &hooks)) != EC_OK)
+		return err;
+	if ((err = ec_store_txn_begin(n->cfg.store, 0, &t)) != EC_OK)
+		return err;
+	err = ec_serve_load_evidence(n->srv, t);
+	ec_store_txn_abort(t);
+	return err;
+}
+
+void node_serve_free(ec_node *n)
+{
+	ec_serve_free(n->srv);
+	ec_ratelimit_free(n->rl);
+	n->srv = NULL;
+	n->rl = NULL;
 }
 
 void node_dispatch_query(ec_node *n, const ec_id *from, uint8_t type,
 			 const uint8_t *msg, size_t len, ec_time now)
 {
-	const uint8_t *nonce = NULL;
-	int err = EC_ERR_TYPE;
-	union {
-		ec_mapping_req m;
-		ec_tx_req t;
-		ec_block_req b;
-		ec_range_req r;
-	} q;
-	(void)now;
-	switch (type) {
-	case EC_MSG_MAPPING_REQ:
-		err = ec_mapping_req_decode(&q.m, msg, len);
-		nonce = q.m.nonce;
-		break;
-	case EC_MSG_TX_REQ:
-		err = ec_tx_req_decode(&q.t, msg, len);
-		nonce = q.t.nonce;
-		break;
-	case EC_MSG_BLOCK_REQ:
-		err = ec_block_req_decode(&q.b, msg, len);
-		nonce = q.b.auth.nonce;
-		break;
-	case EC_MSG_RANGE_REQ:
-		err = ec_range_req_decode(&q.r, msg, len);
-		nonce = q.r.auth.nonce;
-		break;
-	}
-	if (err != EC_OK) {
-		n->st.dropped_malformed++;
+	ec_serve_answer a;
+	ec_store_txn *t;
+	int err;
+	(void)type;
+	memset(&a, 0, sizeof a);
+	if (ec_store_txn_begin(n->cfg.store, 0, &t) != EC_OK) {
+		n->st.queries_dropped++; /* no store: nothing to answer from */
 		return;
 	}
-	/* QUERY SERVICE HOOK: route q to ec_serve_* here. */
-	refuse(n, from, type, nonce, EC_REFUSE_BUSY);
+	err = ec_serve_request(n->srv, t, from, msg, len, &n->peers, now, &a);
+	ec_store_txn_abort(t);
+	if (err != EC_OK) {
+		if (err == EC_ERR_REFUSED || err == EC_ERR_NOMEM ||
+		    err == EC_ERR_CRYPTO)
+			n->st.queries_dropped++;
+		else /* decode errors, EC_ERR_VALUE */
+			n->st.dropped_malformed++;
+		ec_serve_answer_clear(&a);
+		return;
+	}
+	switch (a.type) {
+	case EC_MSG_REFERRAL:
+		n->st.queries_referred++;
+		break;
+	case EC_MSG_REFUSAL:
+		n->st.queries_refused++;
+		if (a.reason == EC_REFUSE_RATE)
+			n->st.queries_rate_limited++;
+		break;
+	default:
+		n->st.queries_served++;
+		break;
+	}
+	node_send(n, from, a.msg, a.len); /* the outbox owns a.msg now */
 }

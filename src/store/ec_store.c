@@ -711,6 +711,14 @@ int ec_store_put_own_block_enc(ec_store_txn *t, const ec_block *b, const uint8_t
 			       size_t len, const ec_tx *txs,
 			       const uint8_t *const *tx_enc, const size_t *tx_len)
 {
+	return ec_store_put_own_block_mask(t, b, enc, len, txs, tx_enc, tx_len, NULL);
+}
+
+int ec_store_put_own_block_mask(ec_store_txn *t, const ec_block *b, const uint8_t *enc,
+				size_t len, const ec_tx *txs,
+				const uint8_t *const *tx_enc, const size_t *tx_len,
+				const uint8_t *local_mask)
+{
 	int r;
 	TXN_CHECK(t);
 	if (!b || !txs || b->n_txs == 0 || b->n_txs > EC_BLOCK_MAX_TXS ||
@@ -729,8 +737,10 @@ int ec_store_put_own_block_enc(ec_store_txn *t, const ec_block *b, const uint8_t
 		if (r == EC_OK)
 			r = ec_store_put_tx_index(t, &tx->id, &b->id, (uint8_t)i);
 		for (unsigned e = 0; r == EC_OK && e < tx->n_entries; e++)
-			r = ec_store_set_local(t, &tx->entries[e].token, &tx->id,
-					       &tx->entries[e].prev, tx->timestamp);
+			if (!local_mask || (local_mask[i] & (1u << e)))
+				r = ec_store_set_local(t, &tx->entries[e].token,
+						       &tx->id, &tx->entries[e].prev,
+						       tx->timestamp);
 		if (r != EC_OK)
 			return r;
 	}

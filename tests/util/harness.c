@@ -242,6 +242,8 @@ static void flush(hn *h, size_t i)
 		size_t to = hn_index_of(h, &o.to);
 		if (to == SIZE_MAX) {
 			h->to_client++;
+		} else if (h->drop && h->drop(h->drop_ctx, h, i, to, o.msg, o.len)) {
+			h->lost++;
 		} else if (h->cfg.loss_ppm && hn_rand(h) % 1000000 < h->cfg.loss_ppm) {
 			h->lost++;
 		} else {

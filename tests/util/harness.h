@@ -51,6 +51,11 @@ typedef struct hn {
 	size_t n_heap, cap_heap;
 	struct hn_idx { ec_id id; size_t i; } *idx; /* ascending by id */
 	uint64_t delivered, lost, to_client, ticks;
+	/* Optional link filter, asked for every message node `from` sends to
+	 * node `to` (indexes) at h->now: non-zero = lost (counted in lost). */
+	int (*drop)(void *ctx, const struct hn *h, size_t from, size_t to,
+		    const uint8_t *msg, size_t len);
+	void *drop_ctx;
 } hn;
 
 int hn_new(hn **out, const hn_cfg *cfg);
