@@ -528,12 +528,131 @@ static void test_net_lamppost_verification(void **state)
 	hn_free(h);
 }
 
+/* Lamppost key rotation (PROTOCOL 14b "Key rotation"), 16 nodes: a node
+ * cannot rotate before its identity token is decided here (NOTFOUND); then
+ * node a rotates: a second rotation while pending is BUSY, the node signs
+ * with the old key until its own block commits the transfer, then with the
+ * new one; a creation workload still commits; a mapping response of a
+ * verifies with the new pk and its identity token's owner key hash, asked
+ * of another responsible node, is H(new pk); every node holding that
+ * token's state accepts the new key and rejects the old one (EC_ERR_KEY);
+ * a's chain verifies as one chain with old-key blocks then new-key blocks. */
+static void test_net_key_rotation(void **state)
+{
+	hn *h = net_new(16, 77, 0);
+	hn_wl w;
+	hn_owner nk;
+	struct capture cap;
+	ec_mapping_resp m, idm;
+	ec_id rot, kh, cur;
+	size_t a = 5, nb[8], k_nb, pick = SIZE_MAX, holders = 0, res, c1;
+	unsigned hops;
+	uint64_t len, n_old = 0, n_new = 0, bad_sig = 0;
+	uint8_t old_pk[EC_PUBKEY_BYTES];
+	const ec_id *aid = &h->nodes[a].ident.peer_id;
+	(void)state;
+	hn_owner_make(&nk, 4242);
+	memcpy(old_pk, h->nodes[a].key.pk, EC_PUBKEY_BYTES);
+	/* identity token still pending at start: nothing to rotate yet */
+	assert_int_equal(ec_node_rotate_key(h->nodes[a].node, &nk.kp, h->now),
+			 EC_ERR_NOTFOUND);
+	assert_int_equal(ec_node_rotation_pending(h->nodes[a].node, NULL), 0);
+	hn_run_until(h, h->now + 5000);
+	assert_true(hn_token_current(h, a, aid, &cur));
+	assert_int_equal(ec_node_check_lamppost(h->nodes[a].node, aid, old_pk), EC_OK);
+
+	assert_int_equal(ec_node_rotate_key(h->nodes[a].node, &nk.kp, h->now), EC_OK);
+	assert_int_equal(ec_node_rotation_pending(h->nodes[a].node, &rot), 1);
+	assert_int_equal(ec_node_rotate_key(h->nodes[a].node, &nk.kp, h->now),
+			 EC_ERR_BUSY);
+	hn_run_until(h, h->now + 4000);
+	assert_int_equal(ec_node_rotation_pending(h->nodes[a].node, NULL), 0);
+	assert_true(hn_committed(h, a, &rot));
+	assert_true(hn_token_current(h, a, aid, &cur));
+	assert_true(ec_id_eq(&cur, &rot));
+
+	/* blocks after the switch: a creation workload */
+	hn_wl_init(&w, 77);
+	hn_wl_creations(h, &w, 60, 2, h->now + 100, 1500);
+	hn_run_until(h, h->now + 6000);
+	c1 = hn_wl_apply(h, &w, 0, w.n_sent);
+	assert_true(c1 >= 57);
+
+	/* mapping response of a: new pk; its identity token through another
+	 * responsible node: owner key hash = H(new pk) */
+	memset(&cap, 0, sizeof cap);
+	h->drop = capture_answer;
+	h->drop_ctx = &cap;
+	res = ask_mapping(h, &cap, (a + 1) % h->n, a, aid, &m, &hops);
+	assert_int_equal(res, a);
+	assert_memory_equal(m.pk, nk.kp.pk, EC_PUBKEY_BYTES);
+	ec_keyhash(&kh, nk.kp.pk);
+	assert_true(ec_id_eq(&m.owner_key_hash, &kh));
+	k_nb = hn_neighbourhood(h, aid, nb);
+	for (size_t i = 0; i < k_nb && pick == SIZE_MAX; i++)
+		if (nb[i] != a)
+			pick = nb[i];
+	assert_true(pick != SIZE_MAX);
+	res = ask_mapping(h, &cap, a, pick, aid, &idm, &hops);
+	assert_int_equal(res, pick);
+	assert_true(ec_id_eq(&idm.owner_key_hash, &kh));
+	assert_true(ec_id_eq(&idm.txid, &rot));
+	h->drop = NULL;
+
+	/* the lamppost check wherever the identity token's state is held */
+	for (size_t j = 0; j < h->n; j++) {
+		if (!hn_token_current(h, j, aid, &cur))
+			continue;
+		assert_true(ec_id_eq(&cur, &rot));
+		assert_int_equal(ec_node_check_lamppost(h->nodes[j].node, aid, nk.kp.pk),
+				 EC_OK);
+		assert_int_equal(ec_node_check_lamppost(h->nodes[j].node, aid, old_pk),
+				 EC_ERR_KEY);
+		holders++;
+	}
+	assert_true(holders >= 2);
+
+	/* one chain: old-key blocks, then new-key blocks */
+	assert_int_equal(hn_verify_chain(h, a, &len), EC_OK);
+	{
+		ec_store_txn *t;
+		assert_int_equal(ec_store_txn_begin(h->nodes[a].store, 0, &t), EC_OK);
+		for (uint64_t k = 0; k < len; k++) {
+			ec_id id;
+			ec_block b;
+			assert_int_equal(ec_store_get_block_at(t, aid, k, &id), EC_OK);
+			assert_int_equal(ec_store_get_block(t, &id, &b), EC_OK);
+			if (memcmp(b.signer_pk, old_pk, EC_PUBKEY_BYTES) == 0) {
+				assert_int_equal(n_new, 0);
+				n_old++;
+			} else {
+				assert_memory_equal(b.signer_pk, nk.kp.pk, EC_PUBKEY_BYTES);
+				n_new++;
+			}
+		}
+		ec_store_txn_abort(t);
+	}
+	assert_true(n_old >= 2 && n_new >= 1);
+	check_chains(h);
+	for (size_t j = 0; j < h->n; j++)
+		bad_sig += ec_node_stats_get(h->nodes[j].node)->dropped_bad_sig;
+	printf("rotation: %zu nodes, rotation tx committed, creations %zu/%zu, "
+	       "chain of the rotated node %llu blocks (%llu old key, %llu new), "
+	       "%zu nodes hold its identity token, %llu votes dropped as bad sig\n",
+	       h->n, c1, w.n_sent, (unsigned long long)len,
+	       (unsigned long long)n_old, (unsigned long long)n_new, holders,
+	       (unsigned long long)bad_sig);
+	hn_wl_free(&w);
+	hn_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_net_deterministic),
 		cmocka_unit_test(test_net_missing_parent_recovered),
 		cmocka_unit_test(test_net_lamppost_verification),
+		cmocka_unit_test(test_net_key_rotation),
 		cmocka_unit_test(test_net_workload),
 		cmocka_unit_test(test_net_conflict_storm),
 		cmocka_unit_test(test_net_large_fake_sigs),
