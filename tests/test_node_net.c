@@ -1,16 +1,23 @@
 /* test_node_net.c - 64 ec_nodes over the in-process harness (delay, jitter,
  * loss): random workloads commit (multi-token creations, transfers signed
  * by the owners, destructions), the nodes of every token's neighbourhood
- * agree on its state, every chain verifies with the chain module, and a
+ * agree on its state, every chain verifies with the chain module and, in
+ * the 64-node workload, written as chain files with its stored proofs, with
+ * the real `ecctl chain verify` (a flipped byte is rejected), and a
  * conflict storm (owners double-sign) never gives a token two committed
  * successors on any node; where both conflicting txs reached a node before
  * it decided, the higher id won there.  Real Ed25519 throughout, except the
  * last test (128 nodes, 2% loss), which switches on the simulation-scale
  * signature stand-in and says so. */
+#include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "ec/chainfile.h"
 #include "harness.h"
 #include "testutil.h"
 
@@ -54,10 +61,143 @@ static uint64_t check_chains(hn *h)
 	return blocks;
 }
 
+extern char **environ;
+
+/* Runs the real `$BUILD/ecctl chain verify FILE...` (stdout, and stderr
+ * when quiet, to /dev/null); returns its exit status, -1 if it did not
+ * exit normally. */
+static int ecctl_verify(char **files, size_t n, int quiet)
+{
+	const char *b = getenv("BUILD");
+	char exe[4096];
+	char **argv = calloc(n + 4, sizeof *argv);
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int st = 0;
+	assert_non_null(argv);
+	snprintf(exe, sizeof exe, "%s/ecctl", b && *b ? b : "build");
+	argv[0] = exe;
+	argv[1] = (char *)"chain";
+	argv[2] = (char *)"verify";
+	for (size_t i = 0; i < n; i++)
+		argv[3 + i] = files[i];
+	assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
+	assert_int_equal(posix_spawn_file_actions_addopen(&fa, 1, "/dev/null",
+							  O_WRONLY, 0), 0);
+	if (quiet)
+		assert_int_equal(posix_spawn_file_actions_addopen(&fa, 2, "/dev/null",
+								  O_WRONLY, 0), 0);
+	assert_int_equal(posix_spawn(&pid, exe, &fa, NULL, argv, environ), 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	posix_spawn_file_actions_destroy(&fa);
+	free(argv);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Writes node i's chain with its stored proofs as a chain file (PROTOCOL
+ * 14) to path; returns the number of blocks (0: empty chain, no file). */
+static size_t write_chainfile(hn *h, size_t i, const char *path)
+{
+	const ec_id *self = &h->nodes[i].ident.peer_id;
+	ec_store_txn *t;
+	ec_id head;
+	uint64_t height;
+	ec_block *blocks;
+	ec_chainfile_span *spans;
+	uint8_t *enc;
+	size_t len, n;
+	FILE *f;
+	assert_int_equal(ec_store_txn_begin(h->nodes[i].store, 0, &t), EC_OK);
+	if (ec_store_get_head(t, self, &head, &height) != EC_OK) {
+		ec_store_txn_abort(t);
+		return 0;
+	}
+	n = (size_t)height + 1;
+	blocks = calloc(n, sizeof *blocks);
+	spans = calloc(n, sizeof *spans);
+	assert_true(blocks && spans);
+	for (size_t k = 0; k < n; k++) {
+		ec_id id;
+		const uint8_t *p;
+		size_t plen;
+		uint8_t *c;
+		assert_int_equal(ec_store_get_block_at(t, self, k, &id), EC_OK);
+		assert_int_equal(ec_store_get_block(t, &id, &blocks[k]), EC_OK);
+		assert_int_equal(ec_store_get_proof_raw(t, &id, &p, &plen), EC_OK);
+		assert_non_null(c = malloc(plen));
+		memcpy(c, p, plen);
+		spans[k].p = c;
+		spans[k].len = plen;
+	}
+	ec_store_txn_abort(t);
+	assert_int_equal(ec_chainfile_encode(blocks, spans, n, &enc, &len), EC_OK);
+	assert_non_null(f = fopen(path, "wb"));
+	assert_int_equal(fwrite(enc, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	free(enc);
+	for (size_t k = 0; k < n; k++)
+		free((void *)spans[k].p);
+	free(spans);
+	free(blocks);
+	return n;
+}
+
+/* Every node's chain, with its stored proofs, written to chain files in a
+ * temp dir and checked by the real `ecctl chain verify` (exit 0); then one
+ * byte of the first block's Merkle root flipped in one file: that file is
+ * rejected (exit 1).  The dir is removed. */
+static void ecctl_verify_chains(hn *h)
+{
+	const char *tmp = getenv("TMPDIR");
+	char dir[4096], **files = calloc(h->n, sizeof *files);
+	size_t nf = 0, blocks = 0;
+	double w0 = wall();
+	int r;
+	assert_non_null(files);
+	snprintf(dir, sizeof dir, "%s/ec_chains_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	for (size_t i = 0; i < h->n; i++) {
+		char path[4200];
+		size_t n;
+		snprintf(path, sizeof path, "%s/node%03zu.chain", dir, i);
+		if (!(n = write_chainfile(h, i, path)))
+			continue;
+		blocks += n;
+		assert_non_null(files[nf] = strdup(path));
+		nf++;
+	}
+	assert_true(nf > 0);
+	r = ecctl_verify(files, nf, 0);
+	assert_int_equal(r, 0);
+	{
+		/* header 12, record length 4, then the block: type, version,
+		 * creator, height, timestamp, prev, 5 jumps, merkle_root */
+		long off = 12 + 4 + 2 + 32 + 8 + 8 + 32 + 5 * 32 + 5;
+		FILE *f;
+		int c;
+		assert_non_null(f = fopen(files[0], "r+b"));
+		assert_int_equal(fseek(f, off, SEEK_SET), 0);
+		assert_true((c = fgetc(f)) != EOF);
+		assert_int_equal(fseek(f, off, SEEK_SET), 0);
+		assert_true(fputc(c ^ 0x01, f) != EOF);
+		assert_int_equal(fclose(f), 0);
+		assert_int_equal(ecctl_verify(files, 1, 1), 1);
+	}
+	for (size_t i = 0; i < nf; i++) {
+		assert_int_equal(unlink(files[i]), 0);
+		free(files[i]);
+	}
+	free(files);
+	assert_int_equal(rmdir(dir), 0);
+	printf("ecctl chain verify: %zu chain files (%zu blocks with proofs) "
+	       "verified by the binary, a flipped byte rejected, wall %.2f s\n",
+	       nf, blocks, wall() - w0);
+}
+
 /* Creations, then transfers (multi-token, 10% destructions), then
  * transfers of destroyed tokens (must never commit); checks and prints. */
 static void workload(size_t nodes, uint64_t seed, uint32_t loss_ppm, size_t n,
-		     const char *label)
+		     const char *label, int with_ecctl)
 {
 	hn *h = net_new(nodes, seed, loss_ppm);
 	hn_wl w;
@@ -99,6 +239,8 @@ static void workload(size_t nodes, uint64_t seed, uint32_t loss_ppm, size_t n,
 
 	agree = hn_wl_agreement(h, &w, &off);
 	blocks = check_chains(h);
+	if (with_ecctl)
+		ecctl_verify_chains(h);
 	for (size_t i = 0; i < h->n; i++) {
 		const ec_node_stats *st = ec_node_stats_get(h->nodes[i].node);
 		committed += st->txs_committed;
@@ -130,7 +272,7 @@ static void workload(size_t nodes, uint64_t seed, uint32_t loss_ppm, size_t n,
 static void test_net_workload(void **state)
 {
 	(void)state;
-	workload(64, 42, 5000, n_txs(), "net"); /* 0.5% loss */
+	workload(64, 42, 5000, n_txs(), "net", 1); /* 0.5% loss */
 }
 
 static void test_net_conflict_storm(void **state)
@@ -200,7 +342,7 @@ static void test_net_large_fake_sigs(void **state)
 {
 	(void)state;
 	ec_crypto_set_fake_signatures(1);
-	workload(128, 9, 20000, 400, "large (fake signatures)"); /* 2% loss */
+	workload(128, 9, 20000, 400, "large (fake signatures)", 0); /* 2% loss */
 	ec_crypto_set_fake_signatures(0);
 }
 
@@ -634,6 +776,7 @@ static void test_net_key_rotation(void **state)
 	}
 	assert_true(n_old >= 2 && n_new >= 1);
 	check_chains(h);
+	ecctl_verify_chains(h); /* the binary too: two signer keys, one chain */
 	for (size_t j = 0; j < h->n; j++)
 		bad_sig += ec_node_stats_get(h->nodes[j].node)->dropped_bad_sig;
 	printf("rotation: %zu nodes, rotation tx committed, creations %zu/%zu, "
