@@ -679,6 +679,16 @@ static void test_net_lamppost_verification(void **state)
  * of another responsible node, is H(new pk); every node holding that
  * token's state accepts the new key and rejects the old one (EC_ERR_KEY);
  * a's chain verifies as one chain with old-key blocks then new-key blocks. */
+static void rot_rng(void *ctx, void *out, size_t len)
+{
+	uint64_t *st = ctx;
+	uint8_t *o = out;
+	for (size_t i = 0; i < len; i++) {
+		*st = *st * 6364136223846793005ULL + 1442695040888963407ULL;
+		o[i] = (uint8_t)(*st >> 56);
+	}
+}
+
 static void test_net_key_rotation(void **state)
 {
 	hn *h = net_new(16, 77, 0);
@@ -785,6 +795,29 @@ static void test_net_key_rotation(void **state)
 	       h->n, c1, w.n_sent, (unsigned long long)len,
 	       (unsigned long long)n_old, (unsigned long long)n_new, holders,
 	       (unsigned long long)bad_sig);
+	/* restart on a's store: the new key is accepted; the old one (stale)
+	 * and an unrelated one are not the identity token's key: EC_ERR_KEY */
+	{
+		ec_node_cfg nc;
+		ec_node *r = NULL;
+		hn_owner other;
+		uint64_t rs = 1;
+		hn_owner_make(&other, 999);
+		ec_node_cfg_default(&nc);
+		nc.identity = h->nodes[a].ident;
+		nc.store = h->nodes[a].store;
+		nc.pow = &ec_pow_test;
+		nc.rng = rot_rng;
+		nc.rng_ctx = &rs;
+		nc.key = nk.kp;
+		assert_int_equal(ec_node_new(&r, &nc, h->now), EC_OK);
+		assert_int_equal(ec_node_rotation_pending(r, NULL), 0);
+		ec_node_free(r);
+		nc.key = h->nodes[a].key;
+		assert_int_equal(ec_node_new(&r, &nc, h->now), EC_ERR_KEY);
+		nc.key = other.kp;
+		assert_int_equal(ec_node_new(&r, &nc, h->now), EC_ERR_KEY);
+	}
 	hn_wl_free(&w);
 	hn_free(h);
 }

@@ -117,7 +117,9 @@ typedef struct ec_node_stats {
 } ec_node_stats;
 
 /* Creates a node.  Loads the own chain from the store (heads and blocks
- * of creator = our peer id).  With cfg->identity_tx and an empty chain it
+ * of creator = our peer id).  cfg->key must be the key our stored state
+ * of the identity token names (else EC_ERR_KEY, e.g. the key rotated
+ * away), or with no such state cfg->identity.pk (else EC_ERR_ARG).  With cfg->identity_tx and an empty chain it
  * submits the identity-token creation: token = peer id, prev = 0,
  * next_key = H_tag("ec/v1/keyhash", our pk).  cfg is copied. */
 int ec_node_new(ec_node **out, const ec_node_cfg *cfg, ec_time now);

@@ -558,10 +558,13 @@ int ec_node_new(ec_node **out, const ec_node_cfg *cfg, ec_time now)
 	}
 	if ((err = node_load_chain(n)) != EC_OK)
 		goto fail;
-	/* key != identity key: only a rotated key that our state of the
-	 * identity token names (a restart after ec_node_rotate_key) */
-	if (memcmp(cfg->key.pk, cfg->identity.pk, 32) != 0 &&
-	    ec_node_check_lamppost(n, &n->self, cfg->key.pk) != EC_OK) {
+	/* The signing key: the one our state of the identity token names
+	 * (a restart after ec_node_rotate_key), or with no such state yet
+	 * the identity key; a key the token no longer names is stale. */
+	err = ec_node_check_lamppost(n, &n->self, cfg->key.pk);
+	if (err == EC_ERR_KEY)
+		goto fail;
+	if (err != EC_OK && memcmp(cfg->key.pk, cfg->identity.pk, 32) != 0) {
 		err = EC_ERR_ARG;
 		goto fail;
 	}
