@@ -678,7 +678,10 @@ static void test_net_lamppost_verification(void **state)
  * verifies with the new pk and its identity token's owner key hash, asked
  * of another responsible node, is H(new pk); every node holding that
  * token's state accepts the new key and rejects the old one (EC_ERR_KEY);
- * a's chain verifies as one chain with old-key blocks then new-key blocks. */
+ * a's chain verifies as one chain with old-key blocks then new-key blocks
+ * (ec_chain_verify and the ecctl binary); a's new-key hello is taken by a
+ * node holding its identity token only; a restart takes the new key and
+ * refuses the old one. */
 static void rot_rng(void *ctx, void *out, size_t len)
 {
 	uint64_t *st = ctx;
@@ -795,6 +798,45 @@ static void test_net_key_rotation(void **state)
 	       h->n, c1, w.n_sent, (unsigned long long)len,
 	       (unsigned long long)n_old, (unsigned long long)n_new, holders,
 	       (unsigned long long)bad_sig);
+	/* a's hello, now signed with the new key (over which its peer id was
+	 * not computed): a node holding a's identity token re-adds it, one
+	 * without that state cannot tell and drops it */
+	{
+		size_t hold = SIZE_MAX, other = SIZE_MAX;
+		uint64_t inv;
+		for (size_t j = 0; j < h->n; j++) {
+			if (j == a)
+				continue;
+			if (hn_token_current(h, j, aid, &cur)) {
+				if (hold == SIZE_MAX)
+					hold = j;
+			} else if (other == SIZE_MAX) {
+				other = j;
+			}
+		}
+		assert_true(hold != SIZE_MAX && other != SIZE_MAX);
+		assert_int_equal(ec_node_remove_peer(h->nodes[hold].node, aid), EC_OK);
+		assert_int_equal(ec_node_remove_peer(h->nodes[other].node, aid), EC_OK);
+		inv = ec_node_stats_get(h->nodes[other].node)->dropped_invalid;
+		assert_int_equal(ec_node_send_hello(h->nodes[a].node,
+						    &h->nodes[hold].ident.peer_id, h->now), EC_OK);
+		assert_int_equal(ec_node_send_hello(h->nodes[a].node,
+						    &h->nodes[other].ident.peer_id, h->now), EC_OK);
+		{ /* a is idle: hand its outbox to the network ourselves */
+			ec_node_out o;
+			while (ec_node_poll(h->nodes[a].node, &o)) {
+				size_t to = hn_index_of(h, &o.to);
+				if (to != SIZE_MAX)
+					hn_inject(h, aid, to, o.msg, o.len, h->now);
+				free(o.msg);
+			}
+		}
+		hn_run_until(h, h->now + 200);
+		assert_int_equal(ec_node_peer_count(h->nodes[hold].node), h->n - 1);
+		assert_int_equal(ec_node_peer_count(h->nodes[other].node), h->n - 2);
+		assert_int_equal(ec_node_stats_get(h->nodes[other].node)->dropped_invalid,
+				 inv + 1);
+	}
 	/* restart on a's store: the new key is accepted; the old one (stale)
 	 * and an unrelated one are not the identity token's key: EC_ERR_KEY */
 	{
