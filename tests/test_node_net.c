@@ -716,8 +716,19 @@ static void test_net_key_rotation(void **state)
 	assert_true(hn_token_current(h, a, aid, &cur));
 	assert_int_equal(ec_node_check_lamppost(h->nodes[a].node, aid, old_pk), EC_OK);
 
+	assert_int_equal(ec_node_rotate_key(h->nodes[a].node, NULL, h->now), EC_ERR_ARG);
+	assert_int_equal(ec_node_rotate_key(h->nodes[a].node, &h->nodes[a].key, h->now),
+			 EC_ERR_ARG); /* the current key */
 	assert_int_equal(ec_node_rotate_key(h->nodes[a].node, &nk.kp, h->now), EC_OK);
 	assert_int_equal(ec_node_rotation_pending(h->nodes[a].node, &rot), 1);
+	/* pending: responses still signed with the old key */
+	memset(&cap, 0, sizeof cap);
+	h->drop = capture_answer;
+	h->drop_ctx = &cap;
+	res = ask_mapping(h, &cap, (a + 1) % h->n, a, aid, &m, &hops);
+	assert_int_equal(res, a);
+	assert_memory_equal(m.pk, old_pk, EC_PUBKEY_BYTES);
+	h->drop = NULL;
 	assert_int_equal(ec_node_rotate_key(h->nodes[a].node, &nk.kp, h->now),
 			 EC_ERR_BUSY);
 	hn_run_until(h, h->now + 4000);
@@ -735,7 +746,6 @@ static void test_net_key_rotation(void **state)
 
 	/* mapping response of a: new pk; its identity token through another
 	 * responsible node: owner key hash = H(new pk) */
-	memset(&cap, 0, sizeof cap);
 	h->drop = capture_answer;
 	h->drop_ctx = &cap;
 	res = ask_mapping(h, &cap, (a + 1) % h->n, a, aid, &m, &hops);
