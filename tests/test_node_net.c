@@ -1,16 +1,23 @@
 /* test_node_net.c - 64 ec_nodes over the in-process harness (delay, jitter,
  * loss): random workloads commit (multi-token creations, transfers signed
  * by the owners, destructions), the nodes of every token's neighbourhood
- * agree on its state, every chain verifies with the chain module, and a
+ * agree on its state, every chain verifies with the chain module and, in
+ * the 64-node workload, written as chain files with its stored proofs, with
+ * the real `ecctl chain verify` (a flipped byte is rejected), and a
  * conflict storm (owners double-sign) never gives a token two committed
  * successors on any node; where both conflicting txs reached a node before
  * it decided, the higher id won there.  Real Ed25519 throughout, except the
  * last test (128 nodes, 2% loss), which switches on the simulation-scale
  * signature stand-in and says so. */
+#include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "ec/chainfile.h"
 #include "harness.h"
 #include "testutil.h"
 
@@ -54,10 +61,143 @@ static uint64_t check_chains(hn *h)
 	return blocks;
 }
 
+extern char **environ;
+
+/* Runs the real `$BUILD/ecctl chain verify FILE...` (stdout, and stderr
+ * when quiet, to /dev/null); returns its exit status, -1 if it did not
+ * exit normally. */
+static int ecctl_verify(char **files, size_t n, int quiet)
+{
+	const char *b = getenv("BUILD");
+	char exe[4096];
+	char **argv = calloc(n + 4, sizeof *argv);
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int st = 0;
+	assert_non_null(argv);
+	snprintf(exe, sizeof exe, "%s/ecctl", b && *b ? b : "build");
+	argv[0] = exe;
+	argv[1] = (char *)"chain";
+	argv[2] = (char *)"verify";
+	for (size_t i = 0; i < n; i++)
+		argv[3 + i] = files[i];
+	assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
+	assert_int_equal(posix_spawn_file_actions_addopen(&fa, 1, "/dev/null",
+							  O_WRONLY, 0), 0);
+	if (quiet)
+		assert_int_equal(posix_spawn_file_actions_addopen(&fa, 2, "/dev/null",
+								  O_WRONLY, 0), 0);
+	assert_int_equal(posix_spawn(&pid, exe, &fa, NULL, argv, environ), 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	posix_spawn_file_actions_destroy(&fa);
+	free(argv);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Writes node i's chain with its stored proofs as a chain file (PROTOCOL
+ * 14) to path; returns the number of blocks (0: empty chain, no file). */
+static size_t write_chainfile(hn *h, size_t i, const char *path)
+{
+	const ec_id *self = &h->nodes[i].ident.peer_id;
+	ec_store_txn *t;
+	ec_id head;
+	uint64_t height;
+	ec_block *blocks;
+	ec_chainfile_span *spans;
+	uint8_t *enc;
+	size_t len, n;
+	FILE *f;
+	assert_int_equal(ec_store_txn_begin(h->nodes[i].store, 0, &t), EC_OK);
+	if (ec_store_get_head(t, self, &head, &height) != EC_OK) {
+		ec_store_txn_abort(t);
+		return 0;
+	}
+	n = (size_t)height + 1;
+	blocks = calloc(n, sizeof *blocks);
+	spans = calloc(n, sizeof *spans);
+	assert_true(blocks && spans);
+	for (size_t k = 0; k < n; k++) {
+		ec_id id;
+		const uint8_t *p;
+		size_t plen;
+		uint8_t *c;
+		assert_int_equal(ec_store_get_block_at(t, self, k, &id), EC_OK);
+		assert_int_equal(ec_store_get_block(t, &id, &blocks[k]), EC_OK);
+		assert_int_equal(ec_store_get_proof_raw(t, &id, &p, &plen), EC_OK);
+		assert_non_null(c = malloc(plen));
+		memcpy(c, p, plen);
+		spans[k].p = c;
+		spans[k].len = plen;
+	}
+	ec_store_txn_abort(t);
+	assert_int_equal(ec_chainfile_encode(blocks, spans, n, &enc, &len), EC_OK);
+	assert_non_null(f = fopen(path, "wb"));
+	assert_int_equal(fwrite(enc, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	free(enc);
+	for (size_t k = 0; k < n; k++)
+		free((void *)spans[k].p);
+	free(spans);
+	free(blocks);
+	return n;
+}
+
+/* Every node's chain, with its stored proofs, written to chain files in a
+ * temp dir and checked by the real `ecctl chain verify` (exit 0); then one
+ * byte of the first block's Merkle root flipped in one file: that file is
+ * rejected (exit 1).  The dir is removed. */
+static void ecctl_verify_chains(hn *h)
+{
+	const char *tmp = getenv("TMPDIR");
+	char dir[4096], **files = calloc(h->n, sizeof *files);
+	size_t nf = 0, blocks = 0;
+	double w0 = wall();
+	int r;
+	assert_non_null(files);
+	snprintf(dir, sizeof dir, "%s/ec_chains_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	assert_non_null(mkdtemp(dir));
+	for (size_t i = 0; i < h->n; i++) {
+		char path[4200];
+		size_t n;
+		snprintf(path, sizeof path, "%s/node%03zu.chain", dir, i);
+		if (!(n = write_chainfile(h, i, path)))
+			continue;
+		blocks += n;
+		assert_non_null(files[nf] = strdup(path));
+		nf++;
+	}
+	assert_true(nf > 0);
+	r = ecctl_verify(files, nf, 0);
+	assert_int_equal(r, 0);
+	{
+		/* header 12, record length 4, then the block: type, version,
+		 * creator, height, timestamp, prev, 5 jumps, merkle_root */
+		long off = 12 + 4 + 2 + 32 + 8 + 8 + 32 + 5 * 32 + 5;
+		FILE *f;
+		int c;
+		assert_non_null(f = fopen(files[0], "r+b"));
+		assert_int_equal(fseek(f, off, SEEK_SET), 0);
+		assert_true((c = fgetc(f)) != EOF);
+		assert_int_equal(fseek(f, off, SEEK_SET), 0);
+		assert_true(fputc(c ^ 0x01, f) != EOF);
+		assert_int_equal(fclose(f), 0);
+		assert_int_equal(ecctl_verify(files, 1, 1), 1);
+	}
+	for (size_t i = 0; i < nf; i++) {
+		assert_int_equal(unlink(files[i]), 0);
+		free(files[i]);
+	}
+	free(files);
+	assert_int_equal(rmdir(dir), 0);
+	printf("ecctl chain verify: %zu chain files (%zu blocks with proofs) "
+	       "verified by the binary, a flipped byte rejected, wall %.2f s\n",
+	       nf, blocks, wall() - w0);
+}
+
 /* Creations, then transfers (multi-token, 10% destructions), then
  * transfers of destroyed tokens (must never commit); checks and prints. */
 static void workload(size_t nodes, uint64_t seed, uint32_t loss_ppm, size_t n,
-		     const char *label)
+		     const char *label, int with_ecctl)
 {
 	hn *h = net_new(nodes, seed, loss_ppm);
 	hn_wl w;
@@ -99,6 +239,8 @@ static void workload(size_t nodes, uint64_t seed, uint32_t loss_ppm, size_t n,
 
 	agree = hn_wl_agreement(h, &w, &off);
 	blocks = check_chains(h);
+	if (with_ecctl)
+		ecctl_verify_chains(h);
 	for (size_t i = 0; i < h->n; i++) {
 		const ec_node_stats *st = ec_node_stats_get(h->nodes[i].node);
 		committed += st->txs_committed;
@@ -130,7 +272,7 @@ static void workload(size_t nodes, uint64_t seed, uint32_t loss_ppm, size_t n,
 static void test_net_workload(void **state)
 {
 	(void)state;
-	workload(64, 42, 5000, n_txs(), "net"); /* 0.5% loss */
+	workload(64, 42, 5000, n_txs(), "net", 1); /* 0.5% loss */
 }
 
 static void test_net_conflict_storm(void **state)
@@ -200,7 +342,7 @@ static void test_net_large_fake_sigs(void **state)
 {
 	(void)state;
 	ec_crypto_set_fake_signatures(1);
-	workload(128, 9, 20000, 400, "large (fake signatures)"); /* 2% loss */
+	workload(128, 9, 20000, 400, "large (fake signatures)", 0); /* 2% loss */
 	ec_crypto_set_fake_signatures(0);
 }
 
@@ -528,12 +670,217 @@ static void test_net_lamppost_verification(void **state)
 	hn_free(h);
 }
 
+/* Lamppost key rotation (PROTOCOL 14b "Key rotation"), 16 nodes: a node
+ * cannot rotate before its identity token is decided here (NOTFOUND); then
+ * node a rotates: a second rotation while pending is BUSY, the node signs
+ * with the old key until its own block commits the transfer, then with the
+ * new one; a creation workload still commits; a mapping response of a
+ * verifies with the new pk and its identity token's owner key hash, asked
+ * of another responsible node, is H(new pk); every node holding that
+ * token's state accepts the new key and rejects the old one (EC_ERR_KEY);
+ * a's chain verifies as one chain with old-key blocks then new-key blocks
+ * (ec_chain_verify and the ecctl binary); a's new-key hello is taken by a
+ * node holding its identity token only; a restart takes the new key and
+ * refuses the old one. */
+static void rot_rng(void *ctx, void *out, size_t len)
+{
+	uint64_t *st = ctx;
+	uint8_t *o = out;
+	for (size_t i = 0; i < len; i++) {
+		*st = *st * 6364136223846793005ULL + 1442695040888963407ULL;
+		o[i] = (uint8_t)(*st >> 56);
+	}
+}
+
+static void test_net_key_rotation(void **state)
+{
+	hn *h = net_new(16, 77, 0);
+	hn_wl w;
+	hn_owner nk;
+	struct capture cap;
+	ec_mapping_resp m, idm;
+	ec_id rot, kh, cur;
+	size_t a = 5, nb[8], k_nb, pick = SIZE_MAX, holders = 0, res, c1;
+	unsigned hops;
+	uint64_t len, n_old = 0, n_new = 0, bad_sig = 0;
+	uint8_t old_pk[EC_PUBKEY_BYTES];
+	const ec_id *aid = &h->nodes[a].ident.peer_id;
+	(void)state;
+	hn_owner_make(&nk, 4242);
+	memcpy(old_pk, h->nodes[a].key.pk, EC_PUBKEY_BYTES);
+	/* identity token still pending at start: nothing to rotate yet */
+	assert_int_equal(ec_node_rotate_key(h->nodes[a].node, &nk.kp, h->now),
+			 EC_ERR_NOTFOUND);
+	assert_int_equal(ec_node_rotation_pending(h->nodes[a].node, NULL), 0);
+	hn_run_until(h, h->now + 5000);
+	assert_true(hn_token_current(h, a, aid, &cur));
+	assert_int_equal(ec_node_check_lamppost(h->nodes[a].node, aid, old_pk), EC_OK);
+
+	assert_int_equal(ec_node_rotate_key(h->nodes[a].node, NULL, h->now), EC_ERR_ARG);
+	assert_int_equal(ec_node_rotate_key(h->nodes[a].node, &h->nodes[a].key, h->now),
+			 EC_ERR_ARG); /* the current key */
+	assert_int_equal(ec_node_rotate_key(h->nodes[a].node, &nk.kp, h->now), EC_OK);
+	assert_int_equal(ec_node_rotation_pending(h->nodes[a].node, &rot), 1);
+	/* pending: responses still signed with the old key */
+	memset(&cap, 0, sizeof cap);
+	h->drop = capture_answer;
+	h->drop_ctx = &cap;
+	res = ask_mapping(h, &cap, (a + 1) % h->n, a, aid, &m, &hops);
+	assert_int_equal(res, a);
+	assert_memory_equal(m.pk, old_pk, EC_PUBKEY_BYTES);
+	h->drop = NULL;
+	assert_int_equal(ec_node_rotate_key(h->nodes[a].node, &nk.kp, h->now),
+			 EC_ERR_BUSY);
+	hn_run_until(h, h->now + 4000);
+	assert_int_equal(ec_node_rotation_pending(h->nodes[a].node, NULL), 0);
+	assert_true(hn_committed(h, a, &rot));
+	assert_true(hn_token_current(h, a, aid, &cur));
+	assert_true(ec_id_eq(&cur, &rot));
+
+	/* blocks after the switch: a creation workload */
+	hn_wl_init(&w, 77);
+	hn_wl_creations(h, &w, 60, 2, h->now + 100, 1500);
+	hn_run_until(h, h->now + 6000);
+	c1 = hn_wl_apply(h, &w, 0, w.n_sent);
+	assert_true(c1 >= 57);
+
+	/* mapping response of a: new pk; its identity token through another
+	 * responsible node: owner key hash = H(new pk) */
+	h->drop = capture_answer;
+	h->drop_ctx = &cap;
+	res = ask_mapping(h, &cap, (a + 1) % h->n, a, aid, &m, &hops);
+	assert_int_equal(res, a);
+	assert_memory_equal(m.pk, nk.kp.pk, EC_PUBKEY_BYTES);
+	ec_keyhash(&kh, nk.kp.pk);
+	assert_true(ec_id_eq(&m.owner_key_hash, &kh));
+	k_nb = hn_neighbourhood(h, aid, nb);
+	for (size_t i = 0; i < k_nb && pick == SIZE_MAX; i++)
+		if (nb[i] != a)
+			pick = nb[i];
+	assert_true(pick != SIZE_MAX);
+	res = ask_mapping(h, &cap, a, pick, aid, &idm, &hops);
+	assert_int_equal(res, pick);
+	assert_true(ec_id_eq(&idm.owner_key_hash, &kh));
+	assert_true(ec_id_eq(&idm.txid, &rot));
+	h->drop = NULL;
+
+	/* the lamppost check wherever the identity token's state is held */
+	for (size_t j = 0; j < h->n; j++) {
+		if (!hn_token_current(h, j, aid, &cur))
+			continue;
+		assert_true(ec_id_eq(&cur, &rot));
+		assert_int_equal(ec_node_check_lamppost(h->nodes[j].node, aid, nk.kp.pk),
+				 EC_OK);
+		assert_int_equal(ec_node_check_lamppost(h->nodes[j].node, aid, old_pk),
+				 EC_ERR_KEY);
+		holders++;
+	}
+	assert_true(holders >= 2);
+
+	/* one chain: old-key blocks, then new-key blocks */
+	assert_int_equal(hn_verify_chain(h, a, &len), EC_OK);
+	{
+		ec_store_txn *t;
+		assert_int_equal(ec_store_txn_begin(h->nodes[a].store, 0, &t), EC_OK);
+		for (uint64_t k = 0; k < len; k++) {
+			ec_id id;
+			ec_block b;
+			assert_int_equal(ec_store_get_block_at(t, aid, k, &id), EC_OK);
+			assert_int_equal(ec_store_get_block(t, &id, &b), EC_OK);
+			if (memcmp(b.signer_pk, old_pk, EC_PUBKEY_BYTES) == 0) {
+				assert_int_equal(n_new, 0);
+				n_old++;
+			} else {
+				assert_memory_equal(b.signer_pk, nk.kp.pk, EC_PUBKEY_BYTES);
+				n_new++;
+			}
+		}
+		ec_store_txn_abort(t);
+	}
+	assert_true(n_old >= 2 && n_new >= 1);
+	check_chains(h);
+	ecctl_verify_chains(h); /* the binary too: two signer keys, one chain */
+	for (size_t j = 0; j < h->n; j++)
+		bad_sig += ec_node_stats_get(h->nodes[j].node)->dropped_bad_sig;
+	printf("rotation: %zu nodes, rotation tx committed, creations %zu/%zu, "
+	       "chain of the rotated node %llu blocks (%llu old key, %llu new), "
+	       "%zu nodes hold its identity token, %llu votes dropped as bad sig\n",
+	       h->n, c1, w.n_sent, (unsigned long long)len,
+	       (unsigned long long)n_old, (unsigned long long)n_new, holders,
+	       (unsigned long long)bad_sig);
+	/* a's hello, now signed with the new key (over which its peer id was
+	 * not computed): a node holding a's identity token re-adds it, one
+	 * without that state cannot tell and drops it */
+	{
+		size_t hold = SIZE_MAX, other = SIZE_MAX;
+		uint64_t inv;
+		for (size_t j = 0; j < h->n; j++) {
+			if (j == a)
+				continue;
+			if (hn_token_current(h, j, aid, &cur)) {
+				if (hold == SIZE_MAX)
+					hold = j;
+			} else if (other == SIZE_MAX) {
+				other = j;
+			}
+		}
+		assert_true(hold != SIZE_MAX && other != SIZE_MAX);
+		assert_int_equal(ec_node_remove_peer(h->nodes[hold].node, aid), EC_OK);
+		assert_int_equal(ec_node_remove_peer(h->nodes[other].node, aid), EC_OK);
+		inv = ec_node_stats_get(h->nodes[other].node)->dropped_invalid;
+		assert_int_equal(ec_node_send_hello(h->nodes[a].node,
+						    &h->nodes[hold].ident.peer_id, h->now), EC_OK);
+		assert_int_equal(ec_node_send_hello(h->nodes[a].node,
+						    &h->nodes[other].ident.peer_id, h->now), EC_OK);
+		{ /* a is idle: hand its outbox to the network ourselves */
+			ec_node_out o;
+			while (ec_node_poll(h->nodes[a].node, &o)) {
+				size_t to = hn_index_of(h, &o.to);
+				if (to != SIZE_MAX)
+					hn_inject(h, aid, to, o.msg, o.len, h->now);
+				free(o.msg);
+			}
+		}
+		hn_run_until(h, h->now + 200);
+		assert_int_equal(ec_node_peer_count(h->nodes[hold].node), h->n - 1);
+		assert_int_equal(ec_node_peer_count(h->nodes[other].node), h->n - 2);
+		assert_int_equal(ec_node_stats_get(h->nodes[other].node)->dropped_invalid,
+				 inv + 1);
+	}
+	/* restart on a's store: the new key is accepted; the old one (stale)
+	 * and an unrelated one are not the identity token's key: EC_ERR_KEY */
+	{
+		ec_node_cfg nc;
+		ec_node *r = NULL;
+		hn_owner other;
+		uint64_t rs = 1;
+		hn_owner_make(&other, 999);
+		ec_node_cfg_default(&nc);
+		nc.identity = h->nodes[a].ident;
+		nc.store = h->nodes[a].store;
+		nc.pow = &ec_pow_test;
+		nc.rng = rot_rng;
+		nc.rng_ctx = &rs;
+		nc.key = nk.kp;
+		assert_int_equal(ec_node_new(&r, &nc, h->now), EC_OK);
+		assert_int_equal(ec_node_rotation_pending(r, NULL), 0);
+		ec_node_free(r);
+		nc.key = h->nodes[a].key;
+		assert_int_equal(ec_node_new(&r, &nc, h->now), EC_ERR_KEY);
+		nc.key = other.kp;
+		assert_int_equal(ec_node_new(&r, &nc, h->now), EC_ERR_KEY);
+	}
+	hn_wl_free(&w);
+	hn_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_net_deterministic),
 		cmocka_unit_test(test_net_missing_parent_recovered),
 		cmocka_unit_test(test_net_lamppost_verification),
+		cmocka_unit_test(test_net_key_rotation),
 		cmocka_unit_test(test_net_workload),
 		cmocka_unit_test(test_net_conflict_storm),
 		cmocka_unit_test(test_net_large_fake_sigs),

@@ -38,7 +38,8 @@
 typedef struct ec_node ec_node;
 
 typedef struct ec_node_cfg {
-	ec_keypair key;        /* identity / lamppost key (key.pk == identity.pk) */
+	ec_keypair key;        /* lamppost key: identity.pk, or after a rotation
+				* the key our identity token names */
 	ec_identity identity;  /* our peer id, salt and network id */
 	ec_store *store;       /* borrowed; memory or LMDB; outlives the node */
 	const ec_pow_params *pow; /* checks the identity proof of hellos */
@@ -116,7 +117,9 @@ typedef struct ec_node_stats {
 } ec_node_stats;
 
 /* Creates a node.  Loads the own chain from the store (heads and blocks
- * of creator = our peer id).  With cfg->identity_tx and an empty chain it
+ * of creator = our peer id).  cfg->key must be the key our stored state
+ * of the identity token names (else EC_ERR_KEY, e.g. the key rotated
+ * away), or with no such state cfg->identity.pk (else EC_ERR_ARG).  With cfg->identity_tx and an empty chain it
  * submits the identity-token creation: token = peer id, prev = 0,
  * next_key = H_tag("ec/v1/keyhash", our pk).  cfg is copied. */
 int ec_node_new(ec_node **out, const ec_node_cfg *cfg, ec_time now);
@@ -191,6 +194,20 @@ int ec_node_tx_info_get(ec_node *n, const ec_id *txid, ec_node_tx_info *out);
  * EC_ERR_NOTFOUND (we hold no state or no body for that token: ask the
  * token's neighbourhood with a mapping query). */
 int ec_node_check_lamppost(ec_node *n, const ec_id *peer, const uint8_t pk[32]);
+
+/* Lamppost key rotation (PROTOCOL 14b "Key rotation"): builds and submits
+ * an ordinary transfer of our identity token (prev = its current head,
+ * next_key = H_tag("ec/v1/keyhash", new_key->pk)) signed with the CURRENT
+ * key.  The node keeps signing with the current key until a block it
+ * seals commits that transaction, then signs everything (votes, blocks,
+ * query responses, hellos) with new_key.  new_key is copied.
+ * EC_OK (submitted), EC_ERR_BUSY (a rotation is still pending here),
+ * EC_ERR_NOTFOUND (our identity token is not decided/committed here yet),
+ * EC_ERR_KEY (our key is not the token's owner key), EC_ERR_ARG (NULL, or
+ * new_key is the current key), or the submit's error (node_submit_tx). */
+int ec_node_rotate_key(ec_node *n, const ec_keypair *new_key, ec_time now);
+/* 1 and *txid (may be NULL) while a rotation is pending, else 0. */
+int ec_node_rotation_pending(const ec_node *n, ec_id *txid);
 
 const ec_node_stats *ec_node_stats_get(const ec_node *n);
 /* Height of our chain head and its id; EC_ERR_NOTFOUND when empty. */

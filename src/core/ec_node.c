@@ -167,13 +167,23 @@ int ec_node_remove_peer(ec_node *n, const ec_id *peer)
 	return EC_OK;
 }
 
+int node_peer_rotated(ec_node *n, const ec_id *peer, const uint8_t *pk)
+{
+	int found;
+	size_t i = ptab_pos(n, peer, &found);
+	if (!found || ec_node_check_lamppost(n, peer, pk) != EC_OK)
+		return 0;
+	memcpy(n->ptab[i].pk, pk, EC_PUBKEY_BYTES);
+	return 1;
+}
+
 size_t ec_node_peer_count(const ec_node *n)
 {
 	return n ? n->n_ptab : 0;
 }
 
 /* Checks a hello: network, signature, identity proof (cheap -> costly). */
-static int hello_check(const ec_node *n, const ec_hello *h, ec_time now)
+static int hello_check(ec_node *n, const ec_hello *h, ec_time now)
 {
 	ec_identity id;
 	int err;
@@ -185,7 +195,14 @@ static int hello_check(const ec_node *n, const ec_hello *h, ec_time now)
 	id.network_id = h->network_id;
 	memcpy(id.salt, h->salt, sizeof id.salt);
 	id.peer_id = h->peer_id;
-	return ec_identity_verify(&id, now / 1000, n->cfg.pow);
+	err = ec_identity_verify(&id, now / 1000, n->cfg.pow);
+	/* A peer that rotated its lamppost key signs hellos with the new
+	 * key, over which its peer id was not computed: accepted when our
+	 * state of its identity token names that key (PROTOCOL 14b). */
+	if (err != EC_OK && !ec_id_eq(&h->peer_id, &n->self) &&
+	    ec_node_check_lamppost(n, &h->peer_id, h->pk) == EC_OK)
+		return EC_OK;
+	return err;
 }
 
 int ec_node_add_peer(ec_node *n, const ec_hello *h, ec_time now)
@@ -425,14 +442,99 @@ static int submit_identity_tx(ec_node *n, ec_time now)
 	return err == EC_ERR_EXISTS ? EC_OK : err;
 }
 
+/* ---- lamppost key rotation ------------------------------------------------ */
+
+int ec_node_rotate_key(ec_node *n, const ec_keypair *new_key, ec_time now)
+{
+	ec_id head, kh;
+	ec_tx cur, tx;
+	uint8_t *enc;
+	size_t len;
+	int body = 0, err, k = -1;
+	if (!n || !new_key)
+		return EC_ERR_ARG;
+	if (n->fatal)
+		return n->fatal;
+	if (n->rot_pending) {
+		ec_node_tx_info info;
+		if (ec_node_tx_info_get(n, &n->rot_txid, &info) == EC_OK &&
+		    info.state != EC_NODE_TX_UNKNOWN)
+			return EC_ERR_BUSY;
+		/* expired or lost: a new rotation may be tried */
+		n->rot_pending = 0;
+		ec_memzero(&n->rot_key, sizeof n->rot_key);
+	}
+	if (memcmp(new_key->pk, n->cfg.key.pk, EC_PUBKEY_BYTES) == 0)
+		return EC_ERR_ARG;
+	if (!node_token_head(n, &n->self, &head, &cur, &body) || !body)
+		return EC_ERR_NOTFOUND; /* identity token not decided here yet */
+	for (unsigned i = 0; i < cur.n_entries; i++)
+		if (ec_id_eq(&cur.entries[i].token, &n->self))
+			k = (int)i;
+	ec_keyhash(&kh, n->cfg.key.pk);
+	if (k < 0 || !ec_id_eq(&cur.entries[k].next_key, &kh))
+		return EC_ERR_KEY; /* our key is not the token's owner key */
+	memset(&tx, 0, sizeof tx);
+	tx.timestamp = now > cur.timestamp ? now : cur.timestamp + 1;
+	tx.n_entries = 1;
+	tx.entries[0].token = n->self;
+	tx.entries[0].prev = head;
+	ec_keyhash(&tx.entries[0].next_key, new_key->pk);
+	if ((err = ec_tx_sign_entry(&tx, 0, n->cfg.key.pk, n->cfg.key.sk)) != EC_OK ||
+	    (err = ec_tx_finalize(&tx)) != EC_OK)
+		return err;
+	if ((err = ec_tx_encode(&tx, &enc, &len)) != EC_OK)
+		return err;
+	if (now > n->last_now)
+		n->last_now = now;
+	err = node_handle_tx(n, &(ec_id){{0}}, enc, len, now);
+	free(enc);
+	if (err != EC_OK)
+		return err;
+	n->rot_pending = 1;
+	n->rot_txid = tx.id;
+	n->rot_key = *new_key;
+	return EC_OK;
+}
+
+int ec_node_rotation_pending(const ec_node *n, ec_id *txid)
+{
+	if (!n || !n->rot_pending)
+		return 0;
+	if (txid)
+		*txid = n->rot_txid;
+	return 1;
+}
+
+void node_rotate_check(ec_node *n, const ec_tx *txs, size_t n_txs)
+{
+	size_t i;
+	if (!n->rot_pending)
+		return;
+	for (i = 0; i < n_txs && !ec_id_eq(&txs[i].id, &n->rot_txid); i++)
+		;
+	if (i == n_txs)
+		return;
+	/* committed here: every signature from now on is the new key's */
+	ec_memzero(&n->cfg.key, sizeof n->cfg.key);
+	n->cfg.key = n->rot_key;
+	ec_memzero(&n->rot_key, sizeof n->rot_key);
+	n->rot_pending = 0;
+	ec_serve_set_key(n->srv, &n->cfg.key);
+	/* votes still re-pushed are re-signed (same seq and content: a
+	 * receiver holding that seq drops the copy as a replay) */
+	for (i = 0; i < n->n_pend; i++)
+		if (n->pend[i]->voted)
+			(void)ec_vote_sign(&n->pend[i]->vote, n->cfg.key.sk);
+}
+
 int ec_node_new(ec_node **out, const ec_node_cfg *cfg, ec_time now)
 {
 	ec_node *n;
 	int err;
 	if (!out || !cfg || !cfg->store || !cfg->rng || !cfg->pow)
 		return EC_ERR_ARG;
-	if (memcmp(cfg->key.pk, cfg->identity.pk, 32) != 0 ||
-	    ec_id_is_zero(&cfg->identity.peer_id))
+	if (ec_id_is_zero(&cfg->identity.peer_id))
 		return EC_ERR_ARG;
 	if ((err = ec_crypto_init()) != EC_OK)
 		return err;
@@ -454,8 +556,19 @@ int ec_node_new(ec_node **out, const ec_node_cfg *cfg, ec_time now)
 		err = EC_ERR_NOMEM;
 		goto fail;
 	}
-	if ((err = node_load_chain(n)) != EC_OK ||
-	    (err = node_serve_new(n)) != EC_OK)
+	if ((err = node_load_chain(n)) != EC_OK)
+		goto fail;
+	/* The signing key: the one our state of the identity token names
+	 * (a restart after ec_node_rotate_key), or with no such state yet
+	 * the identity key; a key the token no longer names is stale. */
+	err = ec_node_check_lamppost(n, &n->self, cfg->key.pk);
+	if (err == EC_ERR_KEY)
+		goto fail;
+	if (err != EC_OK && memcmp(cfg->key.pk, cfg->identity.pk, 32) != 0) {
+		err = EC_ERR_ARG;
+		goto fail;
+	}
+	if ((err = node_serve_new(n)) != EC_OK)
 		goto fail;
 	for (size_t i = 0; i < cfg->n_bootstrap; i++)
 		if (!ec_id_eq(&cfg->bootstrap[i], &n->self) &&
@@ -500,6 +613,7 @@ void ec_node_free(ec_node *n)
 	ec_peerset_free(&n->ring);
 	free(n->ptab);
 	ec_memzero(&n->cfg.key, sizeof n->cfg.key);
+	ec_memzero(&n->rot_key, sizeof n->rot_key);
 	free(n);
 }
 

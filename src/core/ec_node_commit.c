@@ -143,6 +143,7 @@ out:
 		return err;
 	}
 	ec_serve_note_block(n->srv, &b, o->txs);
+	node_rotate_check(n, o->txs, o->n);
 	n->st.blocks_sealed++;
 	n->st.txs_committed += o->n;
 	node_open_free(o);

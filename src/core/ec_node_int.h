@@ -95,6 +95,13 @@ struct ec_node {
 	ec_serve *srv;    /* query service (ec_node_serve.c) */
 	ec_ratelimit *rl; /* its rate limits; NULL = cfg.rate_limit 0 */
 
+	/* Lamppost key rotation (ec_node_rotate_key): the transfer of our
+	 * identity token that installs rot_key, signed with cfg.key; cfg.key
+	 * is replaced when a block we seal commits rot_txid. */
+	uint8_t rot_pending;
+	ec_id rot_txid;
+	ec_keypair rot_key;
+
 	ec_time deadline; /* cached next deadline */
 	ec_time last_now;
 	ec_node_stats st;
@@ -137,11 +144,17 @@ void node_request_tx(ec_node *n, const ec_id *txid, const ec_id *peer,
 int node_token_head(ec_node *n, const ec_id *token, ec_id *txid, ec_tx *tx,
 		    int *has_body);
 void node_reevaluate_conflicts(ec_node *n, ec_mp_entry *e, ec_time now);
+/* A peer signs with pk, not the key our peer table holds: adopt pk when
+ * our state of its identity token says pk is its current lamppost key
+ * (it rotated).  1 = adopted (peer->pk updated), 0 = not. */
+int node_peer_rotated(ec_node *n, const ec_id *peer, const uint8_t *pk);
 
 /* ec_node_commit.c */
 void node_commit_tick(ec_node *n, ec_time now);
 int node_seal(ec_node *n, ec_time now);
 int node_load_chain(ec_node *n);
+/* After a seal: switches to the rotated key if the block committed it. */
+void node_rotate_check(ec_node *n, const ec_tx *txs, size_t n_txs);
 void node_open_free(node_open *o);
 /* Open-block lookup of a token's decided head: index into open.txs or -1. */
 int node_open_head(const ec_node *n, const ec_id *token);

@@ -386,7 +386,8 @@ void node_handle_vote(ec_node *n, const ec_id *from, const uint8_t *msg, size_t 
 		n->st.dropped_unsolicited++;
 		return;
 	}
-	if (memcmp(v.pk, peer->pk, EC_PUBKEY_BYTES) != 0) {
+	if (memcmp(v.pk, peer->pk, EC_PUBKEY_BYTES) != 0 &&
+	    !node_peer_rotated(n, from, v.pk)) {
 		n->st.dropped_bad_sig++;
 		return;
 	}
@@ -557,7 +558,8 @@ static node_txreq *answer_admit(ec_node *n, const ec_id *from, const uint8_t *no
 		n->st.dropped_unsolicited++;
 		return NULL;
 	}
-	if (memcmp(pk, peer->pk, EC_PUBKEY_BYTES) != 0) {
+	if (memcmp(pk, peer->pk, EC_PUBKEY_BYTES) != 0 &&
+	    !node_peer_rotated(n, from, pk)) {
 		n->st.dropped_bad_sig++;
 		return NULL;
 	}
