@@ -1,13 +1,14 @@
 /* ec_mempool.c - pending transactions, versioned votes, conflicts, tallies
  * and timeouts (see mempool.h for the rules and their spec sections).
  *
- * Entries live in an insertion-ordered array of pointers with an
- * open-addressing index by txid (ids are uniform hashes, so their first
- * bytes make a good hash).  Conflict and fair-share checks scan the pool;
+ * Entries live in an insertion-ordered array of pointers with an id index
+ * (util/ec_idindex.h) by txid.  Conflict and fair-share checks scan the pool;
  * pools are small (pending transactions of one neighbourhood). */
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "ec/mempool.h"
+#include "util/ec_idindex.h"
 
 const ec_mempool_cfg ec_mempool_default_cfg = {
 	.vote_threshold = 2,
@@ -21,37 +22,15 @@ struct ec_mempool {
 	ec_mempool_cfg cfg;
 	ec_mp_entry **ents; /* insertion order */
 	size_t n, cap;
-	ec_mp_entry **index; /* open addressing, size idx_cap (power of 2) */
-	size_t idx_cap;
+	ec_idindex idx; /* by txid */
 };
 
-static size_t slot_of(const ec_id *id, size_t cap)
+/* Re-inserts every entry into the index (after a resize or a removal). */
+static void index_refill(ec_mempool *mp)
 {
-	uint64_t h = 0;
-	for (int i = 0; i < 8; i++)
-		h = (h << 8) | id->b[i];
-	return (size_t)(h & (cap - 1));
-}
-
-static int index_rebuild(ec_mempool *mp, size_t want)
-{
-	size_t cap = 64;
-	ec_mp_entry **idx;
-	while (cap < 2 * want)
-		cap *= 2;
-	idx = calloc(cap, sizeof *idx);
-	if (!idx)
-		return EC_ERR_NOMEM;
-	for (size_t i = 0; i < mp->n; i++) {
-		size_t s = slot_of(&mp->ents[i]->txid, cap);
-		while (idx[s])
-			s = (s + 1) & (cap - 1);
-		idx[s] = mp->ents[i];
-	}
-	free(mp->index);
-	mp->index = idx;
-	mp->idx_cap = cap;
-	return EC_OK;
+	ec_idindex_clear(&mp->idx);
+	for (size_t i = 0; i < mp->n; i++)
+		ec_idindex_insert(&mp->idx, mp->ents[i]);
 }
 
 int ec_mempool_new(ec_mempool **out, const ec_mempool_cfg *cfg)
@@ -60,7 +39,7 @@ int ec_mempool_new(ec_mempool **out, const ec_mempool_cfg *cfg)
 	if (!mp)
 		return EC_ERR_NOMEM;
 	mp->cfg = cfg ? *cfg : ec_mempool_default_cfg;
-	if (index_rebuild(mp, 0) != EC_OK) {
+	if (ec_idindex_init(&mp->idx, offsetof(ec_mp_entry, txid)) != EC_OK) {
 		free(mp);
 		return EC_ERR_NOMEM;
 	}
@@ -81,7 +60,7 @@ void ec_mempool_free(ec_mempool *mp)
 	for (size_t i = 0; i < mp->n; i++)
 		entry_free(mp->ents[i]);
 	free(mp->ents);
-	free(mp->index);
+	ec_idindex_free(&mp->idx);
 	free(mp);
 }
 
@@ -97,13 +76,7 @@ ec_mp_entry *ec_mempool_at(ec_mempool *mp, size_t i)
 
 static ec_mp_entry *lookup(const ec_mempool *mp, const ec_id *txid)
 {
-	size_t s = slot_of(txid, mp->idx_cap);
-	while (mp->index[s]) {
-		if (ec_id_eq(&mp->index[s]->txid, txid))
-			return mp->index[s];
-		s = (s + 1) & (mp->idx_cap - 1);
-	}
-	return NULL;
+	return ec_idindex_get(&mp->idx, txid);
 }
 
 ec_mp_entry *ec_mempool_get(ec_mempool *mp, const ec_id *txid)
@@ -115,11 +88,13 @@ ec_mp_entry *ec_mempool_get(ec_mempool *mp, const ec_id *txid)
 static ec_mp_entry *insert(ec_mempool *mp, const ec_id *txid, ec_time now)
 {
 	ec_mp_entry *e;
-	size_t s;
+	int emptied;
 	if (mp->n >= mp->cfg.max_entries)
 		return NULL;
-	if (2 * (mp->n + 1) > mp->idx_cap && index_rebuild(mp, mp->n + 1) != EC_OK)
+	if (ec_idindex_reserve(&mp->idx, mp->n + 1, &emptied) != EC_OK)
 		return NULL;
+	if (emptied)
+		index_refill(mp);
 	if (mp->n == mp->cap) {
 		size_t cap = mp->cap ? mp->cap * 2 : 64;
 		ec_mp_entry **p = realloc(mp->ents, cap * sizeof *p);
@@ -135,10 +110,7 @@ static ec_mp_entry *insert(ec_mempool *mp, const ec_id *txid, ec_time now)
 	e->first_seen = now;
 	e->state = EC_MP_PENDING;
 	mp->ents[mp->n++] = e;
-	s = slot_of(txid, mp->idx_cap);
-	while (mp->index[s])
-		s = (s + 1) & (mp->idx_cap - 1);
-	mp->index[s] = e;
+	ec_idindex_insert(&mp->idx, e);
 	return e;
 }
 
@@ -319,15 +291,7 @@ size_t ec_mempool_expire(ec_mempool *mp, ec_time now)
 		}
 	}
 	mp->n = w;
-	if (dropped) {
-		/* the table only gets emptier: refill it in place, no allocation */
-		memset(mp->index, 0, mp->idx_cap * sizeof *mp->index);
-		for (size_t i = 0; i < mp->n; i++) {
-			size_t s = slot_of(&mp->ents[i]->txid, mp->idx_cap);
-			while (mp->index[s])
-				s = (s + 1) & (mp->idx_cap - 1);
-			mp->index[s] = mp->ents[i];
-		}
-	}
+	if (dropped)
+		index_refill(mp); /* the table only gets emptier: no allocation */
 	return dropped;
 }

@@ -6,6 +6,7 @@
  * and type (ec_msg_peek), strict decode, sender admission, signature, and
  * only then node state.  Anything a peer sends is dropped and counted,
  * never asserted on. */
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "ec/node.h"
@@ -293,54 +294,28 @@ int node_is_responsible(const ec_node *n, const ec_id *token)
 
 /* ---- pend table --------------------------------------------------------- */
 
-static size_t pslot(const ec_id *id, size_t cap)
+static void pidx_refill(ec_node *n)
 {
-	uint64_t h = 0;
-	for (int i = 0; i < 8; i++)
-		h = (h << 8) | id->b[i];
-	return (size_t)(h & (cap - 1));
-}
-
-static int pidx_rebuild(ec_node *n, size_t want)
-{
-	size_t cap = 64;
-	node_pend **idx;
-	while (cap < 2 * want)
-		cap *= 2;
-	idx = calloc(cap, sizeof *idx);
-	if (!idx)
-		return EC_ERR_NOMEM;
-	for (size_t i = 0; i < n->n_pend; i++) {
-		size_t s = pslot(&n->pend[i]->txid, cap);
-		while (idx[s])
-			s = (s + 1) & (cap - 1);
-		idx[s] = n->pend[i];
-	}
-	free(n->pidx);
-	n->pidx = idx;
-	n->pidx_cap = cap;
-	return EC_OK;
+	ec_idindex_clear(&n->pidx);
+	for (size_t i = 0; i < n->n_pend; i++)
+		ec_idindex_insert(&n->pidx, n->pend[i]);
 }
 
 node_pend *node_pend_get(const ec_node *n, const ec_id *txid)
 {
-	size_t s = pslot(txid, n->pidx_cap);
-	while (n->pidx[s]) {
-		if (ec_id_eq(&n->pidx[s]->txid, txid))
-			return n->pidx[s];
-		s = (s + 1) & (n->pidx_cap - 1);
-	}
-	return NULL;
+	return ec_idindex_get(&n->pidx, txid);
 }
 
 node_pend *node_pend_add(ec_node *n, const ec_id *txid)
 {
 	node_pend *p = node_pend_get(n, txid);
-	size_t s;
+	int emptied;
 	if (p)
 		return p;
-	if (2 * (n->n_pend + 1) > n->pidx_cap && pidx_rebuild(n, n->n_pend + 1) != EC_OK)
+	if (ec_idindex_reserve(&n->pidx, n->n_pend + 1, &emptied) != EC_OK)
 		return NULL;
+	if (emptied)
+		pidx_refill(n);
 	if (n->n_pend == n->cap_pend) {
 		size_t cap = n->cap_pend ? n->cap_pend * 2 : 64;
 		node_pend **a = realloc(n->pend, cap * sizeof *a);
@@ -354,10 +329,7 @@ node_pend *node_pend_add(ec_node *n, const ec_id *txid)
 		return NULL;
 	p->txid = *txid;
 	n->pend[n->n_pend++] = p;
-	s = pslot(txid, n->pidx_cap);
-	while (n->pidx[s])
-		s = (s + 1) & (n->pidx_cap - 1);
-	n->pidx[s] = p;
+	ec_idindex_insert(&n->pidx, p);
 	return p;
 }
 
@@ -372,13 +344,7 @@ void node_pend_sweep(ec_node *n)
 	}
 	if (w != n->n_pend) {
 		n->n_pend = w;
-		memset(n->pidx, 0, n->pidx_cap * sizeof *n->pidx);
-		for (size_t i = 0; i < n->n_pend; i++) {
-			size_t s = pslot(&n->pend[i]->txid, n->pidx_cap);
-			while (n->pidx[s])
-				s = (s + 1) & (n->pidx_cap - 1);
-			n->pidx[s] = n->pend[i];
-		}
+		pidx_refill(n);
 	}
 }
 
@@ -550,7 +516,7 @@ int ec_node_new(ec_node **out, const ec_node_cfg *cfg, ec_time now)
 	ec_peerset_init(&n->ring);
 	if ((err = ec_peerset_add(&n->ring, &n->self)) != EC_OK ||
 	    (err = ec_mempool_new(&n->mp, &cfg->mempool)) != EC_OK ||
-	    (err = pidx_rebuild(n, 0)) != EC_OK)
+	    (err = ec_idindex_init(&n->pidx, offsetof(node_pend, txid))) != EC_OK)
 		goto fail;
 	if (!(n->chain = ec_chain_new())) {
 		err = EC_ERR_NOMEM;
@@ -603,7 +569,7 @@ void ec_node_free(ec_node *n)
 	for (size_t i = 0; i < n->n_pend; i++)
 		free(n->pend[i]);
 	free(n->pend);
-	free(n->pidx);
+	ec_idindex_free(&n->pidx);
 	free(n->dirtyq);
 	node_serve_free(n);
 	ec_mempool_free(n->mp);

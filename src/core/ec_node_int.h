@@ -13,6 +13,7 @@
 #include "ec/chain.h"
 #include "ec/node.h"
 #include "ec/ring.h"
+#include "util/ec_idindex.h"
 
 /* What the node keeps per mempool entry beside the mempool's own data. */
 typedef struct node_pend {
@@ -76,8 +77,7 @@ struct ec_node {
 	ec_mempool *mp;
 	node_pend **pend; /* insertion order */
 	size_t n_pend, cap_pend;
-	node_pend **pidx; /* open addressing by txid */
-	size_t pidx_cap;
+	ec_idindex pidx;  /* pend by txid */
 
 	node_txreq txreq[NODE_MAX_TXREQ];
 	size_t n_txreq;
