@@ -33,6 +33,7 @@
 #include "ec/ratelimit.h"
 #include "ec/serve.h"
 #include "ec/store.h"
+#include "ec/sync.h"
 #include "ec/wire.h"
 
 typedef struct ec_node ec_node;
@@ -69,6 +70,7 @@ typedef struct ec_node_cfg {
 	ec_serve_cfg serve;
 	ec_ratelimit_cfg ratelimit;
 	uint8_t rate_limit;    /* 1 (default): enforce cfg.ratelimit */
+	ec_sync_cfg sync;      /* catch-up (sync.h); strategy OFF by default */
 } ec_node_cfg;
 
 /* Fills the defaults: mempool defaults, block interval 1000 ms, re-push
@@ -208,6 +210,15 @@ int ec_node_check_lamppost(ec_node *n, const ec_id *peer, const uint8_t pk[32]);
 int ec_node_rotate_key(ec_node *n, const ec_keypair *new_key, ec_time now);
 /* 1 and *txid (may be NULL) while a rotation is pending, else 0. */
 int ec_node_rotation_pending(const ec_node *n, ec_id *txid);
+
+/* Sync (sync.h).  ec_node_sync_start begins cfg.sync.strategy (or
+ * `strategy` when non-zero) at `now`; a node restarted on a store with sync
+ * progress resumes where it stopped.  EC_ERR_BUSY while a sync runs.
+ * ec_node_sync_status fills *st and up to max_chains entries of chains[]
+ * (may be NULL with 0); st->n_chains = how many chains are followed. */
+int ec_node_sync_start(ec_node *n, uint8_t strategy, ec_time now);
+int ec_node_sync_status(ec_node *n, ec_sync_status *st, ec_sync_chain *chains,
+			size_t max_chains);
 
 const ec_node_stats *ec_node_stats_get(const ec_node *n);
 /* Height of our chain head and its id; EC_ERR_NOTFOUND when empty. */

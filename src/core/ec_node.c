@@ -25,6 +25,7 @@ void ec_node_cfg_default(ec_node_cfg *cfg)
 	cfg->serve = ec_serve_default_cfg;
 	cfg->ratelimit = ec_ratelimit_default_cfg;
 	cfg->rate_limit = 1;
+	ec_sync_cfg_default(&cfg->sync);
 }
 
 /* ---- outbox --------------------------------------------------------------- */
