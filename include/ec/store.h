@@ -252,6 +252,39 @@ typedef int (*ec_store_peer_fn)(void *ctx, const ec_peer_rec *p);
 /* Ascending by peer id; stops when fn returns non-zero (returned). */
 int ec_store_iter_peers(ec_store_txn *t, ec_store_peer_fn fn, void *ctx);
 
+/* ---- peer metrics for swapping (table `swapm`, STORAGE.md section 3.4) ----
+ * Kept apart from ec_peer_rec, keyed by peer id; written by the swap module
+ * (swap.h ec_swap_save).  Counters are windowed by their writer. */
+
+#define EC_PEER_TAG_MAX 31
+
+typedef struct ec_peer_metrics {
+	ec_id peer;                         /* key */
+	char region[EC_PEER_TAG_MAX + 1];   /* diversity tags, NUL-terminated, */
+	char operator_tag[EC_PEER_TAG_MAX + 1]; /* "" = unknown */
+	uint64_t n_requests, n_responses;   /* availability */
+	uint64_t n_checked, n_agreed;       /* accuracy (n_agreed <= n_checked) */
+	uint64_t n_sync;                    /* sync-efficiency samples */
+	double sync_sum;                    /* their sum, 0..n_sync */
+	uint64_t n_latency;                 /* latency samples */
+	double latency_ms;                  /* smoothed response time, >= 0 */
+	double reputation;                  /* 0..1 */
+	uint32_t n_penalties, n_equivocations;
+	ec_time first_seen, updated;
+} ec_peer_metrics;
+
+/* EC_ERR_ARG for a tag not NUL-terminated within EC_PEER_TAG_MAX, counts
+ * out of order (responses > requests, agreed > checked), a non-finite or
+ * out-of-range number (sync_sum outside [0, n_sync], latency < 0,
+ * reputation outside [0,1]).  A read record failing the same checks is
+ * EC_ERR_CORRUPT.  A store opened read-only that predates the table reads
+ * as empty. */
+int ec_store_put_metrics(ec_store_txn *t, const ec_peer_metrics *m);
+int ec_store_get_metrics(ec_store_txn *t, const ec_id *peer, ec_peer_metrics *out);
+int ec_store_del_metrics(ec_store_txn *t, const ec_id *peer);
+typedef int (*ec_store_metrics_fn)(void *ctx, const ec_peer_metrics *m);
+int ec_store_iter_metrics(ec_store_txn *t, ec_store_metrics_fn fn, void *ctx);
+
 /* ---- sync progress per tracked chain ------------------------------------ */
 
 typedef struct ec_sync_progress {

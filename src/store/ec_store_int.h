@@ -22,6 +22,8 @@ enum ec_store_table {
 	EC_T_PROOFS,   /* block id -> rv, proof encoding */
 	EC_T_PEERS,    /* peer id -> rv, peer record */
 	EC_T_PROGRESS, /* chain creator -> rv, sync progress */
+	EC_T_SWAPM,    /* peer id -> rv, swap metrics (added in format 1; created
+			* on the first read-write open of an older store) */
 	EC_T_COUNT
 };
 

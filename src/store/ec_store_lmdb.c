@@ -32,7 +32,14 @@
 typedef struct lstore {
 	MDB_env *env;
 	MDB_dbi dbi[EC_T_COUNT];
+	uint8_t absent[EC_T_COUNT]; /* a later table missing from a read-only
+				     * store: reads as empty */
 } lstore;
+
+/* Tables added to format 1 after stores were first created (STORAGE.md
+ * section 5): a store without them is not corrupt; a read-write open
+ * creates them, a read-only open reads them as empty. */
+static const uint8_t added_later[EC_T_COUNT] = {[EC_T_SWAPM] = 1};
 
 static int lmdb_err(int rc)
 {
@@ -125,7 +132,10 @@ static int l_get(void *impl, int table, const uint8_t *k, size_t kn,
 {
 	ltxn *x = impl;
 	MDB_val key = {kn, (void *)k}, val;
-	int rc = mdb_get(x->txn, x->l->dbi[table], &key, &val);
+	int rc;
+	if (x->l->absent[table])
+		return EC_ERR_NOTFOUND;
+	rc = mdb_get(x->txn, x->l->dbi[table], &key, &val);
 	if (rc != MDB_SUCCESS)
 		return lmdb_err(rc);
 	*v = val.mv_data;
@@ -138,6 +148,8 @@ static int l_put(void *impl, int table, const uint8_t *k, size_t kn,
 {
 	ltxn *x = impl;
 	MDB_val key = {kn, (void *)k}, val = {vn, (void *)v};
+	if (x->l->absent[table])
+		return EC_ERR_READONLY;
 	return lmdb_err(mdb_put(x->txn, x->l->dbi[table], &key, &val,
 				(flags & EC_PUT_NOOVERWRITE) ? MDB_NOOVERWRITE : 0));
 }
@@ -146,6 +158,8 @@ static int l_del(void *impl, int table, const uint8_t *k, size_t kn)
 {
 	ltxn *x = impl;
 	MDB_val key = {kn, (void *)k};
+	if (x->l->absent[table])
+		return EC_ERR_NOTFOUND;
 	return lmdb_err(mdb_del(x->txn, x->l->dbi[table], &key, NULL));
 }
 
@@ -156,6 +170,8 @@ static int l_iter(void *impl, int table, const uint8_t *start, size_t kn,
 	MDB_cursor *c;
 	MDB_val key = {kn, (void *)start}, val;
 	int rc, r = 0;
+	if (x->l->absent[table])
+		return 0;
 	rc = mdb_cursor_open(x->txn, x->l->dbi[table], &c);
 	if (rc != MDB_SUCCESS)
 		return lmdb_err(rc);
@@ -198,7 +214,8 @@ static const struct ec_store_ops lmdb_ops = {
 /* ---- opening -------------------------------------------------------------- */
 
 /* Reads the format and opens every DBI in a read txn.  *fresh = 1 when the
- * file holds nothing at all (a new store). */
+ * file holds nothing at all (a new store).  A missing table that was added
+ * later is marked absent (created afterwards by add_later_tables). */
 static int check_existing(lstore *l, uint32_t *format, int *fresh)
 {
 	MDB_txn *txn;
@@ -250,6 +267,10 @@ static int check_existing(lstore *l, uint32_t *format, int *fresh)
 	}
 	for (int i = 0; i < EC_T_COUNT; i++) {
 		rc = mdb_dbi_open(txn, ec_store_table_names[i], 0, &l->dbi[i]);
+		if (rc == MDB_NOTFOUND && added_later[i]) {
+			l->absent[i] = 1;
+			continue;
+		}
 		if (rc != MDB_SUCCESS) {
 			r = rc == MDB_NOTFOUND ? EC_ERR_CORRUPT : lmdb_err(rc);
 			goto out;
@@ -287,6 +308,32 @@ static int create_tables(lstore *l)
 		return lmdb_err(rc);
 	}
 	return lmdb_err(mdb_txn_commit(txn));
+}
+
+/* Creates the later tables an older store lacks, in one write txn. */
+static int add_later_tables(lstore *l)
+{
+	MDB_txn *txn;
+	int rc, any = 0;
+	for (int i = 0; i < EC_T_COUNT; i++)
+		any |= l->absent[i];
+	if (!any)
+		return EC_OK;
+	rc = mdb_txn_begin(l->env, NULL, 0, &txn);
+	if (rc != MDB_SUCCESS)
+		return lmdb_err(rc);
+	for (int i = 0; i < EC_T_COUNT && rc == MDB_SUCCESS; i++)
+		if (l->absent[i])
+			rc = mdb_dbi_open(txn, ec_store_table_names[i], MDB_CREATE, &l->dbi[i]);
+	if (rc != MDB_SUCCESS) {
+		mdb_txn_abort(txn);
+		return lmdb_err(rc);
+	}
+	rc = mdb_txn_commit(txn);
+	if (rc != MDB_SUCCESS)
+		return lmdb_err(rc);
+	memset(l->absent, 0, sizeof l->absent);
+	return EC_OK;
 }
 
 /* The data file must hold at least its two meta pages and every page up to
@@ -414,6 +461,10 @@ int ec_store_open_lmdb(ec_store **out, const char *dir, const ec_store_opts *opt
 		if (r != EC_OK)
 			goto fail;
 		format = EC_STORE_FORMAT;
+	} else if (!o.read_only) {
+		r = add_later_tables(l);
+		if (r != EC_OK)
+			goto fail;
 	}
 	s->ops = &lmdb_ops;
 	s->impl = l;
