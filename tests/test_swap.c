@@ -239,11 +239,14 @@ static void test_observations_latency_window(void **state)
 	assert_int_equal(ec_swap_get_metrics(sw, &a, &m), EC_OK);
 	assert_int_equal(m.n_sync, 2);
 	assert_true(m.sync_sum == 1.25);
-	for (int i = 0; i < 7; i++)
+	assert_int_equal(ec_swap_observe_sync(sw, &a, 1000, 1000, T0), EC_OK); /* = grace */
+	assert_int_equal(ec_swap_get_metrics(sw, &a, &m), EC_OK);
+	assert_true(m.sync_sum == 2.25);
+	for (int i = 0; i < 6; i++)
 		assert_int_equal(ec_swap_observe_sync(sw, &a, 4000, 1000, T0), EC_OK);
 	assert_int_equal(ec_swap_get_metrics(sw, &a, &m), EC_OK);
 	assert_int_equal(m.n_sync, 4); /* 9 -> 4 */
-	assert_true(fabs(m.sync_sum / 4 - (1.25 + 7 * 0.25) / 9) < 1e-12);
+	assert_true(fabs(m.sync_sum / 4 - (2.25 + 6 * 0.25) / 9) < 1e-12);
 	/* reputation: +gain toward 1 per agreeing check, x(1-loss) per
 	 * disagreeing one, halved by a penalty, 0 by equivocation */
 	assert_int_equal(ec_swap_observe_check(sw, &a, 1, T0), EC_OK);
@@ -335,6 +338,19 @@ static void test_ordering_and_thresholds(void **state)
 	assert_int_equal(ec_swap_list(sw, rows, 8), 1);
 	assert_true(rows[0].score < 0.3);
 	assert_int_equal(rows[0].emergency, 1);
+	/* the same low score on 7 observations: neither emergency nor candidate */
+	assert_int_equal(ec_swap_add_neighbour(sw, &B, NULL, NULL, T0), EC_OK);
+	for (int i = 0; i < 3; i++) {
+		ec_swap_observe_response(sw, &B, 0, 0, T0);
+		ec_swap_observe_check(sw, &B, 0, T0);
+	}
+	assert_int_equal(ec_swap_observe_sync(sw, &B, 1000000, 1, T0), EC_OK);
+	assert_int_equal(ec_swap_list(sw, rows, 8), 2);
+	assert_true(ec_id_eq(&rows[1].peer, &B));
+	assert_true(rows[1].score < 0.3);
+	assert_int_equal(rows[1].samples, 7);
+	assert_int_equal(rows[1].emergency, 0);
+	assert_int_equal(rows[1].candidate, 0);
 	ec_swap_free(sw);
 }
 
@@ -523,6 +539,20 @@ static void test_emergency(void **state)
 	complete(sw, oi.id, T0 + 5);
 	assert_int_equal(ec_swap_role(sw, &bad), EC_SWAP_RETIRED);
 	assert_int_equal(ec_swap_role(sw, &cold), EC_SWAP_NEIGHBOUR);
+	ec_swap_free(sw);
+
+	/* an equivocating backup is never a replacement */
+	seed = 7;
+	assert_int_equal(ec_swap_new(&sw, &c, T0), EC_OK);
+	populate(sw, 10, 1, T0);
+	{
+		ec_id liar = pid(101);
+		assert_int_equal(ec_swap_observe_equivocation(sw, &liar, T0), EC_OK);
+		assert_int_equal(ec_swap_force(sw, &bad, NULL, T0, NULL), EC_ERR_NOTFOUND);
+		ec_id honest = pid(150);
+		assert_int_equal(ec_swap_pool_add(sw, &honest, NULL, NULL, T0), EC_OK);
+		assert_int_equal(ec_swap_force(sw, &bad, NULL, T0, NULL), EC_OK);
+	}
 	ec_swap_free(sw);
 
 	/* an emergency with no backup at all waits and is counted; a backup
@@ -989,6 +1019,10 @@ static void test_peer_leaves_mid_swap(void **state)
 	assert_int_equal(a[0].kind, EC_SWAP_ACT_DISCONNECT);
 	assert_true(ec_id_eq(&a[0].peer, &i2));
 	assert_int_equal(ec_swap_role(sw, &i2), EC_SWAP_BACKUP);
+	/* one done swap moved the rollout one step; an abort that is not the
+	 * newcomer's fault does not move it back */
+	ec_swap_get_status(sw, &st);
+	assert_int_equal(st.interval_ms, (uint64_t)(6.0 * HOUR_MS * 0.9));
 	/* the newcomer leaves: aborted, old peer stays */
 	assert_int_equal(ec_swap_force(sw, &o3, &i3, T0, &op), EC_OK);
 	assert_int_equal(ec_swap_connected(sw, op, 1, T0), EC_OK);
@@ -999,6 +1033,7 @@ static void test_peer_leaves_mid_swap(void **state)
 	assert_int_equal(ec_swap_role(sw, &o3), EC_SWAP_NEIGHBOUR);
 	assert_int_equal(ec_swap_list_ops(sw, NULL, 0), 0);
 	ec_swap_get_status(sw, &st);
+	assert_int_equal(st.interval_ms, 6 * HOUR_MS); /* the newcomer failed: back */
 	assert_int_equal(st.done, 1);
 	assert_int_equal(st.aborted, 2);
 	assert_int_equal(st.neighbours, 5); /* 6 - o1 - o2 + i1 */
