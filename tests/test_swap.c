@@ -976,8 +976,19 @@ static void test_failures_and_timeouts(void **state)
 	assert_int_equal(a[0].kind, EC_SWAP_ACT_DISCONNECT);
 	assert_true(ec_id_eq(&a[0].peer, &in3));
 	assert_int_equal(ec_swap_synced(sw, op, 1, T0 + 30), EC_ERR_NOTFOUND); /* late */
+	/* a tick with an earlier time (a caller's clock stepping back) is no
+	 * timeout */
+	{
+		ec_id o4 = pid(2), in4 = pid(150);
+		assert_int_equal(ec_swap_pool_add(sw, &in4, NULL, NULL, T0 + 1000), EC_OK);
+		assert_int_equal(ec_swap_force(sw, &o4, &in4, T0 + 1000, &op), EC_OK);
+		assert_int_equal(ec_swap_tick(sw, T0 + 500), EC_OK);
+		assert_int_equal(ec_swap_list_ops(sw, NULL, 0), 1);
+		assert_int_equal(ec_swap_connected(sw, op, 0, T0 + 1000), EC_OK);
+		drain(sw, a, 16);
+	}
 	ec_swap_get_status(sw, &st);
-	assert_int_equal(st.aborted, 3);
+	assert_int_equal(st.aborted, 4);
 	assert_int_equal(st.done, 0);
 	assert_int_equal(st.neighbours, 4);
 	/* pool empty now: force has no replacement */
@@ -1389,6 +1400,13 @@ static void test_bad_inputs(void **state)
 	BAD(pool_max, 0);
 	BAD(max_peers, 0);
 	BAD(rep_initial, INFINITY);
+	BAD(initial_interval_ms, EC_SWAP_MAX_DURATION + 1);
+	BAD(cooldown_ms, UINT64_MAX);
+	BAD(phase_timeout_ms, UINT64_MAX);
+	BAD(shift_step_ms, UINT64_MAX);
+	BAD(shift_steps, 256);
+	BAD(conservative_factor, 0);
+	BAD(conservative_factor, 1001);
 #undef BAD
 	assert_int_equal(ec_swap_new(NULL, &c, T0), EC_ERR_ARG);
 	assert_int_equal(ec_swap_new(&sw, NULL, T0), EC_ERR_ARG);

@@ -96,6 +96,7 @@ typedef struct ec_swap_cfg {
 } ec_swap_cfg;
 
 #define EC_SWAP_MAX_OPS 16
+#define EC_SWAP_MAX_DURATION (1ull << 40) /* ms, bound on every configured time */
 
 /* The defaults above; rng and pending_commit left NULL. */
 void ec_swap_cfg_default(ec_swap_cfg *c);
@@ -126,7 +127,9 @@ typedef struct ec_swap ec_swap;
 /* EC_ERR_ARG for a bad cfg (no rng, thresholds outside [0,1] or emergency
  * above candidate, static above health, target 0 or above initial,
  * adaptation/jitter outside [0,1), max_simultaneous 0 or above
- * EC_SWAP_MAX_OPS, shift_steps 0, window < 2, pool_max or max_peers 0);
+ * EC_SWAP_MAX_OPS, shift_steps 0 or above 255, window < 2, pool_max or
+ * max_peers 0, a duration above EC_SWAP_MAX_DURATION, conservative_factor
+ * 0 or above 1000);
  * EC_ERR_NOMEM.  The first round is scheduled at now + a jittered initial
  * interval.  cfg is copied. */
 int ec_swap_new(ec_swap **out, const ec_swap_cfg *cfg, ec_time now);
@@ -296,7 +299,7 @@ typedef struct ec_swap_status {
 	uint64_t waits_min_size, waits_pending; /* blocked disconnect checks */
 	uint64_t no_replacement; /* swaps wanted but no backup available */
 } ec_swap_status;
-void ec_swap_get_status(const ec_swap *sw, ec_swap_status *out);
+void ec_swap_get_status(const ec_swap *sw, ec_swap_status *out); /* NULLs: no-op */
 
 typedef struct ec_swap_row {
 	ec_id peer;

@@ -139,6 +139,11 @@ static int cfg_ok(const ec_swap_cfg *c)
 	if (!c->rng || !c->target_interval_ms ||
 	    c->target_interval_ms > c->initial_interval_ms)
 		return 0;
+	/* durations stay far from overflowing protocol time (2^40 ms = 35 years) */
+	if (c->initial_interval_ms > EC_SWAP_MAX_DURATION || c->shift_step_ms > EC_SWAP_MAX_DURATION ||
+	    c->phase_timeout_ms > EC_SWAP_MAX_DURATION || c->cooldown_ms > EC_SWAP_MAX_DURATION ||
+	    c->conservative_factor > 1000)
+		return 0;
 	if (!(isfinite(c->adaptation) && c->adaptation >= 0 && c->adaptation < 1) ||
 	    !(isfinite(c->jitter) && c->jitter >= 0 && c->jitter < 1))
 		return 0;
@@ -986,7 +991,8 @@ static void advance(ec_swap *sw, sw_op *o, ec_time now)
 	switch (o->phase) {
 	case EC_SWAP_PH_CONNECT:
 	case EC_SWAP_PH_SYNC:
-		if (now - o->phase_since >= sw->cfg.phase_timeout_ms)
+		/* a `now` before the phase began (time going backwards) is no timeout */
+		if (now >= o->phase_since && now - o->phase_since >= sw->cfg.phase_timeout_ms)
 			abort_op(sw, o, 1, now);
 		break;
 	case EC_SWAP_PH_SHIFT:
@@ -1146,6 +1152,8 @@ ec_time ec_swap_next_deadline(const ec_swap *sw)
 
 void ec_swap_get_status(const ec_swap *sw, ec_swap_status *out)
 {
+	if (!sw || !out)
+		return;
 	*out = sw->st;
 	out->mode = mode_of(sw);
 	out->paused = sw->paused;
