@@ -522,6 +522,10 @@ static void test_emergency(void **state)
 	assert_int_equal(ec_swap_pool_add(sw, &cold, "x", "y", T0), EC_OK); /* cold */
 	assert_int_equal(ec_swap_tick(sw, T0), EC_OK);
 	assert_true(ec_swap_next_deadline(sw) > T0 + HOUR_MS); /* nothing due */
+	/* ordinary observations, even bad ones short of an emergency, cost no tick */
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(ec_swap_observe_check(sw, &bad, 0, T0 + 1), EC_OK);
+	assert_true(ec_swap_next_deadline(sw) > T0 + HOUR_MS);
 	/* equivocation evidence: due at once, long before the next round */
 	assert_int_equal(ec_swap_observe_equivocation(sw, &bad, T0 + 5), EC_OK);
 	assert_int_equal(ec_swap_next_deadline(sw), 0);

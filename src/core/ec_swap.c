@@ -713,8 +713,16 @@ static sw_peer *observed(ec_swap *sw, const ec_id *peer, ec_time now, int *r)
 		return NULL;
 	}
 	p->m.updated = now;
-	sw->dirty = 1;
 	return p;
+}
+
+/* After an observation: only a neighbour that just became an emergency
+ * makes a tick due at once (ordinary observations cost no tick). */
+static int noted(ec_swap *sw, const sw_peer *p)
+{
+	if (p->role == EC_SWAP_NEIGHBOUR && !p->in_op && is_emergency(sw, p))
+		sw->dirty = 1;
+	return EC_OK;
 }
 
 int ec_swap_observe_response(ec_swap *sw, const ec_id *peer, int answered,
@@ -737,7 +745,7 @@ int ec_swap_observe_response(ec_swap *sw, const ec_id *peer, int answered,
 			p->m.n_latency++;
 	}
 	window2(sw->cfg.window, &p->m.n_requests, &p->m.n_responses);
-	return EC_OK;
+	return noted(sw, p);
 }
 
 int ec_swap_observe_check(ec_swap *sw, const ec_id *peer, int agreed, ec_time now)
@@ -754,7 +762,7 @@ int ec_swap_observe_check(ec_swap *sw, const ec_id *peer, int agreed, ec_time no
 		p->m.reputation *= 1 - sw->cfg.rep_loss;
 	}
 	window2(sw->cfg.window, &p->m.n_checked, &p->m.n_agreed);
-	return EC_OK;
+	return noted(sw, p);
 }
 
 int ec_swap_observe_sync(ec_swap *sw, const ec_id *peer, uint64_t lag_ms,
@@ -775,7 +783,7 @@ int ec_swap_observe_sync(ec_swap *sw, const ec_id *peer, uint64_t lag_ms,
 	}
 	if (p->m.sync_sum > (double)p->m.n_sync) /* rounding */
 		p->m.sync_sum = (double)p->m.n_sync;
-	return EC_OK;
+	return noted(sw, p);
 }
 
 int ec_swap_observe_penalty(ec_swap *sw, const ec_id *peer, ec_time now)
@@ -787,7 +795,7 @@ int ec_swap_observe_penalty(ec_swap *sw, const ec_id *peer, ec_time now)
 	if (p->m.n_penalties < UINT32_MAX)
 		p->m.n_penalties++;
 	p->m.reputation *= 0.5;
-	return EC_OK;
+	return noted(sw, p);
 }
 
 int ec_swap_observe_equivocation(ec_swap *sw, const ec_id *peer, ec_time now)
@@ -799,7 +807,7 @@ int ec_swap_observe_equivocation(ec_swap *sw, const ec_id *peer, ec_time now)
 	if (p->m.n_equivocations < UINT32_MAX)
 		p->m.n_equivocations++;
 	p->m.reputation = 0;
-	return EC_OK;
+	return noted(sw, p);
 }
 
 static void update_auto_static(ec_swap *sw)
