@@ -1464,6 +1464,177 @@ static void test_bad_inputs(void **state)
 	ec_swap_free(NULL);
 }
 
+/* ---- random calls, invariants ---------------------------------------------- */
+
+static uint64_t g_epoch; /* the pending predicate changes between calls */
+static int pending_rand(void *ctx, const ec_id *peer)
+{
+	(void)ctx;
+	return ((peer->b[0] ^ peer->b[7] ^ (uint8_t)g_epoch) & 3) == 0;
+}
+
+static void test_random_invariants(void **state)
+{
+	uint64_t checked_disc = 0, done = 0, aborted = 0, emerg = 0, waits = 0;
+	(void)state;
+	for (uint64_t run = 0; run < 12; run++) {
+		ec_swap_cfg c;
+		ec_swap *sw;
+		uint64_t seed = 500 + run, r = 9000 + run;
+		ec_time t = T0;
+		ec_swap_status st;
+		uint32_t ops_seen[64];
+		size_t nops = 0;
+		cfg_init(&c, &seed);
+		c.initial_interval_ms = 20 * MIN_MS;
+		c.target_interval_ms = 2 * MIN_MS;
+		c.min_neighbours = 6;
+		c.min_samples = 4;
+		c.cooldown_ms = 30 * MIN_MS;
+		c.pool_max = 12;
+		c.max_peers = 64;
+		c.pending_commit = pending_rand;
+		assert_int_equal(ec_swap_new(&sw, &c, t), EC_OK);
+		populate(sw, 8, 6, t);
+		for (int step = 0; step < 3000; step++) {
+			uint64_t x = tu_rand_u64(&r);
+			ec_id p = pid((x % 40) >= 20 ? 100 + x % 30 : 1 + (x >> 8) % 20);
+			ec_swap_status before;
+			ec_swap_action a;
+			ec_swap_op_info snap[EC_SWAP_MAX_OPS];
+			size_t nsnap;
+			g_epoch = x >> 40;
+			ec_swap_get_status(sw, &before);
+			nsnap = ec_swap_list_ops(sw, snap, EC_SWAP_MAX_OPS);
+			switch ((x >> 16) % 16) {
+			case 0:
+				(void)ec_swap_observe_response(sw, &p, (x >> 20) & 1,
+							       (x >> 21) & 1 ? 50.0 : NAN, t);
+				break;
+			case 1:
+				(void)ec_swap_observe_check(sw, &p, (x >> 20) % 3 == 0, t);
+				break;
+			case 2:
+				(void)ec_swap_observe_sync(sw, &p, (x >> 20) % 5000, (x >> 33) % 3, t);
+				break;
+			case 3:
+				if ((x >> 20) % 8 == 0)
+					(void)ec_swap_observe_equivocation(sw, &p, t);
+				else
+					(void)ec_swap_observe_penalty(sw, &p, t);
+				break;
+			case 4:
+				(void)ec_swap_pool_add(sw, &p, (x >> 20) & 1 ? "eu" : "us",
+						       (x >> 21) % 3 ? NULL : "acme", t);
+				break;
+			case 5:
+				(void)ec_swap_pool_set_lag(sw, &p, (x >> 20) % 16, t);
+				break;
+			case 6:
+				if ((x >> 20) % 6 == 0)
+					(void)ec_swap_remove_peer(sw, &p, t);
+				else
+					(void)ec_swap_add_neighbour(sw, &p, NULL,
+								    (x >> 21) & 1 ? "acme" : NULL, t);
+				break;
+			case 7:
+				(void)ec_swap_set_health(sw, (double)((x >> 20) % 12) / 10, t);
+				break;
+			case 8:
+				(void)ec_swap_set_load(sw, (double)((x >> 20) % 11) / 10, t);
+				break;
+			case 9:
+				if ((x >> 20) % 4 == 0)
+					(void)ec_swap_pause(sw, t);
+				else if ((x >> 20) % 4 == 1)
+					(void)ec_swap_set_static(sw, (x >> 22) & 1, t);
+				else
+					(void)ec_swap_resume(sw, t);
+				break;
+			case 10:
+				(void)ec_swap_force(sw, (x >> 20) & 1 ? &p : NULL, NULL, t, NULL);
+				break;
+			case 11:
+			case 12: {
+				/* a report, often for the wrong phase or an old op */
+				uint32_t op = nops ? ops_seen[(x >> 20) % nops] : 1;
+				if ((x >> 24) & 1)
+					(void)ec_swap_connected(sw, op, (x >> 25) % 5 != 0, t);
+				else
+					(void)ec_swap_synced(sw, op, (x >> 25) % 5 != 0, t);
+				break;
+			}
+			default: {
+				ec_time d = ec_swap_next_deadline(sw);
+				t = d > t && d - t < 10 * HOUR_MS ? d : t + 1 + (x >> 20) % 60000;
+				assert_int_equal(ec_swap_tick(sw, t), EC_OK);
+				break;
+			}
+			}
+			while (ec_swap_poll(sw, &a)) {
+				if (a.kind == EC_SWAP_ACT_CONNECT && nops < 64)
+					ops_seen[nops++] = a.op;
+				/* the node mostly answers at once, sometimes fails,
+				 * sometimes never answers (timeout) */
+				if (a.kind == EC_SWAP_ACT_CONNECT && (x >> 27) % 6 != 0)
+					assert_int_equal(ec_swap_connected(sw, a.op, (x >> 30) % 8 != 0, t),
+							 EC_OK);
+				if (a.kind == EC_SWAP_ACT_SYNC && (x >> 33) % 6 != 0)
+					assert_int_equal(ec_swap_synced(sw, a.op, (x >> 36) % 8 != 0, t),
+							 EC_OK);
+				/* the old peer of a swap is disconnected only when no
+				 * commit needs it (the predicate as it was during
+				 * this call) */
+				for (size_t i = 0; i < nsnap; i++)
+					if (a.kind == EC_SWAP_ACT_DISCONNECT && a.op == snap[i].id &&
+					    ec_id_eq(&a.peer, &snap[i].out)) {
+						assert_false(pending_rand(NULL, &a.peer));
+						checked_disc++;
+					}
+			}
+			ec_swap_get_status(sw, &st);
+			assert_true(st.inflight <= c.max_simultaneous);
+			assert_true(st.backups <= c.pool_max);
+			/* a swap's disconnect never takes the neighbourhood below its
+			 * minimum: only the caller's removals can */
+			if (st.done > before.done && (x >> 16) % 16 != 6)
+				assert_true(st.active >= c.min_neighbours);
+			/* every newcomer belongs to exactly one swap in flight */
+			{
+				ec_swap_op_info oi[EC_SWAP_MAX_OPS];
+				size_t n = ec_swap_list_ops(sw, oi, EC_SWAP_MAX_OPS);
+				assert_int_equal(n, st.inflight);
+				for (size_t i = 0; i < n; i++) {
+					assert_int_equal(ec_swap_role(sw, &oi[i].in), EC_SWAP_JOINING);
+					assert_int_equal(ec_swap_role(sw, &oi[i].out), EC_SWAP_NEIGHBOUR);
+					for (size_t j = i + 1; j < n; j++) {
+						assert_false(ec_id_eq(&oi[i].out, &oi[j].out));
+						assert_false(ec_id_eq(&oi[i].in, &oi[j].in));
+					}
+				}
+			}
+		}
+		ec_swap_get_status(sw, &st);
+		done += st.done;
+		aborted += st.aborted;
+		emerg += st.emergencies;
+		waits += st.waits_pending + st.waits_min_size;
+		ec_swap_free(sw);
+	}
+	/* the runs exercised what the invariants guard */
+	if (getenv("EC_SWAP_VERBOSE"))
+		printf("random: %llu done, %llu aborted, %llu emergencies, %llu guard waits, "
+		       "%llu disconnects checked\n",
+		       (unsigned long long)done, (unsigned long long)aborted,
+		       (unsigned long long)emerg, (unsigned long long)waits,
+		       (unsigned long long)checked_disc);
+	assert_true(done >= 20);
+	assert_true(aborted >= 20);
+	assert_true(emerg >= 5);
+	assert_true(waits >= 20);
+	assert_true(checked_disc >= 20);
+}
+
 /* ---- persistence through both store backends ------------------------------- */
 
 static void persist_roundtrip(ec_store *s)
@@ -1560,6 +1731,7 @@ int main(void)
 		cmocka_unit_test(test_pool),
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_bad_inputs),
+		cmocka_unit_test(test_random_invariants),
 		cmocka_unit_test(test_persistence_memory),
 		cmocka_unit_test(test_persistence_lmdb),
 	};
