@@ -6,6 +6,8 @@
  * "Only the current slot is ever served or voted on" (upstream_notes §6.2,
  * STORAGE.md §3.1): a token whose only state is a Pending sync report is
  * answered as if unknown. */
+#include <stdlib.h>
+
 #include "core/ec_serve_int.h"
 
 /* ---- mapping ------------------------------------------------------------------ */
