@@ -68,11 +68,11 @@ static int group_setup(void **state)
 		return -1;
 	t0 = net->now;
 	hn_wl_init(&wl, 5);
-	hn_wl_creations(net, &wl, n, 3, t0 + 500, 6000);
+	hn_wl_creations(net, &wl, n, 1, t0 + 500, 6000);
 	hn_run_until(net, t0 + 12000);
 	c1 = hn_wl_apply(net, &wl, 0, wl.n_sent);
 	s1 = wl.n_sent;
-	hn_wl_transfers(net, &wl, n, 3, 5, net->now + 100, 6000);
+	hn_wl_transfers(net, &wl, n, 1, 5, net->now + 100, 6000);
 	hn_run_until(net, net->now + 12000);
 	c2 = hn_wl_apply(net, &wl, s1, wl.n_sent);
 	committed_txs = c1 + c2;
