@@ -105,6 +105,10 @@ typedef struct ec_sync_status {
 	uint64_t equivocations;    /* peers caught with two incompatible heads */
 	uint64_t penalties;
 	size_t n_chains;           /* filled into chains[] up to max_chains */
+	/* Received by this run (a node restarted on its store starts at 0):
+	 * blocks in range responses and bodies in tx-batch responses, valid
+	 * or not.  A resumed sync must not fetch again what it verified. */
+	uint64_t blocks_fetched, txs_fetched;
 } ec_sync_status;
 
 #endif

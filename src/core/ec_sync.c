@@ -521,13 +521,15 @@ static int send_range(ec_node *n, node_sync *s, int ci, ec_time now)
 	return 1;
 }
 
-/* The chain a missing body is asked from: its carriers in turn, skipping
- * dropped chains and those that failed it; -1 when none is left. */
+/* The chain a missing body is asked from: one of its carriers picked by
+ * the id (spreads the load over them), the next one after each failure,
+ * skipping dropped chains and those that failed it; -1 when none is
+ * left. */
 static int tx_source(const node_sync *s, const sync_tx *x)
 {
 	unsigned n = x->n_src < SYNC_MAX_SRC ? x->n_src : SYNC_MAX_SRC;
 	for (unsigned k = 0; k < n; k++) {
-		unsigned i = (x->tries + k) % n;
+		unsigned i = (x->txid.b[0] + x->tries + k) % n;
 		int ci = x->src[i];
 		if (!s->ch[ci].dropped && !(x->failed & (1u << ci)))
 			return ci;
@@ -731,6 +733,7 @@ static void pump(ec_node *n, node_sync *s, ec_time now)
 				    ? s->cfg.unverified_max_bytes / s->cfg.range_max_bytes
 				    : 1;
 	uint32_t *batch = NULL;
+	int first_round = 0;
 	if (max_ranges < 1)
 		max_ranges = 1;
 	if (s->st.strategy != EC_SYNC_CHAIN)
@@ -751,7 +754,16 @@ static void pump(ec_node *n, node_sync *s, ec_time now)
 			ranges++;
 		}
 	}
-	/* bodies: batches per source chain */
+	/* bodies: batches per source chain.  A body is asked for once two
+	 * chains name it, or once every chain delivered its first segment:
+	 * the load is then spread over its carriers (tx_source). */
+	for (size_t i = 0; i < s->n_ch; i++) {
+		const sync_chain *c = &s->ch[i];
+		if (!c->dropped && (!c->have_head || (c->active && !c->has_low)))
+			break;
+		if (i + 1 == s->n_ch)
+			first_round = 1;
+	}
 	if (s->n_tx && inflight < s->cfg.max_inflight &&
 	    (batch = malloc(SYNC_MAX_CHAINS * EC_TXBATCH_MAX * sizeof *batch))) {
 		unsigned cnt[SYNC_MAX_CHAINS] = {0};
@@ -761,7 +773,8 @@ static void pump(ec_node *n, node_sync *s, ec_time now)
 		for (size_t i = 0; i < s->n_tx && inflight < s->cfg.max_inflight; i++) {
 			sync_tx *x = s->tx[i];
 			int ci;
-			if (x->held || x->inflight || (ci = tx_source(s, x)) < 0)
+			if (x->held || x->inflight || (x->n_src < 2 && !first_round) ||
+			    (ci = tx_source(s, x)) < 0)
 				continue;
 			if (s->ch[ci].not_before > now ||
 			    peer_inflight(s, &s->ch[ci].creator) >= s->cfg.max_inflight_peer)
@@ -956,6 +969,7 @@ static void on_range(ec_node *n, node_sync *s, const ec_id *from, const uint8_t 
 		return;
 	}
 	k = r.n_items;
+	s->st.blocks_fetched += k;
 	if (!ec_id_eq(&r.responder, from) || memcmp(r.pk, c->pk, EC_PUBKEY_BYTES) != 0 ||
 	    ec_range_resp_verify(&r) != EC_OK || !ec_id_eq(&r.start, &c->cursor) ||
 	    !(asc = malloc((k ? k : 1) * sizeof *asc)) ||
@@ -1078,6 +1092,7 @@ static void on_txbatch(ec_node *n, node_sync *s, const ec_id *from, const uint8_
 	req_free(s, rq);
 	for (unsigned i = 0; i < n_ids; i++)
 		s->tx[ids[i]]->inflight = 0;
+	s->st.txs_fetched += r.n_txs;
 	if (!ec_id_eq(&r.responder, from) ||
 	    memcmp(r.pk, s->ch[ci].pk, EC_PUBKEY_BYTES) != 0 ||
 	    ec_txbatch_resp_verify(&r) != EC_OK || r.n_asked != n_ids) {

@@ -166,8 +166,11 @@ int hn_new(hn **out, const hn_cfg *cfg)
 	h->n = cfg->n_nodes;
 	h->now = cfg->start;
 	h->prng = cfg->seed * 0x5851f42d4c957f2dull + 7;
-	h->nodes = calloc(h->n, sizeof *h->nodes);
-	h->idx = calloc(h->n, sizeof *h->idx);
+	/* room for late joiners (hn_add_node): node records never move, the
+	 * nodes keep pointers to their rng state */
+	h->cap_nodes = h->n + HN_MAX_LATE;
+	h->nodes = calloc(h->cap_nodes, sizeof *h->nodes);
+	h->idx = calloc(h->cap_nodes, sizeof *h->idx);
 	if (!h->nodes || !h->idx) {
 		hn_free(h);
 		return EC_ERR_NOMEM;
@@ -250,17 +253,11 @@ static int node_start(hn *h, size_t i)
 
 size_t hn_add_node(hn *h)
 {
-	hn_node *nodes;
-	struct hn_idx *idx;
 	hn_node *nd;
 	uint8_t seed[32];
 	size_t i = h->n;
-	if (!(nodes = realloc(h->nodes, (h->n + 1) * sizeof *nodes)))
+	if (h->n == h->cap_nodes)
 		return SIZE_MAX;
-	h->nodes = nodes;
-	if (!(idx = realloc(h->idx, (h->n + 1) * sizeof *idx)))
-		return SIZE_MAX;
-	h->idx = idx;
 	nd = &h->nodes[i];
 	memset(nd, 0, sizeof *nd);
 	rng_fill(&h->prng, seed, sizeof seed);
