@@ -56,7 +56,7 @@ static size_t env_txs(void)
 /* In-scope tokens a comparison must cover (a small SYNC_TXS has fewer). */
 static size_t min_checked(void)
 {
-	return env_txs() >= 2600 ? 200 : 5;
+	return env_txs() >= 2600 ? 100 : 5;
 }
 
 static int group_setup(void **state)
