@@ -515,6 +515,53 @@ static void test_sync_equivocation(void **state)
 	assert_true(checked >= min_checked());
 }
 
+/* The old model: random in-scope addresses asked (with evidence) of random
+ * neighbourhood peers; what it writes is right, it never says complete. */
+static void test_sync_poll(void **state)
+{
+	ec_sync_status st;
+	ec_peerset ps;
+	size_t j, right = 0, wrong = 0, scope = 0;
+	double w0 = wall();
+	(void)state;
+	memset(&net->sync, 0, sizeof net->sync);
+	ec_sync_cfg_default(&net->sync);
+	net->sync.strategy = EC_SYNC_POLL;
+	j = hn_add_node(net);
+	assert_true(j != SIZE_MAX);
+	assert_int_equal(ec_node_sync_start(net->nodes[j].node, 0, net->now), EC_OK);
+	assert_int_equal(ec_node_sync_start(net->nodes[j].node, 0, net->now), EC_ERR_BUSY);
+	hn_run_until(net, net->now + 10000);
+	assert_int_equal(ec_node_sync_status(net->nodes[j].node, &st, NULL, 0), EC_OK);
+	print_status("poll", &st, w0);
+	assert_int_equal(st.phase, EC_SYNC_POLLING);
+	assert_int_equal(st.caught_up_at, 0);
+	assert_true(st.msgs_sent >= 9 * net->sync.poll_queries); /* ~1 round/s */
+	assert_true(st.msgs_recv > 0);
+	assert_true(st.tokens_applied > 0);
+	ec_peerset_init(&ps);
+	for (size_t i = 0; i < net->n; i++)
+		if (i != j)
+			(void)ec_peerset_add(&ps, &net->nodes[i].ident.peer_id);
+	for (size_t i = 0; i < wl.n_toks; i++) {
+		ec_id want, got;
+		if (!ec_peerset_would_be_eligible(&ps, &net->nodes[j].ident.peer_id,
+						  &wl.toks[i].id) ||
+		    !majority_current(&wl.toks[i].id, &want))
+			continue;
+		scope++;
+		if (hn_token_current(net, j, &wl.toks[i].id, &got)) {
+			right += ec_id_eq(&got, &want);
+			wrong += !ec_id_eq(&got, &want);
+		}
+	}
+	ec_peerset_free(&ps);
+	printf("poll: after 10 s, %zu of %zu in-scope token states held (all right: "
+	       "%zu wrong)\n", right, scope, wrong);
+	assert_int_equal(wrong, 0);
+	assert_true(right < scope); /* a quiet network: evidence runs dry */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -522,6 +569,7 @@ int main(void)
 		cmocka_unit_test(test_sync_resume),
 		cmocka_unit_test(test_sync_hostile),
 		cmocka_unit_test(test_sync_equivocation),
+		cmocka_unit_test(test_sync_poll),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
