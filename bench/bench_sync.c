@@ -200,11 +200,11 @@ int main(void)
 	blocks = chain.st.blocks_verified;
 	k = 256;
 	bound = (blocks + k - 1) / k + (uint64_t)ceil(log2((double)(blocks ? blocks : 1)));
-	printf("chain traversal: %llu chains' blocks verified (%zu chains... see status), "
-	       "%llu bodies, round trips %llu (requests answered, all kinds, in "
-	       "parallel) vs ceil(blocks/K)+ceil(log2 blocks) = %llu with K = %llu; "
-	       "caught up after %.2f s simulated (~%.0f mean RTTs of 15 ms); "
-	       "wire bytes / unique raw bytes = %.3f (goal <= 1.15)\n",
+	printf("chain traversal: %llu blocks verified from %zu chains, %llu bodies; "
+	       "%llu requests answered (all kinds, in parallel) vs "
+	       "ceil(blocks/K)+ceil(log2 blocks) = %llu with K = %llu; "
+	       "caught up after %.2f s simulated = ~%.0f serial round trips of "
+	       "15 ms mean RTT; wire bytes / unique raw bytes = %.3f (goal <= 1.15)\n",
 	       (unsigned long long)blocks, chain.st.n_chains,
 	       (unsigned long long)chain.st.txs_held,
 	       (unsigned long long)chain.st.round_trips, (unsigned long long)bound,
