@@ -42,6 +42,7 @@
 
 static hn *net;
 static hn_wl wl;
+static size_t joined = SIZE_MAX; /* the joiner of test_sync_join */
 static size_t committed_txs;
 
 static double wall(void)
@@ -299,6 +300,37 @@ static void test_sync_join(void **state)
 	assert_true(blocks >= st.blocks_verified);
 	/* a caught-up sync cannot be started twice */
 	assert_int_equal(ec_node_sync_start(net->nodes[j].node, 0, net->now), EC_ERR_BUSY);
+	joined = j;
+}
+
+/* After catching up: the network commits more; light maintenance (one
+ * head query per maintain_ms) sees newer heads and fetches only the new
+ * blocks, back to the stored heads. */
+static void test_sync_maintenance(void **state)
+{
+	ec_sync_status st0, st;
+	size_t j = joined, s1, checked, confirmed;
+	double w0 = wall();
+	(void)state;
+	if (j == SIZE_MAX)
+		skip();
+	assert_int_equal(ec_node_sync_status(net->nodes[j].node, &st0, NULL, 0), EC_OK);
+	s1 = wl.n_sent;
+	hn_wl_transfers(net, &wl, 300, 1, 0, net->now + 100, 2000);
+	/* long enough for every followed chain to be asked (14 chains, one
+	 * query per second) */
+	hn_run_until(net, net->now + 25000);
+	hn_wl_apply(net, &wl, s1, wl.n_sent);
+	assert_int_equal(run_sync(j, 10000, &st), EC_SYNC_CAUGHT_UP);
+	print_status("maintenance", &st, w0);
+	assert_true(st.blocks_target > st0.blocks_target);
+	assert_int_equal(st.blocks_verified, st.blocks_target);
+	/* only the new blocks were fetched */
+	assert_int_equal(st.blocks_fetched - st0.blocks_fetched,
+			 st.blocks_target - st0.blocks_target);
+	assert_true(st.round_trips > st0.round_trips);
+	assert_int_equal(compare_state(j, &checked, &confirmed), 0);
+	assert_true(checked >= min_checked());
 }
 
 /* Killed in the middle of the traversal (small ranges so that every chain
@@ -694,6 +726,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sync_join),
+		cmocka_unit_test(test_sync_maintenance),
 		cmocka_unit_test(test_sync_resume),
 		cmocka_unit_test(test_sync_hostile),
 		cmocka_unit_test(test_sync_equivocation),
