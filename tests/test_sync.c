@@ -599,6 +599,123 @@ static void test_sync_poll(void **state)
 	assert_true(right < scope); /* a quiet network: evidence runs dry */
 }
 
+/* ---- focused: a small network with real Ed25519 --------------------------- */
+
+struct badsig {
+	size_t victim, liar;
+	int left;
+	size_t done;
+};
+
+/* Flips a signature byte of the liar's first mapping answers. */
+static void badsig_mutate(void *ctx, const hn *h, size_t from, size_t to, uint8_t **msg,
+			  size_t *len)
+{
+	struct badsig *b = ctx;
+	(void)h;
+	if (from == b->liar && to == b->victim && b->left > 0 && *len > 64 &&
+	    (*msg)[0] == EC_MSG_MAPPING_RESP) {
+		(*msg)[*len - 1] ^= 1;
+		b->left--;
+		b->done++;
+	}
+}
+
+/* 12 nodes, real signatures: a head answer whose signature does not
+ * verify is not believed (the peer is penalised and asked again); the
+ * joiner still catches up with the right state; a bare mapping response
+ * nobody asked for is not the engine's. */
+static void test_sync_small_real_sigs(void **state)
+{
+	hn_cfg c;
+	hn *h;
+	hn_wl w;
+	struct badsig b;
+	ec_sync_status st;
+	size_t j, s1;
+	ec_time end;
+	(void)state;
+	ec_crypto_set_fake_signatures(0);
+	hn_cfg_default(&c);
+	c.n_nodes = 12;
+	c.seed = 77;
+	assert_int_equal(hn_new(&h, &c), EC_OK);
+	hn_wl_init(&w, 77);
+	hn_wl_creations(h, &w, 60, 2, h->now + 200, 1000);
+	hn_run_until(h, h->now + 4000);
+	hn_wl_apply(h, &w, 0, w.n_sent);
+	s1 = w.n_sent;
+	hn_wl_transfers(h, &w, 40, 2, 0, h->now + 100, 1000);
+	hn_run_until(h, h->now + 4000);
+	hn_wl_apply(h, &w, s1, w.n_sent);
+	ec_sync_cfg_default(&h->sync);
+	h->sync.strategy = EC_SYNC_CHAIN;
+	j = hn_add_node(h);
+	assert_true(j != SIZE_MAX);
+	memset(&b, 0, sizeof b);
+	b.victim = j;
+	b.liar = (j + 1) % 12;
+	b.left = 2; /* both discovery answers */
+	h->mutate = badsig_mutate;
+	h->mutate_ctx = &b;
+	/* an answer to nothing: unsolicited, not the engine's */
+	{
+		const ec_node_stats *ns = ec_node_stats_get(h->nodes[j].node);
+		uint64_t u0 = ns->dropped_unsolicited;
+		ec_mapping_resp m;
+		uint8_t *enc;
+		size_t len;
+		memset(&m, 0, sizeof m);
+		m.responder = h->nodes[0].ident.peer_id;
+		assert_int_equal(ec_mapping_resp_sign(&m, h->nodes[0].key.sk), EC_OK);
+		assert_int_equal(ec_mapping_resp_encode(&m, &enc, &len), EC_OK);
+		assert_int_equal(ec_node_recv(h->nodes[j].node, &m.responder, enc, len,
+					      h->now), EC_OK);
+		assert_int_equal(ns->dropped_unsolicited, u0 + 1);
+		free(enc);
+	}
+	assert_int_equal(ec_node_sync_start(h->nodes[j].node, 0, h->now), EC_OK);
+	end = h->now + 20000;
+	do {
+		hn_run_until(h, h->now + 100);
+		assert_int_equal(ec_node_sync_status(h->nodes[j].node, &st, NULL, 0), EC_OK);
+	} while (st.phase != EC_SYNC_CAUGHT_UP && h->now < end);
+	h->mutate = NULL;
+	printf("small: %zu bad signatures injected; penalties %llu, chains %zu, "
+	       "blocks %llu, bodies %llu\n", b.done, (unsigned long long)st.penalties,
+	       st.n_chains, (unsigned long long)st.blocks_verified,
+	       (unsigned long long)st.txs_held);
+	assert_int_equal(st.phase, EC_SYNC_CAUGHT_UP);
+	assert_int_equal(b.done, 2);
+	assert_int_equal(st.penalties, 2);
+	assert_int_equal(st.equivocations, 0);
+	/* 12 other nodes, all within ring positions -7..+7: all followed */
+	assert_int_equal(st.n_chains, 12);
+	{
+		ec_peerset ps;
+		size_t in_scope = 0;
+		ec_peerset_init(&ps);
+		for (size_t i = 0; i < 12; i++)
+			assert_int_equal(ec_peerset_add(&ps, &h->nodes[i].ident.peer_id),
+					 EC_OK);
+		for (size_t i = 0; i < w.n_toks; i++) {
+			ec_id got;
+			if (ec_id_is_zero(&w.toks[i].head) ||
+			    !ec_peerset_would_be_eligible(&ps, &h->nodes[j].ident.peer_id,
+							  &w.toks[i].id))
+				continue;
+			in_scope++;
+			assert_true(hn_token_current(h, j, &w.toks[i].id, &got));
+			assert_true(ec_id_eq(&got, &w.toks[i].head));
+		}
+		ec_peerset_free(&ps);
+		assert_true(in_scope > 10);
+	}
+	hn_wl_free(&w);
+	hn_free(h);
+	ec_crypto_set_fake_signatures(1);
+}
+
 /* ---- focused: the tx-batch codec and its serving side (real Ed25519) ---- */
 
 static void test_txbatch_codec(void **state)
@@ -731,6 +848,7 @@ int main(void)
 		cmocka_unit_test(test_sync_hostile),
 		cmocka_unit_test(test_sync_equivocation),
 		cmocka_unit_test(test_sync_poll),
+		cmocka_unit_test(test_sync_small_real_sigs),
 		cmocka_unit_test(test_txbatch_codec),
 		cmocka_unit_test(test_txbatch_serve),
 	};

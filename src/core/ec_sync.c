@@ -855,8 +855,8 @@ static void on_mapping(ec_node *n, node_sync *s, const ec_id *from,
 	sync_chain *c;
 	int ci;
 	if (ec_mapping_resp_decode(&m, msg, len) != EC_OK ||
-	    !(r = req_find(s, m.nonce, from)))
-		return;
+	    !(r = req_find(s, m.nonce, from)) || (r->kind != RQ_MAP && r->kind != RQ_POLL))
+		return; /* not an answer to a mapping query of ours */
 	ci = r->chain;
 	s->st.msgs_recv++;
 	s->st.bytes_recv += len;
@@ -1211,7 +1211,8 @@ int node_sync_recv(ec_node *n, const ec_id *from, uint8_t type, const uint8_t *m
 		ec_referral f;
 		sync_req *rq;
 		if (ec_referral_decode(&f, msg, len) != EC_OK ||
-		    !(rq = req_find(s, f.nonce, from)))
+		    !(rq = req_find(s, f.nonce, from)) ||
+		    (rq->kind != RQ_MAP && rq->kind != RQ_POLL))
 			return 0;
 		s->st.msgs_recv++;
 		s->st.bytes_recv += len;
