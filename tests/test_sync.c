@@ -17,6 +17,13 @@
  *   - equivocation: one neighbour's first head answer is replaced by a
  *     signed answer naming another head at the same height: detected,
  *     counted, the chain dropped, its signer penalised;
+ *   - maintenance: after the network commits more, the caught-up joiner's
+ *     head queries see newer heads and it fetches only the new blocks;
+ *   - silent peer: a followed peer answers head queries but no range or
+ *     tx-batch request: timeouts, its chain dropped and penalised, its
+ *     bodies fetched elsewhere, sync completes;
+ *   - small network, real Ed25519: a head answer with a bad signature is
+ *     not believed (penalised, asked again);
  *   - polling: EC_SYNC_POLL learns some state (all of it right), never
  *     says caught up;
  *   - focused: the tx-batch codec's strictness and signatures, and the
@@ -514,6 +521,65 @@ static void test_sync_hostile(void **state)
 	assert_true(checked >= min_checked());
 }
 
+struct silent {
+	size_t peer, victim;
+	size_t dropped;
+};
+
+/* The peer answers head queries but none of the victim's range or
+ * tx-batch requests. */
+static int silent_drop(void *ctx, const hn *h, size_t from, size_t to, const uint8_t *msg,
+		       size_t len)
+{
+	struct silent *x = ctx;
+	(void)h;
+	if (from != x->peer || to != x->victim || len < 1 ||
+	    (msg[0] != EC_MSG_RANGE_RESP && msg[0] != EC_MSG_TXBATCH_RESP))
+		return 0;
+	x->dropped++;
+	return 1;
+}
+
+/* A followed peer that stalls: its requests time out (adaptive timeout,
+ * backing off), its chain is dropped after 6 tries, the bodies asked of
+ * it go to other carriers; sync completes from the others. */
+static void test_sync_silent_peer(void **state)
+{
+	struct silent x;
+	ec_sync_status st;
+	ec_sync_chain ch[32];
+	size_t j, checked, confirmed, dropped = 0;
+	double w0 = wall();
+	(void)state;
+	memset(&net->sync, 0, sizeof net->sync);
+	ec_sync_cfg_default(&net->sync);
+	net->sync.strategy = EC_SYNC_CHAIN;
+	j = hn_add_node(net);
+	assert_true(j != SIZE_MAX);
+	x.peer = nearest(j, 1);
+	x.victim = j;
+	x.dropped = 0;
+	net->drop = silent_drop;
+	net->drop_ctx = &x;
+	assert_int_equal(ec_node_sync_start(net->nodes[j].node, 0, net->now), EC_OK);
+	assert_int_equal(run_sync(j, 120000, &st), EC_SYNC_CAUGHT_UP);
+	net->drop = NULL;
+	print_status("silent peer", &st, w0);
+	assert_true(x.dropped >= 6);
+	assert_true(st.penalties >= 1);
+	assert_true(reputation(j, x.peer) < 0);
+	assert_int_equal(ec_node_sync_status(net->nodes[j].node, &st, ch, 32), EC_OK);
+	for (size_t i = 0; i < st.n_chains && i < 32; i++)
+		if (ch[i].dropped) {
+			dropped++;
+			assert_true(ec_id_eq(&ch[i].creator, &net->nodes[x.peer].ident.peer_id));
+		}
+	assert_int_equal(dropped, 1);
+	assert_int_equal(st.txs_held, st.txs_referenced);
+	assert_int_equal(compare_state(j, &checked, &confirmed), 0);
+	assert_true(checked >= min_checked());
+}
+
 static void test_sync_equivocation(void **state)
 {
 	struct liar l;
@@ -847,6 +913,7 @@ int main(void)
 		cmocka_unit_test(test_sync_resume),
 		cmocka_unit_test(test_sync_hostile),
 		cmocka_unit_test(test_sync_equivocation),
+		cmocka_unit_test(test_sync_silent_peer),
 		cmocka_unit_test(test_sync_poll),
 		cmocka_unit_test(test_sync_small_real_sigs),
 		cmocka_unit_test(test_txbatch_codec),

@@ -1262,8 +1262,10 @@ static void expire(ec_node *n, node_sync *s, ec_time now)
 				s->ch[ci].srtt *= 2; /* back off */
 			else
 				s->ch[ci].srtt = s->cfg.stall_min_ms;
-			if (++s->ch[ci].tries >= SYNC_TRIES)
+			if (++s->ch[ci].tries >= SYNC_TRIES) {
+				penalise(n, s, &s->ch[ci].creator, now); /* it stalled */
 				chain_drop(n, s, ci);
+			}
 			break;
 		case RQ_TXB:
 			for (unsigned k = 0; k < r->n_ids; k++) {
