@@ -593,6 +593,8 @@ static void update_progress(node_sync *s, ec_time now)
 static int all_chains_done(const node_sync *s)
 {
 	size_t live = 0;
+	if (s->n_ch == 0)
+		return 1; /* no peer to follow: nothing to catch up with */
 	for (size_t i = 0; i < s->n_ch; i++) {
 		if (s->ch[i].dropped)
 			continue;
