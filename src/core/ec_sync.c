@@ -449,6 +449,11 @@ static void load_resume(ec_node *n, node_sync *s)
 			}
 			c->target = p.head_height + 1 -
 				    (c->has_base ? c->base_height + 1 : 0);
+		} else if (ec_store_get_progress(t, &c->creator, &p) == EC_OK && p.complete &&
+			   c->has_base && ec_id_eq(&p.head, &c->base) &&
+			   p.low_height <= p.head_height) {
+			/* the last segment completed: it counts as done */
+			c->verified = c->target = p.head_height - p.low_height + 1;
 		}
 		(void)ec_store_iter_chain(t, &c->creator, 0, load_block_fn, &l);
 	}
