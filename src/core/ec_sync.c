@@ -41,13 +41,16 @@
  * flag) for random in-scope addresses to random neighbourhood peers; the
  * answers and their evidence go through ec_store_apply_sync_update (the
  * two-slot Pending / Confirmed rule).  Never complete.
+ *
+ * The wanted-transaction table, the state writes and the penalties live in
+ * ec_sync_state.c (ec_sync_int.h holds what both files share).
  */
 #include <stdlib.h>
 
 #include "ec/crypto.h"
 #include "ec/node.h"
 #include "ec/sync.h"
-#include "ec_node_int.h"
+#include "ec_sync_int.h"
 
 void ec_sync_cfg_default(ec_sync_cfg *c)
 {
@@ -66,76 +69,6 @@ void ec_sync_cfg_default(ec_sync_cfg *c)
 	c->maintain_ms = 1000;
 	c->poll_queries = 8;
 }
-
-#define SYNC_MAX_CHAINS 32
-#define SYNC_MAX_REQ 512
-#define SYNC_MAX_SRC 8
-#define SYNC_STRIKES 3   /* invalid answers before a chain is dropped */
-#define SYNC_TRIES 6     /* timeouts / refusals before a chain is dropped */
-
-enum { RQ_FREE = 0, RQ_MAP, RQ_RANGE, RQ_TXB, RQ_POLL };
-
-typedef struct sync_req {
-	uint8_t kind;
-	uint8_t nonce[EC_NONCE_BYTES];
-	ec_id peer;
-	int chain; /* index into ch[], -1 = none */
-	ec_time sent, deadline;
-	uint8_t n_ids;
-	uint32_t ids[EC_TXBATCH_MAX]; /* RQ_TXB: indexes into tx[] */
-} sync_req;
-
-typedef struct sync_tx {
-	ec_id txid;
-	uint8_t held, inflight, tries, n_src;
-	uint8_t src[SYNC_MAX_SRC]; /* chains naming it (first 8) */
-	uint32_t failed;           /* chains that failed to deliver it */
-} sync_tx;
-
-typedef struct sync_chain {
-	ec_id creator;
-	uint8_t pk[EC_PUBKEY_BYTES];
-	uint8_t have_head, has_base, active, complete, dropped, inflight;
-	uint8_t strikes, tries, map_out;
-	ec_id head;            /* announced (verified mapping response) */
-	uint64_t head_height;
-	uint8_t *head_msg;     /* that signed response (evidence) */
-	size_t head_len;
-	ec_id base;            /* stored head: last completed sync point */
-	uint64_t base_height;
-	ec_id seg_head;        /* the segment under way: its target head */
-	uint64_t seg_height;
-	ec_id cursor;          /* next block to fetch */
-	uint64_t cursor_height;
-	ec_time low_ts;        /* timestamp of the lowest verified block */
-	ec_id low;
-	uint64_t low_height;
-	uint8_t has_low;
-	uint64_t verified;     /* blocks verified (this sync, incl. resumed) */
-	uint64_t target;       /* blocks this sync must verify */
-	ec_time not_before;    /* backoff after a refusal */
-	double srtt;           /* ms; 0 = no sample yet */
-} sync_chain;
-
-typedef struct node_sync {
-	ec_sync_cfg cfg;
-	ec_sync_status st;
-	sync_chain ch[SYNC_MAX_CHAINS];
-	size_t n_ch;
-	sync_req rq[SYNC_MAX_REQ];
-	size_t n_rq;
-	sync_tx **tx;
-	size_t n_tx, cap_tx;
-	ec_idindex txidx;
-	ec_time next_maint;
-	uint64_t ev_count;     /* equivocation evidence pairs kept */
-	uint8_t *ev[2 * SYNC_MAX_CHAINS];
-	size_t ev_len[2 * SYNC_MAX_CHAINS];
-	double shown;          /* progress shown (never decreasing) */
-	uint8_t applied;       /* state written for the current completion */
-	ec_time run_start;
-	uint64_t run_verified0;
-} node_sync;
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -243,32 +176,6 @@ static void rtt_sample(node_sync *s, int ci, ec_time sent, ec_time now)
 	s->ch[ci].srtt = s->ch[ci].srtt > 0 ? 0.875 * s->ch[ci].srtt + 0.125 * v : v;
 }
 
-/* Lowers the peer's standing: the store's peer record (created if
- * missing) loses one reputation point and counts a failure. */
-static void penalise(ec_node *n, node_sync *s, const ec_id *peer, ec_time now)
-{
-	ec_store_txn *t;
-	ec_peer_rec p;
-	const node_peer *np;
-	s->st.penalties++;
-	if (ec_store_txn_begin(n->cfg.store, 1, &t) != EC_OK)
-		return;
-	if (ec_store_get_peer(t, peer, &p) != EC_OK) {
-		memset(&p, 0, sizeof p);
-		p.peer = *peer;
-		if ((np = node_peer_find(n, peer)))
-			memcpy(p.sign_pk, np->pk, EC_PUBKEY_BYTES);
-	}
-	p.reputation -= 1.0;
-	p.n_failures++;
-	p.last_seen = now;
-	if (ec_store_put_peer(t, &p) != EC_OK) {
-		ec_store_txn_abort(t);
-		return;
-	}
-	(void)ec_store_txn_commit(t);
-}
-
 static void chain_drop(ec_node *n, node_sync *s, int ci)
 {
 	(void)n;
@@ -300,74 +207,12 @@ static void equivocation(ec_node *n, node_sync *s, int ci, const uint8_t *msg,
 		keep_evidence(s, msg, len);
 	if (!c->dropped) {
 		s->st.equivocations++;
-		penalise(n, s, &c->creator, now);
+		sync_penalise(n, s, &c->creator, now);
 	}
 	chain_drop(n, s, ci);
 }
 
 /* ---- tx table ------------------------------------------------------------- */
-
-static sync_tx *tx_get(node_sync *s, const ec_id *txid)
-{
-	return ec_idindex_get(&s->txidx, txid);
-}
-
-static sync_tx *tx_add(node_sync *s, const ec_id *txid)
-{
-	sync_tx *x = tx_get(s, txid);
-	int emptied;
-	if (x)
-		return x;
-	if (ec_idindex_reserve(&s->txidx, s->n_tx + 1, &emptied) != EC_OK)
-		return NULL;
-	if (emptied)
-		for (size_t i = 0; i < s->n_tx; i++)
-			ec_idindex_insert(&s->txidx, s->tx[i]);
-	if (s->n_tx == s->cap_tx) {
-		size_t cap = s->cap_tx ? s->cap_tx * 2 : 1024;
-		sync_tx **a = realloc(s->tx, cap * sizeof *a);
-		if (!a)
-			return NULL;
-		s->tx = a;
-		s->cap_tx = cap;
-	}
-	if (!(x = calloc(1, sizeof *x)))
-		return NULL;
-	x->txid = *txid;
-	s->tx[s->n_tx++] = x;
-	ec_idindex_insert(&s->txidx, x);
-	s->st.txs_referenced++;
-	return x;
-}
-
-/* Notes the txids of a verified block of chain ci. */
-static void tx_note_block(node_sync *s, ec_store_txn *t, int ci, const ec_block *b)
-{
-	for (unsigned i = 0; i < b->n_txs; i++) {
-		sync_tx *x = tx_add(s, &b->txids[i]);
-		int have = 0;
-		if (!x)
-			continue;
-		for (unsigned k = 0; k < x->n_src && k < SYNC_MAX_SRC; k++)
-			have |= x->src[k] == ci;
-		if (!have) {
-			if (x->n_src < SYNC_MAX_SRC)
-				x->src[x->n_src] = (uint8_t)ci;
-			if (x->n_src < 255)
-				x->n_src++;
-			if (x->n_src == 2)
-				s->st.txs_confirmed++;
-		}
-		if (!x->held && t) {
-			const uint8_t *p;
-			size_t l;
-			if (ec_store_get_tx_raw(t, &x->txid, &p, &l) == EC_OK) {
-				x->held = 1;
-				s->st.txs_held++;
-			}
-		}
-	}
-}
 
 /* ---- chain selection and resume points ----------------------------------- */
 
@@ -383,7 +228,7 @@ static int load_block_fn(void *ctx, uint64_t height, const ec_id *id)
 	ec_block b;
 	(void)height;
 	if (ec_store_get_block(l->t, id, &b) == EC_OK)
-		tx_note_block(l->s, l->t, l->ci, &b);
+		sync_tx_note_block(l->s, l->t, l->ci, &b);
 	return 0;
 }
 
@@ -618,94 +463,6 @@ static int all_bodies_held(const node_sync *s)
 	return 1;
 }
 
-typedef struct sync_cand {
-	ec_id token, txid, prev;
-	ec_time ts;
-	uint8_t n_src;
-} sync_cand;
-
-static int cand_cmp(const void *a, const void *b)
-{
-	const sync_cand *x = a, *y = b;
-	int c = ec_id_cmp(&x->token, &y->token);
-	return c ? c : ec_id_cmp(&x->txid, &y->txid);
-}
-
-/* Writes the state of every in-scope token from the bodies held. */
-static void apply_state(ec_node *n, node_sync *s)
-{
-	sync_cand *cv = NULL;
-	size_t nc = 0, cap = 0;
-	ec_store_txn *t;
-	if (ec_store_txn_begin(n->cfg.store, 0, &t) != EC_OK)
-		return;
-	for (size_t i = 0; i < s->n_tx; i++) {
-		ec_tx tx;
-		if (!s->tx[i]->held || ec_store_get_tx(t, &s->tx[i]->txid, &tx) != EC_OK)
-			continue;
-		for (unsigned e = 0; e < tx.n_entries; e++) {
-			if (!ec_peerset_would_be_eligible(&n->peers, &n->self,
-							  &tx.entries[e].token))
-				continue;
-			if (nc == cap) {
-				size_t nn = cap ? cap * 2 : 1024;
-				sync_cand *a = realloc(cv, nn * sizeof *a);
-				if (!a)
-					goto out;
-				cv = a;
-				cap = nn;
-			}
-			cv[nc].token = tx.entries[e].token;
-			cv[nc].txid = tx.id;
-			cv[nc].prev = tx.entries[e].prev;
-			cv[nc].ts = tx.timestamp;
-			cv[nc].n_src = s->tx[i]->n_src;
-			nc++;
-		}
-	}
-	ec_store_txn_abort(t);
-	t = NULL;
-	qsort(cv, nc, sizeof *cv, cand_cmp);
-	if (ec_store_txn_begin(n->cfg.store, 1, &t) != EC_OK)
-		goto out;
-	for (size_t a = 0; a < nc;) {
-		size_t b = a, best = SIZE_MAX;
-		while (b < nc && ec_id_eq(&cv[b].token, &cv[a].token))
-			b++;
-		for (size_t i = a; i < b; i++) {
-			int superseded = 0;
-			for (size_t j = a; j < b && !superseded; j++)
-				superseded = j != i && ec_id_eq(&cv[j].prev, &cv[i].txid);
-			if (superseded)
-				continue;
-			if (best == SIZE_MAX || cv[i].n_src > cv[best].n_src ||
-			    (cv[i].n_src == cv[best].n_src &&
-			     ec_id_cmp(&cv[i].txid, &cv[best].txid) > 0))
-				best = i;
-		}
-		if (best != SIZE_MAX) {
-			int ch = EC_TOKEN_IGNORED;
-			sync_cand *c = &cv[best];
-			sync_tx *x = tx_get(s, &c->txid);
-			if (c->n_src >= 2)
-				(void)ec_store_set_chain_state(t, &c->token, &c->txid,
-							       &c->prev, c->ts, &ch);
-			else if (x && x->n_src == 1)
-				(void)ec_store_apply_sync_update(
-					t, &c->token, &c->txid, &c->prev, c->ts,
-					&s->ch[x->src[0]].creator, &ch);
-			s->st.tokens_applied += ch != EC_TOKEN_IGNORED;
-		}
-		a = b;
-	}
-	(void)ec_store_txn_commit(t);
-	t = NULL;
-out:
-	if (t)
-		ec_store_txn_abort(t);
-	free(cv);
-}
-
 /* ---- the pump: what to send next -------------------------------------------- */
 
 static void begin_segment(node_sync *s, sync_chain *c)
@@ -805,7 +562,7 @@ static void pump(ec_node *n, node_sync *s, ec_time now)
 	update_progress(s, now);
 	if (all_chains_done(s) && all_bodies_held(s)) {
 		if (!s->applied) {
-			apply_state(n, s);
+			sync_apply_state(n, s);
 			s->applied = 1;
 		}
 		if (s->st.phase != EC_SYNC_CAUGHT_UP) {
@@ -820,38 +577,6 @@ static void pump(ec_node *n, node_sync *s, ec_time now)
 }
 
 /* ---- answers --------------------------------------------------------------- */
-
-static void learn_poll(ec_node *n, node_sync *s, const ec_mapping_resp *m)
-{
-	ec_store_txn *t;
-	ec_token_state ts;
-	int ch;
-	if (ec_store_txn_begin(n->cfg.store, 1, &t) != EC_OK)
-		return;
-	if (!ec_id_is_zero(&m->txid) &&
-	    ec_peerset_would_be_eligible(&n->peers, &n->self, &m->token) &&
-	    !(ec_store_get_token(t, &m->token, &ts) == EC_OK && ts.has_current &&
-	      ts.current.source == EC_TOKEN_LOCAL)) {
-		ch = EC_TOKEN_IGNORED;
-		(void)ec_store_apply_sync_update(t, &m->token, &m->txid, &m->prev_txid,
-						 m->commit_block_ts, &m->responder, &ch);
-		s->st.tokens_applied += ch != EC_TOKEN_IGNORED;
-	}
-	for (unsigned i = 0; i < m->n_evidence; i++) {
-		const ec_evidence *e = &m->evidence[i];
-		if (!ec_peerset_would_be_eligible(&n->peers, &n->self, &e->token))
-			continue;
-		if (ec_store_get_token(t, &e->token, &ts) == EC_OK && ts.has_current &&
-		    ts.current.source == EC_TOKEN_LOCAL)
-			continue;
-		ch = EC_TOKEN_IGNORED;
-		(void)ec_store_apply_sync_update(t, &e->token, &e->txid, &(ec_id){{0}},
-						 e->commit_ts, &m->responder, &ch);
-		s->st.tokens_applied += ch != EC_TOKEN_IGNORED;
-	}
-	if (ec_store_txn_commit(t) != EC_OK)
-		return;
-}
 
 static void on_mapping(ec_node *n, node_sync *s, const ec_id *from,
 		       const uint8_t *msg, size_t len, ec_time now)
@@ -877,11 +602,11 @@ static void on_mapping(ec_node *n, node_sync *s, const ec_id *from,
 	if (!ec_id_eq(&m.responder, from) || !p ||
 	    memcmp(p->pk, m.pk, EC_PUBKEY_BYTES) != 0 ||
 	    ec_mapping_resp_verify(&m) != EC_OK) {
-		penalise(n, s, from, now);
+		sync_penalise(n, s, from, now);
 		return;
 	}
 	if (s->st.strategy == EC_SYNC_POLL) {
-		learn_poll(n, s, &m);
+		sync_learn_poll(n, s, &m);
 		return;
 	}
 	if (ci < 0 || s->ch[ci].dropped)
@@ -917,7 +642,7 @@ static void on_mapping(ec_node *n, node_sync *s, const ec_id *from,
  * ask again (after a strike limit the chain is dropped). */
 static void strike(ec_node *n, node_sync *s, int ci, ec_time now)
 {
-	penalise(n, s, &s->ch[ci].creator, now);
+	sync_penalise(n, s, &s->ch[ci].creator, now);
 	if (++s->ch[ci].strikes >= SYNC_STRIKES)
 		chain_drop(n, s, ci);
 }
@@ -1044,7 +769,7 @@ static void on_range(ec_node *n, node_sync *s, const ec_id *from, const uint8_t 
 		ec_store_txn *rt;
 		if (ec_store_txn_begin(n->cfg.store, 0, &rt) == EC_OK) {
 			for (size_t i = 0; i < k; i++)
-				tx_note_block(s, rt, ci, &asc[i]);
+				sync_tx_note_block(s, rt, ci, &asc[i]);
 			ec_store_txn_abort(rt);
 		}
 	}
@@ -1270,7 +995,7 @@ static void expire(ec_node *n, node_sync *s, ec_time now)
 			else
 				s->ch[ci].srtt = s->cfg.stall_min_ms;
 			if (++s->ch[ci].tries >= SYNC_TRIES) {
-				penalise(n, s, &s->ch[ci].creator, now); /* it stalled */
+				sync_penalise(n, s, &s->ch[ci].creator, now); /* it stalled */
 				chain_drop(n, s, ci);
 			}
 			break;
