@@ -6,7 +6,8 @@
  *   - join: EC_SYNC_CHAIN reaches "caught up"; for every workload token in
  *     its scope its current state equals the majority of its original
  *     neighbours'; every block it stored verifies; progress reached 1;
- *   - resume: the joiner is killed (its ec_node freed, store kept) in the
+ *   - resume: the joiner (LMDB store) is killed (its ec_node freed, the
+ *     store handle closed and reopened) in the
  *     middle of the traversal and restarted: it catches up and fetches no
  *     block it had already verified (blocks received <= target + what the
  *     first run had not stored);
@@ -50,6 +51,21 @@
 static hn *net;
 static hn_wl wl;
 static size_t joined = SIZE_MAX; /* the joiner of test_sync_join */
+static char lmdb_dir[512];        /* the resume test's LMDB store */
+
+/* "kill -9" of node j: its ec_node and its store handle are dropped
+ * without any shutdown step, the LMDB store is opened again from disk and
+ * a new ec_node starts on it. */
+static void kill_and_restart(size_t j)
+{
+	ec_store *s;
+	ec_node_free(net->nodes[j].node);
+	net->nodes[j].node = NULL;
+	ec_store_close(net->nodes[j].store);
+	assert_int_equal(ec_store_open_lmdb(&s, lmdb_dir, NULL), EC_OK);
+	net->nodes[j].store = s;
+	assert_int_equal(hn_restart_node(net, j), EC_OK);
+}
 static size_t committed_txs;
 
 static double wall(void)
@@ -107,6 +123,8 @@ static int group_teardown(void **state)
 	(void)state;
 	hn_wl_free(&wl);
 	hn_free(net);
+	if (lmdb_dir[0])
+		tu_rmrf(lmdb_dir);
 	ec_crypto_set_fake_signatures(0);
 	return 0;
 }
@@ -341,8 +359,9 @@ static void test_sync_maintenance(void **state)
 }
 
 /* Killed in the middle of the traversal (small ranges so that every chain
- * takes several round trips), restarted on its store: resumes, catches up,
- * fetches exactly the blocks and bodies it had not verified yet. */
+ * takes several round trips; an LMDB store, closed and reopened),
+ * restarted on its store: resumes, catches up, fetches exactly the blocks
+ * and bodies it had not verified yet. */
 static void test_sync_resume(void **state)
 {
 	ec_sync_status st, st1;
@@ -355,6 +374,9 @@ static void test_sync_resume(void **state)
 	net->sync.range_max_blocks = 8;
 	j = hn_add_node(net);
 	assert_true(j != SIZE_MAX);
+	/* on a real LMDB store (durable commits), not the harness's memory one */
+	tu_tmpdir(lmdb_dir, sizeof lmdb_dir, "ec-sync-resume");
+	kill_and_restart(j);
 	assert_int_equal(ec_node_sync_start(net->nodes[j].node, 0, net->now), EC_OK);
 	for (int i = 0; i < 2000; i++) {
 		hn_run_until(net, net->now + 5);
@@ -368,7 +390,7 @@ static void test_sync_resume(void **state)
 	assert_true(st1.phase != EC_SYNC_CAUGHT_UP);
 	print_status("resume, killed", &st1, w0);
 	/* kill -9: the node's memory is gone, its store stays */
-	assert_int_equal(hn_restart_node(net, j), EC_OK);
+	kill_and_restart(j);
 	assert_int_equal(ec_node_sync_start(net->nodes[j].node, 0, net->now), EC_OK);
 	assert_int_equal(ec_node_sync_status(net->nodes[j].node, &st, NULL, 0), EC_OK);
 	assert_int_equal(st.blocks_verified, st1.blocks_verified); /* from the store */
