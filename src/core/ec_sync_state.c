@@ -148,7 +148,8 @@ void sync_apply_state(ec_node *n, node_sync *s)
 	}
 	ec_store_txn_abort(t);
 	t = NULL;
-	qsort(cv, nc, sizeof *cv, cand_cmp);
+	if (nc)
+		qsort(cv, nc, sizeof *cv, cand_cmp);
 	if (ec_store_txn_begin(n->cfg.store, 1, &t) != EC_OK)
 		goto out;
 	for (size_t a = 0; a < nc;) {
