@@ -805,6 +805,101 @@ static void test_sync_small_real_sigs(void **state)
 	ec_crypto_set_fake_signatures(1);
 }
 
+/* The skeleton: one long chain (3,000 blocks, 5 s apart, over 4 hours, so
+ * its blocks carry 1-minute and 1-hour jump references) served by one peer;
+ * the joiner's walk is split at jump-reference anchors into fills walked in
+ * parallel, and still verifies every block exactly once. */
+static void test_sync_skeleton(void **state)
+{
+	const size_t N = 3000, K = 64;
+	hn_cfg c;
+	hn *h;
+	ec_chain *ch;
+	ec_store_txn *t;
+	ec_sync_status st;
+	ec_sync_chain cs[4];
+	hn_node *a;
+	size_t j, found = 0;
+	ec_id zero;
+	ec_time blocks_at = 0;
+	double w0 = wall();
+	(void)state;
+	memset(&zero, 0, sizeof zero);
+	hn_cfg_default(&c);
+	c.n_nodes = 2;
+	c.seed = 91;
+	c.identity_tx = 0;
+	assert_int_equal(hn_new(&h, &c), EC_OK);
+	a = &h->nodes[0];
+	assert_non_null(ch = ec_chain_new());
+	assert_int_equal(ec_store_txn_begin(a->store, 1, &t), EC_OK);
+	for (size_t i = 0; i < N; i++) {
+		ec_tx tx;
+		ec_block b;
+		ec_time ts = h->now - (ec_time)(N - i) * 5000;
+		tu_make_tx(&tx, 5000 + i, 1, ts);
+		assert_int_equal(ec_chain_seal(ch, &a->ident.peer_id, ts, &tx.id, 1, &zero,
+					       a->key.sk, &b), EC_OK);
+		assert_int_equal(ec_store_put_own_block(t, &b, NULL, 0, &tx), EC_OK);
+	}
+	assert_int_equal(ec_store_txn_commit(t), EC_OK);
+	ec_chain_free(ch);
+	assert_int_equal(hn_restart_node(h, 0), EC_OK); /* loads the chain */
+	ec_sync_cfg_default(&h->sync);
+	h->sync.strategy = EC_SYNC_CHAIN;
+	h->sync.range_max_blocks = (uint16_t)K;
+	j = hn_add_node(h);
+	assert_true(j != SIZE_MAX);
+	assert_int_equal(ec_node_sync_start(h->nodes[j].node, 0, h->now), EC_OK);
+	for (int i = 0; i < 20000; i++) {
+		hn_run_until(h, h->now + (blocks_at ? 100 : 2));
+		assert_int_equal(ec_node_sync_status(h->nodes[j].node, &st, NULL, 0), EC_OK);
+		if (!blocks_at && st.blocks_verified == N)
+			blocks_at = h->now;
+		if (st.phase == EC_SYNC_CAUGHT_UP)
+			break;
+	}
+	/* harness RTT: 2 x (5 + 0..5) ms, so at least 10 ms a round trip */
+	printf("skeleton: %zu blocks, K = %zu: %llu anchors, %llu blocks fetched once "
+	       "each, all blocks verified after %.3f s simulated = at most %.0f round "
+	       "trips of >= 10 ms (a walk without anchors: %zu serial range round "
+	       "trips), caught up (bodies, rate-limited) after %.2f s, wall %.2f s\n",
+	       N, K, (unsigned long long)st.skeleton_anchors,
+	       (unsigned long long)st.blocks_fetched,
+	       (double)(blocks_at - st.started) / 1000.0,
+	       (double)(blocks_at - st.started) / 10.0, (N + K - 1) / K,
+	       (double)(st.caught_up_at - st.started) / 1000.0, wall() - w0);
+	/* fills in parallel: fewer serial round trips than one walk */
+	assert_true(blocks_at - st.started < 10 * ((N + K - 1) / K));
+	assert_int_equal(st.phase, EC_SYNC_CAUGHT_UP);
+	assert_true(st.skeleton_anchors >= 3);
+	assert_int_equal(st.blocks_fetched, N); /* each block once */
+	assert_int_equal(st.blocks_verified, N);
+	assert_int_equal(st.txs_held, N);
+	assert_int_equal(st.blocks_rejected, 0);
+	assert_int_equal(ec_node_sync_status(h->nodes[j].node, &st, cs, 4), EC_OK);
+	for (size_t i = 0; i < st.n_chains; i++)
+		if (ec_id_eq(&cs[i].creator, &a->ident.peer_id)) {
+			found++;
+			assert_true(cs[i].complete);
+			assert_int_equal(cs[i].verified, N);
+			assert_int_equal(cs[i].low_height, 0);
+		}
+	assert_int_equal(found, 1);
+	{
+		size_t blocks;
+		struct chk k = {0};
+		assert_int_equal(ec_store_txn_begin(h->nodes[j].store, 0, &k.t), EC_OK);
+		assert_int_equal(ec_store_iter_chain(k.t, &a->ident.peer_id, 0, chk_block, &k),
+				 EC_OK);
+		ec_store_txn_abort(k.t);
+		blocks = k.blocks;
+		assert_int_equal(blocks, N);
+		assert_int_equal(k.bad, 0);
+	}
+	hn_free(h);
+}
+
 /* API edges: status before a start, bad strategy, a lone node. */
 static void test_sync_api(void **state)
 {
@@ -965,6 +1060,7 @@ int main(void)
 		cmocka_unit_test(test_sync_silent_peer),
 		cmocka_unit_test(test_sync_poll),
 		cmocka_unit_test(test_sync_small_real_sigs),
+		cmocka_unit_test(test_sync_skeleton),
 		cmocka_unit_test(test_sync_api),
 		cmocka_unit_test(test_txbatch_codec),
 		cmocka_unit_test(test_txbatch_serve),

@@ -109,6 +109,8 @@ typedef struct ec_sync_status {
 	 * blocks in range responses and bodies in tx-batch responses, valid
 	 * or not.  A resumed sync must not fetch again what it verified. */
 	uint64_t blocks_fetched, txs_fetched;
+	uint64_t skeleton_anchors; /* jump-reference anchors that split a walk
+				    * into parallel fills */
 } ec_sync_status;
 
 #endif

@@ -73,6 +73,7 @@ void ec_sync_cfg_default(ec_sync_cfg *c)
 /* ---- helpers -------------------------------------------------------------- */
 
 static ec_time sync_deadline(const node_sync *s, ec_time now);
+static void finish_chain(ec_node *n, node_sync *s, sync_chain *c, ec_time now);
 
 static void sync_rand(ec_node *n, void *out, size_t len)
 {
@@ -263,6 +264,85 @@ static void select_chains(ec_node *n, node_sync *s)
 	}
 }
 
+/* The contiguous verified run from the segment's head: through the fills
+ * in order, as far as they are done. */
+static void chain_contig(sync_chain *c)
+{
+	c->has_low = 0;
+	for (unsigned i = 0; i < c->n_fills; i++) {
+		const sync_fill *f = &c->fills[i];
+		if (f->has_low) {
+			c->low = f->low;
+			c->low_height = f->low_height;
+			c->has_low = 1;
+		}
+		if (!f->done)
+			break;
+	}
+}
+
+static int chain_fills_done(const sync_chain *c)
+{
+	for (unsigned i = 0; i < c->n_fills; i++)
+		if (!c->fills[i].done)
+			return 0;
+	return 1;
+}
+
+/* Resume of a segment (seg_head .. resume point) from what the store
+ * holds: every stored height counts as verified (it was verified before it
+ * was stored), and every gap becomes a fill from the block above it down
+ * to the stored block below it (or the resume point), so nothing stored
+ * is asked for again. */
+static void resume_fills(ec_store_txn *t, sync_chain *c)
+{
+	uint64_t lo = c->has_base ? c->base_height + 1 : 0, h = c->seg_height;
+	ec_block above;
+	int have_above = 0, open = 0;
+	memset(&above, 0, sizeof above);
+	c->n_fills = 0;
+	c->verified = 0;
+	for (;;) {
+		ec_id id;
+		ec_block b;
+		int present = ec_store_get_block_at(t, &c->creator, h, &id) == EC_OK &&
+			      ec_store_get_block(t, &id, &b) == EC_OK;
+		if (present) {
+			if (h == c->seg_height)
+				c->seg_ts = b.timestamp;
+			if (open) {
+				c->fills[c->n_fills - 1].stop = b.id;
+				open = 0;
+			}
+			c->verified++;
+			above = b;
+			have_above = 1;
+		} else if (!open && c->n_fills < SYNC_MAX_FILLS) {
+			sync_fill *f = &c->fills[c->n_fills++];
+			memset(f, 0, sizeof *f);
+			f->height_known = 1;
+			if (have_above) {
+				f->cursor = above.prev;
+				f->cursor_height = above.height - 1;
+				f->low = above.id;
+				f->low_height = above.height;
+				f->low_ts = above.timestamp;
+				f->has_low = 1;
+			} else {
+				f->cursor = c->seg_head;
+				f->cursor_height = c->seg_height;
+			}
+			if (c->has_base)
+				f->stop = c->base;
+			open = 1;
+		}
+		if (h == lo)
+			break;
+		h--;
+	}
+	chain_contig(c);
+}
+
 static void load_resume(ec_node *n, node_sync *s)
 {
 	ec_store_txn *t;
@@ -271,29 +351,21 @@ static void load_resume(ec_node *n, node_sync *s)
 	for (size_t i = 0; i < s->n_ch; i++) {
 		sync_chain *c = &s->ch[i];
 		ec_sync_progress p;
+		ec_block bb;
 		struct load_ctx l = {s, t, (int)i};
-		if (ec_store_get_head(t, &c->creator, &c->base, &c->base_height) == EC_OK)
+		if (ec_store_get_head(t, &c->creator, &c->base, &c->base_height) == EC_OK) {
 			c->has_base = 1;
+			if (ec_store_get_block(t, &c->base, &bb) == EC_OK)
+				c->base_ts = bb.timestamp;
+		}
 		if (ec_store_get_progress(t, &c->creator, &p) == EC_OK && !p.complete &&
 		    p.head_height >= (c->has_base ? c->base_height + 1 : 0)) {
-			ec_block lb;
 			c->active = 1;
 			c->seg_head = p.head;
 			c->seg_height = p.head_height;
-			c->cursor = p.head;
-			c->cursor_height = p.head_height;
-			if (!ec_id_is_zero(&p.low) &&
-			    ec_store_get_block(t, &p.low, &lb) == EC_OK) {
-				c->low = p.low;
-				c->low_height = p.low_height;
-				c->low_ts = lb.timestamp;
-				c->has_low = 1;
-				c->cursor = lb.prev;
-				c->cursor_height = lb.height - 1;
-				c->verified = p.head_height - p.low_height + 1;
-			}
 			c->target = p.head_height + 1 -
 				    (c->has_base ? c->base_height + 1 : 0);
+			resume_fills(t, c);
 		} else if (ec_store_get_progress(t, &c->creator, &p) == EC_OK && p.complete &&
 			   c->has_base && ec_id_eq(&p.head, &c->base) &&
 			   p.low_height <= p.head_height) {
@@ -341,19 +413,20 @@ static void ask_head(ec_node *n, node_sync *s, int ci, int twice, ec_time now)
 	}
 }
 
-static int send_range(ec_node *n, node_sync *s, int ci, ec_time now)
+static int send_range(ec_node *n, node_sync *s, int ci, unsigned fi, ec_time now)
 {
 	sync_chain *c = &s->ch[ci];
+	sync_fill *f = &c->fills[fi];
 	ec_range_req q;
 	uint8_t *enc;
 	size_t len;
 	sync_req *r = req_new(s, RQ_RANGE, &c->creator, ci, now, chain_rto(s, ci), n);
 	if (!r)
 		return 0;
+	r->fill = fi;
 	memset(&q, 0, sizeof q);
-	q.start = c->cursor;
-	if (c->has_base)
-		q.stop = c->base;
+	q.start = f->cursor;
+	q.stop = f->stop;
 	q.max_blocks = s->cfg.range_max_blocks;
 	q.max_bytes = s->cfg.range_max_bytes;
 	q.flags = 0;
@@ -366,7 +439,7 @@ static int send_range(ec_node *n, node_sync *s, int ci, ec_time now)
 		req_free(s, r);
 		return 0;
 	}
-	c->inflight = 1;
+	f->inflight = 1;
 	sync_send(n, s, &c->creator, enc, len);
 	return 1;
 }
@@ -483,9 +556,15 @@ static void begin_segment(node_sync *s, sync_chain *c)
 	c->complete = 0;
 	c->seg_head = c->head;
 	c->seg_height = c->head_height;
-	c->cursor = c->head;
-	c->cursor_height = c->head_height;
+	c->seg_ts = 0;
 	c->has_low = 0;
+	memset(&c->fills[0], 0, sizeof c->fills[0]);
+	c->fills[0].cursor = c->head;
+	c->fills[0].cursor_height = c->head_height;
+	c->fills[0].height_known = 1;
+	if (c->has_base)
+		c->fills[0].stop = c->base;
+	c->n_fills = 1;
 	c->target += c->head_height + 1 - (c->has_base ? c->base_height + 1 : 0);
 	s->applied = 0;
 }
@@ -508,14 +587,22 @@ static void pump(ec_node *n, node_sync *s, ec_time now)
 			continue;
 		if (!c->active && !c->complete)
 			begin_segment(s, c);
-		if (!c->active || c->inflight || c->not_before > now)
+		if (c->active && chain_fills_done(c)) { /* resumed: all stored */
+			finish_chain(n, s, c, now);
 			continue;
-		if (inflight >= s->cfg.max_inflight || ranges >= max_ranges ||
-		    peer_inflight(s, &c->creator) >= s->cfg.max_inflight_peer)
+		}
+		if (!c->active || c->not_before > now)
 			continue;
-		if (send_range(n, s, (int)i, now)) {
-			inflight++;
-			ranges++;
+		for (unsigned fi = 0; fi < c->n_fills; fi++) {
+			if (c->fills[fi].done || c->fills[fi].inflight)
+				continue;
+			if (inflight >= s->cfg.max_inflight || ranges >= max_ranges ||
+			    peer_inflight(s, &c->creator) >= s->cfg.max_inflight_peer)
+				break;
+			if (send_range(n, s, (int)i, fi, now)) {
+				inflight++;
+				ranges++;
+			}
 		}
 	}
 	/* bodies: batches per source chain.  A body is asked for once two
@@ -647,8 +734,8 @@ static void strike(ec_node *n, node_sync *s, int ci, ec_time now)
 		chain_drop(n, s, ci);
 }
 
-static int verify_range(const node_sync *s, const sync_chain *c,
-			const ec_range_resp *r, ec_block *asc)
+static int verify_range(const sync_chain *c, const sync_fill *f, const ec_range_resp *r,
+			ec_block *asc)
 {
 	size_t k = r->n_items;
 	if (k == 0)
@@ -662,13 +749,84 @@ static int verify_range(const node_sync *s, const sync_chain *c,
 	}
 	if (ec_chain_verify(asc, k, NULL) != EC_OK)
 		return EC_ERR_SIGNATURE;
-	/* the top block is the one asked for and joins the segment above */
-	if (!ec_id_eq(&asc[k - 1].id, &c->cursor) || asc[k - 1].height != c->cursor_height)
+	/* the top block is the one asked for (an id a verified block or a
+	 * signed head named) and joins the stretch above it */
+	if (!ec_id_eq(&asc[k - 1].id, &f->cursor) ||
+	    (f->height_known && asc[k - 1].height != f->cursor_height))
 		return EC_ERR_ID;
-	if (c->has_low && asc[k - 1].timestamp > c->low_ts)
+	if (f->has_low && (asc[k - 1].timestamp > f->low_ts ||
+			   asc[k - 1].height + 1 != f->low_height))
 		return EC_ERR_TIME;
-	(void)s;
 	return EC_OK;
+}
+
+/* The skeleton: the last fill (the one that ends at the resume point or
+ * genesis) is split at the deepest jump reference of its lowest verified
+ * block that still lies above that end; the new fill below is walked in
+ * parallel.  A jump target is the newest block at least delta older, so
+ * with a resume point of timestamp T it lies above it when the bound
+ * (timestamp - delta) is newer than T (PROTOCOL 5.1). */
+static void lay_anchor(node_sync *s, sync_chain *c, const ec_block *low)
+{
+	sync_fill *f, *g;
+	if (c->n_fills == 0 || c->n_fills >= SYNC_MAX_FILLS)
+		return;
+	f = &c->fills[c->n_fills - 1];
+	for (int j = EC_JUMP_COUNT - 1; j >= 0; j--) {
+		const ec_id *jid = &low->jumps[j];
+		uint64_t d = ec_jump_delta_ms[j];
+		if (ec_id_is_zero(jid) || low->timestamp < d || ec_id_eq(jid, &low->prev))
+			continue;
+		if (c->has_base && (low->timestamp - d <= c->base_ts ||
+				    ec_id_eq(jid, &c->base)))
+			continue;
+		if (!ec_id_is_zero(&f->stop) && ec_id_eq(jid, &f->stop))
+			continue;
+		g = &c->fills[c->n_fills++];
+		memset(g, 0, sizeof *g);
+		g->cursor = *jid;
+		g->stop = f->stop;
+		f->stop = *jid;
+		s->st.skeleton_anchors++;
+		return;
+	}
+}
+
+/* Every fill done: the chain is verified down to its resume point. */
+static void chain_completed(sync_chain *c)
+{
+	c->active = 0;
+	c->complete = 1;
+	c->has_base = 1;
+	c->base = c->seg_head;
+	c->base_height = c->seg_height;
+	c->base_ts = c->seg_ts;
+	if (c->head_height > c->base_height)
+		c->complete = 0; /* a newer head arrived meanwhile */
+}
+
+static void finish_chain(ec_node *n, node_sync *s, sync_chain *c, ec_time now)
+{
+	ec_store_txn *t;
+	ec_sync_progress pg;
+	memset(&pg, 0, sizeof pg);
+	pg.chain = c->creator;
+	pg.head = c->seg_head;
+	pg.head_height = c->seg_height;
+	pg.low = c->low;
+	pg.low_height = c->low_height;
+	pg.started = s->st.started;
+	pg.updated = now;
+	pg.complete = 1;
+	if (ec_store_txn_begin(n->cfg.store, 1, &t) != EC_OK)
+		return;
+	if (ec_store_put_progress(t, &pg) != EC_OK ||
+	    ec_store_set_head(t, &c->creator, &c->seg_head, c->seg_height) != EC_OK) {
+		ec_store_txn_abort(t);
+		return;
+	}
+	if (ec_store_txn_commit(t) == EC_OK)
+		chain_completed(c);
 }
 
 static void on_range(ec_node *n, node_sync *s, const ec_id *from, const uint8_t *msg,
@@ -676,11 +834,13 @@ static void on_range(ec_node *n, node_sync *s, const ec_id *from, const uint8_t 
 {
 	ec_range_resp r;
 	sync_req *rq;
-	sync_chain *c;
+	sync_chain *c, saved;
+	sync_fill *f;
 	ec_block *asc = NULL;
 	ec_store_txn *t = NULL;
 	ec_sync_progress pg;
-	int ci, err, complete = 0;
+	int ci, err, fdone = 0, all;
+	unsigned fi;
 	size_t k;
 	if (ec_range_resp_decode(&r, msg, len) != EC_OK)
 		return;
@@ -689,23 +849,26 @@ static void on_range(ec_node *n, node_sync *s, const ec_id *from, const uint8_t 
 		return;
 	}
 	ci = rq->chain;
+	fi = rq->fill;
 	c = &s->ch[ci];
 	s->st.msgs_recv++;
 	s->st.bytes_recv += len;
 	s->st.round_trips++;
 	rtt_sample(s, ci, rq->sent, now);
 	req_free(s, rq);
-	c->inflight = 0;
-	if (c->dropped || !c->active) {
+	if (fi < c->n_fills)
+		c->fills[fi].inflight = 0;
+	if (c->dropped || !c->active || fi >= c->n_fills || c->fills[fi].done) {
 		ec_range_resp_free(&r);
 		return;
 	}
+	f = &c->fills[fi];
 	k = r.n_items;
 	s->st.blocks_fetched += k;
 	if (!ec_id_eq(&r.responder, from) || memcmp(r.pk, c->pk, EC_PUBKEY_BYTES) != 0 ||
-	    ec_range_resp_verify(&r) != EC_OK || !ec_id_eq(&r.start, &c->cursor) ||
+	    ec_range_resp_verify(&r) != EC_OK || !ec_id_eq(&r.start, &f->cursor) ||
 	    !(asc = malloc((k ? k : 1) * sizeof *asc)) ||
-	    verify_range(s, c, &r, asc) != EC_OK) {
+	    verify_range(c, f, &r, asc) != EC_OK) {
 		s->st.blocks_rejected += k;
 		strike(n, s, ci, now);
 		goto done;
@@ -715,18 +878,54 @@ static void on_range(ec_node *n, node_sync *s, const ec_id *from, const uint8_t 
 		equivocation(n, s, ci, msg, len, now);
 		goto done;
 	}
-	if (asc[0].height == 0)
-		complete = 1; /* genesis (with a base we left above) */
+	if (!ec_id_is_zero(&f->stop))
+		fdone = ec_id_eq(&asc[0].prev, &f->stop);
 	else
-		complete = c->has_base && ec_id_eq(&asc[0].prev, &c->base);
-	if (!complete && r.complete) {
-		/* "complete" but neither genesis nor our stop: a wrong range */
+		fdone = asc[0].height == 0; /* genesis */
+	if (!fdone && (r.complete || asc[0].height == 0)) {
+		/* "complete" short of its stop, or past an anchor to genesis:
+		 * a wrong range */
 		s->st.blocks_rejected += k;
 		strike(n, s, ci, now);
 		goto done;
 	}
-	if ((err = ec_store_txn_begin(n->cfg.store, 1, &t)) != EC_OK)
+	/* the fills join: the one below starts right under this one, and
+	 * this one right under the one above */
+	if ((fdone && fi + 1 < c->n_fills && c->fills[fi + 1].has_top &&
+	     (c->fills[fi + 1].top_height + 1 != asc[0].height ||
+	      c->fills[fi + 1].top_ts > asc[0].timestamp)) ||
+	    (!f->has_top && !f->has_low && fi > 0 && c->fills[fi - 1].done &&
+	     (asc[k - 1].height + 1 != c->fills[fi - 1].low_height ||
+	      asc[k - 1].timestamp > c->fills[fi - 1].low_ts))) {
+		s->st.blocks_rejected += k;
+		strike(n, s, ci, now);
 		goto done;
+	}
+	/* new state, written with the blocks in one batch (restored if the
+	 * batch fails) */
+	saved = *c;
+	if (!f->has_top && !f->has_low) {
+		f->has_top = 1;
+		f->top_height = asc[k - 1].height;
+		f->top_ts = asc[k - 1].timestamp;
+		if (fi == 0)
+			c->seg_ts = asc[k - 1].timestamp;
+	}
+	f->low = asc[0].id;
+	f->low_height = asc[0].height;
+	f->low_ts = asc[0].timestamp;
+	f->has_low = 1;
+	if (fdone) {
+		f->done = 1;
+	} else {
+		f->cursor = asc[0].prev;
+		f->cursor_height = asc[0].height - 1;
+		f->height_known = 1;
+	}
+	chain_contig(c);
+	all = chain_fills_done(c);
+	if ((err = ec_store_txn_begin(n->cfg.store, 1, &t)) != EC_OK)
+		goto fail;
 	for (size_t i = 0; i < k; i++) {
 		int had = ec_store_has_block(t, &asc[i].id);
 		err = ec_store_put_block(t, &asc[i], NULL, 0);
@@ -735,11 +934,12 @@ static void on_range(ec_node *n, node_sync *s, const ec_id *from, const uint8_t 
 			 * two signed blocks, one height */
 			ec_store_txn_abort(t);
 			t = NULL;
+			*c = saved;
 			equivocation(n, s, ci, msg, len, now);
 			goto done;
 		}
 		if (err != EC_OK)
-			goto done;
+			goto fail;
 		if (had == 0) {
 			uint8_t tmp[EC_BLOCK_MAX_BYTES];
 			s->st.bytes_useful += ec_block_encode_to(&asc[i], tmp);
@@ -749,21 +949,20 @@ static void on_range(ec_node *n, node_sync *s, const ec_id *from, const uint8_t 
 	pg.chain = c->creator;
 	pg.head = c->seg_head;
 	pg.head_height = c->seg_height;
-	pg.low = asc[0].id;
-	pg.low_height = asc[0].height;
+	pg.low = c->low;
+	pg.low_height = c->low_height;
 	pg.started = s->st.started;
 	pg.updated = now;
-	pg.complete = (uint8_t)complete;
+	pg.complete = (uint8_t)all;
 	if ((err = ec_store_put_progress(t, &pg)) != EC_OK)
-		goto done;
-	if (complete && (err = ec_store_set_head(t, &c->creator, &c->seg_head,
-						 c->seg_height)) != EC_OK)
-		goto done;
-	if ((err = ec_store_txn_commit(t)) != EC_OK) {
-		t = NULL;
-		goto done;
-	}
+		goto fail;
+	if (all && (err = ec_store_set_head(t, &c->creator, &c->seg_head,
+					    c->seg_height)) != EC_OK)
+		goto fail;
+	err = ec_store_txn_commit(t);
 	t = NULL;
+	if (err != EC_OK)
+		goto fail;
 	/* stored: now it counts */
 	{
 		ec_store_txn *rt;
@@ -774,23 +973,14 @@ static void on_range(ec_node *n, node_sync *s, const ec_id *from, const uint8_t 
 		}
 	}
 	c->verified += k;
-	c->low = asc[0].id;
-	c->low_height = asc[0].height;
-	c->low_ts = asc[0].timestamp;
-	c->has_low = 1;
 	c->tries = 0;
-	if (complete) {
-		c->active = 0;
-		c->complete = 1;
-		c->has_base = 1;
-		c->base = c->seg_head;
-		c->base_height = c->seg_height;
-		if (c->head_height > c->base_height)
-			c->complete = 0; /* a newer head arrived meanwhile */
-	} else {
-		c->cursor = asc[0].prev;
-		c->cursor_height = asc[0].height - 1;
-	}
+	if (all)
+		chain_completed(c);
+	else if (!fdone && fi + 1 == c->n_fills)
+		lay_anchor(s, c, &asc[0]);
+	goto done;
+fail:
+	*c = saved;
 done:
 	if (t)
 		ec_store_txn_abort(t);
@@ -890,6 +1080,7 @@ static void on_refusal(ec_node *n, node_sync *s, sync_req *rq, const ec_refusal 
 {
 	int ci = rq->chain;
 	uint8_t kind = rq->kind;
+	unsigned fi = rq->fill;
 	s->st.round_trips++;
 	if (kind == RQ_TXB)
 		for (unsigned i = 0; i < rq->n_ids; i++)
@@ -897,8 +1088,8 @@ static void on_refusal(ec_node *n, node_sync *s, sync_req *rq, const ec_refusal 
 	req_free(s, rq);
 	if (ci < 0)
 		return;
-	if (kind == RQ_RANGE)
-		s->ch[ci].inflight = 0;
+	if (kind == RQ_RANGE && fi < s->ch[ci].n_fills)
+		s->ch[ci].fills[fi].inflight = 0;
 	if (kind == RQ_MAP && s->ch[ci].map_out)
 		s->ch[ci].map_out--;
 	if (f->reason == EC_REFUSE_NOTFOUND && kind == RQ_RANGE) {
@@ -989,7 +1180,8 @@ static void expire(ec_node *n, node_sync *s, ec_time now)
 			continue;
 		switch (r->kind) {
 		case RQ_RANGE:
-			s->ch[ci].inflight = 0;
+			if (r->fill < s->ch[ci].n_fills)
+				s->ch[ci].fills[r->fill].inflight = 0;
 			if (s->ch[ci].srtt > 0)
 				s->ch[ci].srtt *= 2; /* back off */
 			else

@@ -23,6 +23,7 @@ typedef struct sync_req {
 	uint8_t nonce[EC_NONCE_BYTES];
 	ec_id peer;
 	int chain; /* index into ch[], -1 = none */
+	unsigned fill; /* RQ_RANGE: index into the chain's fills[] */
 	ec_time sent, deadline;
 	uint8_t n_ids;
 	uint32_t ids[EC_TXBATCH_MAX]; /* RQ_TXB: indexes into tx[] */
@@ -35,10 +36,31 @@ typedef struct sync_tx {
 	uint32_t failed;           /* chains that failed to deliver it */
 } sync_tx;
 
+/* One stretch of a chain being walked down with range requests: from
+ * `cursor` (the next block wanted) to just above `stop` (zero = genesis).
+ * A segment starts as one fill from its head to the resume point; jump
+ * references of verified blocks split the last fill (the skeleton), and
+ * the fills are walked in parallel. */
+#define SYNC_MAX_FILLS 8
+typedef struct sync_fill {
+	ec_id cursor;
+	uint64_t cursor_height;
+	uint8_t height_known;  /* cursor_height known (else: from the answer) */
+	uint8_t inflight, done;
+	uint8_t has_low;       /* low = the verified block just above cursor */
+	ec_id stop;
+	ec_id low;
+	uint64_t low_height;
+	ec_time low_ts;
+	uint8_t has_top;       /* its first block verified: top_height/ts */
+	uint64_t top_height;
+	ec_time top_ts;
+} sync_fill;
+
 typedef struct sync_chain {
 	ec_id creator;
 	uint8_t pk[EC_PUBKEY_BYTES];
-	uint8_t have_head, has_base, active, complete, dropped, inflight;
+	uint8_t have_head, has_base, active, complete, dropped;
 	uint8_t strikes, tries, map_out;
 	ec_id head;            /* announced (verified mapping response) */
 	uint64_t head_height;
@@ -46,12 +68,13 @@ typedef struct sync_chain {
 	size_t head_len;
 	ec_id base;            /* stored head: last completed sync point */
 	uint64_t base_height;
+	ec_time base_ts;       /* its timestamp (0 = unknown) */
 	ec_id seg_head;        /* the segment under way: its target head */
 	uint64_t seg_height;
-	ec_id cursor;          /* next block to fetch */
-	uint64_t cursor_height;
-	ec_time low_ts;        /* timestamp of the lowest verified block */
-	ec_id low;
+	ec_time seg_ts;        /* its timestamp, once verified */
+	sync_fill fills[SYNC_MAX_FILLS]; /* top to bottom */
+	unsigned n_fills;
+	ec_id low;             /* contiguous verified run from seg_head */
 	uint64_t low_height;
 	uint8_t has_low;
 	uint64_t verified;     /* blocks verified (this sync, incl. resumed) */
