@@ -121,6 +121,9 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# bench_sync drives the test harness's in-process network.
+$(BUILD)/bench/bench_sync: $(BUILD)/obj/tests/util/harness.o
+
 tests-build: $(LIB) $(PROGS) $(TEST_BINS) $(FUZZ_REPLAY_BINS)
 
 test: tests-build check-source

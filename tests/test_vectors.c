@@ -174,6 +174,25 @@ static const struct {
 	 "612959273a5c63f93636c14614ac8737d1fd0c316fa54149045937f5db9481d0"
 	 "37d442cb6084fa229b6d6a75b3c46385f72460d7b8e4724b78c2eca0a73443e2"
 	 "da6bc0205f23c13fce6db8890615f5b505"},
+	{"txbatch_req",
+	 "1b01cccccccccccccccccccccccccccccccc0288fbe9badcb26696f3b656134b"
+	 "c378f3ab15b6eb50696d6c966543b55a010043de75cd23e14f345826401e647a"
+	 "4eac7135cec78586c2a7b8b4a1073aadc066e8"},
+	{"txbatch_resp_digest",
+	 "97592c622f0b67391e1a5f572cfaa92a25fa680a0d7a1cad8559c9b60991f947"},
+	{"txbatch_resp",
+	 "1c01cccccccccccccccccccccccccccccccc3333333333333333333333333333"
+	 "3333333333333333333333333333333333330200000000000000020101000001"
+	 "8bcfe65260011111111111111111111111111111111111111111111111111111"
+	 "111111111111de75cd23e14f345826401e647a4eac7135cec78586c2a7b8b4a1"
+	 "073aadc066e8876e44a33f9b39d2df0d78a8c75249a86666751e3e49f988b7b2"
+	 "c56cb422dbef01008a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121b"
+	 "f3748801b40f6f5c102a69b86b843fd22f01e40aa26b615f2638796f342cd341"
+	 "d70d39bc262c5df12d7b607f78f1e9c5768cbaa6ece03b19e41d5f2bad2850b3"
+	 "9d5a21ee6cd8c303ed4928c628d1c2c6eae90338905995612959273a5c63f936"
+	 "36c14614ac8737d16958986cfc6160f6b016199b19ec7d70b0642bbcabed3608"
+	 "2894f7c07bc5a36e2dabb93827c926c9198a6405f5e29325e719e411257dba4b"
+	 "62dbfadab927ed0b"},
 };
 
 static int print_mode;
@@ -456,6 +475,35 @@ static void test_vectors(void **state)
 	hello.height = 0;
 	assert_int_equal(ec_hello_sign(&hello, C.sk), EC_OK);
 	CHECK_SIGNED(hello, ec_hello, &hello);
+
+	/* tx-batch (13d): the bodies of the transfer and the creation; 32x33
+	 * holds the transfer only */
+	{
+		ec_txbatch_req bq;
+		ec_txbatch_resp br;
+		memset(&bq, 0, sizeof bq);
+		fill(bq.nonce, sizeof bq.nonce, 0xcc);
+		bq.n = 2;
+		bq.txids[0] = transfer.id;
+		bq.txids[1] = create.id;
+		CHECK_CODEC("txbatch_req", txbatch_req, ec_txbatch_req, &bq, (void)0);
+		memset(&br, 0, sizeof br);
+		fill(br.nonce, sizeof br.nonce, 0xcc);
+		br.responder = id_of(0x33);
+		br.n_asked = 2;
+		br.missing = 0x2;
+		br.n_txs = 1;
+		br.txs = &transfer;
+		assert_int_equal(ec_txbatch_resp_sign(&br, C.sk), EC_OK);
+		assert_int_equal(ec_txbatch_resp_verify(&br), EC_OK);
+		{
+			ec_id dg;
+			assert_int_equal(ec_txbatch_resp_digest(&br, &dg), EC_OK);
+			check_id("txbatch_resp_digest", &dg);
+		}
+		CHECK_CODEC("txbatch_resp", txbatch_resp, ec_txbatch_resp, &br,
+			    ec_txbatch_resp_free(d_));
+	}
 }
 
 int main(void)

@@ -1049,7 +1049,7 @@ static void test_refusal_rules(void **state)
 	for (unsigned t = 0; t < 256; t++) {
 		e[50] = (uint8_t)t;
 		expect_dec(c, e, n,
-			   t == 0x10 || t == 0x12 || t == 0x14 || t == 0x16
+			   t == 0x10 || t == 0x12 || t == 0x14 || t == 0x16 || t == 0x1B
 				   ? EC_OK
 				   : EC_ERR_VALUE);
 	}

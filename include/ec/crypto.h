@@ -26,6 +26,7 @@
 #define EC_TAG_ENDORSE "ec/v1/endorse"
 #define EC_TAG_REFUSAL "ec/v1/refusal"
 #define EC_TAG_HELLO "ec/v1/hello"
+#define EC_TAG_TXBATCH "ec/v1/txbatch"
 #define EC_TAG_SIG "ec/v1/sig"
 
 /* Must be called once before any other crypto function (idempotent,

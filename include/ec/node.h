@@ -90,8 +90,10 @@ typedef struct ec_node_stats {
 	uint64_t dropped_bad_sig;    /* signature or key does not verify */
 	uint64_t dropped_unsolicited;/* response we did not ask for; vote from
 				      * an unknown peer or relayed; tx from an
-				      * unknown peer; chain objects (sync is
-				      * not the node core's yet) */
+				      * unknown peer; blocks, proofs, and
+				      * mapping/range/tx-batch answers no
+				      * request of the sync engine is
+				      * waiting for */
 	uint64_t dropped_replayed;   /* duplicate tx, vote with a seq we hold,
 				      * vote for a tx we committed long ago */
 	uint64_t dropped_invalid;    /* well-formed but breaks a rule

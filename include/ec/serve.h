@@ -192,7 +192,15 @@ int ec_serve_block(ec_serve *srv, ec_store_txn *t, const ec_id *from,
 int ec_serve_range(ec_serve *srv, ec_store_txn *t, const ec_id *from,
 		   const ec_range_req *req, ec_time now, ec_serve_answer *ans);
 
-/* Decodes msg (any of the four request types) and dispatches to the
+/* Tx-batch request (0x1B, PROTOCOL 13d): the bodies we hold (store, or
+ * pending in the mempool through the hook) in request order, the others
+ * flagged missing; signed.  Rate class EC_RL_TX, cost ceil(n / 16) tokens
+ * (a single tx query costs 1).  Never a NOTFOUND refusal: an all-missing
+ * answer says so. */
+int ec_serve_txbatch(ec_serve *srv, ec_store_txn *t, const ec_id *from,
+		     const ec_txbatch_req *req, ec_time now, ec_serve_answer *ans);
+
+/* Decodes msg (any of the five request types) and dispatches to the
  * function above.  A message that does not decode: its decoder's error,
  * no answer, counted as `malformed`.  Another type: EC_ERR_TYPE. */
 int ec_serve_request(ec_serve *srv, ec_store_txn *t, const ec_id *from,
@@ -206,7 +214,8 @@ enum ec_serve_kind {
 	EC_SERVE_TX = 1,
 	EC_SERVE_BLOCK = 2,
 	EC_SERVE_RANGE = 3,
-	EC_SERVE_KINDS = 4,
+	EC_SERVE_TXBATCH = 4,
+	EC_SERVE_KINDS = 5,
 };
 
 typedef struct ec_serve_kind_stats {

@@ -187,6 +187,16 @@ int ec_store_apply_sync_update(ec_store_txn *t, const ec_id *token, const ec_id 
 			       const ec_id *parent, ec_time time,
 			       const ec_id *source_peer, int *change);
 
+/* Chain sync (docs/PROTOCOL.md 14c): current = Confirmed(txid), pending
+ * cleared, when two independent verified chains carry txid and it is the
+ * newest transaction of the token's chain of transactions there.  Unlike
+ * apply_sync_update this follows the token's history, not the highest id:
+ * a newer transfer may have a lower id.  A Local current is never touched
+ * (EC_OK, *change = EC_TOKEN_IGNORED); so is a current already = txid.
+ * *change (may be NULL): EC_TOKEN_CONFIRMED_SET when written. */
+int ec_store_set_chain_state(ec_store_txn *t, const ec_id *token, const ec_id *txid,
+			     const ec_id *parent, ec_time time, int *change);
+
 /* ---- own commits -------------------------------------------------------
  * The batch a node writes when it seals a block of its own chain: the
  * block, its (creator, height) index, the chain head, every transaction

@@ -91,11 +91,13 @@ typedef struct ec_sync_status {
 	uint64_t blocks_target, blocks_verified;
 	double progress;
 	uint64_t eta_ms;
-	uint64_t txs_referenced;   /* distinct in-scope txids named by
-				    * verified blocks */
+	uint64_t txs_referenced;   /* distinct txids named by verified blocks
+				    * of the followed chains (all of them:
+				    * a body is needed to know its tokens) */
 	uint64_t txs_held;         /* of which bodies validated and stored */
 	uint64_t txs_confirmed;    /* carried by >= 2 independent chains */
-	uint64_t tokens_applied;   /* token states written */
+	uint64_t tokens_applied;   /* token state writes (Confirmed set or a
+				    * Pending report taken) */
 	uint64_t msgs_sent, msgs_recv;    /* sync traffic only */
 	uint64_t bytes_sent, bytes_recv;  /* wire bytes of those */
 	uint64_t bytes_useful;     /* unique raw bytes: each block and tx body
@@ -105,6 +107,12 @@ typedef struct ec_sync_status {
 	uint64_t equivocations;    /* peers caught with two incompatible heads */
 	uint64_t penalties;
 	size_t n_chains;           /* filled into chains[] up to max_chains */
+	/* Received by this run (a node restarted on its store starts at 0):
+	 * blocks in range responses and bodies in tx-batch responses, valid
+	 * or not.  A resumed sync must not fetch again what it verified. */
+	uint64_t blocks_fetched, txs_fetched;
+	uint64_t skeleton_anchors; /* jump-reference anchors that split a walk
+				    * into parallel fills */
 } ec_sync_status;
 
 #endif

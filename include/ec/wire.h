@@ -49,6 +49,8 @@ enum ec_msg_type {
 	EC_MSG_REFUSAL = 0x18,
 	EC_MSG_REFERRAL = 0x19,
 	EC_MSG_HELLO = 0x1A,
+	EC_MSG_TXBATCH_REQ = 0x1B,
+	EC_MSG_TXBATCH_RESP = 0x1C,
 };
 
 #define EC_NONCE_BYTES 16
@@ -453,6 +455,46 @@ int ec_hello_decode(ec_hello *h, const uint8_t *p, size_t n);
 int ec_hello_digest(const ec_hello *h, ec_id *out);
 int ec_hello_sign(ec_hello *h, const uint8_t sk[64]);
 int ec_hello_verify(const ec_hello *h);
+
+/* ---- tx-batch request / response (docs/PROTOCOL.md 13d; sync) -------------
+ * Up to EC_TXBATCH_MAX transaction bodies by id in one exchange.  The
+ * request is unsigned (a query, like 0x12); the response carries the bodies
+ * the responder holds, in request order, a bitmap of the ones it does not
+ * hold (bit i = ids[i] missing; bits >= n_asked zero), and the responder's
+ * signature over H_tag("ec/v1/txbatch", encoding without sig).  The bodies
+ * are self-authenticating (id = hash of the body): the requester checks
+ * each against the id it asked for. */
+#define EC_TXBATCH_MAX 64
+typedef struct ec_txbatch_req {
+	uint8_t nonce[EC_NONCE_BYTES];
+	uint8_t n; /* 1..EC_TXBATCH_MAX, no id twice */
+	ec_id txids[EC_TXBATCH_MAX];
+} ec_txbatch_req;
+
+int ec_txbatch_req_write(struct ec_wbuf *w, const ec_txbatch_req *r);
+int ec_txbatch_req_encode(const ec_txbatch_req *r, uint8_t **out, size_t *len);
+int ec_txbatch_req_read(struct ec_cur *c, ec_txbatch_req *r);
+int ec_txbatch_req_decode(ec_txbatch_req *r, const uint8_t *p, size_t n);
+
+typedef struct ec_txbatch_resp {
+	uint8_t nonce[EC_NONCE_BYTES];
+	ec_id responder;
+	uint8_t n_asked;  /* 1..EC_TXBATCH_MAX: ids in the request */
+	uint64_t missing; /* bit i set = the i-th asked id is not held */
+	uint8_t n_txs;    /* = n_asked - popcount(missing) */
+	ec_tx *txs;       /* heap, n_txs bodies in request order */
+	uint8_t pk[EC_PUBKEY_BYTES];
+	uint8_t sig[EC_SIG_BYTES];
+} ec_txbatch_resp;
+
+int ec_txbatch_resp_write(struct ec_wbuf *w, const ec_txbatch_resp *r);
+int ec_txbatch_resp_encode(const ec_txbatch_resp *r, uint8_t **out, size_t *len);
+int ec_txbatch_resp_read(struct ec_cur *c, ec_txbatch_resp *r);
+int ec_txbatch_resp_decode(ec_txbatch_resp *r, const uint8_t *p, size_t n);
+int ec_txbatch_resp_digest(const ec_txbatch_resp *r, ec_id *out);
+int ec_txbatch_resp_sign(ec_txbatch_resp *r, const uint8_t sk[64]);
+int ec_txbatch_resp_verify(const ec_txbatch_resp *r);
+void ec_txbatch_resp_free(ec_txbatch_resp *r);
 
 /* ---- generic ------------------------------------------------------------- */
 /* Reads the type and version bytes: EC_OK with *type set, or EC_ERR_SHORT,

@@ -573,6 +573,7 @@ void ec_node_free(ec_node *n)
 	ec_idindex_free(&n->pidx);
 	free(n->dirtyq);
 	node_serve_free(n);
+	node_sync_free(n);
 	ec_mempool_free(n->mp);
 	node_open_free(&n->open);
 	ec_chain_free(n->chain);
@@ -615,19 +616,23 @@ int ec_node_recv(ec_node *n, const ec_id *from, const uint8_t *msg, size_t len,
 		node_handle_tx_resp(n, from, msg, len, now);
 		break;
 	case EC_MSG_REFUSAL:
-		node_handle_refusal(n, from, msg, len, now);
+		if (!node_sync_recv(n, from, type, msg, len, now))
+			node_handle_refusal(n, from, msg, len, now);
 		break;
 	case EC_MSG_MAPPING_REQ:
 	case EC_MSG_TX_REQ:
 	case EC_MSG_BLOCK_REQ:
 	case EC_MSG_RANGE_REQ:
+	case EC_MSG_TXBATCH_REQ:
 		node_dispatch_query(n, from, type, msg, len, now);
 		break;
 	default:
-		/* Blocks, proofs, mapping/block/range responses and referrals
-		 * answer requests this node core does not make yet (chain sync
-		 * lives elsewhere): unsolicited. */
-		n->st.dropped_unsolicited++;
+		/* Mapping/block/range/tx-batch responses and referrals answer
+		 * the sync engine's requests (ec_sync.c, matched by nonce);
+		 * anything else (blocks, proofs, unasked answers) is
+		 * unsolicited. */
+		if (!node_sync_recv(n, from, type, msg, len, now))
+			n->st.dropped_unsolicited++;
 		break;
 	}
 	return EC_OK;
@@ -670,6 +675,7 @@ int ec_node_tick(ec_node *n, ec_time now)
 		}
 	}
 	node_commit_tick(n, now);
+	node_sync_tick(n, now);
 	return n->fatal;
 }
 

@@ -102,6 +102,9 @@ struct ec_node {
 	ec_id rot_txid;
 	ec_keypair rot_key;
 
+	struct node_sync *sync; /* catch-up engine (ec_sync.c); NULL until
+				 * ec_node_sync_start */
+
 	ec_time deadline; /* cached next deadline */
 	ec_time last_now;
 	ec_node_stats st;
@@ -160,6 +163,13 @@ void node_open_free(node_open *o);
 int node_open_head(const ec_node *n, const ec_id *token);
 /* 1 if txid is in the open block. */
 int node_open_has_tx(const ec_node *n, const ec_id *txid);
+
+/* ec_sync.c: responses and refusals to the sync engine's own requests
+ * (matched by nonce); 1 = consumed, 0 = not ours. */
+int node_sync_recv(ec_node *n, const ec_id *from, uint8_t type,
+		   const uint8_t *msg, size_t len, ec_time now);
+void node_sync_tick(ec_node *n, ec_time now);
+void node_sync_free(ec_node *n);
 
 /* ec_node_serve.c */
 int node_serve_new(ec_node *n);   /* service, limiter, evidence from store */

@@ -331,6 +331,14 @@ int ec_serve_request(ec_serve *srv, ec_store_txn *t, const ec_id *from,
 		srv->st.kind[EC_SERVE_RANGE].malformed++;
 		return r;
 	}
+	case EC_MSG_TXBATCH_REQ: {
+		ec_txbatch_req q;
+		r = ec_txbatch_req_decode(&q, msg, len);
+		if (r == EC_OK)
+			return ec_serve_txbatch(srv, t, from, &q, now, ans);
+		srv->st.kind[EC_SERVE_TXBATCH].malformed++;
+		return r;
+	}
 	default:
 		return EC_ERR_TYPE;
 	}

@@ -6,6 +6,8 @@
  * "Only the current slot is ever served or voted on" (upstream_notes §6.2,
  * STORAGE.md §3.1): a token whose only state is a Pending sync report is
  * answered as if unknown. */
+#include <stdlib.h>
+
 #include "core/ec_serve_int.h"
 
 /* ---- mapping ------------------------------------------------------------------ */
@@ -274,4 +276,58 @@ int ec_serve_tx(ec_serve *srv, ec_store_txn *t, const ec_id *from,
 	memcpy(x.pk, srv->kp.pk, EC_PUBKEY_BYTES);
 	return serve_seal_obj(srv, txresp_write_any, &x, EC_TAG_TXRESP, EC_MSG_TX_RESP,
 			      K, ans);
+}
+
+/* ---- tx-batch query (0x1B) ------------------------------------------------ */
+
+static int txbatch_write_any(ec_wbuf *w, const void *o)
+{
+	return ec_txbatch_resp_write(w, o);
+}
+
+int ec_serve_txbatch(ec_serve *srv, ec_store_txn *t, const ec_id *from,
+		     const ec_txbatch_req *req, ec_time now, ec_serve_answer *ans)
+{
+	const unsigned K = EC_SERVE_TXBATCH;
+	const uint8_t RT = EC_MSG_TXBATCH_REQ;
+	ec_txbatch_resp x;
+	int r;
+	if (!serve_open(srv, t, from, req, ans))
+		return EC_ERR_ARG;
+	if (req->n == 0 || req->n > EC_TXBATCH_MAX)
+		return EC_ERR_VALUE;
+	if (!serve_admit(srv, K, from, EC_RL_TX, (req->n + 15u) / 16u, now, req->nonce,
+			 RT, ans, &r))
+		return r;
+	memset(&x, 0, sizeof x);
+	memcpy(x.nonce, req->nonce, EC_NONCE_BYTES);
+	x.responder = srv->self;
+	x.n_asked = req->n;
+	if (!(x.txs = calloc(req->n, sizeof *x.txs)))
+		return EC_ERR_NOMEM;
+	for (unsigned i = 0; i < req->n; i++) {
+		ec_tx *o = &x.txs[x.n_txs];
+		r = ec_store_get_tx(t, &req->txids[i], o);
+		if (r == EC_ERR_NOTFOUND && srv->hooks.pending_tx) {
+			const ec_tx *p = srv->hooks.pending_tx(srv->hooks.ctx,
+								&req->txids[i]);
+			if (p && ec_id_eq(&p->id, &req->txids[i])) {
+				*o = *p;
+				r = EC_OK;
+			}
+		}
+		if (r == EC_OK && ec_id_eq(&o->id, &req->txids[i])) {
+			x.n_txs++;
+		} else if (r == EC_OK || r == EC_ERR_NOTFOUND) {
+			x.missing |= 1ull << i;
+		} else {
+			ec_txbatch_resp_free(&x);
+			return serve_store_fail(srv, K, r, req->nonce, RT, ans);
+		}
+	}
+	memcpy(x.pk, srv->kp.pk, EC_PUBKEY_BYTES);
+	r = serve_seal_obj(srv, txbatch_write_any, &x, EC_TAG_TXBATCH,
+			   EC_MSG_TXBATCH_RESP, K, ans);
+	ec_txbatch_resp_free(&x);
+	return r;
 }

@@ -354,6 +354,41 @@ static int decode_any(const uint8_t *p, size_t n, json_t **out)
 		json_object_set_new(o, "txid", jid(&q.txid));
 		break;
 	}
+	case EC_MSG_TXBATCH_REQ: {
+		ec_txbatch_req q;
+		json_t *ids;
+		if ((r = ec_txbatch_req_decode(&q, p, n)) != EC_OK)
+			break;
+		o = msg_json(NULL, "txbatch_req", q.nonce, NULL);
+		ids = json_array();
+		for (unsigned i = 0; i < q.n; i++)
+			json_array_append_new(ids, jid(&q.txids[i]));
+		json_object_set_new(o, "txids", ids);
+		break;
+	}
+	case EC_MSG_TXBATCH_RESP: {
+		ec_txbatch_resp b;
+		json_t *txs, *missing;
+		memset(&b, 0, sizeof b);
+		if ((r = ec_txbatch_resp_decode(&b, p, n)) == EC_OK) {
+			o = msg_json(NULL, "txbatch_resp", b.nonce, &b.responder);
+			json_object_set_new(o, "n_asked", json_integer(b.n_asked));
+			missing = json_array();
+			for (unsigned i = 0; i < b.n_asked; i++)
+				if (b.missing & (1ull << i))
+					json_array_append_new(missing, json_integer(i));
+			json_object_set_new(o, "missing", missing);
+			txs = json_array();
+			for (unsigned i = 0; i < b.n_txs; i++)
+				json_array_append_new(txs, tx_json(&b.txs[i]));
+			json_object_set_new(o, "txs", txs);
+			json_object_set_new(o, "pk", jhex(b.pk, 32));
+			json_object_set_new(o, "signature_check",
+					    jsigok(ec_txbatch_resp_verify(&b)));
+		}
+		ec_txbatch_resp_free(&b);
+		break;
+	}
 	case EC_MSG_REFERRAL: {
 		ec_referral f;
 		json_t *peers;

@@ -674,6 +674,36 @@ int ec_store_set_local(ec_store_txn *t, const ec_id *token, const ec_id *txid,
 	return put_token(t, token, &st);
 }
 
+int ec_store_set_chain_state(ec_store_txn *t, const ec_id *token, const ec_id *txid,
+			     const ec_id *parent, ec_time time, int *change)
+{
+	ec_token_state st;
+	int r;
+	TXN_CHECK(t);
+	if (change)
+		*change = EC_TOKEN_IGNORED;
+	if (!token || !txid || !parent)
+		return EC_ERR_ARG;
+	r = ec_store_get_token(t, token, &st);
+	if (r != EC_OK && r != EC_ERR_NOTFOUND)
+		return r;
+	if (st.has_current && st.current.source == EC_TOKEN_LOCAL)
+		return EC_OK; /* a local commit is never replaced */
+	if (st.has_current && !st.has_pending && ec_id_eq(&st.current.txid, txid))
+		return EC_OK;
+	memset(&st, 0, sizeof st);
+	st.has_current = 1;
+	st.current.txid = *txid;
+	st.current.parent = *parent;
+	st.current.time = time;
+	st.current.source = EC_TOKEN_CONFIRMED;
+	if ((r = put_token(t, token, &st)) != EC_OK)
+		return r;
+	if (change)
+		*change = EC_TOKEN_CONFIRMED_SET;
+	return EC_OK;
+}
+
 int ec_store_apply_sync_update(ec_store_txn *t, const ec_id *token, const ec_id *txid,
 			       const ec_id *parent, ec_time time,
 			       const ec_id *source_peer, int *change)

@@ -9,6 +9,7 @@ static int refusal_check(const ec_refusal *r)
 	case EC_MSG_TX_REQ:
 	case EC_MSG_BLOCK_REQ:
 	case EC_MSG_RANGE_REQ:
+	case EC_MSG_TXBATCH_REQ:
 		break;
 	default:
 		return EC_ERR_VALUE;

@@ -29,6 +29,8 @@ static const struct {
 	{EC_MSG_TX_REQ, "tx_req"},
 	{EC_MSG_REFERRAL, "referral"},
 	{EC_MSG_HELLO, "hello"},
+	{EC_MSG_TXBATCH_REQ, "txbatch_req"},
+	{EC_MSG_TXBATCH_RESP, "txbatch_resp"},
 };
 
 const char *ec_msg_name(uint8_t type)

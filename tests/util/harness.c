@@ -166,8 +166,11 @@ int hn_new(hn **out, const hn_cfg *cfg)
 	h->n = cfg->n_nodes;
 	h->now = cfg->start;
 	h->prng = cfg->seed * 0x5851f42d4c957f2dull + 7;
-	h->nodes = calloc(h->n, sizeof *h->nodes);
-	h->idx = calloc(h->n, sizeof *h->idx);
+	/* room for late joiners (hn_add_node): node records never move, the
+	 * nodes keep pointers to their rng state */
+	h->cap_nodes = h->n + HN_MAX_LATE;
+	h->nodes = calloc(h->cap_nodes, sizeof *h->nodes);
+	h->idx = calloc(h->cap_nodes, sizeof *h->idx);
 	if (!h->nodes || !h->idx) {
 		hn_free(h);
 		return EC_ERR_NOMEM;
@@ -217,6 +220,72 @@ int hn_new(hn **out, const hn_cfg *cfg)
 	return EC_OK;
 }
 
+/* ---- late joiners and restarts ------------------------------------------ */
+
+static int node_start(hn *h, size_t i)
+{
+	hn_node *nd = &h->nodes[i];
+	ec_node_cfg nc;
+	int err;
+	ec_node_cfg_default(&nc);
+	nc.key = nd->key;
+	nc.identity = nd->ident;
+	nc.store = nd->store;
+	nc.pow = &ec_pow_test;
+	nc.block_interval_ms = h->cfg.block_interval_ms;
+	nc.repush_ms = h->cfg.repush_ms;
+	nc.mempool.tx_timeout_ms = h->cfg.tx_timeout_ms;
+	nc.tx_req_timeout_ms = h->cfg.repush_ms * 3;
+	nc.identity_tx = (uint8_t)h->cfg.identity_tx;
+	nc.rng = rng_fill;
+	nc.rng_ctx = &nd->rng;
+	nc.sync = h->sync;
+	if ((err = ec_node_new(&nd->node, &nc, h->now)) != EC_OK) {
+		nd->node = NULL;
+		return err;
+	}
+	for (size_t j = 0; j < h->n; j++)
+		if (j != i)
+			(void)ec_node_add_peer_key(nd->node, &h->nodes[j].ident.peer_id,
+						   h->nodes[j].key.pk);
+	return EC_OK;
+}
+
+size_t hn_add_node(hn *h)
+{
+	hn_node *nd;
+	uint8_t seed[32];
+	size_t i = h->n;
+	if (h->n == h->cap_nodes)
+		return SIZE_MAX;
+	nd = &h->nodes[i];
+	memset(nd, 0, sizeof *nd);
+	rng_fill(&h->prng, seed, sizeof seed);
+	nd->rng = hn_rand(h);
+	if (ec_keypair_from_seed(&nd->key, seed) != EC_OK ||
+	    ec_identity_mine(&nd->ident, nd->key.pk, 7, h->now / 1000, &ec_pow_test,
+			     rng_fill, &nd->rng, 100000, NULL) != EC_OK ||
+	    ec_store_open_memory(&nd->store) != EC_OK)
+		return SIZE_MAX;
+	h->idx[i].id = nd->ident.peer_id;
+	h->idx[i].i = i;
+	h->n++;
+	qsort(h->idx, h->n, sizeof *h->idx, cmp_idx);
+	if (node_start(h, i) != EC_OK)
+		abort(); /* a test setup failure, like enqueue's */
+	for (size_t j = 0; j < i; j++)
+		(void)ec_node_add_peer_key(h->nodes[j].node, &nd->ident.peer_id,
+					   nd->key.pk);
+	return i;
+}
+
+int hn_restart_node(hn *h, size_t i)
+{
+	ec_node_free(h->nodes[i].node);
+	h->nodes[i].node = NULL;
+	return node_start(h, i);
+}
+
 void hn_free(hn *h)
 {
 	if (!h)
@@ -240,6 +309,8 @@ static void flush(hn *h, size_t i)
 	const ec_id *self = &h->nodes[i].ident.peer_id;
 	while (ec_node_poll(h->nodes[i].node, &o)) {
 		size_t to = hn_index_of(h, &o.to);
+		if (h->mutate && to != SIZE_MAX)
+			h->mutate(h->mutate_ctx, h, i, to, &o.msg, &o.len);
 		if (to == SIZE_MAX) {
 			h->to_client++;
 		} else if (h->drop && h->drop(h->drop_ctx, h, i, to, o.msg, o.len)) {

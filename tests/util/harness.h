@@ -41,6 +41,8 @@ typedef struct hn_node {
 
 typedef struct hn_msg hn_msg;
 
+#define HN_MAX_LATE 16 /* nodes hn_add_node can add */
+
 typedef struct hn {
 	hn_cfg cfg;
 	hn_node *nodes;
@@ -56,10 +58,26 @@ typedef struct hn {
 	int (*drop)(void *ctx, const struct hn *h, size_t from, size_t to,
 		    const uint8_t *msg, size_t len);
 	void *drop_ctx;
+	/* Optional rewrite hook, asked before `drop`: may replace *msg and *len
+	 * (free the old bytes, malloc the new) to model a lying peer. */
+	void (*mutate)(void *ctx, const struct hn *h, size_t from, size_t to,
+		       uint8_t **msg, size_t *len);
+	void *mutate_ctx;
+	size_t cap_nodes; /* n + HN_MAX_LATE */
+	ec_sync_cfg sync; /* cfg.sync of nodes from hn_add_node, hn_restart_node */
 } hn;
 
 int hn_new(hn **out, const hn_cfg *cfg);
 void hn_free(hn *h);
+
+/* A node joining late (up to HN_MAX_LATE): new identity, memory store, every existing node
+ * as its peer and it as theirs (same setup as hn_new).  Returns its index
+ * or SIZE_MAX on failure.  Its cfg.sync is h->sync. */
+size_t hn_add_node(hn *h);
+/* Kills node i (ec_node_free, messages queued by it are lost) and starts
+ * a new ec_node on the same store, key and peers at h->now.  EC_OK or
+ * ec_node_new's error. */
+int hn_restart_node(hn *h, size_t i);
 
 /* Runs the network until simulated time t (inclusive). */
 void hn_run_until(hn *h, ec_time t);
