@@ -69,6 +69,9 @@ static void conv_new(conv *c, uint64_t seed)
 	cfg.identity_tx = 0;
 	cfg.block_interval_ms = 1000;
 	cfg.repush_ms = 300;
+	/* these conversations assert the full +-4 fan-out (vote_fanout 0);
+	 * test_bounded_fanout below covers the default bounded one */
+	cfg.vote_fanout = 0;
 	cfg.rng = rng_fill;
 	cfg.rng_ctx = &c->rng;
 	assert_int_equal(ec_node_new(&c->n, &cfg, T0), EC_OK);

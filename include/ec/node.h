@@ -53,6 +53,15 @@ typedef struct ec_node_cfg {
 				     * retried (spec 8.10: shorter than the
 				     * mempool timeout) */
 	uint8_t tx_req_tries;  /* attempts per missing tx */
+	uint8_t vote_fanout;   /* bounded vote fan-out (PROTOCOL 14b "Vote
+				* fan-out"): first votes go to this many
+				* closest peers (half each side) of every token
+				* and of the txid; re-pushes only to those whose
+				* vote we lack; votes are answered; nodes that
+				* are no token's neighbour vote as proxies
+				* (spec 8.9).  0 = the full +-4 neighbourhoods
+				* with re-push to all (the earlier rule).
+				* Default 4 (upstream first_vote_target_count) */
 	uint8_t identity_tx;   /* 1: an empty chain submits the identity token
 				* creation at start */
 	uint8_t addr_len;      /* our transport address, for hellos */
@@ -74,7 +83,8 @@ typedef struct ec_node_cfg {
 } ec_node_cfg;
 
 /* Fills the defaults: mempool defaults, block interval 1000 ms, re-push
- * 300 ms, tx requests 1000 ms x 3 tries, identity_tx 1, pow = production,
+ * 300 ms, tx requests 1000 ms x 3 tries, vote_fanout 4, identity_tx 1,
+ * pow = production,
  * serve = ec_serve_default_cfg, ratelimit = ec_ratelimit_default_cfg with
  * rate_limit 1.
  * key, identity, store and rng are the caller's. */

@@ -21,6 +21,7 @@ void ec_node_cfg_default(ec_node_cfg *cfg)
 	cfg->repush_ms = 300;
 	cfg->tx_req_timeout_ms = 1000;
 	cfg->tx_req_tries = 3;
+	cfg->vote_fanout = 4;
 	cfg->identity_tx = 1;
 	cfg->serve = ec_serve_default_cfg;
 	cfg->ratelimit = ec_ratelimit_default_cfg;

@@ -31,7 +31,15 @@ typedef struct node_pend {
 	ec_time body_at;    /* when the tx body arrived */
 	uint8_t extra_push; /* re-pushes left after the decision */
 	uint64_t replied;   /* peers answered after the decision (bloom by
-			     * first id byte): at most one reply each */
+			     * first id byte): at most one reply each
+			     * (vote_fanout 0) */
+	uint8_t participant; /* responsible for a token or a witness: our
+			      * vote is pushed; else only answered */
+	uint8_t proxy;      /* some entry's token is not ours: its flag is
+			     * our tally of that token (spec 8.9) */
+	uint8_t repeats;    /* re-push rounds so far (bounded fan-out) */
+	ec_time reply_at[16]; /* last answer to a re-push, by peer slot
+			       * (vote_fanout > 0): one per repush_ms */
 } node_pend;
 
 typedef struct node_peer {
@@ -132,9 +140,15 @@ void node_handle_refusal(ec_node *n, const ec_id *from, const uint8_t *msg,
 /* Recomputes our vote on e; signs and records it when it changed.
  * Returns 1 when the vote changed. */
 int node_evaluate(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now);
-/* Pushes our vote (and the tx to targets that need it). */
-void node_push(ec_node *n, ec_mp_entry *e, node_pend *p, int with_tx_all,
-	       ec_time now);
+/* Pushes our vote (and the tx to targets that need it).  FIRST: when
+ * the tx arrived; CHANGE: our vote changed (also to every peer whose vote
+ * we hold); REPEAT: a re-push (bounded fan-out: only to targets whose
+ * vote we lack).  With vote_fanout 0 all three are the earlier push to
+ * every target. */
+enum { NODE_PUSH_FIRST = 0, NODE_PUSH_CHANGE, NODE_PUSH_REPEAT };
+void node_push(ec_node *n, ec_mp_entry *e, node_pend *p, int mode, ec_time now);
+/* 1 if our vote on e is pushed (participant, or a proxy that was asked). */
+int node_pushes_vote(const ec_node *n, const ec_mp_entry *e, const node_pend *p);
 void node_txreq_tick(ec_node *n, ec_time now);
 void node_request_tx(ec_node *n, const ec_id *txid, const ec_id *peer,
 		     ec_time now);

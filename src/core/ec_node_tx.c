@@ -162,10 +162,28 @@ static int entry_ok(ec_node *n, ec_mp_entry *e, unsigned i, ec_time now)
 	return !higher_conflict_on(n, e, &en->token, &en->prev);
 }
 
+/* Spec 8.9 proxy flag (bounded mode, nodes that are neither a neighbour
+ * of any of the tx's tokens nor a witness: they are asked because the
+ * asker's peer set knows nobody nearer): a token gets +1 iff our
+ * own tally of it (its +-4 nearest peers in our ring, which are closer to
+ * it than we are) exceeds the threshold and no higher conflict on (token,
+ * prev) is known; -1 otherwise (spec 8.3: "lacks sufficient local state").
+ * Receivers that know the token's real neighbourhood filter it (8.4);
+ * receivers whose peer set is partial count it as the nearest they know. */
+static int proxy_ok(ec_node *n, ec_mp_entry *e, unsigned i, const ec_tally *t)
+{
+	if (t->balance[i] <= n->cfg.mempool.vote_threshold)
+		return 0;
+	return !higher_conflict_on(n, e, &e->tx.entries[i].token,
+				   &e->tx.entries[i].prev);
+}
+
 int node_evaluate(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
 {
 	ec_vote v;
-	int participant = node_is_responsible(n, &e->txid);
+	ec_tally t;
+	int participant = node_is_responsible(n, &e->txid), have_tally = -1;
+	int bounded = n->cfg.vote_fanout != 0;
 	size_t nc;
 	if (!e->has_tx)
 		return 0;
@@ -173,10 +191,20 @@ int node_evaluate(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
 	v.txid = e->txid;
 	v.voter = n->self;
 	v.n_flags = e->tx.n_entries;
+	p->proxy = 0;
+	for (unsigned i = 0; !participant && i < e->tx.n_entries; i++)
+		participant = node_is_responsible(n, &e->tx.entries[i].token);
 	for (unsigned i = 0; i < e->tx.n_entries; i++) {
 		int resp = node_is_responsible(n, &e->tx.entries[i].token);
-		int ok = resp ? entry_ok(n, e, i, now) : 0;
-		participant |= resp;
+		int ok = 0;
+		if (resp) {
+			ok = entry_ok(n, e, i, now);
+		} else if (bounded && !participant) {
+			if (have_tally < 0)
+				have_tally = ec_mempool_tally(n->mp, e, &n->ring, &t) == EC_OK;
+			ok = have_tally && proxy_ok(n, e, i, &t);
+			p->proxy = 1;
+		}
 		v.flags[i].token = e->tx.entries[i].token;
 		v.flags[i].flag = ok > 0 ? EC_VOTE_YES : EC_VOTE_NO;
 		/* an unauthorized tx is no conflict for valid ones (spec 8.5
@@ -184,7 +212,8 @@ int node_evaluate(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
 		if (ok < 0 && e->state == EC_MP_PENDING)
 			ec_mempool_set_state(n->mp, e, EC_MP_REJECTED);
 	}
-	if (!participant)
+	p->participant = (uint8_t)participant;
+	if (!participant && !bounded)
 		return 0; /* relay only */
 	nc = ec_mempool_conflicts(n->mp, e, v.conflicts, EC_VOTE_MAX_CONFLICTS);
 	v.n_conflicts = (uint8_t)(nc < EC_VOTE_MAX_CONFLICTS ? nc : EC_VOTE_MAX_CONFLICTS);
@@ -210,14 +239,23 @@ static int cmp_id(const void *a, const void *b)
 	return ec_id_cmp(a, b);
 }
 
-/* The +-4 neighbourhoods of every token and of the witness address, over
- * peers + self, without self; ascending, no duplicates. */
-static size_t targets(ec_node *n, const ec_tx *tx, const ec_id *txid, ec_id *out)
+/* Vote targets, ascending, no duplicates, never ourselves.  vote_fanout
+ * 0: the +-4 neighbourhoods (over peers + self) of every token and of the
+ * witness address.  vote_fanout f: the `per_side` nearest peers on each
+ * side of every token and of the witness address: ceil(f/2) for first
+ * votes and changes (upstream's first_vote_target_count 4: the nearest of
+ * each neighbourhood), EC_NEIGHBOURS for relays and re-pushes. */
+#define MAX_TARGETS ((EC_TX_MAX_ENTRIES + 1) * 2 * EC_NEIGHBOURS)
+static size_t targets_k(ec_node *n, const ec_tx *tx, const ec_id *txid,
+			unsigned per_side, ec_id *out)
 {
 	size_t m = 0, w = 0;
+	const ec_peerset *ps = n->cfg.vote_fanout ? &n->peers : &n->ring;
+	if (per_side > EC_NEIGHBOURS)
+		per_side = EC_NEIGHBOURS;
 	for (unsigned i = 0; i <= tx->n_entries; i++) {
 		const ec_id *a = i < tx->n_entries ? &tx->entries[i].token : txid;
-		m += ec_peerset_neighbourhood(&n->ring, a, EC_NEIGHBOURS, out + m);
+		m += ec_peerset_neighbourhood(ps, a, per_side, out + m);
 	}
 	qsort(out, m, sizeof *out, cmp_id);
 	for (size_t i = 0; i < m; i++) {
@@ -228,6 +266,12 @@ static size_t targets(ec_node *n, const ec_tx *tx, const ec_id *txid, ec_id *out
 	return w;
 }
 
+static size_t targets(ec_node *n, const ec_tx *tx, const ec_id *txid, ec_id *out)
+{
+	unsigned k = n->cfg.vote_fanout ? (n->cfg.vote_fanout + 1u) / 2 : EC_NEIGHBOURS;
+	return targets_k(n, tx, txid, k, out);
+}
+
 static int has_vote_from(const ec_mp_entry *e, const ec_id *peer)
 {
 	for (uint32_t i = 0; i < e->n_votes; i++)
@@ -236,24 +280,150 @@ static int has_vote_from(const ec_mp_entry *e, const ec_id *peer)
 	return 0;
 }
 
-void node_push(ec_node *n, ec_mp_entry *e, node_pend *p, int with_tx_all,
-	       ec_time now)
+static int is_target(ec_node *n, const ec_mp_entry *e, const ec_id *peer)
 {
-	ec_id tg[(EC_TX_MAX_ENTRIES + 1) * 2 * EC_NEIGHBOURS];
+	ec_id tg[MAX_TARGETS];
+	size_t nt = targets(n, &e->tx, &e->txid, tg);
+	return bsearch(peer, tg, nt, sizeof *tg, cmp_id) != NULL;
+}
+
+/* A non-participant that holds votes of others was asked for its vote
+ * (spec 8.9: a peer whose peer set knows nobody nearer): it then takes
+ * part like a participant (it pushes and re-pushes its vote, as a proxy). */
+int node_pushes_vote(const ec_node *n, const ec_mp_entry *e, const node_pend *p)
+{
+	if (!p->voted)
+		return 0;
+	if (p->participant || !n->cfg.vote_fanout)
+		return 1;
+	for (uint32_t j = 0; j < e->n_votes; j++)
+		if (!ec_id_eq(&e->votes[j].voter, &n->self))
+			return 1;
+	return 0;
+}
+
+static int is_nearest(ec_node *n, const ec_id *a)
+{
+	ec_id near;
+	return ec_peerset_closest(&n->ring, a, 1, &near) == 1 && ec_id_eq(&near, &n->self);
+}
+
+/* Re-push targets (bounded fan-out), ascending, no duplicates: while
+ * undecided, the +-4 neighbourhood (over peers) of every address whose
+ * requirement our tally does not meet yet (a token's balance, or the
+ * witness count for the txid), less the peers whose vote we hold; after
+ * our decision, only for the addresses we are the nearest node to (a
+ * member that missed the tx and every vote is reached once more). */
+static size_t repeat_targets(ec_node *n, ec_mp_entry *e, node_pend *p, ec_id *out)
+{
+	ec_tally t;
+	size_t m = 0, w = 0;
+	int have = ec_mempool_tally(n->mp, e, &n->ring, &t) == EC_OK;
+	for (unsigned i = 0; i <= e->tx.n_entries; i++) {
+		const ec_id *a = i < e->tx.n_entries ? &e->tx.entries[i].token : &e->txid;
+		ec_id nb[2 * EC_NEIGHBOURS];
+		size_t k;
+		if (p->decided) {
+			if (!is_nearest(n, a))
+				continue;
+		} else if (have) {
+			if (i < e->tx.n_entries &&
+			    t.balance[i] > n->cfg.mempool.vote_threshold)
+				continue;
+			if (i == e->tx.n_entries && t.witnesses >= n->cfg.mempool.witness_min)
+				continue;
+		}
+		k = ec_peerset_neighbourhood(&n->peers, a, EC_NEIGHBOURS, nb);
+		for (size_t j = 0; j < k; j++)
+			if (!has_vote_from(e, &nb[j]))
+				out[m++] = nb[j];
+	}
+	qsort(out, m, sizeof *out, cmp_id);
+	for (size_t i = 0; i < m; i++)
+		if (!w || !ec_id_eq(&out[w - 1], &out[i]))
+			out[w++] = out[i];
+	return w;
+}
+
+void node_push(ec_node *n, ec_mp_entry *e, node_pend *p, int mode, ec_time now)
+{
+	ec_id tg[MAX_TARGETS], wide[MAX_TARGETS];
 	uint8_t *venc = NULL;
-	size_t vlen = 0, nt;
+	size_t vlen = 0, nt, nw = 0;
+	int bounded = n->cfg.vote_fanout != 0;
 	(void)now;
 	if (!e->has_tx || !p->has_enc)
 		return;
 	nt = targets(n, &e->tx, &e->txid, tg);
-	if (p->voted && ec_vote_encode(&p->vote, &venc, &vlen) != EC_OK)
+	if (node_pushes_vote(n, e, p) && ec_vote_encode(&p->vote, &venc, &vlen) != EC_OK)
 		venc = NULL;
-	for (size_t i = 0; i < nt; i++) {
-		if (with_tx_all || !has_vote_from(e, &tg[i]))
-			node_send_copy(n, &tg[i], p->enc, p->enc_len);
-		if (venc)
-			node_send_copy(n, &tg[i], venc, vlen);
+	if (!bounded) {
+		for (size_t i = 0; i < nt; i++) {
+			if (!has_vote_from(e, &tg[i]))
+				node_send_copy(n, &tg[i], p->enc, p->enc_len);
+			if (venc)
+				node_send_copy(n, &tg[i], venc, vlen);
+		}
+		free(venc);
+		return;
 	}
+	/* Bounded fan-out.  First votes go with the tx to the nearest
+	 * ceil(f/2) per side of each address (tokens and txid), which
+	 * answer the others' votes; relays (non-participants) send the tx
+	 * on to the same nearest peers (greedy routing toward the address,
+	 * spec 8.9: they are nearer to it than the relay); the node nearest
+	 * to an address (in its ring) also sends the tx to the address's
+	 * whole +-4 neighbourhood.  Changes go to the nearest per side and
+	 * to every peer whose vote we hold.  Re-pushes (with a growing
+	 * period) go to the peers repeat_targets names: the vote, and from
+	 * the second round on (and after our decision) the tx. */
+	if (mode == NODE_PUSH_REPEAT) {
+		nw = repeat_targets(n, e, p, wide);
+		for (size_t i = 0; venc && i < nw; i++) {
+			if (p->repeats || p->decided)
+				node_send_copy(n, &wide[i], p->enc, p->enc_len);
+			node_send_copy(n, &wide[i], venc, vlen);
+		}
+		if (p->repeats < 255)
+			p->repeats++;
+		free(venc);
+		return;
+	}
+	if (mode == NODE_PUSH_FIRST) {
+		/* first votes carry the tx (upstream's InitialVote); relays
+		 * send it on toward every address, never back to the sender */
+		for (size_t i = 0; (venc || !p->participant) && i < nt; i++)
+			if (!has_vote_from(e, &tg[i]) && !ec_id_eq(&tg[i], &e->sender))
+				node_send_copy(n, &tg[i], p->enc, p->enc_len);
+		/* the node nearest to an address spreads it to the address's
+		 * whole +-4 neighbourhood */
+		for (unsigned a = 0; a <= e->tx.n_entries; a++) {
+			const ec_id *ad = a < e->tx.n_entries ? &e->tx.entries[a].token
+							      : &e->txid;
+			ec_id nb[2 * EC_NEIGHBOURS];
+			size_t k;
+			if (!is_nearest(n, ad))
+				continue;
+			k = ec_peerset_neighbourhood(&n->peers, ad, EC_NEIGHBOURS, nb);
+			for (size_t i = 0; i < k; i++)
+				if (!has_vote_from(e, &nb[i]) &&
+				    !ec_id_eq(&nb[i], &e->sender) &&
+				    !bsearch(&nb[i], tg, nt, sizeof *tg, cmp_id))
+					node_send_copy(n, &nb[i], p->enc, p->enc_len);
+		}
+	}
+	for (size_t i = 0; venc && i < nt; i++)
+		node_send_copy(n, &tg[i], venc, vlen);
+	/* a changed vote also goes to every peer whose vote we hold: they
+	 * take part (their tally may count us, e.g. as a proxy) */
+	if (venc && mode == NODE_PUSH_CHANGE)
+		for (uint32_t j = 0; j < e->n_votes; j++) {
+			const ec_id *v = &e->votes[j].voter;
+			if (ec_id_eq(v, &n->self) ||
+			    bsearch(v, tg, nt, sizeof *tg, cmp_id))
+				continue;
+			node_send_copy(n, v, venc, vlen);
+		}
 	free(venc);
 }
 
@@ -267,7 +437,7 @@ void node_reevaluate_conflicts(ec_node *n, ec_mp_entry *e, ec_time now)
 		ec_mp_entry *o = ec_mempool_get(n->mp, &ids[i]);
 		node_pend *q = node_pend_get(n, &ids[i]);
 		if (o && q && !q->decided && node_evaluate(n, o, q, now))
-			node_push(n, o, q, 0, now);
+			node_push(n, o, q, NODE_PUSH_CHANGE, now);
 	}
 }
 
@@ -287,6 +457,9 @@ void node_mark_dirty(ec_node *n, node_pend *p, ec_time now)
 	n->dirtyq[n->n_dirty++] = p->txid;
 	p->dirty = 1;
 }
+
+static void answer_vote(ec_node *n, ec_mp_entry *e, node_pend *p,
+			const ec_id *to, int repeat, ec_time now);
 
 int node_handle_tx(ec_node *n, const ec_id *from, const uint8_t *msg, size_t len,
 		   ec_time now)
@@ -330,9 +503,10 @@ int node_handle_tx(ec_node *n, const ec_id *from, const uint8_t *msg, size_t len
 	p->has_enc = 1;
 	p->body_at = now;
 	(void)node_evaluate(n, e, p, now);
-	node_push(n, e, p, 0, now); /* the tx to every target not yet voting */
+	node_push(n, e, p, NODE_PUSH_FIRST, now); /* the tx to every target
+						     * not yet voting */
 	p->forwarded = 1;
-	if (p->voted) {
+	if (p->voted && p->participant) {
 		p->next_push = next_push_time(n, now);
 		node_deadline_min(n, p->next_push);
 		if (p->next_push < n->scan_due)
@@ -342,6 +516,10 @@ int node_handle_tx(ec_node *n, const ec_id *from, const uint8_t *msg, size_t len
 		n->scan_due = e->first_seen + n->cfg.mempool.tx_timeout_ms;
 	node_deadline_min(n, n->scan_due);
 	node_mark_dirty(n, p, now); /* early votes may already suffice */
+	if (n->cfg.vote_fanout) /* votes that came before the body */
+		for (uint32_t j = 0; j < e->n_votes; j++)
+			if (!ec_id_eq(&e->votes[j].voter, &n->self))
+				answer_vote(n, e, p, &e->votes[j].voter, 0, now);
 	node_reevaluate_conflicts(n, e, now);
 	return EC_OK;
 }
@@ -366,6 +544,31 @@ static void reply_vote(ec_node *n, node_pend *p, const ec_id *to)
 	if (ec_vote_encode(&p->vote, &enc, &len) != EC_OK)
 		return;
 	p->replied |= bit;
+	node_send(n, to, enc, len);
+}
+
+/* Bounded fan-out: answer a peer's vote with ours.  `repeat`: its vote
+ * repeats one we hold (it re-pushes because it lacks ours): at most one
+ * answer per peer slot per repush_ms, which also ends any ping-pong of
+ * crossing answers.  A new vote is answered unless the peer is one of our
+ * own targets (our pushes reach it). */
+static void answer_vote(ec_node *n, ec_mp_entry *e, node_pend *p,
+			const ec_id *to, int repeat, ec_time now)
+{
+	unsigned slot = (unsigned)(to->b[0] ^ to->b[31]) & 15u;
+	uint8_t *enc;
+	size_t len;
+	if (!p->voted || !e->has_tx)
+		return;
+	if (repeat) {
+		if (p->reply_at[slot] && now < p->reply_at[slot] + n->cfg.repush_ms)
+			return;
+	} else if (node_pushes_vote(n, e, p) && is_target(n, e, to)) {
+		return;
+	}
+	if (ec_vote_encode(&p->vote, &enc, &len) != EC_OK)
+		return;
+	p->reply_at[slot] = now ? now : 1;
 	node_send(n, to, enc, len);
 }
 
@@ -401,7 +604,9 @@ void node_handle_vote(ec_node *n, const ec_id *from, const uint8_t *msg, size_t 
 			if (e->votes[i].seq >= v.seq) {
 				n->st.dropped_replayed++;
 				p = node_pend_get(n, &v.txid);
-				if (p && p->decided)
+				if (p && n->cfg.vote_fanout)
+					answer_vote(n, e, p, from, 1, now);
+				else if (p && p->decided)
 					reply_vote(n, p, from); /* it lacks ours */
 				return;
 			}
@@ -425,7 +630,11 @@ void node_handle_vote(ec_node *n, const ec_id *from, const uint8_t *msg, size_t 
 		int target = node_is_responsible(n, &v.txid);
 		for (unsigned i = 0; !target && i < v.n_flags; i++)
 			target = node_is_responsible(n, &v.flags[i].token);
-		if (!target) {
+		/* bounded fan-out: votes come without the tx, and a peer
+		 * whose peer set knows nobody nearer asks us as a proxy
+		 * (spec 8.9): any known peer may open a placeholder (still
+		 * at most NODE_MAX_PLACEHOLDERS per voter) */
+		if (!target && !n->cfg.vote_fanout) {
 			n->st.dropped_unsolicited++;
 			return;
 		}
@@ -456,9 +665,11 @@ void node_handle_vote(ec_node *n, const ec_id *from, const uint8_t *msg, size_t 
 		}
 		return;
 	}
-	if (p->decided)
+	if (n->cfg.vote_fanout)
+		answer_vote(n, e, p, from, 0, now);
+	else if (p->decided)
 		reply_vote(n, p, from);
-	else
+	if (!p->decided)
 		node_mark_dirty(n, p, now);
 }
 
