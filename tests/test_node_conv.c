@@ -1483,6 +1483,104 @@ static void test_restart_lmdb(void **state)
 	tu_rmrf(dir);
 }
 
+/* Bounded fan-out (vote_fanout 4, PROTOCOL 14b "Vote fan-out"): the first
+ * vote goes to the 2 nearest peers on each side of the token and of the
+ * txid only; the tx goes with it, and node 0, the node nearest to the
+ * token, also sends the tx (no vote) to the rest of the token's +-4
+ * neighbourhood.  A new vote from a neighbour outside those targets is
+ * answered with our vote; that neighbour's repeats are answered at most
+ * once per repush_ms. */
+static void test_bounded_fanout(void **state)
+{
+	conv c;
+	outs *o = malloc(sizeof *o);
+	ec_peerset peers;
+	ec_tx tx;
+	ec_id nb[8];
+	uint32_t near = 0, wide = 0;
+	size_t len, vl;
+	uint8_t *m, *v;
+	int x = -1;
+	(void)state;
+	assert_non_null(o);
+	conv_new(&c, 41);
+	ec_node_free(c.n);
+	ec_store_close(c.store);
+	{
+		ec_node_cfg cfg;
+		ec_node_cfg_default(&cfg);
+		assert_int_equal(cfg.vote_fanout, 4); /* the default */
+		assert_int_equal(ec_store_open_memory(&c.store), EC_OK);
+		cfg.key = keys[0];
+		cfg.identity = ids[0];
+		cfg.store = c.store;
+		cfg.pow = &ec_pow_test;
+		cfg.identity_tx = 0;
+		cfg.repush_ms = 300;
+		cfg.rng = rng_fill;
+		cfg.rng_ctx = &c.rng;
+		assert_int_equal(ec_node_new(&c.n, &cfg, T0), EC_OK);
+		for (int i = 1; i < NP; i++)
+			assert_int_equal(ec_node_add_peer_key(c.n, &ids[i].peer_id, keys[i].pk),
+					 EC_OK);
+	}
+	ec_peerset_init(&peers);
+	for (int i = 1; i < NP; i++)
+		assert_int_equal(ec_peerset_add(&peers, &ids[i].peer_id), EC_OK);
+	creation(&tx, &alice, T0, 9);
+	for (unsigned a = 0; a < 2; a++) {
+		size_t k = ec_peerset_neighbourhood(&peers, a ? &tx.id : &tx.entries[0].token,
+						    2, nb);
+		for (size_t j = 0; j < k; j++)
+			near |= 1u << peer_index(&nb[j]);
+	}
+	{
+		/* the 4 nearest others on each side (over the peer set) */
+		size_t k = ec_peerset_neighbourhood(&peers, &tx.entries[0].token, 4, nb);
+		for (size_t j = 0; j < k; j++)
+			wide |= 1u << peer_index(&nb[j]);
+	}
+	m = enc_tx(&tx, &len);
+	assert_int_equal(ec_node_submit_tx(c.n, m, len, T0), EC_OK);
+	drain(&c, o);
+	assert_int_equal(count_type(o, EC_MSG_VOTE, NULL), (size_t)__builtin_popcount(near));
+	for (size_t i = 0; i < o->n; i++) {
+		int k = peer_index(&o->o[i].to);
+		assert_true(k > 0);
+		if (o->o[i].msg[0] == EC_MSG_VOTE)
+			assert_true(near & (1u << k));
+		else
+			assert_true((near | wide) & (1u << k));
+	}
+	assert_true(count_type(o, EC_MSG_TX, NULL) > (size_t)__builtin_popcount(near));
+	outs_free(o);
+	/* a neighbour of the token that is not among the nearest targets */
+	for (int k = 1; k < NP && x < 0; k++)
+		if ((wide & (1u << k)) && !(near & (1u << k)))
+			x = k;
+	assert_true(x > 0);
+	v = make_vote(x, &tx, 1, 1, &vl);
+	assert_int_equal(ec_node_recv(c.n, &ids[x].peer_id, v, vl, T0 + 5), EC_OK);
+	drain(&c, o);
+	assert_int_equal(o->n, 1);
+	assert_int_equal(count_type(o, EC_MSG_VOTE, &ids[x].peer_id), 1);
+	outs_free(o);
+	/* its repeat right away: not answered again; after repush_ms: once */
+	assert_int_equal(ec_node_recv(c.n, &ids[x].peer_id, v, vl, T0 + 10), EC_OK);
+	drain(&c, o);
+	assert_int_equal(count_type(o, EC_MSG_VOTE, &ids[x].peer_id), 0);
+	outs_free(o);
+	assert_int_equal(ec_node_recv(c.n, &ids[x].peer_id, v, vl, T0 + 400), EC_OK);
+	drain(&c, o);
+	assert_int_equal(count_type(o, EC_MSG_VOTE, &ids[x].peer_id), 1);
+	outs_free(o);
+	free(v);
+	free(m);
+	free(o);
+	ec_peerset_free(&peers);
+	conv_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1498,6 +1596,7 @@ int main(void)
 		cmocka_unit_test(test_restart_reloads_chain),
 		cmocka_unit_test(test_relay_and_expiry),
 		cmocka_unit_test(test_restart_lmdb),
+		cmocka_unit_test(test_bounded_fanout),
 	};
 	return cmocka_run_group_tests(tests, setup_group, teardown_group);
 }
