@@ -471,6 +471,15 @@ static void test_net_missing_parent_recovered(void **state)
 	assert_true(hn_token_current(h, v, &tok, &cur));
 	assert_true(ec_id_eq(&cur, &tb.id));
 	assert_true(hn_committed_majority(h, &tb));
+	/* the decision of PROTOCOL 14b "Missing parent": A is not put into
+	 * V's chain after B (V never decided A; its chain is its decisions
+	 * in commit order), and V's chain verifies without it */
+	assert_false(hn_committed(h, v, &ta.id));
+	{
+		uint64_t len;
+		assert_int_equal(hn_verify_chain(h, v, &len), EC_OK);
+		assert_true(len >= 1);
+	}
 	printf("missing parent: node %zu of %zu fetched A by tx request "
 	       "(%llu requests), committed B\n", v, h->n,
 	       (unsigned long long)(ec_node_stats_get(h->nodes[v].node)->tx_requests -
