@@ -709,7 +709,7 @@ static void test_net_key_rotation(void **state)
 	struct capture cap;
 	ec_mapping_resp m, idm;
 	ec_id rot, kh, cur;
-	size_t a = 5, nb[8], k_nb, pick = SIZE_MAX, holders = 0, res, c1;
+	size_t a = 5, nb[8], k_nb, pick = SIZE_MAX, holders = 0, learned = 0, res, c1;
 	unsigned hops;
 	uint64_t len, n_old = 0, n_new = 0, bad_sig = 0;
 	uint8_t old_pk[EC_PUBKEY_BYTES];
@@ -785,6 +785,23 @@ static void test_net_key_rotation(void **state)
 		holders++;
 	}
 	assert_true(holders >= 2);
+	/* every other node now holds the new key for a: the holders from
+	 * their state of the identity token, the others learned it by
+	 * mapping queries to that token's neighbours (ec_node_key.c) */
+	for (size_t j = 0; j < h->n; j++) {
+		uint8_t pk[EC_PUBKEY_BYTES];
+		if (j == a)
+			continue;
+		assert_int_equal(ec_node_peer_key(h->nodes[j].node, aid, pk), EC_OK);
+		assert_memory_equal(pk, nk.kp.pk, EC_PUBKEY_BYTES);
+		if (!hn_token_current(h, j, aid, &cur)) {
+			const ec_node_stats *sj = ec_node_stats_get(h->nodes[j].node);
+			assert_true(sj->key_lookups >= 1);
+			assert_int_equal(sj->keys_learned, 1);
+			learned++;
+		}
+	}
+	assert_true(learned >= 1);
 
 	/* one chain: old-key blocks, then new-key blocks */
 	assert_int_equal(hn_verify_chain(h, a, &len), EC_OK);
@@ -813,10 +830,11 @@ static void test_net_key_rotation(void **state)
 		bad_sig += ec_node_stats_get(h->nodes[j].node)->dropped_bad_sig;
 	printf("rotation: %zu nodes, rotation tx committed, creations %zu/%zu, "
 	       "chain of the rotated node %llu blocks (%llu old key, %llu new), "
-	       "%zu nodes hold its identity token, %llu votes dropped as bad sig\n",
+	       "%zu nodes hold its identity token, %zu learned the new key by "
+	       "mapping queries, %llu votes dropped as bad sig\n",
 	       h->n, c1, w.n_sent, (unsigned long long)len,
 	       (unsigned long long)n_old, (unsigned long long)n_new, holders,
-	       (unsigned long long)bad_sig);
+	       learned, (unsigned long long)bad_sig);
 	/* a's hello, now signed with the new key (over which its peer id was
 	 * not computed): a node holding a's identity token re-adds it, one
 	 * without that state cannot tell and drops it */

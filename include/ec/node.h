@@ -126,6 +126,10 @@ typedef struct ec_node_stats {
 	uint64_t lower_conflict_decided; /* decided while a higher conflicting
 					  * tx was known (only after it timed
 					  * out; should stay 0 otherwise) */
+	uint64_t key_lookups;        /* mapping requests sent to learn a peer's
+				      * rotated key (its identity token's
+				      * neighbours) */
+	uint64_t keys_learned;       /* rotated keys adopted from those answers */
 } ec_node_stats;
 
 /* Creates a node.  Loads the own chain from the store (heads and blocks
@@ -178,6 +182,8 @@ int ec_node_add_peer(ec_node *n, const ec_hello *h, ec_time now);
 int ec_node_add_peer_key(ec_node *n, const ec_id *peer, const uint8_t pk[32]);
 int ec_node_remove_peer(ec_node *n, const ec_id *peer);
 size_t ec_node_peer_count(const ec_node *n);
+/* The key our peer table holds for peer: EC_OK, EC_ERR_NOTFOUND. */
+int ec_node_peer_key(const ec_node *n, const ec_id *peer, uint8_t pk[32]);
 /* Queues our signed hello to `to` (bootstrap). */
 int ec_node_send_hello(ec_node *n, const ec_id *to, ec_time now);
 

@@ -172,12 +172,39 @@ int ec_node_remove_peer(ec_node *n, const ec_id *peer)
 
 int node_peer_rotated(ec_node *n, const ec_id *peer, const uint8_t *pk)
 {
-	int found;
+	int found, err;
 	size_t i = ptab_pos(n, peer, &found);
-	if (!found || ec_node_check_lamppost(n, peer, pk) != EC_OK)
+	if (!found)
+		return 0;
+	err = ec_node_check_lamppost(n, peer, pk);
+	if (err == EC_ERR_NOTFOUND) {
+		/* no state of its identity token here: ask its neighbours */
+		node_keylook_start(n, peer, pk, n->last_now);
+		return 0;
+	}
+	if (err != EC_OK)
 		return 0;
 	memcpy(n->ptab[i].pk, pk, EC_PUBKEY_BYTES);
 	return 1;
+}
+
+void node_peer_set_key(ec_node *n, const ec_id *peer, const uint8_t *pk)
+{
+	int found;
+	size_t i = ptab_pos(n, peer, &found);
+	if (found)
+		memcpy(n->ptab[i].pk, pk, EC_PUBKEY_BYTES);
+}
+
+int ec_node_peer_key(const ec_node *n, const ec_id *peer, uint8_t pk[32])
+{
+	const node_peer *p;
+	if (!n || !peer || !pk)
+		return EC_ERR_ARG;
+	if (!(p = node_peer_find(n, peer)))
+		return EC_ERR_NOTFOUND;
+	memcpy(pk, p->pk, EC_PUBKEY_BYTES);
+	return EC_OK;
 }
 
 size_t ec_node_peer_count(const ec_node *n)
@@ -625,9 +652,14 @@ int ec_node_recv(ec_node *n, const ec_id *from, const uint8_t *msg, size_t len,
 		node_dispatch_query(n, from, type, msg, len, now);
 		break;
 	default:
-		/* Blocks, proofs, mapping/block/range responses and referrals
-		 * answer requests this node core does not make yet (chain sync
+		/* A mapping response may answer a rotated-key lookup
+		 * (ec_node_key.c, matched by nonce).  Blocks, proofs, other
+		 * mapping/block/range responses and referrals answer
+		 * requests this node core does not make yet (chain sync
 		 * lives elsewhere): unsolicited. */
+		if (type == EC_MSG_MAPPING_RESP &&
+		    node_keylook_recv(n, from, msg, len, now))
+			break;
 		n->st.dropped_unsolicited++;
 		break;
 	}
@@ -663,6 +695,7 @@ int ec_node_tick(ec_node *n, ec_time now)
 		n->last_now = now;
 	n->deadline = UINT64_MAX;
 	node_txreq_tick(n, now);
+	node_keylook_tick(n, now);
 	if (now >= n->scan_due) { /* scan_due <= earliest expiry */
 		dropped = ec_mempool_expire(n->mp, now);
 		if (dropped) {
@@ -699,9 +732,13 @@ int ec_node_tx_info_get(ec_node *n, const ec_id *txid, ec_node_tx_info *out)
 		out->body_at = p->body_at;
 		if (p->voted) {
 			out->our_seq = p->vote.seq;
-			for (unsigned i = 0; i < p->vote.n_flags; i++)
-				out->our_flags[i] =
-					p->vote.flags[i].flag == EC_VOTE_YES ? 1 : -1;
+			/* by entry: a flag omitted (abstention) stays 0 */
+			for (unsigned i = 0; e && e->has_tx && i < e->tx.n_entries; i++)
+				for (unsigned j = 0; j < p->vote.n_flags; j++)
+					if (ec_id_eq(&p->vote.flags[j].token,
+						     &e->tx.entries[i].token))
+						out->our_flags[i] = p->vote.flags[j].flag ==
+							EC_VOTE_YES ? 1 : -1;
 		}
 	}
 	if (ec_store_txn_begin(n->cfg.store, 0, &t) == EC_OK) {

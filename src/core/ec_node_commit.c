@@ -307,6 +307,11 @@ static void scan(ec_node *n, ec_time now)
 			continue; /* relays and proxies do not re-push */
 		if (p->decided && p->extra_push == 0)
 			continue;
+		/* bounded fan-out: at most NODE_MAX_REPEATS re-push rounds
+		 * (100..800 ms apart, ~3 s in all at the harness's 100 ms);
+		 * then only answers and the timeout */
+		if (!p->decided && n->cfg.vote_fanout && p->repeats >= NODE_MAX_REPEATS)
+			continue;
 		if (now >= p->next_push) {
 			int changed = !p->decided && node_evaluate(n, e, p, now);
 			if (changed)
@@ -348,10 +353,19 @@ void node_commit_tick(ec_node *n, ec_time now)
 		e = ec_mempool_get(n->mp, &txid);
 		if (!e)
 			continue;
-		/* spec 8.9: a proxy's flags follow its tallies */
-		if (p->proxy && !p->decided && n->cfg.vote_fanout &&
-		    node_evaluate(n, e, p, now))
-			node_push(n, e, p, NODE_PUSH_CHANGE, now);
+		/* spec 8.9: a proxy's flags follow its tallies; a flip to
+		 * +1 goes to the peers that may count us and still need
+		 * it, the rest poll us (repeat_targets).  A participant's
+		 * proxy flags follow only once it has re-pushed (it did not
+		 * decide at once, as everyone does when peer sets are
+		 * complete): no flips nobody needs */
+		if (p->proxy && (!p->participant || p->repeats) && !p->decided &&
+		    n->cfg.vote_fanout) {
+			ec_node_tx_info before;
+			(void)ec_node_tx_info_get(n, &txid, &before);
+			if (node_evaluate(n, e, p, now))
+				node_push_flip(n, e, p, before.our_flags);
+		}
 		try_decide(n, e, p, now);
 	}
 	if (now >= n->scan_due)

@@ -192,25 +192,45 @@ int node_evaluate(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
 	v.voter = n->self;
 	v.n_flags = e->tx.n_entries;
 	p->proxy = 0;
-	for (unsigned i = 0; !participant && i < e->tx.n_entries; i++)
-		participant = node_is_responsible(n, &e->tx.entries[i].token);
+	p->member = 0;
+	for (unsigned i = 0; i < e->tx.n_entries; i++)
+		if (node_is_responsible(n, &e->tx.entries[i].token))
+			p->member = 1;
+	participant |= p->member;
+	v.n_flags = 0;
 	for (unsigned i = 0; i < e->tx.n_entries; i++) {
-		int resp = node_is_responsible(n, &e->tx.entries[i].token);
+		const ec_tx_entry *en = &e->tx.entries[i];
+		int resp = node_is_responsible(n, &en->token);
 		int ok = 0;
 		if (resp) {
 			ok = entry_ok(n, e, i, now);
-		} else if (bounded && !participant) {
+		} else if (bounded) {
+			/* not our token: the proxy flag (+1 when our tally
+			 * of it passes), -1 only with a higher conflict
+			 * known, otherwise no flag at all (abstain) */
 			if (have_tally < 0)
 				have_tally = ec_mempool_tally(n->mp, e, &n->ring, &t) == EC_OK;
-			ok = have_tally && proxy_ok(n, e, i, &t);
 			p->proxy = 1;
+			if (have_tally && proxy_ok(n, e, i, &t))
+				ok = 1;
+			else if (!higher_conflict_on(n, e, &en->token, &en->prev))
+				continue; /* abstain */
 		}
-		v.flags[i].token = e->tx.entries[i].token;
-		v.flags[i].flag = ok > 0 ? EC_VOTE_YES : EC_VOTE_NO;
+		v.flags[v.n_flags].token = en->token;
+		v.flags[v.n_flags].flag = ok > 0 ? EC_VOTE_YES : EC_VOTE_NO;
+		v.n_flags++;
 		/* an unauthorized tx is no conflict for valid ones (spec 8.5
 		 * "two valid transactions"): the mempool then ignores it */
 		if (ok < 0 && e->state == EC_MP_PENDING)
 			ec_mempool_set_state(n->mp, e, EC_MP_REJECTED);
+	}
+	if (v.n_flags == 0) {
+		/* no opinion on any token: the vote still says "seen" (a
+		 * witness signal, spec 8.7) with one flag on the txid
+		 * itself, which no token tally counts */
+		v.flags[0].token = e->txid;
+		v.flags[0].flag = EC_VOTE_NO;
+		v.n_flags = 1;
 	}
 	p->participant = (uint8_t)participant;
 	if (!participant && !bounded)
@@ -302,6 +322,21 @@ int node_pushes_vote(const ec_node *n, const ec_mp_entry *e, const node_pend *p)
 	return 0;
 }
 
+/* 1 if peer's vote on e (held) gives token t +1. */
+static int votes_yes_on(const ec_mp_entry *e, const ec_id *peer, const ec_id *t)
+{
+	for (uint32_t i = 0; i < e->n_votes; i++) {
+		const ec_vote *v = &e->votes[i];
+		if (!ec_id_eq(&v->voter, peer))
+			continue;
+		for (unsigned j = 0; j < v->n_flags; j++)
+			if (ec_id_eq(&v->flags[j].token, t))
+				return v->flags[j].flag == EC_VOTE_YES;
+		return 0;
+	}
+	return 0;
+}
+
 static int is_nearest(ec_node *n, const ec_id *a)
 {
 	ec_id near;
@@ -309,11 +344,15 @@ static int is_nearest(ec_node *n, const ec_id *a)
 }
 
 /* Re-push targets (bounded fan-out), ascending, no duplicates: while
- * undecided, the +-4 neighbourhood (over peers) of every address whose
- * requirement our tally does not meet yet (a token's balance, or the
- * witness count for the txid), less the peers whose vote we hold; after
- * our decision, only for the addresses we are the nearest node to (a
- * member that missed the tx and every vote is reached once more). */
+ * undecided, for every token whose balance our tally does not meet yet,
+ * the peers of its +-4 neighbourhood (over peers) whose vote we lack or
+ * whose vote does not say +1 for it: a poll, since their flags may have
+ * changed since they voted (proxy flags follow their tallies and are not
+ * pushed); for the txid while fewer than witness_min witnesses are
+ * counted, those of its neighbourhood whose vote we lack (any vote is a
+ * witness signal); after our decision, only for the addresses we are the
+ * nearest node to, the members whose vote we lack (a member that missed
+ * the tx and every vote is reached once more). */
 static size_t repeat_targets(ec_node *n, ec_mp_entry *e, node_pend *p, ec_id *out)
 {
 	ec_tally t;
@@ -323,6 +362,7 @@ static size_t repeat_targets(ec_node *n, ec_mp_entry *e, node_pend *p, ec_id *ou
 		const ec_id *a = i < e->tx.n_entries ? &e->tx.entries[i].token : &e->txid;
 		ec_id nb[2 * EC_NEIGHBOURS];
 		size_t k;
+		int poll = 0;
 		if (p->decided) {
 			if (!is_nearest(n, a))
 				continue;
@@ -332,10 +372,15 @@ static size_t repeat_targets(ec_node *n, ec_mp_entry *e, node_pend *p, ec_id *ou
 				continue;
 			if (i == e->tx.n_entries && t.witnesses >= n->cfg.mempool.witness_min)
 				continue;
+			/* only a neighbour of one of the tokens polls: a
+			 * witness keeps no token state, its decision adds
+			 * nothing but its own record */
+			poll = i < e->tx.n_entries && p->member;
 		}
 		k = ec_peerset_neighbourhood(&n->peers, a, EC_NEIGHBOURS, nb);
 		for (size_t j = 0; j < k; j++)
-			if (!has_vote_from(e, &nb[j]))
+			if (!has_vote_from(e, &nb[j]) ||
+			    (poll && !votes_yes_on(e, &nb[j], a)))
 				out[m++] = nb[j];
 	}
 	qsort(out, m, sizeof *out, cmp_id);
@@ -380,7 +425,7 @@ void node_push(ec_node *n, ec_mp_entry *e, node_pend *p, int mode, ec_time now)
 	if (mode == NODE_PUSH_REPEAT) {
 		nw = repeat_targets(n, e, p, wide);
 		for (size_t i = 0; venc && i < nw; i++) {
-			if (p->repeats || p->decided)
+			if ((p->repeats || p->decided) && !has_vote_from(e, &wide[i]))
 				node_send_copy(n, &wide[i], p->enc, p->enc_len);
 			node_send_copy(n, &wide[i], venc, vlen);
 		}
@@ -424,6 +469,38 @@ void node_push(ec_node *n, ec_mp_entry *e, node_pend *p, int mode, ec_time now)
 				continue;
 			node_send_copy(n, v, venc, vlen);
 		}
+	free(venc);
+}
+
+/* A proxy flag of ours turned +1 (spec 8.9): the vote goes to our first
+ * targets and to the peers whose vote we hold that may still need it for
+ * that token: those whose own vote does not say +1 for it yet (a node
+ * whose flag is +1 is a neighbour that approves, or a proxy whose tally
+ * already passed). */
+void node_push_flip(ec_node *n, ec_mp_entry *e, node_pend *p, const int8_t *before)
+{
+	ec_id tg[MAX_TARGETS];
+	uint8_t *venc = NULL;
+	size_t vlen = 0, nt;
+	if (!p->voted || ec_vote_encode(&p->vote, &venc, &vlen) != EC_OK)
+		return;
+	nt = targets(n, &e->tx, &e->txid, tg);
+	for (size_t i = 0; i < nt; i++)
+		node_send_copy(n, &tg[i], venc, vlen);
+	for (uint32_t j = 0; j < e->n_votes; j++) {
+		const ec_id *v = &e->votes[j].voter;
+		int need = 0;
+		if (ec_id_eq(v, &n->self) || bsearch(v, tg, nt, sizeof *tg, cmp_id))
+			continue;
+		for (unsigned i = 0; !need && i < e->tx.n_entries; i++) {
+			const ec_id *t = &e->tx.entries[i].token;
+			if (before[i] > 0 || !votes_yes_on(e, &n->self, t))
+				continue; /* not a flip to +1 */
+			need = !votes_yes_on(e, v, t);
+		}
+		if (need)
+			node_send_copy(n, v, venc, vlen);
+	}
 	free(venc);
 }
 
