@@ -896,6 +896,51 @@ static void test_net_key_rotation(void **state)
 		assert_int_equal(ec_node_new(&r, &nc, h->now), EC_ERR_KEY);
 		nc.key = other.kp;
 		assert_int_equal(ec_node_new(&r, &nc, h->now), EC_ERR_KEY);
+		/* the daemon restarting with the old key and the next one
+		 * (cfg.rotate_to): the store names the next, so it signs
+		 * with it at once */
+		nc.key = h->nodes[a].key;
+		nc.has_rotate_to = 1;
+		nc.rotate_to = nk.kp;
+		assert_int_equal(ec_node_new(&r, &nc, h->now), EC_OK);
+		assert_int_equal(ec_node_rotation_pending(r, NULL), 0);
+		{
+			ec_node_out o;
+			ec_hello hl;
+			assert_int_equal(ec_node_send_hello(r, &h->nodes[0].ident.peer_id,
+							    h->now), EC_OK);
+			assert_int_equal(ec_node_poll(r, &o), 1);
+			assert_int_equal(ec_hello_decode(&hl, o.msg, o.len), EC_OK);
+			assert_memory_equal(hl.pk, nk.kp.pk, EC_PUBKEY_BYTES);
+			assert_int_equal(ec_hello_verify(&hl), EC_OK);
+			free(o.msg);
+			while (ec_node_poll(r, &o))
+				free(o.msg);
+		}
+		ec_node_free(r);
+		/* a rotation pending at a stop (node b, its key never
+		 * rotated): resubmitted at start, signed with b's key */
+		{
+			size_t b = (a + 3) % h->n;
+			ec_id rt;
+			ec_node_tx_info ti;
+			ec_node_cfg nb2;
+			ec_node_cfg_default(&nb2);
+			nb2.identity = h->nodes[b].ident;
+			nb2.store = h->nodes[b].store;
+			nb2.pow = &ec_pow_test;
+			nb2.rng = rot_rng;
+			nb2.rng_ctx = &rs;
+			nb2.key = h->nodes[b].key;
+			nb2.has_rotate_to = 1;
+			nb2.rotate_to = other.kp;
+			assert_int_equal(ec_node_new(&r, &nb2, h->now), EC_OK);
+			assert_int_equal(ec_node_rotation_pending(r, &rt), 1);
+			assert_int_equal(ec_node_tx_info_get(r, &rt, &ti), EC_OK);
+			assert_int_equal(ti.state, EC_NODE_TX_PENDING);
+			assert_int_equal(ti.has_tx, 1);
+			ec_node_free(r);
+		}
 	}
 	hn_wl_free(&w);
 	hn_free(h);

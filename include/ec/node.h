@@ -80,6 +80,14 @@ typedef struct ec_node_cfg {
 	ec_ratelimit_cfg ratelimit;
 	uint8_t rate_limit;    /* 1 (default): enforce cfg.ratelimit */
 	ec_sync_cfg sync;      /* catch-up (sync.h); strategy OFF by default */
+	/* A key rotation that was pending when the node stopped (the daemon
+	 * keeps the next key beside the current one; PROTOCOL 14b "Key
+	 * rotation", restart): with has_rotate_to, ec_node_new signs with
+	 * rotate_to at once if our state of the identity token already names
+	 * it, else resubmits the rotation to it (ec_node_rotate_key) when the
+	 * identity token is ours.  Zeroed in the node's copy once used. */
+	uint8_t has_rotate_to;
+	ec_keypair rotate_to;
 } ec_node_cfg;
 
 /* Fills the defaults: mempool defaults, block interval 1000 ms, re-push

@@ -508,8 +508,19 @@ void node_rotate_check(ec_node *n, const ec_tx *txs, size_t n_txs)
 		return;
 	for (i = 0; i < n_txs && !ec_id_eq(&txs[i].id, &n->rot_txid); i++)
 		;
-	if (i == n_txs)
-		return;
+	if (i == n_txs) {
+		/* another transfer to the same key (a resubmission after a
+		 * restart raced the original): the key is just as named */
+		ec_id kh;
+		int named = 0;
+		ec_keyhash(&kh, n->rot_key.pk);
+		for (i = 0; i < n_txs; i++)
+			for (unsigned k = 0; k < txs[i].n_entries; k++)
+				named |= ec_id_eq(&txs[i].entries[k].token, &n->self) &&
+					 ec_id_eq(&txs[i].entries[k].next_key, &kh);
+		if (!named)
+			return;
+	}
 	/* committed here: every signature from now on is the new key's */
 	ec_memzero(&n->cfg.key, sizeof n->cfg.key);
 	n->cfg.key = n->rot_key;
@@ -556,10 +567,16 @@ int ec_node_new(ec_node **out, const ec_node_cfg *cfg, ec_time now)
 	/* The signing key: the one our state of the identity token names
 	 * (a restart after ec_node_rotate_key), or with no such state yet
 	 * the identity key; a key the token no longer names is stale. */
-	err = ec_node_check_lamppost(n, &n->self, cfg->key.pk);
+	if (cfg->has_rotate_to &&
+	    ec_node_check_lamppost(n, &n->self, cfg->rotate_to.pk) == EC_OK) {
+		/* the rotation committed here before the stop: switch */
+		n->cfg.key = cfg->rotate_to;
+		n->cfg.has_rotate_to = 0;
+	}
+	err = ec_node_check_lamppost(n, &n->self, n->cfg.key.pk);
 	if (err == EC_ERR_KEY)
 		goto fail;
-	if (err != EC_OK && memcmp(cfg->key.pk, cfg->identity.pk, 32) != 0) {
+	if (err != EC_OK && memcmp(n->cfg.key.pk, cfg->identity.pk, 32) != 0) {
 		err = EC_ERR_ARG;
 		goto fail;
 	}
@@ -578,6 +595,18 @@ int ec_node_new(ec_node **out, const ec_node_cfg *cfg, ec_time now)
 		if (!have && (err = submit_identity_tx(n, now)) != EC_OK)
 			goto fail;
 	}
+	if (n->cfg.has_rotate_to &&
+	    memcmp(n->cfg.rotate_to.pk, n->cfg.key.pk, EC_PUBKEY_BYTES) != 0) {
+		/* pending at the stop: submit it again (a transfer of the
+		 * same token state to the same key: whichever of the two
+		 * commits, the key is the same) */
+		err = ec_node_rotate_key(n, &n->cfg.rotate_to, now);
+		if (err != EC_OK && err != EC_ERR_NOTFOUND)
+			goto fail;
+		err = EC_OK;
+	}
+	ec_memzero(&n->cfg.rotate_to, sizeof n->cfg.rotate_to);
+	n->cfg.has_rotate_to = 0;
 	*out = n;
 	return EC_OK;
 fail:
@@ -608,6 +637,7 @@ void ec_node_free(ec_node *n)
 	ec_peerset_free(&n->ring);
 	free(n->ptab);
 	ec_memzero(&n->cfg.key, sizeof n->cfg.key);
+	ec_memzero(&n->cfg.rotate_to, sizeof n->cfg.rotate_to);
 	ec_memzero(&n->rot_key, sizeof n->rot_key);
 	free(n);
 }
