@@ -300,10 +300,63 @@ static int has_vote_from(const ec_mp_entry *e, const ec_id *peer)
 	return 0;
 }
 
-static int is_target(ec_node *n, const ec_mp_entry *e, const ec_id *peer)
+static int asked(const ec_node *n, const ec_mp_entry *e)
+{
+	for (uint32_t j = 0; j < e->n_votes; j++)
+		if (!ec_id_eq(&e->votes[j].voter, &n->self))
+			return 1;
+	return 0;
+}
+
+/* Where our tx and vote go (bounded fan-out).  A participant: targets().
+ * A non-participant: greedy routing toward the addresses, to peers nearer
+ * to the address than we are: a relay (not asked) to the one nearest on
+ * each side of every token and of the txid (a path per side: the tx
+ * converges on the neighbourhood without flooding the ring); a proxy
+ * (asked) to the ceil(f/2) nearest per side of the tokens only (it gathers
+ * their tallies; the txid's witnesses are not its business). */
+static size_t push_targets(ec_node *n, const ec_mp_entry *e, const node_pend *p,
+			   ec_id *out)
+{
+	size_t m = 0, w = 0;
+	unsigned k = (n->cfg.vote_fanout + 1u) / 2, last;
+	if (!n->cfg.vote_fanout || p->participant)
+		return targets(n, &e->tx, &e->txid, out);
+	if (k > EC_NEIGHBOURS)
+		k = EC_NEIGHBOURS;
+	if (!asked(n, e)) {
+		k = 1; /* a relay: one path per side and address */
+		last = e->tx.n_entries + 1u;
+	} else {
+		last = e->tx.n_entries;
+	}
+	for (unsigned i = 0; i < last; i++) {
+		const ec_id *a = i < e->tx.n_entries ? &e->tx.entries[i].token : &e->txid;
+		ec_id nb[2 * EC_NEIGHBOURS];
+		size_t c;
+		/* a relay continues a path toward `a` only if it got the tx
+		 * from farther away (its sender was routing toward a) or
+		 * from a client */
+		if (!asked(n, e) && !ec_id_is_zero(&e->sender) &&
+		    ec_ring_closer(a, &n->self, &e->sender) > 0)
+			continue;
+		c = ec_peerset_neighbourhood(&n->peers, a, k, nb);
+		for (size_t j = 0; j < c; j++)
+			if (ec_ring_closer(a, &nb[j], &n->self) < 0)
+				out[m++] = nb[j];
+	}
+	qsort(out, m, sizeof *out, cmp_id);
+	for (size_t i = 0; i < m; i++)
+		if (!w || !ec_id_eq(&out[w - 1], &out[i]))
+			out[w++] = out[i];
+	return w;
+}
+
+static int is_target(ec_node *n, const ec_mp_entry *e, const node_pend *p,
+		     const ec_id *peer)
 {
 	ec_id tg[MAX_TARGETS];
-	size_t nt = targets(n, &e->tx, &e->txid, tg);
+	size_t nt = push_targets(n, e, p, tg);
 	return bsearch(peer, tg, nt, sizeof *tg, cmp_id) != NULL;
 }
 
@@ -316,10 +369,7 @@ int node_pushes_vote(const ec_node *n, const ec_mp_entry *e, const node_pend *p)
 		return 0;
 	if (p->participant || !n->cfg.vote_fanout)
 		return 1;
-	for (uint32_t j = 0; j < e->n_votes; j++)
-		if (!ec_id_eq(&e->votes[j].voter, &n->self))
-			return 1;
-	return 0;
+	return asked(n, e);
 }
 
 /* 1 if peer's vote on e (held) gives token t +1. */
@@ -399,7 +449,7 @@ void node_push(ec_node *n, ec_mp_entry *e, node_pend *p, int mode, ec_time now)
 	(void)now;
 	if (!e->has_tx || !p->has_enc)
 		return;
-	nt = targets(n, &e->tx, &e->txid, tg);
+	nt = push_targets(n, e, p, tg);
 	if (node_pushes_vote(n, e, p) && ec_vote_encode(&p->vote, &venc, &vlen) != EC_OK)
 		venc = NULL;
 	if (!bounded) {
@@ -436,8 +486,9 @@ void node_push(ec_node *n, ec_mp_entry *e, node_pend *p, int mode, ec_time now)
 	}
 	if (mode == NODE_PUSH_FIRST) {
 		/* first votes carry the tx (upstream's InitialVote); relays
-		 * send it on toward every address, never back to the sender */
-		for (size_t i = 0; (venc || !p->participant) && i < nt; i++)
+		 * send it on (push_targets: greedy), never back to the
+		 * sender */
+		for (size_t i = 0; i < nt; i++)
 			if (!has_vote_from(e, &tg[i]) && !ec_id_eq(&tg[i], &e->sender))
 				node_send_copy(n, &tg[i], p->enc, p->enc_len);
 		/* the node nearest to an address spreads it to the address's
@@ -484,7 +535,7 @@ void node_push_flip(ec_node *n, ec_mp_entry *e, node_pend *p, const int8_t *befo
 	size_t vlen = 0, nt;
 	if (!p->voted || ec_vote_encode(&p->vote, &venc, &vlen) != EC_OK)
 		return;
-	nt = targets(n, &e->tx, &e->txid, tg);
+	nt = push_targets(n, e, p, tg);
 	for (size_t i = 0; i < nt; i++)
 		node_send_copy(n, &tg[i], venc, vlen);
 	for (uint32_t j = 0; j < e->n_votes; j++) {
@@ -640,7 +691,7 @@ static void answer_vote(ec_node *n, ec_mp_entry *e, node_pend *p,
 	if (repeat) {
 		if (p->reply_at[slot] && now < p->reply_at[slot] + n->cfg.repush_ms)
 			return;
-	} else if (node_pushes_vote(n, e, p) && is_target(n, e, to)) {
+	} else if (node_pushes_vote(n, e, p) && is_target(n, e, p, to)) {
 		return;
 	}
 	if (ec_vote_encode(&p->vote, &enc, &len) != EC_OK)
