@@ -162,14 +162,14 @@ static int entry_ok(ec_node *n, ec_mp_entry *e, unsigned i, ec_time now)
 	return !higher_conflict_on(n, e, &en->token, &en->prev);
 }
 
-/* Spec 8.9 proxy flag (bounded mode, nodes that are neither a neighbour
- * of any of the tx's tokens nor a witness: they are asked because the
- * asker's peer set knows nobody nearer): a token gets +1 iff our
- * own tally of it (its +-4 nearest peers in our ring, which are closer to
- * it than we are) exceeds the threshold and no higher conflict on (token,
- * prev) is known; -1 otherwise (spec 8.3: "lacks sufficient local state").
- * Receivers that know the token's real neighbourhood filter it (8.4);
- * receivers whose peer set is partial count it as the nearest they know. */
+/* Spec 8.9 proxy flag (bounded mode, an entry whose token we are not a
+ * neighbour of): +1 iff our own tally of the token (its +-4 nearest peers
+ * in our ring, nearer to it than we are) exceeds the threshold and no
+ * higher conflict on (token, prev) is known.  Otherwise node_evaluate
+ * gives -1 with a higher conflict known and no flag at all (abstains)
+ * without one: receivers with partial peer sets count us as one of the
+ * nearest they know, and a -1 meaning "I do not know" would block the
+ * token there (PROTOCOL 14b "Our vote"). */
 static int proxy_ok(ec_node *n, ec_mp_entry *e, unsigned i, const ec_tally *t)
 {
 	if (t->balance[i] <= n->cfg.mempool.vote_threshold)
@@ -190,7 +190,6 @@ int node_evaluate(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
 	memset(&v, 0, sizeof v);
 	v.txid = e->txid;
 	v.voter = n->self;
-	v.n_flags = e->tx.n_entries;
 	p->proxy = 0;
 	p->member = 0;
 	for (unsigned i = 0; i < e->tx.n_entries; i++)
@@ -264,7 +263,8 @@ static int cmp_id(const void *a, const void *b)
  * witness address.  vote_fanout f: the `per_side` nearest peers on each
  * side of every token and of the witness address: ceil(f/2) for first
  * votes and changes (upstream's first_vote_target_count 4: the nearest of
- * each neighbourhood), EC_NEIGHBOURS for relays and re-pushes. */
+ * each neighbourhood); EC_NEIGHBOURS (the whole neighbourhood) is what
+ * repeat_targets and the nearest node's spread use. */
 #define MAX_TARGETS ((EC_TX_MAX_ENTRIES + 1) * 2 * EC_NEIGHBOURS)
 static size_t targets_k(ec_node *n, const ec_tx *tx, const ec_id *txid,
 			unsigned per_side, ec_id *out)
@@ -361,8 +361,9 @@ static int is_target(ec_node *n, const ec_mp_entry *e, const node_pend *p,
 }
 
 /* A non-participant that holds votes of others was asked for its vote
- * (spec 8.9: a peer whose peer set knows nobody nearer): it then takes
- * part like a participant (it pushes and re-pushes its vote, as a proxy). */
+ * (spec 8.9: a peer whose peer set knows nobody nearer): from then on it
+ * pushes its vote (push_targets) like a participant, as a proxy; it does
+ * not re-push. */
 int node_pushes_vote(const ec_node *n, const ec_mp_entry *e, const node_pend *p)
 {
 	if (!p->voted)
