@@ -1581,6 +1581,130 @@ static void test_bounded_fanout(void **state)
 	conv_free(&c);
 }
 
+/* Rotated-key lookup (PROTOCOL 14b "Key rotation", ec_node_key.c): peer X
+ * votes with a key we do not hold, and we hold no state of its identity
+ * token: the vote is dropped and a mapping request for X's id goes to the
+ * 3 peers nearest to that id.  Answers count only from a peer asked, with
+ * our nonce, signed by its key; 2 agreeing answers adopt the key, and X's
+ * next vote with it is taken. */
+static uint8_t *key_answer(int responder, const uint8_t *nonce, const ec_id *token,
+			   const uint8_t *new_pk, int bad_sig, size_t *len)
+{
+	ec_mapping_resp m;
+	uint8_t *e;
+	memset(&m, 0, sizeof m);
+	memcpy(m.nonce, nonce, EC_NONCE_BYTES);
+	m.responder = ids[responder].peer_id;
+	m.token = *token;
+	memset(m.txid.b, 0x42, sizeof m.txid.b);
+	ec_keyhash(&m.owner_key_hash, new_pk);
+	m.response_ts = T0;
+	memcpy(m.pk, keys[responder].pk, EC_PUBKEY_BYTES);
+	assert_int_equal(ec_mapping_resp_sign(&m, keys[responder].sk), EC_OK);
+	if (bad_sig)
+		m.sig[5] ^= 1;
+	assert_int_equal(ec_mapping_resp_encode(&m, &e, len), EC_OK);
+	return e;
+}
+
+static void test_key_lookup(void **state)
+{
+	conv c;
+	outs *o = malloc(sizeof *o);
+	ec_peerset peers;
+	hn_owner nk;
+	ec_tx tx;
+	ec_vote v;
+	ec_id near[4], asked[3];
+	uint8_t nonces[3][EC_NONCE_BYTES], pk[EC_PUBKEY_BYTES];
+	uint8_t *m, *r;
+	size_t len, rl, na = 0;
+	const ec_node_stats *st;
+	uint64_t bad, unsol, acc;
+	int x = 7, idx[3], other = -1;
+	(void)state;
+	assert_non_null(o);
+	conv_new(&c, 43);
+	st = ec_node_stats_get(c.n);
+	hn_owner_make(&nk, 777);
+	creation(&tx, &alice, T0, 3);
+	memset(&v, 0, sizeof v);
+	v.txid = tx.id;
+	v.voter = ids[x].peer_id;
+	v.seq = 1;
+	v.timestamp = T0;
+	v.n_flags = 1;
+	v.flags[0].token = tx.entries[0].token;
+	v.flags[0].flag = EC_VOTE_YES;
+	assert_int_equal(ec_vote_sign(&v, nk.kp.sk), EC_OK); /* the new key */
+	assert_int_equal(ec_vote_encode(&v, &m, &len), EC_OK);
+	bad = st->dropped_bad_sig;
+	assert_int_equal(ec_node_recv(c.n, &ids[x].peer_id, m, len, T0), EC_OK);
+	assert_int_equal(st->dropped_bad_sig, bad + 1);
+	assert_int_equal(st->key_lookups, 3);
+	/* the 3 peers nearest to X's id, never X */
+	ec_peerset_init(&peers);
+	for (int i = 1; i < NP; i++)
+		assert_int_equal(ec_peerset_add(&peers, &ids[i].peer_id), EC_OK);
+	assert_int_equal(ec_peerset_closest(&peers, &ids[x].peer_id, 4, near), 4);
+	for (int i = 0; i < 4 && na < 3; i++)
+		if (!ec_id_eq(&near[i], &ids[x].peer_id))
+			asked[na++] = near[i];
+	drain(&c, o);
+	assert_int_equal(o->n, 3);
+	for (size_t i = 0; i < o->n; i++) {
+		ec_mapping_req q;
+		size_t k;
+		assert_int_equal(ec_mapping_req_decode(&q, o->o[i].msg, o->o[i].len), EC_OK);
+		assert_true(ec_id_eq(&q.token, &ids[x].peer_id));
+		for (k = 0; k < 3 && !ec_id_eq(&asked[k], &o->o[i].to); k++)
+			;
+		assert_true(k < 3);
+		memcpy(nonces[k], q.nonce, EC_NONCE_BYTES);
+		idx[k] = peer_index(&asked[k]);
+	}
+	outs_free(o);
+	for (int i = 1; i < NP && other < 0; i++)
+		if (i != x && i != idx[0] && i != idx[1] && i != idx[2])
+			other = i;
+	/* one agreeing answer: not enough */
+	r = key_answer(idx[0], nonces[0], &ids[x].peer_id, nk.kp.pk, 0, &rl);
+	assert_int_equal(ec_node_recv(c.n, &ids[idx[0]].peer_id, r, rl, T0 + 5), EC_OK);
+	free(r);
+	assert_int_equal(ec_node_peer_key(c.n, &ids[x].peer_id, pk), EC_OK);
+	assert_memory_equal(pk, keys[x].pk, EC_PUBKEY_BYTES);
+	/* a peer not asked, with another's nonce: unsolicited */
+	unsol = st->dropped_unsolicited;
+	r = key_answer(other, nonces[1], &ids[x].peer_id, nk.kp.pk, 0, &rl);
+	assert_int_equal(ec_node_recv(c.n, &ids[other].peer_id, r, rl, T0 + 6), EC_OK);
+	free(r);
+	assert_int_equal(st->dropped_unsolicited, unsol + 1);
+	/* the asked peer, bad signature */
+	bad = st->dropped_bad_sig;
+	r = key_answer(idx[1], nonces[1], &ids[x].peer_id, nk.kp.pk, 1, &rl);
+	assert_int_equal(ec_node_recv(c.n, &ids[idx[1]].peer_id, r, rl, T0 + 7), EC_OK);
+	free(r);
+	assert_int_equal(st->dropped_bad_sig, bad + 1);
+	assert_int_equal(st->keys_learned, 0);
+	/* the second agreeing answer adopts the key */
+	r = key_answer(idx[2], nonces[2], &ids[x].peer_id, nk.kp.pk, 0, &rl);
+	assert_int_equal(ec_node_recv(c.n, &ids[idx[2]].peer_id, r, rl, T0 + 8), EC_OK);
+	free(r);
+	assert_int_equal(st->keys_learned, 1);
+	assert_int_equal(ec_node_peer_key(c.n, &ids[x].peer_id, pk), EC_OK);
+	assert_memory_equal(pk, nk.kp.pk, EC_PUBKEY_BYTES);
+	/* X's vote with the new key is taken now */
+	acc = st->votes_accepted;
+	assert_int_equal(ec_node_recv(c.n, &ids[x].peer_id, m, len, T0 + 9), EC_OK);
+	assert_int_equal(st->votes_accepted, acc + 1);
+	drain(&c, o);
+	outs_free(o);
+	free(m);
+	free(o);
+	ec_peerset_free(&peers);
+	conv_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1597,6 +1721,7 @@ int main(void)
 		cmocka_unit_test(test_relay_and_expiry),
 		cmocka_unit_test(test_restart_lmdb),
 		cmocka_unit_test(test_bounded_fanout),
+		cmocka_unit_test(test_key_lookup),
 	};
 	return cmocka_run_group_tests(tests, setup_group, teardown_group);
 }
