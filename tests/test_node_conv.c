@@ -69,6 +69,9 @@ static void conv_new(conv *c, uint64_t seed)
 	cfg.identity_tx = 0;
 	cfg.block_interval_ms = 1000;
 	cfg.repush_ms = 300;
+	/* these conversations assert the full +-4 fan-out (vote_fanout 0);
+	 * test_bounded_fanout below covers the default bounded one */
+	cfg.vote_fanout = 0;
 	cfg.rng = rng_fill;
 	cfg.rng_ctx = &c->rng;
 	assert_int_equal(ec_node_new(&c->n, &cfg, T0), EC_OK);
@@ -1480,6 +1483,228 @@ static void test_restart_lmdb(void **state)
 	tu_rmrf(dir);
 }
 
+/* Bounded fan-out (vote_fanout 4, PROTOCOL 14b "Vote fan-out"): the first
+ * vote goes to the 2 nearest peers on each side of the token and of the
+ * txid only; the tx goes with it, and node 0, the node nearest to the
+ * token, also sends the tx (no vote) to the rest of the token's +-4
+ * neighbourhood.  A new vote from a neighbour outside those targets is
+ * answered with our vote; that neighbour's repeats are answered at most
+ * once per repush_ms. */
+static void test_bounded_fanout(void **state)
+{
+	conv c;
+	outs *o = malloc(sizeof *o);
+	ec_peerset peers;
+	ec_tx tx;
+	ec_id nb[8];
+	uint32_t near = 0, wide = 0;
+	size_t len, vl;
+	uint8_t *m, *v;
+	int x = -1;
+	(void)state;
+	assert_non_null(o);
+	conv_new(&c, 41);
+	ec_node_free(c.n);
+	ec_store_close(c.store);
+	{
+		ec_node_cfg cfg;
+		ec_node_cfg_default(&cfg);
+		assert_int_equal(cfg.vote_fanout, 4); /* the default */
+		assert_int_equal(ec_store_open_memory(&c.store), EC_OK);
+		cfg.key = keys[0];
+		cfg.identity = ids[0];
+		cfg.store = c.store;
+		cfg.pow = &ec_pow_test;
+		cfg.identity_tx = 0;
+		cfg.repush_ms = 300;
+		cfg.rng = rng_fill;
+		cfg.rng_ctx = &c.rng;
+		assert_int_equal(ec_node_new(&c.n, &cfg, T0), EC_OK);
+		for (int i = 1; i < NP; i++)
+			assert_int_equal(ec_node_add_peer_key(c.n, &ids[i].peer_id, keys[i].pk),
+					 EC_OK);
+	}
+	ec_peerset_init(&peers);
+	for (int i = 1; i < NP; i++)
+		assert_int_equal(ec_peerset_add(&peers, &ids[i].peer_id), EC_OK);
+	creation(&tx, &alice, T0, 9);
+	for (unsigned a = 0; a < 2; a++) {
+		size_t k = ec_peerset_neighbourhood(&peers, a ? &tx.id : &tx.entries[0].token,
+						    2, nb);
+		for (size_t j = 0; j < k; j++)
+			near |= 1u << peer_index(&nb[j]);
+	}
+	{
+		/* the 4 nearest others on each side (over the peer set) */
+		size_t k = ec_peerset_neighbourhood(&peers, &tx.entries[0].token, 4, nb);
+		for (size_t j = 0; j < k; j++)
+			wide |= 1u << peer_index(&nb[j]);
+	}
+	m = enc_tx(&tx, &len);
+	assert_int_equal(ec_node_submit_tx(c.n, m, len, T0), EC_OK);
+	drain(&c, o);
+	assert_int_equal(count_type(o, EC_MSG_VOTE, NULL), (size_t)__builtin_popcount(near));
+	for (size_t i = 0; i < o->n; i++) {
+		int k = peer_index(&o->o[i].to);
+		assert_true(k > 0);
+		if (o->o[i].msg[0] == EC_MSG_VOTE)
+			assert_true(near & (1u << k));
+		else
+			assert_true((near | wide) & (1u << k));
+	}
+	assert_true(count_type(o, EC_MSG_TX, NULL) > (size_t)__builtin_popcount(near));
+	outs_free(o);
+	/* a neighbour of the token that is not among the nearest targets */
+	for (int k = 1; k < NP && x < 0; k++)
+		if ((wide & (1u << k)) && !(near & (1u << k)))
+			x = k;
+	assert_true(x > 0);
+	v = make_vote(x, &tx, 1, 1, &vl);
+	assert_int_equal(ec_node_recv(c.n, &ids[x].peer_id, v, vl, T0 + 5), EC_OK);
+	drain(&c, o);
+	assert_int_equal(o->n, 1);
+	assert_int_equal(count_type(o, EC_MSG_VOTE, &ids[x].peer_id), 1);
+	outs_free(o);
+	/* its repeat right away: not answered again; after repush_ms: once */
+	assert_int_equal(ec_node_recv(c.n, &ids[x].peer_id, v, vl, T0 + 10), EC_OK);
+	drain(&c, o);
+	assert_int_equal(count_type(o, EC_MSG_VOTE, &ids[x].peer_id), 0);
+	outs_free(o);
+	assert_int_equal(ec_node_recv(c.n, &ids[x].peer_id, v, vl, T0 + 400), EC_OK);
+	drain(&c, o);
+	assert_int_equal(count_type(o, EC_MSG_VOTE, &ids[x].peer_id), 1);
+	outs_free(o);
+	free(v);
+	free(m);
+	free(o);
+	ec_peerset_free(&peers);
+	conv_free(&c);
+}
+
+/* Rotated-key lookup (PROTOCOL 14b "Key rotation", ec_node_key.c): peer X
+ * votes with a key we do not hold, and we hold no state of its identity
+ * token: the vote is dropped and a mapping request for X's id goes to the
+ * 3 peers nearest to that id.  Answers count only from a peer asked, with
+ * our nonce, signed by its key; 2 agreeing answers adopt the key, and X's
+ * next vote with it is taken. */
+static uint8_t *key_answer(int responder, const uint8_t *nonce, const ec_id *token,
+			   const uint8_t *new_pk, int bad_sig, size_t *len)
+{
+	ec_mapping_resp m;
+	uint8_t *e;
+	memset(&m, 0, sizeof m);
+	memcpy(m.nonce, nonce, EC_NONCE_BYTES);
+	m.responder = ids[responder].peer_id;
+	m.token = *token;
+	memset(m.txid.b, 0x42, sizeof m.txid.b);
+	ec_keyhash(&m.owner_key_hash, new_pk);
+	m.response_ts = T0;
+	memcpy(m.pk, keys[responder].pk, EC_PUBKEY_BYTES);
+	assert_int_equal(ec_mapping_resp_sign(&m, keys[responder].sk), EC_OK);
+	if (bad_sig)
+		m.sig[5] ^= 1;
+	assert_int_equal(ec_mapping_resp_encode(&m, &e, len), EC_OK);
+	return e;
+}
+
+static void test_key_lookup(void **state)
+{
+	conv c;
+	outs *o = malloc(sizeof *o);
+	ec_peerset peers;
+	hn_owner nk;
+	ec_tx tx;
+	ec_vote v;
+	ec_id near[4], asked[3];
+	uint8_t nonces[3][EC_NONCE_BYTES], pk[EC_PUBKEY_BYTES];
+	uint8_t *m, *r;
+	size_t len, rl, na = 0;
+	const ec_node_stats *st;
+	uint64_t bad, unsol, acc;
+	int x = 7, idx[3], other = -1;
+	(void)state;
+	assert_non_null(o);
+	conv_new(&c, 43);
+	st = ec_node_stats_get(c.n);
+	hn_owner_make(&nk, 777);
+	creation(&tx, &alice, T0, 3);
+	memset(&v, 0, sizeof v);
+	v.txid = tx.id;
+	v.voter = ids[x].peer_id;
+	v.seq = 1;
+	v.timestamp = T0;
+	v.n_flags = 1;
+	v.flags[0].token = tx.entries[0].token;
+	v.flags[0].flag = EC_VOTE_YES;
+	assert_int_equal(ec_vote_sign(&v, nk.kp.sk), EC_OK); /* the new key */
+	assert_int_equal(ec_vote_encode(&v, &m, &len), EC_OK);
+	bad = st->dropped_bad_sig;
+	assert_int_equal(ec_node_recv(c.n, &ids[x].peer_id, m, len, T0), EC_OK);
+	assert_int_equal(st->dropped_bad_sig, bad + 1);
+	assert_int_equal(st->key_lookups, 3);
+	/* the 3 peers nearest to X's id, never X */
+	ec_peerset_init(&peers);
+	for (int i = 1; i < NP; i++)
+		assert_int_equal(ec_peerset_add(&peers, &ids[i].peer_id), EC_OK);
+	assert_int_equal(ec_peerset_closest(&peers, &ids[x].peer_id, 4, near), 4);
+	for (int i = 0; i < 4 && na < 3; i++)
+		if (!ec_id_eq(&near[i], &ids[x].peer_id))
+			asked[na++] = near[i];
+	drain(&c, o);
+	assert_int_equal(o->n, 3);
+	for (size_t i = 0; i < o->n; i++) {
+		ec_mapping_req q;
+		size_t k;
+		assert_int_equal(ec_mapping_req_decode(&q, o->o[i].msg, o->o[i].len), EC_OK);
+		assert_true(ec_id_eq(&q.token, &ids[x].peer_id));
+		for (k = 0; k < 3 && !ec_id_eq(&asked[k], &o->o[i].to); k++)
+			;
+		assert_true(k < 3);
+		memcpy(nonces[k], q.nonce, EC_NONCE_BYTES);
+		idx[k] = peer_index(&asked[k]);
+	}
+	outs_free(o);
+	for (int i = 1; i < NP && other < 0; i++)
+		if (i != x && i != idx[0] && i != idx[1] && i != idx[2])
+			other = i;
+	/* one agreeing answer: not enough */
+	r = key_answer(idx[0], nonces[0], &ids[x].peer_id, nk.kp.pk, 0, &rl);
+	assert_int_equal(ec_node_recv(c.n, &ids[idx[0]].peer_id, r, rl, T0 + 5), EC_OK);
+	free(r);
+	assert_int_equal(ec_node_peer_key(c.n, &ids[x].peer_id, pk), EC_OK);
+	assert_memory_equal(pk, keys[x].pk, EC_PUBKEY_BYTES);
+	/* a peer not asked, with another's nonce: unsolicited */
+	unsol = st->dropped_unsolicited;
+	r = key_answer(other, nonces[1], &ids[x].peer_id, nk.kp.pk, 0, &rl);
+	assert_int_equal(ec_node_recv(c.n, &ids[other].peer_id, r, rl, T0 + 6), EC_OK);
+	free(r);
+	assert_int_equal(st->dropped_unsolicited, unsol + 1);
+	/* the asked peer, bad signature */
+	bad = st->dropped_bad_sig;
+	r = key_answer(idx[1], nonces[1], &ids[x].peer_id, nk.kp.pk, 1, &rl);
+	assert_int_equal(ec_node_recv(c.n, &ids[idx[1]].peer_id, r, rl, T0 + 7), EC_OK);
+	free(r);
+	assert_int_equal(st->dropped_bad_sig, bad + 1);
+	assert_int_equal(st->keys_learned, 0);
+	/* the second agreeing answer adopts the key */
+	r = key_answer(idx[2], nonces[2], &ids[x].peer_id, nk.kp.pk, 0, &rl);
+	assert_int_equal(ec_node_recv(c.n, &ids[idx[2]].peer_id, r, rl, T0 + 8), EC_OK);
+	free(r);
+	assert_int_equal(st->keys_learned, 1);
+	assert_int_equal(ec_node_peer_key(c.n, &ids[x].peer_id, pk), EC_OK);
+	assert_memory_equal(pk, nk.kp.pk, EC_PUBKEY_BYTES);
+	/* X's vote with the new key is taken now */
+	acc = st->votes_accepted;
+	assert_int_equal(ec_node_recv(c.n, &ids[x].peer_id, m, len, T0 + 9), EC_OK);
+	assert_int_equal(st->votes_accepted, acc + 1);
+	drain(&c, o);
+	outs_free(o);
+	free(m);
+	free(o);
+	ec_peerset_free(&peers);
+	conv_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1495,6 +1720,8 @@ int main(void)
 		cmocka_unit_test(test_restart_reloads_chain),
 		cmocka_unit_test(test_relay_and_expiry),
 		cmocka_unit_test(test_restart_lmdb),
+		cmocka_unit_test(test_bounded_fanout),
+		cmocka_unit_test(test_key_lookup),
 	};
 	return cmocka_run_group_tests(tests, setup_group, teardown_group);
 }

@@ -471,6 +471,15 @@ static void test_net_missing_parent_recovered(void **state)
 	assert_true(hn_token_current(h, v, &tok, &cur));
 	assert_true(ec_id_eq(&cur, &tb.id));
 	assert_true(hn_committed_majority(h, &tb));
+	/* the decision of PROTOCOL 14b "Missing parent": A is not put into
+	 * V's chain after B (V never decided A; its chain is its decisions
+	 * in commit order), and V's chain verifies without it */
+	assert_false(hn_committed(h, v, &ta.id));
+	{
+		uint64_t len;
+		assert_int_equal(hn_verify_chain(h, v, &len), EC_OK);
+		assert_true(len >= 1);
+	}
 	printf("missing parent: node %zu of %zu fetched A by tx request "
 	       "(%llu requests), committed B\n", v, h->n,
 	       (unsigned long long)(ec_node_stats_get(h->nodes[v].node)->tx_requests -
@@ -700,7 +709,7 @@ static void test_net_key_rotation(void **state)
 	struct capture cap;
 	ec_mapping_resp m, idm;
 	ec_id rot, kh, cur;
-	size_t a = 5, nb[8], k_nb, pick = SIZE_MAX, holders = 0, res, c1;
+	size_t a = 5, nb[8], k_nb, pick = SIZE_MAX, holders = 0, learned = 0, res, c1;
 	unsigned hops;
 	uint64_t len, n_old = 0, n_new = 0, bad_sig = 0;
 	uint8_t old_pk[EC_PUBKEY_BYTES];
@@ -776,6 +785,23 @@ static void test_net_key_rotation(void **state)
 		holders++;
 	}
 	assert_true(holders >= 2);
+	/* every other node now holds the new key for a: the holders from
+	 * their state of the identity token, the others learned it by
+	 * mapping queries to that token's neighbours (ec_node_key.c) */
+	for (size_t j = 0; j < h->n; j++) {
+		uint8_t pk[EC_PUBKEY_BYTES];
+		if (j == a)
+			continue;
+		assert_int_equal(ec_node_peer_key(h->nodes[j].node, aid, pk), EC_OK);
+		assert_memory_equal(pk, nk.kp.pk, EC_PUBKEY_BYTES);
+		if (!hn_token_current(h, j, aid, &cur)) {
+			const ec_node_stats *sj = ec_node_stats_get(h->nodes[j].node);
+			assert_true(sj->key_lookups >= 1);
+			assert_int_equal(sj->keys_learned, 1);
+			learned++;
+		}
+	}
+	assert_true(learned >= 1);
 
 	/* one chain: old-key blocks, then new-key blocks */
 	assert_int_equal(hn_verify_chain(h, a, &len), EC_OK);
@@ -804,10 +830,11 @@ static void test_net_key_rotation(void **state)
 		bad_sig += ec_node_stats_get(h->nodes[j].node)->dropped_bad_sig;
 	printf("rotation: %zu nodes, rotation tx committed, creations %zu/%zu, "
 	       "chain of the rotated node %llu blocks (%llu old key, %llu new), "
-	       "%zu nodes hold its identity token, %llu votes dropped as bad sig\n",
+	       "%zu nodes hold its identity token, %zu learned the new key by "
+	       "mapping queries, %llu votes dropped as bad sig\n",
 	       h->n, c1, w.n_sent, (unsigned long long)len,
 	       (unsigned long long)n_old, (unsigned long long)n_new, holders,
-	       (unsigned long long)bad_sig);
+	       learned, (unsigned long long)bad_sig);
 	/* a's hello, now signed with the new key (over which its peer id was
 	 * not computed): a node holding a's identity token re-adds it, one
 	 * without that state cannot tell and drops it */
@@ -869,6 +896,51 @@ static void test_net_key_rotation(void **state)
 		assert_int_equal(ec_node_new(&r, &nc, h->now), EC_ERR_KEY);
 		nc.key = other.kp;
 		assert_int_equal(ec_node_new(&r, &nc, h->now), EC_ERR_KEY);
+		/* the daemon restarting with the old key and the next one
+		 * (cfg.rotate_to): the store names the next, so it signs
+		 * with it at once */
+		nc.key = h->nodes[a].key;
+		nc.has_rotate_to = 1;
+		nc.rotate_to = nk.kp;
+		assert_int_equal(ec_node_new(&r, &nc, h->now), EC_OK);
+		assert_int_equal(ec_node_rotation_pending(r, NULL), 0);
+		{
+			ec_node_out o;
+			ec_hello hl;
+			assert_int_equal(ec_node_send_hello(r, &h->nodes[0].ident.peer_id,
+							    h->now), EC_OK);
+			assert_int_equal(ec_node_poll(r, &o), 1);
+			assert_int_equal(ec_hello_decode(&hl, o.msg, o.len), EC_OK);
+			assert_memory_equal(hl.pk, nk.kp.pk, EC_PUBKEY_BYTES);
+			assert_int_equal(ec_hello_verify(&hl), EC_OK);
+			free(o.msg);
+			while (ec_node_poll(r, &o))
+				free(o.msg);
+		}
+		ec_node_free(r);
+		/* a rotation pending at a stop (node b, its key never
+		 * rotated): resubmitted at start, signed with b's key */
+		{
+			size_t b = (a + 3) % h->n;
+			ec_id rt;
+			ec_node_tx_info ti;
+			ec_node_cfg nb2;
+			ec_node_cfg_default(&nb2);
+			nb2.identity = h->nodes[b].ident;
+			nb2.store = h->nodes[b].store;
+			nb2.pow = &ec_pow_test;
+			nb2.rng = rot_rng;
+			nb2.rng_ctx = &rs;
+			nb2.key = h->nodes[b].key;
+			nb2.has_rotate_to = 1;
+			nb2.rotate_to = other.kp;
+			assert_int_equal(ec_node_new(&r, &nb2, h->now), EC_OK);
+			assert_int_equal(ec_node_rotation_pending(r, &rt), 1);
+			assert_int_equal(ec_node_tx_info_get(r, &rt, &ti), EC_OK);
+			assert_int_equal(ti.state, EC_NODE_TX_PENDING);
+			assert_int_equal(ti.has_tx, 1);
+			ec_node_free(r);
+		}
 	}
 	hn_wl_free(&w);
 	hn_free(h);

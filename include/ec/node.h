@@ -53,6 +53,15 @@ typedef struct ec_node_cfg {
 				     * retried (spec 8.10: shorter than the
 				     * mempool timeout) */
 	uint8_t tx_req_tries;  /* attempts per missing tx */
+	uint8_t vote_fanout;   /* bounded vote fan-out (PROTOCOL 14b "Vote
+				* fan-out"): first votes go to this many
+				* closest peers (half each side) of every token
+				* and of the txid; re-pushes only to those whose
+				* vote we lack; votes are answered; nodes that
+				* are no token's neighbour vote as proxies
+				* (spec 8.9).  0 = the full +-4 neighbourhoods
+				* with re-push to all (the earlier rule).
+				* Default 4 (upstream first_vote_target_count) */
 	uint8_t identity_tx;   /* 1: an empty chain submits the identity token
 				* creation at start */
 	uint8_t addr_len;      /* our transport address, for hellos */
@@ -71,10 +80,19 @@ typedef struct ec_node_cfg {
 	ec_ratelimit_cfg ratelimit;
 	uint8_t rate_limit;    /* 1 (default): enforce cfg.ratelimit */
 	ec_sync_cfg sync;      /* catch-up (sync.h); strategy OFF by default */
+	/* A key rotation that was pending when the node stopped (the daemon
+	 * keeps the next key beside the current one; PROTOCOL 14b "Key
+	 * rotation", restart): with has_rotate_to, ec_node_new signs with
+	 * rotate_to at once if our state of the identity token already names
+	 * it, else resubmits the rotation to it (ec_node_rotate_key) when the
+	 * identity token is ours.  Zeroed in the node's copy once used. */
+	uint8_t has_rotate_to;
+	ec_keypair rotate_to;
 } ec_node_cfg;
 
 /* Fills the defaults: mempool defaults, block interval 1000 ms, re-push
- * 300 ms, tx requests 1000 ms x 3 tries, identity_tx 1, pow = production,
+ * 300 ms, tx requests 1000 ms x 3 tries, vote_fanout 4, identity_tx 1,
+ * pow = production,
  * serve = ec_serve_default_cfg, ratelimit = ec_ratelimit_default_cfg with
  * rate_limit 1.
  * key, identity, store and rng are the caller's. */
@@ -118,6 +136,10 @@ typedef struct ec_node_stats {
 	uint64_t lower_conflict_decided; /* decided while a higher conflicting
 					  * tx was known (only after it timed
 					  * out; should stay 0 otherwise) */
+	uint64_t key_lookups;        /* mapping requests sent to learn a peer's
+				      * rotated key (its identity token's
+				      * neighbours) */
+	uint64_t keys_learned;       /* rotated keys adopted from those answers */
 } ec_node_stats;
 
 /* Creates a node.  Loads the own chain from the store (heads and blocks
@@ -170,6 +192,8 @@ int ec_node_add_peer(ec_node *n, const ec_hello *h, ec_time now);
 int ec_node_add_peer_key(ec_node *n, const ec_id *peer, const uint8_t pk[32]);
 int ec_node_remove_peer(ec_node *n, const ec_id *peer);
 size_t ec_node_peer_count(const ec_node *n);
+/* The key our peer table holds for peer: EC_OK, EC_ERR_NOTFOUND. */
+int ec_node_peer_key(const ec_node *n, const ec_id *peer, uint8_t pk[32]);
 /* Queues our signed hello to `to` (bootstrap). */
 int ec_node_send_hello(ec_node *n, const ec_id *to, ec_time now);
 

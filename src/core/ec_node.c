@@ -21,6 +21,7 @@ void ec_node_cfg_default(ec_node_cfg *cfg)
 	cfg->repush_ms = 300;
 	cfg->tx_req_timeout_ms = 1000;
 	cfg->tx_req_tries = 3;
+	cfg->vote_fanout = 4;
 	cfg->identity_tx = 1;
 	cfg->serve = ec_serve_default_cfg;
 	cfg->ratelimit = ec_ratelimit_default_cfg;
@@ -171,12 +172,39 @@ int ec_node_remove_peer(ec_node *n, const ec_id *peer)
 
 int node_peer_rotated(ec_node *n, const ec_id *peer, const uint8_t *pk)
 {
-	int found;
+	int found, err;
 	size_t i = ptab_pos(n, peer, &found);
-	if (!found || ec_node_check_lamppost(n, peer, pk) != EC_OK)
+	if (!found)
+		return 0;
+	err = ec_node_check_lamppost(n, peer, pk);
+	if (err == EC_ERR_NOTFOUND) {
+		/* no state of its identity token here: ask its neighbours */
+		node_keylook_start(n, peer, pk, n->last_now);
+		return 0;
+	}
+	if (err != EC_OK)
 		return 0;
 	memcpy(n->ptab[i].pk, pk, EC_PUBKEY_BYTES);
 	return 1;
+}
+
+void node_peer_set_key(ec_node *n, const ec_id *peer, const uint8_t *pk)
+{
+	int found;
+	size_t i = ptab_pos(n, peer, &found);
+	if (found)
+		memcpy(n->ptab[i].pk, pk, EC_PUBKEY_BYTES);
+}
+
+int ec_node_peer_key(const ec_node *n, const ec_id *peer, uint8_t pk[32])
+{
+	const node_peer *p;
+	if (!n || !peer || !pk)
+		return EC_ERR_ARG;
+	if (!(p = node_peer_find(n, peer)))
+		return EC_ERR_NOTFOUND;
+	memcpy(pk, p->pk, EC_PUBKEY_BYTES);
+	return EC_OK;
 }
 
 size_t ec_node_peer_count(const ec_node *n)
@@ -480,8 +508,19 @@ void node_rotate_check(ec_node *n, const ec_tx *txs, size_t n_txs)
 		return;
 	for (i = 0; i < n_txs && !ec_id_eq(&txs[i].id, &n->rot_txid); i++)
 		;
-	if (i == n_txs)
-		return;
+	if (i == n_txs) {
+		/* another transfer to the same key (a resubmission after a
+		 * restart raced the original): the key is just as named */
+		ec_id kh;
+		int named = 0;
+		ec_keyhash(&kh, n->rot_key.pk);
+		for (i = 0; i < n_txs; i++)
+			for (unsigned k = 0; k < txs[i].n_entries; k++)
+				named |= ec_id_eq(&txs[i].entries[k].token, &n->self) &&
+					 ec_id_eq(&txs[i].entries[k].next_key, &kh);
+		if (!named)
+			return;
+	}
 	/* committed here: every signature from now on is the new key's */
 	ec_memzero(&n->cfg.key, sizeof n->cfg.key);
 	n->cfg.key = n->rot_key;
@@ -528,10 +567,16 @@ int ec_node_new(ec_node **out, const ec_node_cfg *cfg, ec_time now)
 	/* The signing key: the one our state of the identity token names
 	 * (a restart after ec_node_rotate_key), or with no such state yet
 	 * the identity key; a key the token no longer names is stale. */
-	err = ec_node_check_lamppost(n, &n->self, cfg->key.pk);
+	if (cfg->has_rotate_to &&
+	    ec_node_check_lamppost(n, &n->self, cfg->rotate_to.pk) == EC_OK) {
+		/* the rotation committed here before the stop: switch */
+		n->cfg.key = cfg->rotate_to;
+		n->cfg.has_rotate_to = 0;
+	}
+	err = ec_node_check_lamppost(n, &n->self, n->cfg.key.pk);
 	if (err == EC_ERR_KEY)
 		goto fail;
-	if (err != EC_OK && memcmp(cfg->key.pk, cfg->identity.pk, 32) != 0) {
+	if (err != EC_OK && memcmp(n->cfg.key.pk, cfg->identity.pk, 32) != 0) {
 		err = EC_ERR_ARG;
 		goto fail;
 	}
@@ -550,6 +595,18 @@ int ec_node_new(ec_node **out, const ec_node_cfg *cfg, ec_time now)
 		if (!have && (err = submit_identity_tx(n, now)) != EC_OK)
 			goto fail;
 	}
+	if (n->cfg.has_rotate_to &&
+	    memcmp(n->cfg.rotate_to.pk, n->cfg.key.pk, EC_PUBKEY_BYTES) != 0) {
+		/* pending at the stop: submit it again (a transfer of the
+		 * same token state to the same key: whichever of the two
+		 * commits, the key is the same) */
+		err = ec_node_rotate_key(n, &n->cfg.rotate_to, now);
+		if (err != EC_OK && err != EC_ERR_NOTFOUND)
+			goto fail;
+		err = EC_OK;
+	}
+	ec_memzero(&n->cfg.rotate_to, sizeof n->cfg.rotate_to);
+	n->cfg.has_rotate_to = 0;
 	*out = n;
 	return EC_OK;
 fail:
@@ -581,6 +638,7 @@ void ec_node_free(ec_node *n)
 	ec_peerset_free(&n->ring);
 	free(n->ptab);
 	ec_memzero(&n->cfg.key, sizeof n->cfg.key);
+	ec_memzero(&n->cfg.rotate_to, sizeof n->cfg.rotate_to);
 	ec_memzero(&n->rot_key, sizeof n->rot_key);
 	free(n);
 }
@@ -627,10 +685,14 @@ int ec_node_recv(ec_node *n, const ec_id *from, const uint8_t *msg, size_t len,
 		node_dispatch_query(n, from, type, msg, len, now);
 		break;
 	default:
-		/* Mapping/block/range/tx-batch responses and referrals answer
-		 * the sync engine's requests (ec_sync.c, matched by nonce);
-		 * anything else (blocks, proofs, unasked answers) is
-		 * unsolicited. */
+		/* A mapping response may answer a rotated-key lookup
+		 * (ec_node_key.c) or the sync engine (ec_sync.c), both
+		 * matched by nonce and sender; mapping/block/range/tx-batch
+		 * responses and referrals answer the sync engine; anything
+		 * else (blocks, proofs, unasked answers) is unsolicited. */
+		if (type == EC_MSG_MAPPING_RESP &&
+		    node_keylook_recv(n, from, msg, len, now))
+			break;
 		if (!node_sync_recv(n, from, type, msg, len, now))
 			n->st.dropped_unsolicited++;
 		break;
@@ -667,6 +729,7 @@ int ec_node_tick(ec_node *n, ec_time now)
 		n->last_now = now;
 	n->deadline = UINT64_MAX;
 	node_txreq_tick(n, now);
+	node_keylook_tick(n, now);
 	if (now >= n->scan_due) { /* scan_due <= earliest expiry */
 		dropped = ec_mempool_expire(n->mp, now);
 		if (dropped) {
@@ -704,9 +767,13 @@ int ec_node_tx_info_get(ec_node *n, const ec_id *txid, ec_node_tx_info *out)
 		out->body_at = p->body_at;
 		if (p->voted) {
 			out->our_seq = p->vote.seq;
-			for (unsigned i = 0; i < p->vote.n_flags; i++)
-				out->our_flags[i] =
-					p->vote.flags[i].flag == EC_VOTE_YES ? 1 : -1;
+			/* by entry: a flag omitted (abstention) stays 0 */
+			for (unsigned i = 0; e && e->has_tx && i < e->tx.n_entries; i++)
+				for (unsigned j = 0; j < p->vote.n_flags; j++)
+					if (ec_id_eq(&p->vote.flags[j].token,
+						     &e->tx.entries[i].token))
+						out->our_flags[i] = p->vote.flags[j].flag ==
+							EC_VOTE_YES ? 1 : -1;
 		}
 	}
 	if (ec_store_txn_begin(n->cfg.store, 0, &t) == EC_OK) {

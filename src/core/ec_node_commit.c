@@ -166,7 +166,7 @@ static void reevaluate_successors(ec_node *n, const ec_id *txid, ec_time now)
 		for (unsigned j = 0; j < o->tx.n_entries; j++)
 			hit |= ec_id_eq(&o->tx.entries[j].prev, txid);
 		if (hit && node_evaluate(n, o, q, now))
-			node_push(n, o, q, 0, now);
+			node_push(n, o, q, NODE_PUSH_CHANGE, now);
 	}
 }
 
@@ -196,6 +196,23 @@ static int evidence_of_higher(ec_node *n, const ec_mp_entry *e)
 	return 0;
 }
 
+/* 1 if a transaction sharing a (token, prev) with e was decided here and
+ * is still in the mempool.  For tokens we keep no state of (witness or
+ * proxy entries: no Local state is written, so node_token_head knows
+ * nothing) this is what stops a second successor entering our chain; the
+ * pool keeps decided entries for tx_timeout_ms. */
+static int decided_conflict(ec_node *n, const ec_mp_entry *e)
+{
+	ec_id ids[EC_VOTE_MAX_CONFLICTS];
+	size_t c = ec_mempool_conflicts(n->mp, e, ids, EC_VOTE_MAX_CONFLICTS);
+	for (size_t i = 0; i < c && i < EC_VOTE_MAX_CONFLICTS; i++) {
+		node_pend *q = node_pend_get(n, &ids[i]);
+		if (q && q->decided)
+			return 1;
+	}
+	return 0;
+}
+
 static void try_decide(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
 {
 	node_open *o = &n->open;
@@ -215,6 +232,8 @@ static void try_decide(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
 		    !ec_id_eq(&head, &e->tx.entries[i].prev))
 			return; /* immutability (7.5) */
 	}
+	if (decided_conflict(n, e))
+		return; /* 7.5 also where we keep no token state (witness) */
 	if (o->n == EC_BLOCK_MAX_TXS && node_seal(n, now) != EC_OK)
 		return;
 	votes = malloc(EC_PROOF_MAX_VOTES * sizeof *votes);
@@ -248,7 +267,9 @@ static void try_decide(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
 	}
 	p->decided = 1;
 	p->decided_at = now;
-	p->extra_push = POST_DECIDE_PUSHES;
+	/* bounded fan-out: one more re-push round (repeat_targets: by the
+	 * node nearest to an address, to members whose vote it lacks) */
+	p->extra_push = n->cfg.vote_fanout ? 1 : POST_DECIDE_PUSHES;
 	ec_mempool_set_state(n->mp, e, EC_MP_COMMITTED);
 	n->st.txs_decided++;
 	node_reevaluate_conflicts(n, e, now);
@@ -282,18 +303,29 @@ static void scan(ec_node *n, ec_time now)
 			continue;
 		if (e->first_seen + n->cfg.mempool.tx_timeout_ms < due)
 			due = e->first_seen + n->cfg.mempool.tx_timeout_ms;
-		if (!e->has_tx || !p->voted)
-			continue;
+		if (!e->has_tx || !p->voted || !p->participant)
+			continue; /* relays and proxies do not re-push */
 		if (p->decided && p->extra_push == 0)
 			continue;
+		/* bounded fan-out: at most NODE_MAX_REPEATS re-push rounds
+		 * (100..800 ms apart, ~3 s in all at the harness's 100 ms);
+		 * then only answers and the timeout */
+		if (!p->decided && n->cfg.vote_fanout && p->repeats >= NODE_MAX_REPEATS)
+			continue;
 		if (now >= p->next_push) {
-			if (!p->decided && node_evaluate(n, e, p, now))
+			int changed = !p->decided && node_evaluate(n, e, p, now);
+			if (changed)
 				node_reevaluate_conflicts(n, e, now);
 			if (p->decided || !lost_here(n, e))
-				node_push(n, e, p, 0, now);
+				node_push(n, e, p, changed ? NODE_PUSH_CHANGE
+							   : NODE_PUSH_REPEAT, now);
 			if (p->decided)
 				p->extra_push--;
-			p->next_push = now + n->cfg.repush_ms;
+			/* bounded fan-out: the period doubles each round
+			 * (at most 8x), as upstream's polling pauses */
+			p->next_push = now + ((ec_time)n->cfg.repush_ms
+					      << (n->cfg.vote_fanout ?
+						  (p->repeats < 3 ? p->repeats : 3) : 0));
 			{
 				uint32_t r = 0;
 				n->cfg.rng(n->cfg.rng_ctx, &r, sizeof r);
@@ -319,8 +351,22 @@ void node_commit_tick(ec_node *n, ec_time now)
 			continue;
 		p->dirty = 0;
 		e = ec_mempool_get(n->mp, &txid);
-		if (e)
-			try_decide(n, e, p, now);
+		if (!e)
+			continue;
+		/* spec 8.9: a proxy's flags follow its tallies; a flip to
+		 * +1 goes to the peers that may count us and still need
+		 * it, the rest poll us (repeat_targets).  A participant's
+		 * proxy flags follow only once it has re-pushed (it did not
+		 * decide at once, as everyone does when peer sets are
+		 * complete): no flips nobody needs */
+		if (p->proxy && (!p->participant || p->repeats) && !p->decided &&
+		    n->cfg.vote_fanout) {
+			ec_node_tx_info before;
+			(void)ec_node_tx_info_get(n, &txid, &before);
+			if (node_evaluate(n, e, p, now))
+				node_push_flip(n, e, p, before.our_flags);
+		}
+		try_decide(n, e, p, now);
 	}
 	if (now >= n->scan_due)
 		scan(n, now);

@@ -31,7 +31,16 @@ typedef struct node_pend {
 	ec_time body_at;    /* when the tx body arrived */
 	uint8_t extra_push; /* re-pushes left after the decision */
 	uint64_t replied;   /* peers answered after the decision (bloom by
-			     * first id byte): at most one reply each */
+			     * first id byte): at most one reply each
+			     * (vote_fanout 0) */
+	uint8_t participant; /* responsible for a token or a witness: our
+			      * vote is pushed; else only answered */
+	uint8_t member;     /* responsible for one of the tokens */
+	uint8_t proxy;      /* some entry's token is not ours: its flag is
+			     * our tally of that token (spec 8.9) */
+	uint8_t repeats;    /* re-push rounds so far (bounded fan-out) */
+	ec_time reply_at[16]; /* last answer to a re-push, by peer slot
+			       * (vote_fanout > 0): one per repush_ms */
 } node_pend;
 
 typedef struct node_peer {
@@ -51,6 +60,20 @@ typedef struct node_txreq {
 } node_txreq;
 
 #define NODE_MAX_TXREQ 256
+/* Rotated-key lookups (ec_node_key.c). */
+#define NODE_MAX_KEYLOOK 16
+#define NODE_KEYLOOK_ASK 3  /* identity-token neighbours asked */
+#define NODE_KEYLOOK_NEED 2 /* agreeing signed answers that adopt a key */
+typedef struct node_keylook {
+	ec_id peer;                  /* whose key */
+	uint8_t pk[EC_PUBKEY_BYTES]; /* the key it signed with */
+	ec_id asked[NODE_KEYLOOK_ASK];
+	uint8_t nonce[NODE_KEYLOOK_ASK][EC_NONCE_BYTES];
+	uint8_t n_asked, answered, agree;
+	uint8_t cooldown; /* failed: kept until deadline, no retry */
+	ec_time deadline;
+} node_keylook;
+#define NODE_MAX_REPEATS 6 /* re-push rounds while undecided (bounded) */
 #define NODE_MAX_PLACEHOLDERS 64 /* votes for unseen txs, per voter */
 
 /* Decided transactions waiting to be sealed. */
@@ -104,6 +127,8 @@ struct ec_node {
 
 	struct node_sync *sync; /* catch-up engine (ec_sync.c); NULL until
 				 * ec_node_sync_start */
+	node_keylook klook[NODE_MAX_KEYLOOK]; /* rotated-key lookups */
+	size_t n_klook;
 
 	ec_time deadline; /* cached next deadline */
 	ec_time last_now;
@@ -135,9 +160,18 @@ void node_handle_refusal(ec_node *n, const ec_id *from, const uint8_t *msg,
 /* Recomputes our vote on e; signs and records it when it changed.
  * Returns 1 when the vote changed. */
 int node_evaluate(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now);
-/* Pushes our vote (and the tx to targets that need it). */
-void node_push(ec_node *n, ec_mp_entry *e, node_pend *p, int with_tx_all,
-	       ec_time now);
+/* Pushes our vote (and the tx to targets that need it).  FIRST: when
+ * the tx arrived; CHANGE: our vote changed (also to every peer whose vote
+ * we hold); REPEAT: a re-push (bounded fan-out: only to targets whose
+ * vote we lack).  With vote_fanout 0 all three are the earlier push to
+ * every target. */
+enum { NODE_PUSH_FIRST = 0, NODE_PUSH_CHANGE, NODE_PUSH_REPEAT };
+void node_push(ec_node *n, ec_mp_entry *e, node_pend *p, int mode, ec_time now);
+/* After node_evaluate turned proxy flags to +1 (before[i] = our flag on
+ * entry i before, 0 = none): sends the vote to the peers that may need it. */
+void node_push_flip(ec_node *n, ec_mp_entry *e, node_pend *p, const int8_t *before);
+/* 1 if our vote on e is pushed (participant, or a proxy that was asked). */
+int node_pushes_vote(const ec_node *n, const ec_mp_entry *e, const node_pend *p);
 void node_txreq_tick(ec_node *n, ec_time now);
 void node_request_tx(ec_node *n, const ec_id *txid, const ec_id *peer,
 		     ec_time now);
@@ -151,6 +185,17 @@ void node_reevaluate_conflicts(ec_node *n, ec_mp_entry *e, ec_time now);
  * our state of its identity token says pk is its current lamppost key
  * (it rotated).  1 = adopted (peer->pk updated), 0 = not. */
 int node_peer_rotated(ec_node *n, const ec_id *peer, const uint8_t *pk);
+
+/* ec_node.c: replaces the key our peer table holds for peer */
+void node_peer_set_key(ec_node *n, const ec_id *peer, const uint8_t *pk);
+
+/* ec_node_key.c: rotated-key lookups at the identity token's neighbours */
+void node_keylook_start(ec_node *n, const ec_id *peer, const uint8_t *pk, ec_time now);
+/* 1 if msg (a mapping response) answered one of our lookups (consumed,
+ * counted), 0 if not ours. */
+int node_keylook_recv(ec_node *n, const ec_id *from, const uint8_t *msg, size_t len,
+		      ec_time now);
+void node_keylook_tick(ec_node *n, ec_time now);
 
 /* ec_node_commit.c */
 void node_commit_tick(ec_node *n, ec_time now);

@@ -162,29 +162,77 @@ static int entry_ok(ec_node *n, ec_mp_entry *e, unsigned i, ec_time now)
 	return !higher_conflict_on(n, e, &en->token, &en->prev);
 }
 
+/* Spec 8.9 proxy flag (bounded mode, an entry whose token we are not a
+ * neighbour of): +1 iff our own tally of the token (its +-4 nearest peers
+ * in our ring, nearer to it than we are) exceeds the threshold and no
+ * higher conflict on (token, prev) is known.  Otherwise node_evaluate
+ * gives -1 with a higher conflict known and no flag at all (abstains)
+ * without one: receivers with partial peer sets count us as one of the
+ * nearest they know, and a -1 meaning "I do not know" would block the
+ * token there (PROTOCOL 14b "Our vote"). */
+static int proxy_ok(ec_node *n, ec_mp_entry *e, unsigned i, const ec_tally *t)
+{
+	if (t->balance[i] <= n->cfg.mempool.vote_threshold)
+		return 0;
+	return !higher_conflict_on(n, e, &e->tx.entries[i].token,
+				   &e->tx.entries[i].prev);
+}
+
 int node_evaluate(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
 {
 	ec_vote v;
-	int participant = node_is_responsible(n, &e->txid);
+	ec_tally t;
+	int participant = node_is_responsible(n, &e->txid), have_tally = -1;
+	int bounded = n->cfg.vote_fanout != 0;
 	size_t nc;
 	if (!e->has_tx)
 		return 0;
 	memset(&v, 0, sizeof v);
 	v.txid = e->txid;
 	v.voter = n->self;
-	v.n_flags = e->tx.n_entries;
+	p->proxy = 0;
+	p->member = 0;
+	for (unsigned i = 0; i < e->tx.n_entries; i++)
+		if (node_is_responsible(n, &e->tx.entries[i].token))
+			p->member = 1;
+	participant |= p->member;
+	v.n_flags = 0;
 	for (unsigned i = 0; i < e->tx.n_entries; i++) {
-		int resp = node_is_responsible(n, &e->tx.entries[i].token);
-		int ok = resp ? entry_ok(n, e, i, now) : 0;
-		participant |= resp;
-		v.flags[i].token = e->tx.entries[i].token;
-		v.flags[i].flag = ok > 0 ? EC_VOTE_YES : EC_VOTE_NO;
+		const ec_tx_entry *en = &e->tx.entries[i];
+		int resp = node_is_responsible(n, &en->token);
+		int ok = 0;
+		if (resp) {
+			ok = entry_ok(n, e, i, now);
+		} else if (bounded) {
+			/* not our token: the proxy flag (+1 when our tally
+			 * of it passes), -1 only with a higher conflict
+			 * known, otherwise no flag at all (abstain) */
+			if (have_tally < 0)
+				have_tally = ec_mempool_tally(n->mp, e, &n->ring, &t) == EC_OK;
+			p->proxy = 1;
+			if (have_tally && proxy_ok(n, e, i, &t))
+				ok = 1;
+			else if (!higher_conflict_on(n, e, &en->token, &en->prev))
+				continue; /* abstain */
+		}
+		v.flags[v.n_flags].token = en->token;
+		v.flags[v.n_flags].flag = ok > 0 ? EC_VOTE_YES : EC_VOTE_NO;
+		v.n_flags++;
 		/* an unauthorized tx is no conflict for valid ones (spec 8.5
 		 * "two valid transactions"): the mempool then ignores it */
 		if (ok < 0 && e->state == EC_MP_PENDING)
 			ec_mempool_set_state(n->mp, e, EC_MP_REJECTED);
 	}
-	if (!participant)
+	if (v.n_flags == 0) {
+		/* no opinion on any token: the vote still says "seen" (a
+		 * witness signal, spec 8.7) with one flag on the txid
+		 * itself, which no token tally counts */
+		v.flags[0].token = e->txid;
+		v.flags[0].flag = EC_VOTE_NO;
+		v.n_flags = 1;
+	}
+	p->participant = (uint8_t)participant;
+	if (!participant && !bounded)
 		return 0; /* relay only */
 	nc = ec_mempool_conflicts(n->mp, e, v.conflicts, EC_VOTE_MAX_CONFLICTS);
 	v.n_conflicts = (uint8_t)(nc < EC_VOTE_MAX_CONFLICTS ? nc : EC_VOTE_MAX_CONFLICTS);
@@ -210,14 +258,24 @@ static int cmp_id(const void *a, const void *b)
 	return ec_id_cmp(a, b);
 }
 
-/* The +-4 neighbourhoods of every token and of the witness address, over
- * peers + self, without self; ascending, no duplicates. */
-static size_t targets(ec_node *n, const ec_tx *tx, const ec_id *txid, ec_id *out)
+/* Vote targets, ascending, no duplicates, never ourselves.  vote_fanout
+ * 0: the +-4 neighbourhoods (over peers + self) of every token and of the
+ * witness address.  vote_fanout f: the `per_side` nearest peers on each
+ * side of every token and of the witness address: ceil(f/2) for first
+ * votes and changes (upstream's first_vote_target_count 4: the nearest of
+ * each neighbourhood); EC_NEIGHBOURS (the whole neighbourhood) is what
+ * repeat_targets and the nearest node's spread use. */
+#define MAX_TARGETS ((EC_TX_MAX_ENTRIES + 1) * 2 * EC_NEIGHBOURS)
+static size_t targets_k(ec_node *n, const ec_tx *tx, const ec_id *txid,
+			unsigned per_side, ec_id *out)
 {
 	size_t m = 0, w = 0;
+	const ec_peerset *ps = n->cfg.vote_fanout ? &n->peers : &n->ring;
+	if (per_side > EC_NEIGHBOURS)
+		per_side = EC_NEIGHBOURS;
 	for (unsigned i = 0; i <= tx->n_entries; i++) {
 		const ec_id *a = i < tx->n_entries ? &tx->entries[i].token : txid;
-		m += ec_peerset_neighbourhood(&n->ring, a, EC_NEIGHBOURS, out + m);
+		m += ec_peerset_neighbourhood(ps, a, per_side, out + m);
 	}
 	qsort(out, m, sizeof *out, cmp_id);
 	for (size_t i = 0; i < m; i++) {
@@ -228,6 +286,12 @@ static size_t targets(ec_node *n, const ec_tx *tx, const ec_id *txid, ec_id *out
 	return w;
 }
 
+static size_t targets(ec_node *n, const ec_tx *tx, const ec_id *txid, ec_id *out)
+{
+	unsigned k = n->cfg.vote_fanout ? (n->cfg.vote_fanout + 1u) / 2 : EC_NEIGHBOURS;
+	return targets_k(n, tx, txid, k, out);
+}
+
 static int has_vote_from(const ec_mp_entry *e, const ec_id *peer)
 {
 	for (uint32_t i = 0; i < e->n_votes; i++)
@@ -236,23 +300,258 @@ static int has_vote_from(const ec_mp_entry *e, const ec_id *peer)
 	return 0;
 }
 
-void node_push(ec_node *n, ec_mp_entry *e, node_pend *p, int with_tx_all,
-	       ec_time now)
+static int asked(const ec_node *n, const ec_mp_entry *e)
 {
-	ec_id tg[(EC_TX_MAX_ENTRIES + 1) * 2 * EC_NEIGHBOURS];
+	for (uint32_t j = 0; j < e->n_votes; j++)
+		if (!ec_id_eq(&e->votes[j].voter, &n->self))
+			return 1;
+	return 0;
+}
+
+/* Where our tx and vote go (bounded fan-out).  A participant: targets().
+ * A non-participant: greedy routing toward the addresses, to peers nearer
+ * to the address than we are: a relay (not asked) to the one nearest on
+ * each side of every token and of the txid (a path per side: the tx
+ * converges on the neighbourhood without flooding the ring); a proxy
+ * (asked) to the ceil(f/2) nearest per side of the tokens only (it gathers
+ * their tallies; the txid's witnesses are not its business). */
+static size_t push_targets(ec_node *n, const ec_mp_entry *e, const node_pend *p,
+			   ec_id *out)
+{
+	size_t m = 0, w = 0;
+	unsigned k = (n->cfg.vote_fanout + 1u) / 2, last;
+	if (!n->cfg.vote_fanout || p->participant)
+		return targets(n, &e->tx, &e->txid, out);
+	if (k > EC_NEIGHBOURS)
+		k = EC_NEIGHBOURS;
+	if (!asked(n, e)) {
+		k = 1; /* a relay: one path per side and address */
+		last = e->tx.n_entries + 1u;
+	} else {
+		last = e->tx.n_entries;
+	}
+	for (unsigned i = 0; i < last; i++) {
+		const ec_id *a = i < e->tx.n_entries ? &e->tx.entries[i].token : &e->txid;
+		ec_id nb[2 * EC_NEIGHBOURS];
+		size_t c;
+		/* a relay continues a path toward `a` only if it got the tx
+		 * from farther away (its sender was routing toward a) or
+		 * from a client */
+		if (!asked(n, e) && !ec_id_is_zero(&e->sender) &&
+		    ec_ring_closer(a, &n->self, &e->sender) > 0)
+			continue;
+		c = ec_peerset_neighbourhood(&n->peers, a, k, nb);
+		for (size_t j = 0; j < c; j++)
+			if (ec_ring_closer(a, &nb[j], &n->self) < 0)
+				out[m++] = nb[j];
+	}
+	qsort(out, m, sizeof *out, cmp_id);
+	for (size_t i = 0; i < m; i++)
+		if (!w || !ec_id_eq(&out[w - 1], &out[i]))
+			out[w++] = out[i];
+	return w;
+}
+
+static int is_target(ec_node *n, const ec_mp_entry *e, const node_pend *p,
+		     const ec_id *peer)
+{
+	ec_id tg[MAX_TARGETS];
+	size_t nt = push_targets(n, e, p, tg);
+	return bsearch(peer, tg, nt, sizeof *tg, cmp_id) != NULL;
+}
+
+/* A non-participant that holds votes of others was asked for its vote
+ * (spec 8.9: a peer whose peer set knows nobody nearer): from then on it
+ * pushes its vote (push_targets) like a participant, as a proxy; it does
+ * not re-push. */
+int node_pushes_vote(const ec_node *n, const ec_mp_entry *e, const node_pend *p)
+{
+	if (!p->voted)
+		return 0;
+	if (p->participant || !n->cfg.vote_fanout)
+		return 1;
+	return asked(n, e);
+}
+
+/* 1 if peer's vote on e (held) gives token t +1. */
+static int votes_yes_on(const ec_mp_entry *e, const ec_id *peer, const ec_id *t)
+{
+	for (uint32_t i = 0; i < e->n_votes; i++) {
+		const ec_vote *v = &e->votes[i];
+		if (!ec_id_eq(&v->voter, peer))
+			continue;
+		for (unsigned j = 0; j < v->n_flags; j++)
+			if (ec_id_eq(&v->flags[j].token, t))
+				return v->flags[j].flag == EC_VOTE_YES;
+		return 0;
+	}
+	return 0;
+}
+
+static int is_nearest(ec_node *n, const ec_id *a)
+{
+	ec_id near;
+	return ec_peerset_closest(&n->ring, a, 1, &near) == 1 && ec_id_eq(&near, &n->self);
+}
+
+/* Re-push targets (bounded fan-out), ascending, no duplicates: while
+ * undecided, for every token whose balance our tally does not meet yet,
+ * the peers of its +-4 neighbourhood (over peers) whose vote we lack or
+ * whose vote does not say +1 for it: a poll, since their flags may have
+ * changed since they voted (proxy flags follow their tallies and are not
+ * pushed); for the txid while fewer than witness_min witnesses are
+ * counted, those of its neighbourhood whose vote we lack (any vote is a
+ * witness signal); after our decision, only for the addresses we are the
+ * nearest node to, the members whose vote we lack (a member that missed
+ * the tx and every vote is reached once more). */
+static size_t repeat_targets(ec_node *n, ec_mp_entry *e, node_pend *p, ec_id *out)
+{
+	ec_tally t;
+	size_t m = 0, w = 0;
+	int have = ec_mempool_tally(n->mp, e, &n->ring, &t) == EC_OK;
+	for (unsigned i = 0; i <= e->tx.n_entries; i++) {
+		const ec_id *a = i < e->tx.n_entries ? &e->tx.entries[i].token : &e->txid;
+		ec_id nb[2 * EC_NEIGHBOURS];
+		size_t k;
+		int poll = 0;
+		if (p->decided) {
+			if (!is_nearest(n, a))
+				continue;
+		} else if (have) {
+			if (i < e->tx.n_entries &&
+			    t.balance[i] > n->cfg.mempool.vote_threshold)
+				continue;
+			if (i == e->tx.n_entries && t.witnesses >= n->cfg.mempool.witness_min)
+				continue;
+			/* only a neighbour of one of the tokens polls: a
+			 * witness keeps no token state, its decision adds
+			 * nothing but its own record */
+			poll = i < e->tx.n_entries && p->member;
+		}
+		k = ec_peerset_neighbourhood(&n->peers, a, EC_NEIGHBOURS, nb);
+		for (size_t j = 0; j < k; j++)
+			if (!has_vote_from(e, &nb[j]) ||
+			    (poll && !votes_yes_on(e, &nb[j], a)))
+				out[m++] = nb[j];
+	}
+	qsort(out, m, sizeof *out, cmp_id);
+	for (size_t i = 0; i < m; i++)
+		if (!w || !ec_id_eq(&out[w - 1], &out[i]))
+			out[w++] = out[i];
+	return w;
+}
+
+void node_push(ec_node *n, ec_mp_entry *e, node_pend *p, int mode, ec_time now)
+{
+	ec_id tg[MAX_TARGETS], wide[MAX_TARGETS];
 	uint8_t *venc = NULL;
-	size_t vlen = 0, nt;
+	size_t vlen = 0, nt, nw = 0;
+	int bounded = n->cfg.vote_fanout != 0;
 	(void)now;
 	if (!e->has_tx || !p->has_enc)
 		return;
-	nt = targets(n, &e->tx, &e->txid, tg);
-	if (p->voted && ec_vote_encode(&p->vote, &venc, &vlen) != EC_OK)
+	nt = push_targets(n, e, p, tg);
+	if (node_pushes_vote(n, e, p) && ec_vote_encode(&p->vote, &venc, &vlen) != EC_OK)
 		venc = NULL;
-	for (size_t i = 0; i < nt; i++) {
-		if (with_tx_all || !has_vote_from(e, &tg[i]))
-			node_send_copy(n, &tg[i], p->enc, p->enc_len);
-		if (venc)
-			node_send_copy(n, &tg[i], venc, vlen);
+	if (!bounded) {
+		for (size_t i = 0; i < nt; i++) {
+			if (!has_vote_from(e, &tg[i]))
+				node_send_copy(n, &tg[i], p->enc, p->enc_len);
+			if (venc)
+				node_send_copy(n, &tg[i], venc, vlen);
+		}
+		free(venc);
+		return;
+	}
+	/* Bounded fan-out.  First votes go with the tx to the nearest
+	 * ceil(f/2) per side of each address (tokens and txid), which
+	 * answer the others' votes; relays (non-participants) send the tx
+	 * on to the same nearest peers (greedy routing toward the address,
+	 * spec 8.9: they are nearer to it than the relay); the node nearest
+	 * to an address (in its ring) also sends the tx to the address's
+	 * whole +-4 neighbourhood.  Changes go to the nearest per side and
+	 * to every peer whose vote we hold.  Re-pushes (with a growing
+	 * period) go to the peers repeat_targets names: the vote, and from
+	 * the second round on (and after our decision) the tx. */
+	if (mode == NODE_PUSH_REPEAT) {
+		nw = repeat_targets(n, e, p, wide);
+		for (size_t i = 0; venc && i < nw; i++) {
+			if ((p->repeats || p->decided) && !has_vote_from(e, &wide[i]))
+				node_send_copy(n, &wide[i], p->enc, p->enc_len);
+			node_send_copy(n, &wide[i], venc, vlen);
+		}
+		if (p->repeats < 255)
+			p->repeats++;
+		free(venc);
+		return;
+	}
+	if (mode == NODE_PUSH_FIRST) {
+		/* first votes carry the tx (upstream's InitialVote); relays
+		 * send it on (push_targets: greedy), never back to the
+		 * sender */
+		for (size_t i = 0; i < nt; i++)
+			if (!has_vote_from(e, &tg[i]) && !ec_id_eq(&tg[i], &e->sender))
+				node_send_copy(n, &tg[i], p->enc, p->enc_len);
+		/* the node nearest to an address spreads it to the address's
+		 * whole +-4 neighbourhood */
+		for (unsigned a = 0; a <= e->tx.n_entries; a++) {
+			const ec_id *ad = a < e->tx.n_entries ? &e->tx.entries[a].token
+							      : &e->txid;
+			ec_id nb[2 * EC_NEIGHBOURS];
+			size_t k;
+			if (!is_nearest(n, ad))
+				continue;
+			k = ec_peerset_neighbourhood(&n->peers, ad, EC_NEIGHBOURS, nb);
+			for (size_t i = 0; i < k; i++)
+				if (!has_vote_from(e, &nb[i]) &&
+				    !ec_id_eq(&nb[i], &e->sender) &&
+				    !bsearch(&nb[i], tg, nt, sizeof *tg, cmp_id))
+					node_send_copy(n, &nb[i], p->enc, p->enc_len);
+		}
+	}
+	for (size_t i = 0; venc && i < nt; i++)
+		node_send_copy(n, &tg[i], venc, vlen);
+	/* a changed vote also goes to every peer whose vote we hold: they
+	 * take part (their tally may count us, e.g. as a proxy) */
+	if (venc && mode == NODE_PUSH_CHANGE)
+		for (uint32_t j = 0; j < e->n_votes; j++) {
+			const ec_id *v = &e->votes[j].voter;
+			if (ec_id_eq(v, &n->self) ||
+			    bsearch(v, tg, nt, sizeof *tg, cmp_id))
+				continue;
+			node_send_copy(n, v, venc, vlen);
+		}
+	free(venc);
+}
+
+/* A proxy flag of ours turned +1 (spec 8.9): the vote goes to our first
+ * targets and to the peers whose vote we hold that may still need it for
+ * that token: those whose own vote does not say +1 for it yet (a node
+ * whose flag is +1 is a neighbour that approves, or a proxy whose tally
+ * already passed). */
+void node_push_flip(ec_node *n, ec_mp_entry *e, node_pend *p, const int8_t *before)
+{
+	ec_id tg[MAX_TARGETS];
+	uint8_t *venc = NULL;
+	size_t vlen = 0, nt;
+	if (!p->voted || ec_vote_encode(&p->vote, &venc, &vlen) != EC_OK)
+		return;
+	nt = push_targets(n, e, p, tg);
+	for (size_t i = 0; i < nt; i++)
+		node_send_copy(n, &tg[i], venc, vlen);
+	for (uint32_t j = 0; j < e->n_votes; j++) {
+		const ec_id *v = &e->votes[j].voter;
+		int need = 0;
+		if (ec_id_eq(v, &n->self) || bsearch(v, tg, nt, sizeof *tg, cmp_id))
+			continue;
+		for (unsigned i = 0; !need && i < e->tx.n_entries; i++) {
+			const ec_id *t = &e->tx.entries[i].token;
+			if (before[i] > 0 || !votes_yes_on(e, &n->self, t))
+				continue; /* not a flip to +1 */
+			need = !votes_yes_on(e, v, t);
+		}
+		if (need)
+			node_send_copy(n, v, venc, vlen);
 	}
 	free(venc);
 }
@@ -267,7 +566,7 @@ void node_reevaluate_conflicts(ec_node *n, ec_mp_entry *e, ec_time now)
 		ec_mp_entry *o = ec_mempool_get(n->mp, &ids[i]);
 		node_pend *q = node_pend_get(n, &ids[i]);
 		if (o && q && !q->decided && node_evaluate(n, o, q, now))
-			node_push(n, o, q, 0, now);
+			node_push(n, o, q, NODE_PUSH_CHANGE, now);
 	}
 }
 
@@ -287,6 +586,9 @@ void node_mark_dirty(ec_node *n, node_pend *p, ec_time now)
 	n->dirtyq[n->n_dirty++] = p->txid;
 	p->dirty = 1;
 }
+
+static void answer_vote(ec_node *n, ec_mp_entry *e, node_pend *p,
+			const ec_id *to, int repeat, ec_time now);
 
 int node_handle_tx(ec_node *n, const ec_id *from, const uint8_t *msg, size_t len,
 		   ec_time now)
@@ -330,9 +632,10 @@ int node_handle_tx(ec_node *n, const ec_id *from, const uint8_t *msg, size_t len
 	p->has_enc = 1;
 	p->body_at = now;
 	(void)node_evaluate(n, e, p, now);
-	node_push(n, e, p, 0, now); /* the tx to every target not yet voting */
+	node_push(n, e, p, NODE_PUSH_FIRST, now); /* the tx to every target
+						     * not yet voting */
 	p->forwarded = 1;
-	if (p->voted) {
+	if (p->voted && p->participant) {
 		p->next_push = next_push_time(n, now);
 		node_deadline_min(n, p->next_push);
 		if (p->next_push < n->scan_due)
@@ -342,6 +645,10 @@ int node_handle_tx(ec_node *n, const ec_id *from, const uint8_t *msg, size_t len
 		n->scan_due = e->first_seen + n->cfg.mempool.tx_timeout_ms;
 	node_deadline_min(n, n->scan_due);
 	node_mark_dirty(n, p, now); /* early votes may already suffice */
+	if (n->cfg.vote_fanout) /* votes that came before the body */
+		for (uint32_t j = 0; j < e->n_votes; j++)
+			if (!ec_id_eq(&e->votes[j].voter, &n->self))
+				answer_vote(n, e, p, &e->votes[j].voter, 0, now);
 	node_reevaluate_conflicts(n, e, now);
 	return EC_OK;
 }
@@ -366,6 +673,31 @@ static void reply_vote(ec_node *n, node_pend *p, const ec_id *to)
 	if (ec_vote_encode(&p->vote, &enc, &len) != EC_OK)
 		return;
 	p->replied |= bit;
+	node_send(n, to, enc, len);
+}
+
+/* Bounded fan-out: answer a peer's vote with ours.  `repeat`: its vote
+ * repeats one we hold (it re-pushes because it lacks ours): at most one
+ * answer per peer slot per repush_ms, which also ends any ping-pong of
+ * crossing answers.  A new vote is answered unless the peer is one of our
+ * own targets (our pushes reach it). */
+static void answer_vote(ec_node *n, ec_mp_entry *e, node_pend *p,
+			const ec_id *to, int repeat, ec_time now)
+{
+	unsigned slot = (unsigned)(to->b[0] ^ to->b[31]) & 15u;
+	uint8_t *enc;
+	size_t len;
+	if (!p->voted || !e->has_tx)
+		return;
+	if (repeat) {
+		if (p->reply_at[slot] && now < p->reply_at[slot] + n->cfg.repush_ms)
+			return;
+	} else if (node_pushes_vote(n, e, p) && is_target(n, e, p, to)) {
+		return;
+	}
+	if (ec_vote_encode(&p->vote, &enc, &len) != EC_OK)
+		return;
+	p->reply_at[slot] = now ? now : 1;
 	node_send(n, to, enc, len);
 }
 
@@ -401,7 +733,9 @@ void node_handle_vote(ec_node *n, const ec_id *from, const uint8_t *msg, size_t 
 			if (e->votes[i].seq >= v.seq) {
 				n->st.dropped_replayed++;
 				p = node_pend_get(n, &v.txid);
-				if (p && p->decided)
+				if (p && n->cfg.vote_fanout)
+					answer_vote(n, e, p, from, 1, now);
+				else if (p && p->decided)
 					reply_vote(n, p, from); /* it lacks ours */
 				return;
 			}
@@ -425,7 +759,11 @@ void node_handle_vote(ec_node *n, const ec_id *from, const uint8_t *msg, size_t 
 		int target = node_is_responsible(n, &v.txid);
 		for (unsigned i = 0; !target && i < v.n_flags; i++)
 			target = node_is_responsible(n, &v.flags[i].token);
-		if (!target) {
+		/* bounded fan-out: votes come without the tx, and a peer
+		 * whose peer set knows nobody nearer asks us as a proxy
+		 * (spec 8.9): any known peer may open a placeholder (still
+		 * at most NODE_MAX_PLACEHOLDERS per voter) */
+		if (!target && !n->cfg.vote_fanout) {
 			n->st.dropped_unsolicited++;
 			return;
 		}
@@ -456,9 +794,11 @@ void node_handle_vote(ec_node *n, const ec_id *from, const uint8_t *msg, size_t 
 		}
 		return;
 	}
-	if (p->decided)
+	if (n->cfg.vote_fanout)
+		answer_vote(n, e, p, from, 0, now);
+	else if (p->decided)
 		reply_vote(n, p, from);
-	else
+	if (!p->decided)
 		node_mark_dirty(n, p, now);
 }
 

@@ -60,6 +60,7 @@ void hn_cfg_default(hn_cfg *c)
 	c->tx_timeout_ms = 10000;
 	c->identity_tx = 1;
 	c->start = 1700000000000ull;
+	c->vote_fanout = -1;
 }
 
 /* ---- event heap ------------------------------------------------------------ */
@@ -152,6 +153,36 @@ size_t hn_index_of(const hn *h, const ec_id *id)
 	return SIZE_MAX;
 }
 
+static void know_each_other(hn *h, size_t a, size_t b)
+{
+	if (a == b)
+		return;
+	(void)ec_node_add_peer_key(h->nodes[a].node, &h->nodes[b].ident.peer_id,
+				   h->nodes[b].key.pk);
+	(void)ec_node_add_peer_key(h->nodes[b].node, &h->nodes[a].ident.peer_id,
+				   h->nodes[a].key.pk);
+}
+
+/* cfg.near_peers ring neighbours on each side (ring order = h->idx) plus
+ * cfg.random_peers random others per node, all mutual. */
+static void partial_peers(hn *h)
+{
+	size_t n = h->n, k = h->cfg.near_peers;
+	for (size_t r = 0; r < n; r++) {
+		size_t a = h->idx[r].i;
+		for (size_t d = 1; d <= k && d < n; d++)
+			know_each_other(h, a, h->idx[(r + d) % n].i);
+	}
+	for (size_t a = 0; a < n; a++)
+		for (uint32_t j = 0; j < h->cfg.random_peers; j++)
+			know_each_other(h, a, (size_t)(hn_rand(h) % n));
+}
+
+uint64_t hn_delivered(const hn *h)
+{
+	return h->delivered;
+}
+
 int hn_new(hn **out, const hn_cfg *cfg)
 {
 	hn *h = calloc(1, sizeof *h);
@@ -205,17 +236,23 @@ int hn_new(hn **out, const hn_cfg *cfg)
 		nc.mempool.tx_timeout_ms = cfg->tx_timeout_ms;
 		nc.tx_req_timeout_ms = cfg->repush_ms * 3;
 		nc.identity_tx = (uint8_t)cfg->identity_tx;
+		if (cfg->vote_fanout >= 0)
+			nc.vote_fanout = (uint8_t)cfg->vote_fanout;
 		nc.rng = rng_fill;
 		nc.rng_ctx = &nd->rng;
 		if ((err = ec_node_new(&nd->node, &nc, h->now)) != EC_OK) {
 			hn_free(h);
 			return err;
 		}
-		for (size_t j = 0; j < h->n; j++)
-			if (j != i)
-				(void)ec_node_add_peer_key(nd->node, &h->nodes[j].ident.peer_id,
-							   h->nodes[j].key.pk);
+		if (cfg->near_peers == 0)
+			for (size_t j = 0; j < h->n; j++)
+				if (j != i)
+					(void)ec_node_add_peer_key(nd->node,
+								   &h->nodes[j].ident.peer_id,
+								   h->nodes[j].key.pk);
 	}
+	if (cfg->near_peers)
+		partial_peers(h);
 	*out = h;
 	return EC_OK;
 }
@@ -348,6 +385,8 @@ void hn_run_until(hn *h, ec_time t)
 			(void)ec_node_recv(h->nodes[m->to].node, &m->from, m->bytes, m->len,
 					   h->now);
 			h->delivered++;
+			if (m->len)
+				h->delivered_type[m->bytes[0] & 31]++;
 			flush(h, m->to);
 			free(m);
 		} else {

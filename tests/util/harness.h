@@ -6,7 +6,8 @@
  * function of its seed.  Nodes are ticked at their ec_node_next_deadline.
  * Every node has a memory store, an identity mined with ec_pow_test and a
  * fully connected peer set (every node knows all N; neighbourhoods come
- * from the ring).  Messages to the zero id (answers to clients) are
+ * from the ring), or with cfg.near_peers a partial one (ring neighbours
+ * plus a few random peers, mutual).  Messages to the zero id (answers to clients) are
  * counted and discarded.
  *
  * Workload helpers build signed transactions for the tests: creations,
@@ -27,6 +28,13 @@ typedef struct hn_cfg {
 	uint64_t tx_timeout_ms;
 	int identity_tx;
 	ec_time start; /* simulated start time, ms */
+	/* Partial peer sets (0, 0 = full mesh, every node knows all N).
+	 * near_peers k > 0: each node knows its k ring neighbours on each
+	 * side plus random_peers others drawn from the seed; knowledge is
+	 * mutual (if a knows b, b knows a: connections are two-way, as
+	 * upstream's invitations make them). */
+	uint32_t near_peers, random_peers;
+	int vote_fanout; /* ec_node_cfg.vote_fanout; -1 = the node default */
 } hn_cfg;
 
 void hn_cfg_default(hn_cfg *c);
@@ -53,6 +61,7 @@ typedef struct hn {
 	size_t n_heap, cap_heap;
 	struct hn_idx { ec_id id; size_t i; } *idx; /* ascending by id */
 	uint64_t delivered, lost, to_client, ticks;
+	uint64_t delivered_type[32]; /* delivered messages by type code */
 	/* Optional link filter, asked for every message node `from` sends to
 	 * node `to` (indexes) at h->now: non-zero = lost (counted in lost). */
 	int (*drop)(void *ctx, const struct hn *h, size_t from, size_t to,
@@ -87,6 +96,9 @@ void hn_submit_tx(hn *h, size_t i, const ec_tx *tx, ec_time at);
 /* Injects raw bytes from `from` to node i at time `at`. */
 void hn_inject(hn *h, const ec_id *from, size_t i, const uint8_t *msg, size_t len,
 	       ec_time at);
+
+/* Messages delivered so far, all types. */
+uint64_t hn_delivered(const hn *h);
 
 /* Node index of a peer id, or SIZE_MAX. */
 size_t hn_index_of(const hn *h, const ec_id *id);
