@@ -41,6 +41,7 @@ static int evict_one(ecnode *d)
 	}
 	if (best == SIZE_MAX)
 		return -1;
+	free(d->peers[best].hello);
 	d->peers[best] = d->peers[--d->n_peers];
 	return 0;
 }
@@ -207,22 +208,60 @@ static int kx_budget(ecnode *d)
 	return 1;
 }
 
+/* A hello naming another transport key than its datagram's: a peer
+ * introducing a third one (its cached, signed hello).  We do not trust it:
+ * we only greet the named key at the named address; the peer binds itself
+ * when it answers with its own hello. */
+static void on_introduction(ecnode *d, const ec_hello *h)
+{
+	static const uint8_t zero[32];
+	ecn_peer *q;
+	if (!memcmp(h->kx_pk, zero, 32) || !memcmp(h->kx_pk, d->kx.pk, 32) ||
+	    ecn_peer_by_kx(d, h->kx_pk) || ecn_peer_by_id(d, &h->peer_id))
+		return;
+	if (!kx_budget(d) || !(q = ecn_peer_add(d, h->kx_pk)))
+		return;
+	if (ecn_addr_unpack(h->addr, h->addr_len, &q->addr, &q->addr_len) != 0) {
+		q->has_addr = 0;
+		return;
+	}
+	q->has_addr = 1;
+	d->st.introductions++;
+	q->hello_sent = ecn_now_ms();
+	(void)ec_node_send_hello(d->node, &q->id, q->hello_sent);
+}
+
+/* Sends `msg` (a hello) to every bound peer but `skip`. */
+static void forward_hello(ecnode *d, const ecn_peer *skip, const uint8_t *msg, size_t len)
+{
+	for (size_t i = 0; i < d->n_peers; i++)
+		if (&d->peers[i] != skip && d->peers[i].bound && d->peers[i].has_addr)
+			(void)ecn_send_to_peer(d, &d->peers[i], msg, len);
+}
+
 /* A hello from an authenticated transport key: bind the key to the peer
  * id when the hello names the same key and is signed (the core checks the
- * identity proof and admits the peer). */
+ * identity proof and admits the peer).  A newly bound peer is introduced
+ * to the peers we know and they to it (their own signed hellos). */
 static int on_hello(ecnode *d, ecn_peer *p, const uint8_t *msg, size_t len)
 {
 	ec_hello h;
+	int fresh;
 	if (ec_hello_decode(&h, msg, len) != EC_OK)
 		return 0; /* the core counts it as malformed */
-	if (memcmp(h.kx_pk, p->kx, 32) != 0) {
-		d->st.drop_hello_kx++;
-		return -1;
-	}
 	if (h.network_id != d->ident.network_id || ec_hello_verify(&h) != EC_OK ||
 	    ec_id_eq(&h.peer_id, &d->ident.peer_id))
 		return 0; /* the core counts it */
-	if (!p->bound || !ec_id_eq(&p->id, &h.peer_id)) {
+	if (memcmp(h.kx_pk, p->kx, 32) != 0) {
+		if (p->bound) {
+			on_introduction(d, &h);
+			return -1;
+		}
+		d->st.drop_hello_kx++;
+		return -1;
+	}
+	fresh = !p->bound || !ec_id_eq(&p->id, &h.peer_id);
+	if (fresh) {
 		ecn_peer *other = ecn_peer_by_id(d, &h.peer_id);
 		char hex[17];
 		if (other && other != p) /* the peer changed transport key */
@@ -230,10 +269,25 @@ static int on_hello(ecnode *d, ecn_peer *p, const uint8_t *msg, size_t len)
 		p->id = h.peer_id;
 		p->bound = 1;
 		ec_hex_encode(hex, h.peer_id.b, 8);
-		ecn_log(ECN_INFO, "peer %s… bound to its transport key", hex);
+		ecn_log(ECN_INFO, "peer %s... bound to its transport key", hex);
 	}
 	p->last_hello = ecn_now_ms();
+	{
+		uint8_t *c = realloc(p->hello, len);
+		if (c) {
+			memcpy(c, msg, len);
+			p->hello = c;
+			p->hello_len = len;
+		}
+	}
 	ecn_persist_peer(d, p, h.pk);
+	if (fresh) {
+		forward_hello(d, p, msg, len);
+		for (size_t i = 0; i < d->n_peers; i++)
+			if (&d->peers[i] != p && d->peers[i].bound && d->peers[i].hello)
+				(void)ecn_send_to_peer(d, p, d->peers[i].hello,
+						       d->peers[i].hello_len);
+	}
 	return 0;
 }
 

@@ -186,7 +186,7 @@ static json_t *m_status(ecnode *d)
 	(void)ec_node_sync_status(d->node, &ss, NULL, 0);
 	return json_pack(
 		"{s:o, s:o, s:s, s:s, s:I, s:I, s:o, s:I, s:I, s:I, s:I, "
-		"s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
+		"s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
 		"s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
 		"s:{s:s, s:s, s:b, s:s}}",
 		"peer_id", idj(&d->ident.peer_id), "kx_pk", hexj(d->kx.pk, 32), "contact",
@@ -204,7 +204,7 @@ static json_t *m_status(ecnode *d)
 		(json_int_t)d->st.drop_kx_limited, "dropped_hello_kx",
 		(json_int_t)d->st.drop_hello_kx, "dropped_oversize",
 		(json_int_t)d->st.drop_oversize, "dropped_no_route",
-		(json_int_t)d->st.drop_no_route,
+		(json_int_t)d->st.drop_no_route, "introductions", (json_int_t)d->st.introductions,
 		"node", "txs_committed", (json_int_t)ns->txs_committed, "txs_decided",
 		(json_int_t)ns->txs_decided, "blocks_sealed", (json_int_t)ns->blocks_sealed,
 		"votes_accepted", (json_int_t)ns->votes_accepted, "queries_served",

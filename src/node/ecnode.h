@@ -71,6 +71,8 @@ typedef struct ecn_peer {
 	socklen_t addr_len;
 	ec_time last_rx, last_tx, last_hello, hello_sent;
 	uint64_t rx, tx;
+	uint8_t *hello;  /* the peer's last verified hello (for introductions) */
+	size_t hello_len;
 } ecn_peer;
 
 typedef struct ecn_stats {
@@ -85,6 +87,7 @@ typedef struct ecn_stats {
 	uint64_t drop_oversize;   /* outgoing message over one datagram */
 	uint64_t drop_no_route;   /* outgoing message to a peer without address */
 	uint64_t send_errors;
+	uint64_t introductions;   /* peers learned from a forwarded hello */
 	uint64_t rpc_requests, rpc_errors;
 } ecn_stats;
 

@@ -401,6 +401,8 @@ int main(int argc, char **argv)
 	ec_store_close(d->store);
 	ec_keypair_wipe(&d->key);
 	ec_kx_keypair_wipe(&d->kx);
+	for (size_t i = 0; i < d->n_peers; i++)
+		free(d->peers[i].hello);
 	free(d->peers);
 	ecn_cfg_free(&d->cfg);
 	ecn_log(ECN_INFO, "stopped");
