@@ -16,74 +16,74 @@ ecnet_init() {
 	shift 3
 	ECNET_FLAGS="$*"
 	mkdir -p "$ECNET_DIR"
-	i=0
-	while [ $i -lt "$ECNET_N" ]; do
-		"$BUILD/ecnode" --init --data "$ECNET_DIR/n$i" --pow test \
-			--network "$ECNET_NET" >"$ECNET_DIR/n$i.id" 2>>"$ECNET_DIR/init.log" || return 1
-		i=$((i + 1))
+	_ei=0
+	while [ $_ei -lt "$ECNET_N" ]; do
+		"$BUILD/ecnode" --init --data "$ECNET_DIR/n$_ei" --pow test \
+			--network "$ECNET_NET" >"$ECNET_DIR/n$_ei.id" 2>>"$ECNET_DIR/init.log" || return 1
+		_ei=$((_ei + 1))
 	done
 	# node 0 is everyone's bootstrap peer
 	ECNET_BOOT="$(awk '/kx_pk/{print $2}' "$ECNET_DIR/n0.id")@127.0.0.1:$ECNET_PORT0"
-	i=0
-	while [ $i -lt "$ECNET_N" ]; do
-		cat >"$ECNET_DIR/n$i.conf" <<EOC
-# ecnode $i of a local network (scripts/ecnet.sh)
-listen = 127.0.0.1:$((ECNET_PORT0 + i))
-data = $ECNET_DIR/n$i
+	_ei=0
+	while [ $_ei -lt "$ECNET_N" ]; do
+		cat >"$ECNET_DIR/n$_ei.conf" <<EOC
+# ecnode $_ei of a local network (scripts/ecnet.sh)
+listen = 127.0.0.1:$((ECNET_PORT0 + _ei))
+data = $ECNET_DIR/n$_ei
 network = $ECNET_NET
 pow = test
 bootstrap = $ECNET_BOOT
 block-interval = 300
 hello-interval = 2000
 EOC
-		i=$((i + 1))
+		_ei=$((_ei + 1))
 	done
 }
 
 ecnet_peer_id() { awk '/peer_id/{print $2}' "$ECNET_DIR/n$1.id"; }
 
 ecnet_start() {
-	i=$1
+	_ei=$1
 	shift
 	# shellcheck disable=SC2086
-	"$BUILD/ecnode" --config "$ECNET_DIR/n$i.conf" $ECNET_FLAGS "$@" \
-		2>>"$ECNET_DIR/n$i.log" &
-	echo $! >"$ECNET_DIR/n$i.pid"
+	"$BUILD/ecnode" --config "$ECNET_DIR/n$_ei.conf" $ECNET_FLAGS "$@" \
+		2>>"$ECNET_DIR/n$_ei.log" &
+	echo $! >"$ECNET_DIR/n$_ei.pid"
 }
 
 ecnet_ctl() {
-	i=$1
+	_ei=$1
 	shift
-	"$BUILD/ecctl" "$@" --rpc "$ECNET_DIR/n$i/ecnode.sock"
+	"$BUILD/ecctl" "$@" --rpc "$ECNET_DIR/n$_ei/ecnode.sock"
 }
 
 ecnet_wait_rpc() {
-	k=0
-	while [ $k -lt 100 ]; do
+	_ek=0
+	while [ $_ek -lt 100 ]; do
 		ecnet_ctl "$1" status >/dev/null 2>&1 && return 0
 		sleep 0.1
-		k=$((k + 1))
+		_ek=$((_ek + 1))
 	done
 	return 1
 }
 
 ecnet_stop() {
 	[ -f "$ECNET_DIR/n$1.pid" ] || return 0
-	pid=$(cat "$ECNET_DIR/n$1.pid")
-	kill -"${2:-TERM}" "$pid" 2>/dev/null
-	k=0
-	while kill -0 "$pid" 2>/dev/null && [ $k -lt 100 ]; do
+	_epid=$(cat "$ECNET_DIR/n$1.pid")
+	kill -"${2:-TERM}" "$_epid" 2>/dev/null
+	_ek=0
+	while kill -0 "$_epid" 2>/dev/null && [ $_ek -lt 100 ]; do
 		sleep 0.1
-		k=$((k + 1))
+		_ek=$((_ek + 1))
 	done
 	rm -f "$ECNET_DIR/n$1.pid"
 }
 
 ecnet_stop_all() {
-	for f in "$ECNET_DIR"/n*.pid; do
-		[ -f "$f" ] || continue
-		n=${f##*/n}
-		ecnet_stop "${n%.pid}"
+	for _ef in "$ECNET_DIR"/n*.pid; do
+		[ -f "$_ef" ] || continue
+		_en=${_ef##*/n}
+		ecnet_stop "${_en%.pid}"
 	done
 }
 

@@ -118,9 +118,13 @@ echo "transfer and destruction committed; mapping follows"
 # chains: walk and verify, from the store and from a peer over UDP
 ecnet_ctl 4 walk --json >"$tmp/w.json" || fail "walk"
 [ "$(ecnet_field verified <"$tmp/w.json")" = ok ] || fail "own chain does not verify"
+[ "$(ecnet_field complete <"$tmp/w.json")" = true ] || fail "own chain incomplete"
 ecnet_ctl 4 walk "$p5" --remote --json >"$tmp/w5.json" || fail "remote walk"
 [ "$(ecnet_field verified <"$tmp/w5.json")" = ok ] || fail "node 5's chain over UDP"
 [ "$(ecnet_field source <"$tmp/w5.json")" = peer ] || fail "remote walk source"
+[ "$(ecnet_field complete <"$tmp/w5.json")" = true ] || fail "remote walk did not reach genesis"
+[ "$(ecnet_field blocks <"$tmp/w5.json")" = $(($(ecnet_field height <"$tmp/w5.json") + 1)) ] ||
+	fail "remote walk: blocks != height + 1"
 h5=$(ecnet_field height <"$tmp/w5.json")
 [ "$h5" -ge 0 ] || fail "remote walk found no blocks"
 echo "chains verify: own from the store, node 5's over UDP ($((h5 + 1)) blocks)"

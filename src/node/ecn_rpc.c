@@ -141,9 +141,16 @@ static void send_json(rpc_client *c, json_t *o)
 	}
 }
 
+static void reply_err(rpc_client *c, json_t *id, int code, const char *msg);
+
 static void reply(rpc_client *c, json_t *id, json_t *result)
 {
-	json_t *o = json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id", id ? id : json_null(),
+	json_t *o;
+	if (!result) { /* a bug of ours (json_pack), never silence */
+		reply_err(c, id, JE_INTERNAL, "internal error building the answer");
+		return;
+	}
+	o = json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id", id ? id : json_null(),
 			      "result", result);
 	send_json(c, o);
 }
@@ -157,6 +164,14 @@ static void reply_err(rpc_client *c, json_t *id, int code, const char *msg)
 }
 
 /* ---- status, peers ---------------------------------------------------------- */
+
+static const char *sync_error(const ecnode *d)
+{
+	if (d->sync_started >= 0)
+		return "";
+	return d->sync_err == EC_ERR_NOTFOUND ? "no sync engine in this build"
+					      : ec_strerror(d->sync_err);
+}
 
 static const char *phase_name(uint8_t ph)
 {
@@ -216,8 +231,7 @@ static json_t *m_status(ecnode *d)
 		(json_int_t)ns->dropped_replayed, "dropped_invalid",
 		(json_int_t)ns->dropped_invalid, "peers_added", (json_int_t)ns->peers_added,
 		"sync", "strategy", strategy_name(d->cfg.sync), "phase", phase_name(ss.phase),
-		"available", d->sync_started >= 0, "error",
-		d->sync_started < 0 ? ec_strerror(d->sync_err) : "");
+		"available", d->sync_started >= 0, "error", sync_error(d));
 }
 
 static json_t *m_peers(ecnode *d)
@@ -569,8 +583,12 @@ static json_t *walk_result(ecnode *d, const ec_id *creator, ec_block *blocks, si
 				    json_pack("{s:I, s:s, s:s}", "height", (json_int_t)f.height,
 					      "error", ec_errname(err), "reason",
 					      ec_strerror(err)));
+	/* complete: the blocks run from genesis to the head without a gap
+	 * (ec_chain_verify checked the links) */
+	json_object_set_new(o, "complete", json_boolean(n && blocks[0].height == 0 &&
+							 err == EC_OK));
 	if (n)
-		json_object_set_new(o, "genesis_ts", json_integer((json_int_t)blocks[0].timestamp));
+		json_object_set_new(o, "first_ts", json_integer((json_int_t)blocks[0].timestamp));
 	(void)d;
 	return o;
 }
@@ -737,9 +755,10 @@ static void walk_on_range(ecnode *d, rpc_pending *p, const uint8_t *msg, size_t 
 				p->proofs_bad++;
 		}
 	}
+	size_t got = r.n_items;
 	ec_range_resp_free(&r);
 	if (p->n_blocks == 0 || p->blocks[p->n_blocks - 1].height == 0 ||
-	    ec_id_is_zero(&p->blocks[p->n_blocks - 1].prev) || r.n_items == 0) {
+	    ec_id_is_zero(&p->blocks[p->n_blocks - 1].prev) || got == 0) {
 		walk_finish(d, p);
 		return;
 	}
@@ -851,9 +870,8 @@ static json_t *m_sync_status(ecnode *d)
 					  "dropped", ch[i].dropped));
 	return json_pack(
 		"{s:b, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-		"s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
-		"available", d->sync_started >= 0, "error",
-		d->sync_started < 0 ? ec_strerror(d->sync_err) : "", "strategy",
+		"s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+		"available", d->sync_started >= 0, "error", sync_error(d), "strategy",
 		strategy_name(s.strategy ? s.strategy : d->cfg.sync), "phase", phase_name(s.phase),
 		"started", (json_int_t)s.started, "caught_up_at", (json_int_t)s.caught_up_at,
 		"blocks_target", (json_int_t)s.blocks_target, "blocks_verified",

@@ -236,7 +236,9 @@ static void on_housekeeping(uv_timer_t *t)
 				d->cfg.sync == EC_SYNC_CHAIN ? "chain traversal" : "polling");
 		} else {
 			d->sync_started = -1;
-			ecn_log(ECN_WARN, "sync not available: %s", ec_strerror(err));
+			ecn_log(ECN_WARN, "sync not available: %s",
+				err == EC_ERR_NOTFOUND ? "no sync engine in this build"
+						       : ec_strerror(err));
 		}
 		ecn_flush(d);
 	}
