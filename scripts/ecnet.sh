@@ -6,7 +6,8 @@
 #   ecnet_ctl I ARGS...           ecctl against node I's control socket
 #   ecnet_wait_rpc I              until node I answers 'status' (10 s)
 #   ecnet_stop_all                every node started here
-# Needs BUILD (build dir) and ECNET_NET (network id, default 42).
+# Needs BUILD (build dir) and ECNET_NET (network id, default 42);
+# ECNET_WRAP, when set, prefixes ecnode (e.g. 'ip netns exec NS').
 ECNET_NET=${ECNET_NET:-42}
 
 ecnet_init() {
@@ -46,7 +47,7 @@ ecnet_start() {
 	_ei=$1
 	shift
 	# shellcheck disable=SC2086
-	"$BUILD/ecnode" --config "$ECNET_DIR/n$_ei.conf" $ECNET_FLAGS "$@" \
+	${ECNET_WRAP:-} "$BUILD/ecnode" --config "$ECNET_DIR/n$_ei.conf" $ECNET_FLAGS "$@" \
 		2>>"$ECNET_DIR/n$_ei.log" &
 	echo $! >"$ECNET_DIR/n$_ei.pid"
 }
