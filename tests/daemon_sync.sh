@@ -1,0 +1,88 @@
+#!/bin/sh
+# Sync over real UDP (issue 7, "killed mid-sync restarts and finishes
+# without refetching"): 8 daemons commit a workload; a fresh node with
+# --sync chain catches up; a second fresh node is SIGKILLed mid-sync
+# (progress >= 20 %), restarted from its data directory, and must finish
+# having received fewer sync bytes after the restart than the uninterrupted
+# node needed in all (what it had verified is not fetched again), with
+# every followed chain complete.
+# Depends on the sync engine (issue 5): where ec_node_sync_start reports
+# no engine (the placeholder), this test prints SKIP and passes.
+set -u
+BUILD=${BUILD:-build}
+. scripts/ecnet.sh
+tmp=$(mktemp -d /tmp/ec-dsync.XXXXXX)
+cleanup() { ecnet_stop_all; rm -rf "$tmp"; }
+trap cleanup EXIT INT TERM
+fail() {
+	echo "FAIL: $*" >&2
+	for l in "$tmp"/net/n*.log; do echo "--- $l" >&2; tail -n 5 "$l" >&2; done
+	exit 1
+}
+N=8
+PORT0=$((20000 + ($$ + 7919) % 20000))
+ecnet_init "$tmp/net" $((N + 2)) $PORT0 || fail "init"
+# is there a sync engine?  ask a throwaway start of the first fresh node
+ecnet_start $N --sync chain --sync-delay 100
+ecnet_wait_rpc $N || fail "probe node rpc"
+sleep 0.5
+avail=$(ecnet_ctl $N sync --json | ecnet_field available)
+err=$(ecnet_ctl $N sync --json | ecnet_field error)
+ecnet_stop $N
+if [ "$avail" != true ]; then
+	echo "SKIP: sync not available in this build ($err); the kill-mid-sync check runs once the sync engine is merged"
+	exit 0
+fi
+rm -rf "$tmp/net/n$N/store" # start it fresh again below
+
+i=0
+while [ $i -lt $N ]; do ecnet_start $i; i=$((i + 1)); done
+i=0
+while [ $i -lt $N ]; do ecnet_wait_rpc $i || fail "node $i rpc"; i=$((i + 1)); done
+sleep 2
+"$BUILD/ecctl" keygen "$tmp/o.key" >/dev/null
+i=0
+while [ $i -lt 160 ]; do
+	ecnet_ctl $((i % N)) token create --owner "$tmp/o.key" --submit >/dev/null 2>&1
+	i=$((i + 1))
+done
+sleep 4
+
+# wait_caught_up NODE SECONDS
+wait_caught_up() {
+	k=0
+	while [ $k -lt $(($2 * 10)) ]; do
+		[ "$(ecnet_ctl "$1" sync --json | ecnet_field phase)" = caught_up ] && return 0
+		sleep 0.1
+		k=$((k + 1))
+	done
+	return 1
+}
+# the uninterrupted reference
+ecnet_start $N --sync chain --sync-delay 500
+wait_caught_up $N 60 || fail "fresh node did not catch up"
+full=$(ecnet_ctl $N sync --json | ecnet_field bytes_recv)
+echo "uninterrupted sync: caught up, $full bytes received"
+
+# killed mid-sync
+M=$((N + 1))
+ecnet_start $M --sync chain --sync-delay 500
+k=0
+while :; do
+	p=$(ecnet_ctl $M sync --json | ecnet_field progress)
+	case "$p" in 0.[2-9]* | 1*) break ;; esac
+	k=$((k + 1))
+	[ $k -lt 600 ] || fail "no sync progress to interrupt"
+	sleep 0.02
+done
+ecnet_stop $M KILL
+echo "killed at progress $p"
+ecnet_start $M --sync chain --sync-delay 500
+ecnet_wait_rpc $M || fail "restart"
+wait_caught_up $M 60 || fail "restarted node did not finish its sync"
+ecnet_ctl $M sync --json >"$tmp/s.json"
+after=$(ecnet_field bytes_recv <"$tmp/s.json")
+grep -q '"complete": false' "$tmp/s.json" && fail "a followed chain is incomplete"
+[ "$after" -lt "$full" ] || fail "restart refetched: $after bytes after restart >= $full of a full sync"
+echo "restarted node finished with $after bytes after the restart (< $full)"
+echo "PASS daemon_sync"
