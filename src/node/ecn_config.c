@@ -283,17 +283,15 @@ uint8_t ecn_addr_pack(const struct sockaddr *sa, uint8_t out[EC_ADDR_MAX])
 {
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
-		out[0] = 4;
-		memcpy(out + 1, &a->sin_addr, 4);
-		memcpy(out + 5, &a->sin_port, 2);
-		return 7;
+		memcpy(out, &a->sin_addr, 4);
+		memcpy(out + 4, &a->sin_port, 2);
+		return 6;
 	}
 	if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
-		out[0] = 6;
-		memcpy(out + 1, &a->sin6_addr, 16);
-		memcpy(out + 17, &a->sin6_port, 2);
-		return 19;
+		memcpy(out, &a->sin6_addr, 16);
+		memcpy(out + 16, &a->sin6_port, 2);
+		return 18;
 	}
 	return 0;
 }
@@ -302,19 +300,19 @@ int ecn_addr_unpack(const uint8_t *p, uint8_t len, struct sockaddr_storage *out,
 		    socklen_t *olen)
 {
 	memset(out, 0, sizeof *out);
-	if (len == 7 && p[0] == 4) {
+	if (len == 6) {
 		struct sockaddr_in *a = (struct sockaddr_in *)out;
 		a->sin_family = AF_INET;
-		memcpy(&a->sin_addr, p + 1, 4);
-		memcpy(&a->sin_port, p + 5, 2);
+		memcpy(&a->sin_addr, p, 4);
+		memcpy(&a->sin_port, p + 4, 2);
 		*olen = sizeof *a;
 		return 0;
 	}
-	if (len == 19 && p[0] == 6) {
+	if (len == 18) {
 		struct sockaddr_in6 *a = (struct sockaddr_in6 *)out;
 		a->sin6_family = AF_INET6;
-		memcpy(&a->sin6_addr, p + 1, 16);
-		memcpy(&a->sin6_port, p + 17, 2);
+		memcpy(&a->sin6_addr, p, 16);
+		memcpy(&a->sin6_port, p + 16, 2);
 		*olen = sizeof *a;
 		return 0;
 	}

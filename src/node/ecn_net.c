@@ -98,9 +98,17 @@ void ecn_persist_peer(ecnode *d, const ecn_peer *p, const uint8_t sign_pk[32])
 
 /* ---- sending ---------------------------------------------------------------- */
 
-static uint64_t next_counter(ecnode *d)
+/* The low 32 bits count datagrams of this epoch; at their end a new epoch
+ * is persisted first, so no counter value is ever used twice. */
+static int next_counter(ecnode *d, uint64_t *out)
 {
-	return d->counter++;
+	if ((d->counter & 0xffffffffu) == 0xffffffffu &&
+	    ecn_epoch_raise(d, (d->counter >> 32) + 1) != 0) {
+		ecn_log(ECN_ERROR, "cannot persist a new transport epoch: not sending");
+		return -1;
+	}
+	*out = d->counter++;
+	return 0;
 }
 
 int ecn_send_to_peer(ecnode *d, ecn_peer *p, const uint8_t *msg, size_t len)
@@ -119,8 +127,9 @@ int ecn_send_to_peer(ecnode *d, ecn_peer *p, const uint8_t *msg, size_t len)
 		d->st.drop_no_route++;
 		return -1;
 	}
-	if (ec_dgram_seal(buf, sizeof buf, &n, p->keys.tx, d->kx.pk, next_counter(d), msg,
-			  len) != EC_OK) {
+	uint64_t ctr;
+	if (next_counter(d, &ctr) != 0 ||
+	    ec_dgram_seal(buf, sizeof buf, &n, p->keys.tx, d->kx.pk, ctr, msg, len) != EC_OK) {
 		d->st.send_errors++;
 		return -1;
 	}

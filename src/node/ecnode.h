@@ -52,7 +52,8 @@ void ecn_cfg_free(ecn_cfg *c);
 /* "HOST:PORT" / "[V6]:PORT" -> sockaddr.  0 or -1. */
 int ecn_addr_parse(const char *s, struct sockaddr_storage *out, socklen_t *len);
 void ecn_addr_str(const struct sockaddr *sa, char *out, size_t cap);
-/* Binary address for hellos (PROTOCOL 16): u8 family (4|6), ip, u16 port. */
+/* Binary address for hellos (PROTOCOL 16): IPv4 (4) or IPv6 (16) address
+ * bytes then the u16 port, big-endian: 6 or 18 bytes. */
 uint8_t ecn_addr_pack(const struct sockaddr *sa, uint8_t out[EC_ADDR_MAX]);
 int ecn_addr_unpack(const uint8_t *p, uint8_t len, struct sockaddr_storage *out,
 		    socklen_t *olen);
@@ -123,6 +124,10 @@ typedef struct ecnode {
 	int capturing;
 	struct ecn_rpc *rpc;
 } ecnode;
+
+/* ecnode_main.c: persists and takes a new transport epoch >= min_epoch,
+ * > the stored one and >= now in seconds; sets d->counter.  0 or -1. */
+int ecn_epoch_raise(ecnode *d, uint64_t min_epoch);
 
 /* ecn_net.c */
 int ecn_net_start(ecnode *d);

@@ -124,7 +124,7 @@ static int open_data_dir(ecnode *d)
 
 /* The transport counter epoch: raised and persisted at every start so that
  * no (key, nonce) pair is ever used twice (PROTOCOL 16). */
-static int transport_epoch(ecnode *d)
+int ecn_epoch_raise(ecnode *d, uint64_t min_epoch)
 {
 	char p[700], tmp[720];
 	unsigned long long old = 0, now_s = ecn_now_ms() / 1000, e;
@@ -136,6 +136,8 @@ static int transport_epoch(ecnode *d)
 		fclose(f);
 	}
 	e = now_s > old ? now_s : old + 1;
+	if (e < min_epoch)
+		e = min_epoch;
 	if (e > 0xffffffffull) {
 		ecn_log(ECN_ERROR, "%s: transport epoch exhausted", p);
 		return -1;
@@ -301,7 +303,7 @@ int main(int argc, char **argv)
 		ecn_log(ECN_ERROR, "store %s: %s", p, ec_strerror(r));
 		return 2;
 	}
-	if (transport_epoch(d) != 0) {
+	if (ecn_epoch_raise(d, 0) != 0) {
 		ecn_log(ECN_ERROR, "cannot persist the transport epoch");
 		return 2;
 	}
