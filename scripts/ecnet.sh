@@ -1,6 +1,10 @@
 # ecnet.sh - shell functions to run a local network of ecnode processes on
 # loopback (sourced by scripts/run.sh and the daemon tests).
-#   ecnet_init DIR N PORT0 [extra ecnode flags...]  data dirs + config files
+#   ecnet_init DIR N PORT0 [extra ecnode flags...]  data dirs + config files;
+#                                 PORT0 = 0: every node binds an ephemeral port
+#                                 and the bootstrap contact is filled in by
+#                                 ecnet_start_all once node 0 runs
+#   ecnet_start_all K             start nodes 0..K-1 and wait for their RPC
 #   ecnet_start I [extra flags]   start node I (log DIR/nI.log, pid DIR/nI.pid)
 #   ecnet_stop I [SIG]            signal node I (TERM) and wait for it
 #   ecnet_ctl I ARGS...           ecctl against node I's control socket
@@ -25,18 +29,43 @@ ecnet_init() {
 	done
 	# node 0 is everyone's bootstrap peer
 	ECNET_BOOT="$(awk '/kx_pk/{print $2}' "$ECNET_DIR/n0.id")@127.0.0.1:$ECNET_PORT0"
+	_eport() { [ "$ECNET_PORT0" = 0 ] && echo 0 || echo $((ECNET_PORT0 + $1)); }
 	_ei=0
 	while [ $_ei -lt "$ECNET_N" ]; do
 		cat >"$ECNET_DIR/n$_ei.conf" <<EOC
 # ecnode $_ei of a local network (scripts/ecnet.sh)
-listen = 127.0.0.1:$((ECNET_PORT0 + _ei))
+listen = 127.0.0.1:$(_eport $_ei)
 data = $ECNET_DIR/n$_ei
 network = $ECNET_NET
 pow = test
-bootstrap = $ECNET_BOOT
 block-interval = 300
 hello-interval = 2000
 EOC
+		[ "$ECNET_PORT0" = 0 ] || echo "bootstrap = $ECNET_BOOT" >>"$ECNET_DIR/n$_ei.conf"
+		_ei=$((_ei + 1))
+	done
+}
+
+ecnet_start_all() {
+	ecnet_start 0
+	ecnet_wait_rpc 0 || return 1
+	if [ "$ECNET_PORT0" = 0 ]; then
+		ECNET_BOOT=$(ecnet_ctl 0 status --json | ecnet_field contact)
+		_ei=1
+		while [ $_ei -lt "$ECNET_N" ]; do
+			grep -q '^bootstrap' "$ECNET_DIR/n$_ei.conf" ||
+				echo "bootstrap = $ECNET_BOOT" >>"$ECNET_DIR/n$_ei.conf"
+			_ei=$((_ei + 1))
+		done
+	fi
+	_ei=1
+	while [ $_ei -lt "$1" ]; do
+		ecnet_start $_ei
+		_ei=$((_ei + 1))
+	done
+	_ei=1
+	while [ $_ei -lt "$1" ]; do
+		ecnet_wait_rpc $_ei || return 1
 		_ei=$((_ei + 1))
 	done
 }

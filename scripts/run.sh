@@ -9,14 +9,15 @@
 #      while a progress bar shows it, then its completeness report.
 # Ctrl-C stops every daemon cleanly (SIGTERM, after the current batch).
 # Environment: BUILD (build dir), RUN_DIR (default build/run: wiped first),
-# RUN_TXS (creations, default 96).
+# RUN_TXS (creations, default 96), RUN_PORT (first UDP port; default 0 =
+# ephemeral ports).
 set -u
 cd "$(dirname "$0")/.." || exit 2
 BUILD=${BUILD:-build}
 RUN_DIR=${RUN_DIR:-$BUILD/run}
 TXS=${RUN_TXS:-96}
 N=8
-PORT0=${RUN_PORT:-17700}
+PORT0=${RUN_PORT:-0} # 0: ephemeral ports, nothing to collide with
 . scripts/ecnet.sh
 
 stop_all() {
@@ -37,12 +38,9 @@ die() {
 
 rm -rf "$RUN_DIR"
 mkdir -p "$RUN_DIR"
-say "1. starting $N ecnode daemons on 127.0.0.1:$PORT0..$((PORT0 + N - 1)) (data in $RUN_DIR)"
+say "1. starting $N ecnode daemons on 127.0.0.1 (data in $RUN_DIR)"
 ecnet_init "$RUN_DIR" $((N + 1)) "$PORT0" || die "init failed"
-i=0
-while [ $i -lt $N ]; do ecnet_start $i; i=$((i + 1)); done
-i=0
-while [ $i -lt $N ]; do ecnet_wait_rpc $i || die "node $i did not start"; i=$((i + 1)); done
+ecnet_start_all $N || die "the nodes did not start (see $RUN_DIR/n*.log)"
 k=0
 while :; do
 	all=1
@@ -57,6 +55,11 @@ while :; do
 	sleep 0.1
 done
 echo "every node knows the other $((N - 1)) (one bootstrap contact: node 0)"
+i=0
+while [ $i -lt $N ]; do
+	printf '  node %d  %s\n' $i "$(ecnet_ctl $i status --json | ecnet_field listen)"
+	i=$((i + 1))
+done
 echo "node 0 config ($RUN_DIR/n0.conf):"
 sed 's/^/    /' "$RUN_DIR/n0.conf"
 

@@ -19,12 +19,8 @@ fail() {
 	exit 1
 }
 N=8
-PORT0=$((20000 + $$ % 20000))
-ecnet_init "$tmp/net" $N $PORT0 || fail "init"
-i=0
-while [ $i -lt $N ]; do ecnet_start $i; i=$((i + 1)); done
-i=0
-while [ $i -lt $N ]; do ecnet_wait_rpc $i || fail "node $i rpc"; i=$((i + 1)); done
+ecnet_init "$tmp/net" $N 0 || fail "init" # ephemeral ports
+ecnet_start_all $N || fail "start"
 
 # every node learns the other 7 from the single bootstrap contact
 k=0
@@ -149,4 +145,6 @@ while [ $i -lt $N ]; do
 	grep -q "ecnode info  stopped" "$tmp/net/n$i.log" || fail "node $i did not stop cleanly"
 	i=$((i + 1))
 done
+# under make SAN=1: no sanitizer report from any daemon (incl. leaks at exit)
+if grep -l "Sanitizer\|runtime error" "$tmp"/net/n*.log; then fail "sanitizer report"; fi
 echo "PASS daemon_net"

@@ -20,8 +20,7 @@ fail() {
 	exit 1
 }
 N=8
-PORT0=$((20000 + ($$ + 7919) % 20000))
-ecnet_init "$tmp/net" $((N + 2)) $PORT0 || fail "init"
+ecnet_init "$tmp/net" $((N + 2)) 0 || fail "init" # ephemeral ports
 # is there a sync engine?  ask a throwaway start of the first fresh node
 ecnet_start $N --sync chain --sync-delay 100
 ecnet_wait_rpc $N || fail "probe node rpc"
@@ -35,10 +34,7 @@ if [ "$avail" != true ]; then
 fi
 rm -rf "$tmp/net/n$N/store" # start it fresh again below
 
-i=0
-while [ $i -lt $N ]; do ecnet_start $i; i=$((i + 1)); done
-i=0
-while [ $i -lt $N ]; do ecnet_wait_rpc $i || fail "node $i rpc"; i=$((i + 1)); done
+ecnet_start_all $N || fail "start"
 sleep 2
 "$BUILD/ecctl" keygen "$tmp/o.key" >/dev/null
 i=0
