@@ -18,7 +18,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 "$E" --help >"$tmp/help" || fail "--help exit"
 for o in config listen announce data rpc bootstrap network pow block-interval rate-limit \
-	rate-scale sync sync-delay hello-interval log-level init; do
+	rate-scale sync sync-delay sync-range-blocks hello-interval log-level init; do
 	grep -q -- "--$o" "$tmp/help" || fail "--help does not explain --$o"
 done
 set +e

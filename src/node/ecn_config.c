@@ -60,6 +60,9 @@ static const char *help_text =
 	"  --sync off|chain|poll  catch up at start: chain traversal or the polling\n"
 	"                         baseline (off); resumes after a restart\n"
 	"  --sync-delay MS        wait this long for peers before starting sync (2000)\n"
+	"  --sync-range-blocks K  blocks asked per range request while syncing, 1..1024\n"
+	"                         (engine default 256; every answer is also capped at\n"
+	"                         one datagram, 65,449 bytes)\n"
 	"  --hello-interval MS    re-greet peers heard nothing from this long (30000)\n"
 	"  --log-level error|warn|info|debug   stderr verbosity (info)\n"
 	"  --init                 create the data directory (keys, identity) and exit\n"
@@ -121,6 +124,12 @@ static int set_opt(ecn_cfg *c, const char *k, const char *v, const char *where)
 		NEEDV c->sync_delay_ms = (uint32_t)strtoul(v, &end, 10);
 		if (*end || !*v)
 			goto bad;
+	} else if (!strcmp(k, "sync-range-blocks")) {
+		unsigned long b;
+		NEEDV b = strtoul(v, &end, 10);
+		if (*end || !*v || b < 1 || b > EC_RANGE_MAX_BLOCKS)
+			goto bad;
+		c->sync_range_blocks = (uint16_t)b;
 	} else if (!strcmp(k, "hello-interval")) {
 		NEEDV c->hello_ms = (uint32_t)strtoul(v, &end, 10);
 		if (*end || !*v || c->hello_ms < 100)

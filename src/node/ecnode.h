@@ -38,6 +38,7 @@ typedef struct ecn_cfg {
 	int log_level;
 	int sync;            /* enum ec_sync_strategy */
 	uint32_t sync_delay_ms;
+	uint16_t sync_range_blocks; /* 0 = the engine's default */
 	int pow_test;        /* 1 = ec_pow_test (local networks, tests) */
 	uint32_t hello_ms;   /* re-greet peers without traffic this often */
 	int init_only;       /* --init: create the data dir, print, exit */

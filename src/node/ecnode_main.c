@@ -343,6 +343,8 @@ int main(int argc, char **argv)
 	if (nc.serve.max_range_bytes > EC_DGRAM_MAX_PAYLOAD)
 		nc.serve.max_range_bytes = EC_DGRAM_MAX_PAYLOAD;
 	nc.sync.strategy = (uint8_t)d->cfg.sync;
+	if (d->cfg.sync_range_blocks)
+		nc.sync.range_max_blocks = d->cfg.sync_range_blocks;
 	if (nc.sync.range_max_bytes > EC_DGRAM_MAX_PAYLOAD)
 		nc.sync.range_max_bytes = EC_DGRAM_MAX_PAYLOAD;
 	d->started = ecn_now_ms();
