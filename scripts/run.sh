@@ -115,8 +115,16 @@ say "4. a fresh node joins and catches up by chain traversal"
 ecnet_start $N --sync chain --sync-delay 1000
 ecnet_wait_rpc $N || die "fresh node did not start"
 sleep 1.5
-ecnet_ctl $N sync --watch --timeout "${RUN_SYNC_TIMEOUT:-120}" >"$RUN_DIR/sync.txt"
-cat "$RUN_DIR/sync.txt" | head -n 3
+ecnet_ctl $N sync --watch --timeout "${RUN_SYNC_TIMEOUT:-120}" --json >"$RUN_DIR/sync.json"
+if [ "$(ecnet_field available <"$RUN_DIR/sync.json")" = true ]; then
+	s=$(ecnet_field started <"$RUN_DIR/sync.json")
+	e=$(ecnet_field caught_up_at <"$RUN_DIR/sync.json")
+	[ "$e" -gt 0 ] 2>/dev/null && echo "caught up in $((e - s)) ms:" \
+		"$(ecnet_field blocks_verified <"$RUN_DIR/sync.json") blocks verified," \
+		"$(ecnet_field txs_held <"$RUN_DIR/sync.json") transactions held," \
+		"$(ecnet_field round_trips <"$RUN_DIR/sync.json") round trips," \
+		"$(ecnet_field bytes_recv <"$RUN_DIR/sync.json") bytes received"
+fi
 say "completeness report of the fresh node"
 ecnet_ctl $N sync | sed 's/^/    /'
 echo

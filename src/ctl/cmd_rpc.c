@@ -209,6 +209,7 @@ static int is_hex_id(const char *s)
 	return s && strlen(s) == 64 && ec_hex_decode(b, 32, s) == EC_OK;
 }
 
+/* The progress bar goes to stderr (the report, to stdout, can be piped). */
 static void draw_bar(double p, const char *phase, json_t *res)
 {
 	int w = 40, k = (int)(p * w + 0.5);
@@ -216,14 +217,14 @@ static void draw_bar(double p, const char *phase, json_t *res)
 		k = w;
 	if (k < 0)
 		k = 0;
-	printf("\r[");
+	fprintf(stderr, "\r[");
 	for (int i = 0; i < w; i++)
-		putchar(i < k ? '#' : '.');
-	printf("] %5.1f%% %-10s blocks %lld/%lld txs %lld ", p * 100, phase,
-	       (long long)json_integer_value(json_object_get(res, "blocks_verified")),
-	       (long long)json_integer_value(json_object_get(res, "blocks_target")),
-	       (long long)json_integer_value(json_object_get(res, "txs_held")));
-	fflush(stdout);
+		fputc(i < k ? '#' : '.', stderr);
+	fprintf(stderr, "] %5.1f%% %-10s blocks %lld/%lld txs %lld ", p * 100, phase,
+		(long long)json_integer_value(json_object_get(res, "blocks_verified")),
+		(long long)json_integer_value(json_object_get(res, "blocks_target")),
+		(long long)json_integer_value(json_object_get(res, "txs_held")));
+	fflush(stderr);
 }
 
 static int sync_watch(const char *rpc, int json, double timeout_s)
@@ -242,12 +243,13 @@ static int sync_watch(const char *rpc, int json, double timeout_s)
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		double el = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
 		if (!avail || (phase && !strcmp(phase, "caught_up")) || el > timeout_s) {
-			printf("\n");
+			fprintf(stderr, "\n");
 			if (!avail)
-				printf("sync not available: %s\n",
-				       json_string_value(json_object_get(res, "error")));
+				fprintf(stderr, "sync not available: %s\n",
+					json_string_value(json_object_get(res, "error")));
 			else if (el > timeout_s && !(phase && !strcmp(phase, "caught_up")))
-				printf("timeout after %.0f s (still %s)\n", el, phase ? phase : "?");
+				fprintf(stderr, "timeout after %.0f s (still %s)\n", el,
+					phase ? phase : "?");
 			return ctl_rpc_print(res, json);
 		}
 		json_decref(res);
