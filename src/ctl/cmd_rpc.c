@@ -375,8 +375,28 @@ int ctl_cmd_online(int argc, char **argv)
 	} else {
 		USAGE("unknown command");
 	}
-	if ((r = ctl_rpc_call(rpc, method, params, &res)) != 0)
+	json_t *again = !strcmp(method, "get_mapping") ? json_deep_copy(params) : NULL;
+	if ((r = ctl_rpc_call(rpc, method, params, &res)) != 0) {
+		json_decref(again);
 		return r;
+	}
+	/* a referral from our node: ask the first peer it names (over UDP,
+	 * through our node), once */
+	if (again && !json_object_get(again, "peer") &&
+	    json_is_string(json_object_get(res, "answer")) &&
+	    !strcmp(json_string_value(json_object_get(res, "answer")), "referral") &&
+	    json_array_size(json_object_get(res, "ask")) > 0) {
+		json_t *res2;
+		json_object_set(again, "peer", json_array_get(json_object_get(res, "ask"), 0));
+		if (!json)
+			printf("referred to %s\n",
+			       json_string_value(json_object_get(again, "peer")));
+		if (ctl_rpc_call(rpc, method, json_incref(again), &res2) == 0) {
+			json_decref(res);
+			res = res2;
+		}
+	}
+	json_decref(again);
 	return ctl_rpc_print(res, json);
 #undef USAGE
 }
