@@ -70,7 +70,7 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
 ALL_OBJS := $(LIB_OBJS) $(CTL_OBJS) $(NODE_OBJS) $(SIM_OBJS) $(SIMLIB_OBJS) $(TESTUTIL_OBJS)
 
-.PHONY: all test bench check-source clean fuzz tests-build run
+.PHONY: all test bench check-source clean fuzz tests-build run demo
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -136,8 +136,12 @@ bench: $(LIB) $(PROGS) $(BENCH_BINS)
 check-source:
 	@scripts/check-source.sh
 
-# The README's main job: until the daemon exists, the commit-chain demo.
+# The README's main job: a local network of ecnode daemons (scripts/run.sh).
 run: $(LIB) $(PROGS)
+	BUILD=$(BUILD) sh scripts/run.sh
+
+# The offline commit-chain demo (the former `make run`).
+demo: $(LIB) $(PROGS)
 	BUILD=$(BUILD) scripts/demo.sh
 
 clean:

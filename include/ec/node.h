@@ -66,6 +66,8 @@ typedef struct ec_node_cfg {
 				* creation at start */
 	uint8_t addr_len;      /* our transport address, for hellos */
 	uint8_t addr[EC_ADDR_MAX];
+	uint8_t kx_pk[EC_PUBKEY_BYTES]; /* our X25519 transport key, for hellos
+					 * (transport.h); zero = none */
 	ec_rng_fn rng;         /* nonces and jitter; required */
 	void *rng_ctx;
 	const ec_id *bootstrap; /* peers greeted with our hello at start (read

@@ -264,6 +264,7 @@ int ec_node_send_hello(ec_node *n, const ec_id *to, ec_time now)
 	memcpy(h.pk, n->cfg.key.pk, 32);
 	h.network_id = n->cfg.identity.network_id;
 	memcpy(h.salt, n->cfg.identity.salt, sizeof h.salt);
+	memcpy(h.kx_pk, n->cfg.kx_pk, sizeof h.kx_pk);
 	h.addr_len = n->cfg.addr_len;
 	memcpy(h.addr, n->cfg.addr, h.addr_len);
 	h.timestamp = now;

@@ -18,6 +18,17 @@ static const struct {
 	{"decode", ctl_cmd_decode, "decode [--hex] FILE|-  any encoded object -> JSON"},
 	{"chain", ctl_cmd_chain,
 	 "chain gen|verify|seek  synthetic signed chains: generate, verify, seek by time"},
+	{"token", ctl_cmd_token,
+	 "token create|transfer|destroy  build (and --submit) a transaction from key files"},
+	{"status", ctl_cmd_online, "status                 a running node: identity, contact, head, counters"},
+	{"peers", ctl_cmd_online, "peers                  the node's transport peers"},
+	{"submit", ctl_cmd_online, "submit HEX|--file F    submit an encoded transaction"},
+	{"mapping", ctl_cmd_online, "mapping TOKEN [--peer ID]  signed token mapping, verified"},
+	{"tx", ctl_cmd_online, "tx TXID                a transaction, its block, confirmations"},
+	{"block", ctl_cmd_online, "block ID|--height H    a stored block"},
+	{"walk", ctl_cmd_online, "walk [PEER] [--remote] walk and verify a peer's chain"},
+	{"sync", ctl_cmd_online, "sync [--start S] [--watch]  sync progress and completeness"},
+	{"stop", ctl_cmd_online, "stop                   stop the node after the current batch"},
 };
 
 static void usage(FILE *f)

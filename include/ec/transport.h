@@ -1,0 +1,110 @@
+/* transport.h - encrypted, authenticated UDP datagrams between peers
+ * (docs/PROTOCOL.md section 16 "Transport"; upstream_notes 5.3).
+ *
+ * Handshake-free static keying: every peer has a long-lived X25519 key
+ * pair (its transport key, announced in its hello as kx_pk).  A datagram
+ * carries the sender's X25519 public key in a plaintext header; the
+ * receiver derives the pair's key from its own secret and that public key,
+ * so the first datagram between two peers is already encrypted and nothing
+ * needs a round trip.
+ *
+ *   shared       = X25519(own_sk, peer_pk)            (all-zero refused)
+ *   key(A -> B)  = BLAKE2b-256(key = shared,
+ *                    "ec/v1/transport" 0x00 || u64 network_id || pk_A || pk_B)
+ *   datagram     = header || ChaCha20-Poly1305-IETF(key(sender -> receiver),
+ *                    nonce = 0x00000000 || u64 counter, ad = header, payload)
+ *   header (42)  = u8 version (1) || u8 flags (0) || u64 counter || pk sender
+ *
+ * Keys are per direction, so the same counter in the two directions never
+ * reuses a (key, nonce) pair; the network id is bound into the key, so a
+ * datagram of another network fails authentication like a forgery.
+ * The counter is the sender's, one for all its receivers: its high 32 bits
+ * are an epoch the sender persists and raises at every start, its low 32
+ * bits count datagrams, so a restarted sender never reuses a nonce.
+ * Receivers keep a sliding replay window per sender (ec_replay).
+ *
+ * This is src/crypto: libsodium is used here and nowhere above it. */
+#ifndef EC_TRANSPORT_H
+#define EC_TRANSPORT_H
+
+#include "ec/ec.h"
+
+#define EC_DGRAM_VERSION 1
+#define EC_DGRAM_HEADER_BYTES 42
+#define EC_DGRAM_TAG_BYTES 16
+#define EC_DGRAM_OVERHEAD (EC_DGRAM_HEADER_BYTES + EC_DGRAM_TAG_BYTES)
+/* Largest UDP payload over IPv4 (65,535 - 20 IP - 8 UDP); also used for
+ * IPv6 so that one limit holds everywhere. */
+#define EC_DGRAM_MAX_BYTES 65507
+#define EC_DGRAM_MAX_PAYLOAD (EC_DGRAM_MAX_BYTES - EC_DGRAM_OVERHEAD)
+#define EC_KX_BYTES 32
+#define EC_TAG_TRANSPORT "ec/v1/transport"
+
+typedef struct ec_kx_keypair {
+	uint8_t pk[EC_KX_BYTES];
+	uint8_t sk[EC_KX_BYTES];
+} ec_kx_keypair;
+
+/* Fresh key pair (libsodium randombytes) / from a 32-byte seed (the seed is
+ * the secret scalar, clamped by X25519 itself). */
+int ec_kx_keypair_generate(ec_kx_keypair *kp);
+int ec_kx_keypair_from_seed(ec_kx_keypair *kp, const uint8_t seed[32]);
+void ec_kx_keypair_wipe(ec_kx_keypair *kp);
+
+/* Key files as crypto.h's, with the first line "ec-kx-secret-key-v1":
+ * 0600, O_EXCL, refused when group/other may read (EC_ERR_PERM), the
+ * public key checked against the secret (EC_ERR_KEY). */
+int ec_kx_keyfile_write(const char *path, const ec_kx_keypair *kp);
+int ec_kx_keyfile_read(const char *path, ec_kx_keypair *kp);
+
+/* The two directional keys of the pair (self, peer) on a network.
+ * EC_ERR_KEY when the shared secret is all-zero (low-order peer key). */
+typedef struct ec_transport_keys {
+	uint8_t tx[32]; /* self -> peer */
+	uint8_t rx[32]; /* peer -> self */
+} ec_transport_keys;
+int ec_transport_derive(ec_transport_keys *out, const ec_kx_keypair *self,
+			const uint8_t peer_pk[EC_KX_BYTES], uint64_t network_id);
+
+/* A parsed header (pointers into nothing: copies). */
+typedef struct ec_dgram_hdr {
+	uint8_t version, flags;
+	uint64_t counter;
+	uint8_t sender[EC_KX_BYTES];
+} ec_dgram_hdr;
+
+/* Cheap checks only, before any crypto: length in
+ * [EC_DGRAM_OVERHEAD, EC_DGRAM_MAX_BYTES] (EC_ERR_SHORT / EC_ERR_LIMIT),
+ * version (EC_ERR_VERSION), flags zero (EC_ERR_VALUE). */
+int ec_dgram_parse(ec_dgram_hdr *h, const uint8_t *p, size_t n);
+
+/* Seals payload[0..len) into out (capacity cap >= len + EC_DGRAM_OVERHEAD);
+ * *out_len = len + EC_DGRAM_OVERHEAD.  EC_ERR_LIMIT when len is over
+ * EC_DGRAM_MAX_PAYLOAD, EC_ERR_ARG when cap is too small. */
+int ec_dgram_seal(uint8_t *out, size_t cap, size_t *out_len, const uint8_t key[32],
+		  const uint8_t sender_pk[EC_KX_BYTES], uint64_t counter,
+		  const uint8_t *payload, size_t len);
+
+/* Opens a datagram whose header h was parsed from p: the payload goes to
+ * out (capacity >= n - EC_DGRAM_OVERHEAD), *out_len set.  EC_ERR_SIGNATURE
+ * when authentication fails (out then holds nothing usable). */
+int ec_dgram_open(uint8_t *out, size_t *out_len, const uint8_t key[32],
+		  const uint8_t *p, size_t n);
+
+/* Sliding replay window over a sender's counters (RFC 6479 style):
+ * the highest counter seen and a bitmap of the EC_REPLAY_WINDOW below it. */
+#define EC_REPLAY_WINDOW 2048
+typedef struct ec_replay {
+	uint64_t top;     /* highest counter accepted */
+	uint8_t any;      /* 0 until the first counter */
+	uint64_t bits[EC_REPLAY_WINDOW / 64];
+} ec_replay;
+
+/* EC_OK if counter was never accepted and is inside the window,
+ * EC_ERR_EXISTS if already accepted, EC_ERR_TIME if it fell behind the
+ * window.  Does not change the window: call ec_replay_accept only after
+ * the datagram authenticated. */
+int ec_replay_check(const ec_replay *r, uint64_t counter);
+void ec_replay_accept(ec_replay *r, uint64_t counter);
+
+#endif

@@ -1,0 +1,268 @@
+/* ec_transport.c - datagram keying, sealing, opening and the replay window
+ * (transport.h; docs/PROTOCOL.md section 16).  libsodium: X25519
+ * (crypto_scalarmult), BLAKE2b (crypto_generichash), ChaCha20-Poly1305-IETF
+ * (crypto_aead_chacha20poly1305_ietf). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "ec/transport.h"
+
+int ec_kx_keypair_from_seed(ec_kx_keypair *kp, const uint8_t seed[32])
+{
+	memcpy(kp->sk, seed, 32);
+	return crypto_scalarmult_base(kp->pk, kp->sk) == 0 ? EC_OK : EC_ERR_CRYPTO;
+}
+
+int ec_kx_keypair_generate(ec_kx_keypair *kp)
+{
+	uint8_t seed[32];
+	int r;
+	randombytes_buf(seed, sizeof seed);
+	r = ec_kx_keypair_from_seed(kp, seed);
+	sodium_memzero(seed, sizeof seed);
+	return r;
+}
+
+void ec_kx_keypair_wipe(ec_kx_keypair *kp)
+{
+	sodium_memzero(kp->sk, sizeof kp->sk);
+}
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void dir_key(uint8_t out[32], const uint8_t shared[32], uint64_t net,
+		    const uint8_t from[32], const uint8_t to[32])
+{
+	uint8_t m[sizeof(EC_TAG_TRANSPORT) + 8 + 64];
+	memcpy(m, EC_TAG_TRANSPORT, sizeof(EC_TAG_TRANSPORT)); /* with NUL */
+	put_u64(m + sizeof(EC_TAG_TRANSPORT), net);
+	memcpy(m + sizeof(EC_TAG_TRANSPORT) + 8, from, 32);
+	memcpy(m + sizeof(EC_TAG_TRANSPORT) + 40, to, 32);
+	crypto_generichash(out, 32, m, sizeof m, shared, 32);
+}
+
+int ec_transport_derive(ec_transport_keys *out, const ec_kx_keypair *self,
+			const uint8_t peer_pk[EC_KX_BYTES], uint64_t network_id)
+{
+	uint8_t shared[32];
+	if (!out || !self || !peer_pk)
+		return EC_ERR_ARG;
+	/* libsodium refuses a low-order point (all-zero result) with -1 */
+	if (crypto_scalarmult(shared, self->sk, peer_pk) != 0) {
+		sodium_memzero(shared, sizeof shared);
+		return EC_ERR_KEY;
+	}
+	dir_key(out->tx, shared, network_id, self->pk, peer_pk);
+	dir_key(out->rx, shared, network_id, peer_pk, self->pk);
+	sodium_memzero(shared, sizeof shared);
+	return EC_OK;
+}
+
+int ec_dgram_parse(ec_dgram_hdr *h, const uint8_t *p, size_t n)
+{
+	if (!h || (!p && n))
+		return EC_ERR_ARG;
+	if (n < EC_DGRAM_OVERHEAD)
+		return EC_ERR_SHORT;
+	if (n > EC_DGRAM_MAX_BYTES)
+		return EC_ERR_LIMIT;
+	h->version = p[0];
+	h->flags = p[1];
+	if (h->version != EC_DGRAM_VERSION)
+		return EC_ERR_VERSION;
+	if (h->flags != 0)
+		return EC_ERR_VALUE;
+	h->counter = get_u64(p + 2);
+	memcpy(h->sender, p + 10, EC_KX_BYTES);
+	return EC_OK;
+}
+
+static void make_nonce(uint8_t nonce[12], uint64_t counter)
+{
+	memset(nonce, 0, 4);
+	put_u64(nonce + 4, counter);
+}
+
+int ec_dgram_seal(uint8_t *out, size_t cap, size_t *out_len, const uint8_t key[32],
+		  const uint8_t sender_pk[EC_KX_BYTES], uint64_t counter,
+		  const uint8_t *payload, size_t len)
+{
+	uint8_t nonce[12];
+	unsigned long long clen = 0;
+	if (!out || !out_len || !key || !sender_pk || (!payload && len))
+		return EC_ERR_ARG;
+	if (len > EC_DGRAM_MAX_PAYLOAD)
+		return EC_ERR_LIMIT;
+	if (cap < len + EC_DGRAM_OVERHEAD)
+		return EC_ERR_ARG;
+	out[0] = EC_DGRAM_VERSION;
+	out[1] = 0;
+	put_u64(out + 2, counter);
+	memcpy(out + 10, sender_pk, EC_KX_BYTES);
+	make_nonce(nonce, counter);
+	if (crypto_aead_chacha20poly1305_ietf_encrypt(
+		    out + EC_DGRAM_HEADER_BYTES, &clen, payload, len, out,
+		    EC_DGRAM_HEADER_BYTES, NULL, nonce, key) != 0)
+		return EC_ERR_CRYPTO;
+	*out_len = EC_DGRAM_HEADER_BYTES + (size_t)clen;
+	return EC_OK;
+}
+
+int ec_dgram_open(uint8_t *out, size_t *out_len, const uint8_t key[32],
+		  const uint8_t *p, size_t n)
+{
+	uint8_t nonce[12];
+	unsigned long long mlen = 0;
+	if (!out || !out_len || !key || !p)
+		return EC_ERR_ARG;
+	if (n < EC_DGRAM_OVERHEAD)
+		return EC_ERR_SHORT;
+	make_nonce(nonce, get_u64(p + 2));
+	if (crypto_aead_chacha20poly1305_ietf_decrypt(
+		    out, &mlen, NULL, p + EC_DGRAM_HEADER_BYTES,
+		    n - EC_DGRAM_HEADER_BYTES, p, EC_DGRAM_HEADER_BYTES, nonce,
+		    key) != 0)
+		return EC_ERR_SIGNATURE;
+	*out_len = (size_t)mlen;
+	return EC_OK;
+}
+
+/* ---- replay window ------------------------------------------------------ */
+
+#define RW_WORDS (EC_REPLAY_WINDOW / 64)
+
+int ec_replay_check(const ec_replay *r, uint64_t counter)
+{
+	uint64_t back, bit;
+	if (!r->any || counter > r->top)
+		return EC_OK;
+	back = r->top - counter;
+	if (back >= EC_REPLAY_WINDOW)
+		return EC_ERR_TIME;
+	bit = counter % EC_REPLAY_WINDOW;
+	return (r->bits[bit / 64] >> (bit % 64)) & 1 ? EC_ERR_EXISTS : EC_OK;
+}
+
+void ec_replay_accept(ec_replay *r, uint64_t counter)
+{
+	uint64_t bit;
+	if (!r->any) {
+		memset(r->bits, 0, sizeof r->bits);
+		r->top = counter;
+		r->any = 1;
+	} else if (counter > r->top) {
+		uint64_t ahead = counter - r->top;
+		if (ahead >= EC_REPLAY_WINDOW) {
+			memset(r->bits, 0, sizeof r->bits);
+		} else {
+			/* clear the slots of the counters passed over */
+			for (uint64_t c = r->top + 1; c < counter; c++) {
+				uint64_t b = c % EC_REPLAY_WINDOW;
+				r->bits[b / 64] &= ~(1ull << (b % 64));
+			}
+		}
+		r->top = counter;
+	} else if (r->top - counter >= EC_REPLAY_WINDOW) {
+		return;
+	}
+	bit = counter % EC_REPLAY_WINDOW;
+	r->bits[bit / 64] |= 1ull << (bit % 64);
+}
+
+/* ---- key files ---------------------------------------------------------- */
+
+#define KXFILE_MAGIC "ec-kx-secret-key-v1"
+
+int ec_kx_keyfile_write(const char *path, const ec_kx_keypair *kp)
+{
+	char buf[sizeof(KXFILE_MAGIC) + 2 * 65 + 8];
+	char hex[65];
+	int fd, n, r = EC_OK;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno == EEXIST ? EC_ERR_EXISTS
+		       : errno == EACCES || errno == EROFS ? EC_ERR_PERM
+							   : EC_ERR_IO;
+	ec_hex_encode(hex, kp->sk, 32);
+	n = snprintf(buf, sizeof buf, "%s\n%s\n", KXFILE_MAGIC, hex);
+	ec_hex_encode(hex, kp->pk, 32);
+	n += snprintf(buf + n, sizeof buf - (size_t)n, "%s\n", hex);
+	if (fchmod(fd, 0600) != 0 || write(fd, buf, (size_t)n) != n ||
+	    fsync(fd) != 0)
+		r = EC_ERR_IO;
+	sodium_memzero(buf, sizeof buf);
+	sodium_memzero(hex, sizeof hex);
+	if (close(fd) != 0)
+		r = EC_ERR_IO;
+	if (r != EC_OK)
+		unlink(path);
+	return r;
+}
+
+int ec_kx_keyfile_read(const char *path, ec_kx_keypair *kp)
+{
+	char buf[256];
+	char skhex[65], pkhex[65];
+	uint8_t sk[32], pk[32];
+	struct stat st;
+	ssize_t n;
+	int fd, r = EC_ERR_FORMAT;
+	const size_t m = sizeof(KXFILE_MAGIC); /* magic + '\n' */
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? EC_ERR_NOTFOUND
+		       : errno == EACCES ? EC_ERR_PERM
+					 : EC_ERR_IO;
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return EC_ERR_IO;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_mode & 077)) {
+		close(fd);
+		return EC_ERR_PERM;
+	}
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n < 0)
+		return EC_ERR_IO;
+	buf[n] = 0;
+	if ((size_t)n == m + 65 + 65 && memcmp(buf, KXFILE_MAGIC "\n", m) == 0 &&
+	    buf[m + 64] == '\n' && buf[n - 1] == '\n') {
+		memcpy(skhex, buf + m, 64);
+		skhex[64] = 0;
+		memcpy(pkhex, buf + m + 65, 64);
+		pkhex[64] = 0;
+		if (ec_hex_decode(sk, 32, skhex) == EC_OK &&
+		    ec_hex_decode(pk, 32, pkhex) == EC_OK &&
+		    ec_kx_keypair_from_seed(kp, sk) == EC_OK) {
+			r = sodium_memcmp(pk, kp->pk, 32) == 0 ? EC_OK : EC_ERR_KEY;
+			if (r != EC_OK)
+				ec_kx_keypair_wipe(kp);
+		}
+	}
+	sodium_memzero(buf, sizeof buf);
+	sodium_memzero(skhex, sizeof skhex);
+	sodium_memzero(sk, sizeof sk);
+	return r;
+}

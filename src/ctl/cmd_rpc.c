@@ -1,0 +1,402 @@
+/* cmd_rpc.c - ecctl's online commands: JSON-RPC 2.0 calls to a running
+ * ecnode over its Unix socket (--rpc PATH, or $ECCTL_RPC, or
+ * ecnode-data/ecnode.sock), one per method, human output by default and
+ * the raw result with --json.  Exit 0 on a result, 1 on a JSON-RPC error
+ * (the node refused), 2 on usage or connection errors. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "ctl/ctl.h"
+#include "ec/ec.h"
+
+const char *ctl_rpc_path(const char *given)
+{
+	const char *e = getenv("ECCTL_RPC");
+	return given ? given : e && *e ? e : "ecnode-data/ecnode.sock";
+}
+
+int ctl_rpc_call(const char *path, const char *method, json_t *params, json_t **result)
+{
+	struct sockaddr_un sa;
+	int fd;
+	char *req, *buf = NULL;
+	size_t len = 0, cap = 0;
+	json_t *msg, *err;
+	json_error_t je;
+	*result = NULL;
+	if (strlen(path) >= sizeof sa.sun_path) {
+		fprintf(stderr, "ecctl: socket path too long\n");
+		json_decref(params);
+		return 2;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) { /* never wait forever for a stuck node */
+		struct timeval tv = {.tv_sec = 60};
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	}
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		fprintf(stderr, "ecctl: cannot reach ecnode at %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		json_decref(params);
+		return 2;
+	}
+	msg = json_pack("{s:s, s:i, s:s, s:o}", "jsonrpc", "2.0", "id", 1, "method", method,
+			"params", params ? params : json_object());
+	req = json_dumps(msg, JSON_COMPACT);
+	json_decref(msg);
+	size_t rl = strlen(req);
+	req = realloc(req, rl + 2);
+	req[rl++] = '\n';
+	for (size_t off = 0; off < rl;) {
+		ssize_t w = write(fd, req + off, rl - off);
+		if (w <= 0) {
+			fprintf(stderr, "ecctl: write: %s\n", strerror(errno));
+			free(req);
+			close(fd);
+			return 2;
+		}
+		off += (size_t)w;
+	}
+	free(req);
+	for (;;) {
+		ssize_t r;
+		if (len + 4096 > cap) {
+			cap = cap ? cap * 2 : 65536;
+			buf = realloc(buf, cap);
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		if (memchr(buf, '\n', len))
+			break;
+	}
+	close(fd);
+	msg = buf ? json_loadb(buf, len, JSON_DISABLE_EOF_CHECK, &je) : NULL;
+	free(buf);
+	if (!msg) {
+		fprintf(stderr, "ecctl: no valid answer from ecnode\n");
+		return 2;
+	}
+	if ((err = json_object_get(msg, "error"))) {
+		json_t *m = json_object_get(err, "message");
+		fprintf(stderr, "ecctl %s: error %lld: %s\n", method,
+			(long long)json_integer_value(json_object_get(err, "code")),
+			json_is_string(m) ? json_string_value(m) : "?");
+		json_decref(msg);
+		return 1;
+	}
+	*result = json_incref(json_object_get(msg, "result"));
+	json_decref(msg);
+	return *result ? 0 : 2;
+}
+
+/* key: value lines, nested objects with dotted prefixes, arrays listed. */
+static void human(const char *prefix, json_t *v, int depth)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, x)
+		{
+			char p[256];
+			snprintf(p, sizeof p, "%s%s%s", prefix, *prefix ? "." : "", k);
+			if (json_is_object(x) || (json_is_array(x) && json_array_size(x) &&
+						  json_is_object(json_array_get(x, 0))))
+				human(p, x, depth + 1);
+			else
+				human(p, x, depth);
+		}
+		return;
+	}
+	if (json_is_array(v)) {
+		if (json_array_size(v) && json_is_object(json_array_get(v, 0))) {
+			json_array_foreach(v, i, x)
+			{
+				char p[256];
+				snprintf(p, sizeof p, "%s[%zu]", prefix, i);
+				human(p, x, depth);
+			}
+			return;
+		}
+		printf("%-28s", prefix);
+		if (!json_array_size(v))
+			printf(" (none)");
+		json_array_foreach(v, i, x)
+		{
+			char *s = json_dumps(x, JSON_ENCODE_ANY);
+			printf("%s%s", i ? "\n                             " : " ",
+			       json_is_string(x) ? json_string_value(x) : s);
+			free(s);
+		}
+		printf("\n");
+		return;
+	}
+	if (json_is_string(v))
+		printf("%-28s %s\n", prefix, json_string_value(v));
+	else {
+		char *s = json_dumps(v, JSON_ENCODE_ANY);
+		printf("%-28s %s\n", prefix, s);
+		free(s);
+	}
+}
+
+int ctl_rpc_print(json_t *res, int json)
+{
+	if (json) {
+		json_dumpf(res, stdout, JSON_INDENT(2));
+		putchar('\n');
+	} else {
+		human("", res, 0);
+	}
+	json_decref(res);
+	return 0;
+}
+
+static void online_usage(const char *cmd)
+{
+	printf("usage: ecctl %s [--rpc PATH] [--json] ...\n"
+	       "Online commands talk JSON-RPC 2.0 to ecnode's control socket\n"
+	       "(--rpc, $ECCTL_RPC, default ecnode-data/ecnode.sock):\n"
+	       "  status                        identity, contact, head, counters\n"
+	       "  peers                         transport peers and their addresses\n"
+	       "  submit HEX|--file F           submit an encoded transaction\n"
+	       "  mapping TOKEN [--peer ID]     signed mapping (ours, or a peer's over UDP)\n"
+	       "  tx TXID                       a transaction, its block and confirmations\n"
+	       "  block ID | --height H [--creator ID]   a stored block\n"
+	       "  walk [PEER] [--remote]        walk and verify a chain (store, or the\n"
+	       "                                peer itself over UDP with --remote)\n"
+	       "  sync [--start chain|poll] [--watch [--timeout S]]  sync status/progress\n"
+	       "  stop                          stop the node after the current batch\n",
+	       cmd);
+}
+
+/* Generic option scan: --rpc, --json, --help; the rest in rest[]. */
+static int scan(int argc, char **argv, const char **rpc, int *json, char **rest, int *nrest)
+{
+	*nrest = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--rpc") && i + 1 < argc)
+			*rpc = argv[++i];
+		else if (!strcmp(argv[i], "--json"))
+			*json = 1;
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			online_usage(argv[0]);
+			return 1;
+		} else
+			rest[(*nrest)++] = argv[i];
+	}
+	return 0;
+}
+
+static int is_hex_id(const char *s)
+{
+	uint8_t b[32];
+	return s && strlen(s) == 64 && ec_hex_decode(b, 32, s) == EC_OK;
+}
+
+/* The progress bar goes to stderr (the report, to stdout, can be piped). */
+static void draw_bar(double p, const char *phase, json_t *res)
+{
+	int w = 40, k = (int)(p * w + 0.5);
+	if (k > w)
+		k = w;
+	if (k < 0)
+		k = 0;
+	fprintf(stderr, "\r[");
+	for (int i = 0; i < w; i++)
+		fputc(i < k ? '#' : '.', stderr);
+	fprintf(stderr, "] %5.1f%% %-10s blocks %lld/%lld txs %lld ", p * 100, phase,
+		(long long)json_integer_value(json_object_get(res, "blocks_verified")),
+		(long long)json_integer_value(json_object_get(res, "blocks_target")),
+		(long long)json_integer_value(json_object_get(res, "txs_held")));
+	fflush(stderr);
+}
+
+static int sync_watch(const char *rpc, int json, double timeout_s)
+{
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		json_t *res;
+		int r = ctl_rpc_call(rpc, "sync_status", NULL, &res);
+		if (r)
+			return r;
+		const char *phase = json_string_value(json_object_get(res, "phase"));
+		int avail = json_is_true(json_object_get(res, "available"));
+		double p = json_real_value(json_object_get(res, "progress"));
+		draw_bar(p, phase ? phase : "?", res);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		double el = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
+		if (!avail || (phase && !strcmp(phase, "caught_up")) || el > timeout_s) {
+			fprintf(stderr, "\n");
+			if (!avail)
+				fprintf(stderr, "sync not available: %s\n",
+					json_string_value(json_object_get(res, "error")));
+			else if (el > timeout_s && !(phase && !strcmp(phase, "caught_up")))
+				fprintf(stderr, "timeout after %.0f s (still %s)\n", el,
+					phase ? phase : "?");
+			return ctl_rpc_print(res, json);
+		}
+		json_decref(res);
+		usleep(250000);
+	}
+}
+
+int ctl_cmd_online(int argc, char **argv)
+{
+	const char *rpc = NULL;
+	int json = 0, nrest, r;
+	char *rest[64];
+	json_t *params = json_object(), *res = NULL;
+	const char *cmd = argv[0], *method = NULL;
+	if (argc > 64) {
+		json_decref(params);
+		return 2;
+	}
+	if ((r = scan(argc, argv, &rpc, &json, rest, &nrest)) != 0) {
+		json_decref(params);
+		return 0;
+	}
+	rpc = ctl_rpc_path(rpc);
+#define USAGE(msg)                                                                 \
+	do {                                                                       \
+		fprintf(stderr, "ecctl %s: %s (see 'ecctl %s --help')\n", cmd, msg, cmd); \
+		json_decref(params);                                               \
+		return 2;                                                          \
+	} while (0)
+	if (!strcmp(cmd, "status") || !strcmp(cmd, "peers") || !strcmp(cmd, "stop")) {
+		if (nrest)
+			USAGE("no arguments expected");
+		method = cmd;
+	} else if (!strcmp(cmd, "submit")) {
+		if (nrest == 2 && !strcmp(rest[0], "--file")) {
+			unsigned char *b;
+			size_t n;
+			char *hex;
+			if (ctl_read_file(rest[1], &b, &n) != 0) {
+				json_decref(params);
+				return 2;
+			}
+			hex = malloc(2 * n + 1);
+			ec_hex_encode(hex, b, n);
+			json_object_set_new(params, "tx", json_string(hex));
+			free(hex);
+			free(b);
+		} else if (nrest == 1) {
+			json_object_set_new(params, "tx", json_string(rest[0]));
+		} else
+			USAGE("one transaction (hex) or --file F");
+		method = "submit_tx";
+	} else if (!strcmp(cmd, "mapping")) {
+		for (int i = 0; i < nrest; i++) {
+			if (!strcmp(rest[i], "--peer") && i + 1 < nrest && is_hex_id(rest[i + 1]))
+				json_object_set_new(params, "peer", json_string(rest[++i]));
+			else if (is_hex_id(rest[i]) && !json_object_get(params, "token"))
+				json_object_set_new(params, "token", json_string(rest[i]));
+			else
+				USAGE("TOKEN (64 hex) [--peer ID]");
+		}
+		if (!json_object_get(params, "token"))
+			USAGE("TOKEN required");
+		method = "get_mapping";
+	} else if (!strcmp(cmd, "tx")) {
+		if (nrest != 1 || !is_hex_id(rest[0]))
+			USAGE("TXID (64 hex) required");
+		json_object_set_new(params, "txid", json_string(rest[0]));
+		method = "get_tx";
+	} else if (!strcmp(cmd, "block")) {
+		for (int i = 0; i < nrest; i++) {
+			char *end;
+			if (!strcmp(rest[i], "--height") && i + 1 < nrest) {
+				long long h = strtoll(rest[++i], &end, 10);
+				if (*end || h < 0)
+					USAGE("bad height");
+				json_object_set_new(params, "height", json_integer(h));
+			} else if (!strcmp(rest[i], "--creator") && i + 1 < nrest &&
+				   is_hex_id(rest[i + 1])) {
+				json_object_set_new(params, "creator", json_string(rest[++i]));
+			} else if (is_hex_id(rest[i])) {
+				json_object_set_new(params, "id", json_string(rest[i]));
+			} else
+				USAGE("ID | --height H [--creator ID]");
+		}
+		method = "get_block";
+	} else if (!strcmp(cmd, "walk")) {
+		for (int i = 0; i < nrest; i++) {
+			if (!strcmp(rest[i], "--remote"))
+				json_object_set_new(params, "source", json_string("peer"));
+			else if (is_hex_id(rest[i]))
+				json_object_set_new(params, "peer", json_string(rest[i]));
+			else
+				USAGE("[PEER] [--remote]");
+		}
+		method = "walk_chain";
+	} else if (!strcmp(cmd, "sync")) {
+		int watch = 0;
+		double timeout = 600;
+		const char *start = NULL;
+		for (int i = 0; i < nrest; i++) {
+			if (!strcmp(rest[i], "--watch"))
+				watch = 1;
+			else if (!strcmp(rest[i], "--start") && i + 1 < nrest)
+				start = rest[++i];
+			else if (!strcmp(rest[i], "--timeout") && i + 1 < nrest)
+				timeout = atof(rest[++i]);
+			else
+				USAGE("[--start chain|poll] [--watch [--timeout S]]");
+		}
+		json_decref(params);
+		if (start) {
+			json_t *p2 = json_pack("{s:s}", "strategy", start);
+			if ((r = ctl_rpc_call(rpc, "sync_start", p2, &res)) != 0)
+				return r;
+			json_decref(res);
+		}
+		if (watch)
+			return sync_watch(rpc, json, timeout);
+		if ((r = ctl_rpc_call(rpc, "sync_status", NULL, &res)) != 0)
+			return r;
+		return ctl_rpc_print(res, json);
+	} else {
+		USAGE("unknown command");
+	}
+	json_t *again = !strcmp(method, "get_mapping") ? json_deep_copy(params) : NULL;
+	if ((r = ctl_rpc_call(rpc, method, params, &res)) != 0) {
+		json_decref(again);
+		return r;
+	}
+	/* a referral from our node: ask the first peer it names (over UDP,
+	 * through our node), once */
+	if (again && !json_object_get(again, "peer") &&
+	    json_is_string(json_object_get(res, "answer")) &&
+	    !strcmp(json_string_value(json_object_get(res, "answer")), "referral") &&
+	    json_array_size(json_object_get(res, "ask")) > 0) {
+		json_t *res2;
+		json_object_set(again, "peer", json_array_get(json_object_get(res, "ask"), 0));
+		if (!json)
+			printf("referred to %s\n",
+			       json_string_value(json_object_get(again, "peer")));
+		if (ctl_rpc_call(rpc, method, json_incref(again), &res2) == 0) {
+			json_decref(res);
+			res = res2;
+		}
+	}
+	json_decref(again);
+	return ctl_rpc_print(res, json);
+#undef USAGE
+}

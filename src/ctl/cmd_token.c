@@ -1,0 +1,194 @@
+/* cmd_token.c - 'ecctl token create|transfer|destroy': builds a signed
+ * one-entry transaction from key files (spec 7) and prints it (hex) or,
+ * with --submit, hands it to a running ecnode (submit_tx).
+ *   create   --owner KEYFILE [--token HEX]       prev = 0, next_key = kh(owner)
+ *   transfer --token T --key KEYFILE (--to KEYFILE | --to-hash H) [--prev TXID]
+ *   destroy  --token T --key KEYFILE [--prev TXID]          next_key = 0
+ * Without --prev the token's current transaction is asked from the node
+ * (get_mapping).  The timestamp is the wall clock in ms. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "ctl/ctl.h"
+#include "ec/crypto.h"
+#include "ec/wire.h"
+
+static int load_key(const char *path, ec_keypair *kp)
+{
+	int r = ec_keyfile_read(path, kp);
+	if (r != EC_OK)
+		fprintf(stderr, "ecctl token: %s: %s\n", path, ec_strerror(r));
+	return r;
+}
+
+static int parse_id(const char *s, ec_id *out)
+{
+	return s && strlen(s) == 64 && ec_hex_decode(out->b, 32, s) == EC_OK ? 0 : -1;
+}
+
+int ctl_cmd_token(int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : NULL, *owner = NULL, *key = NULL, *to = NULL,
+		   *to_hash = NULL, *tok = NULL, *prev = NULL, *rpc = NULL;
+	int submit = 0, json = 0, r;
+	ec_tx tx;
+	ec_keypair kp;
+	ec_id token, pv;
+	struct timespec ts;
+	if (!sub || !strcmp(sub, "--help") || !strcmp(sub, "-h")) {
+		printf("usage: ecctl token create --owner KEYFILE [--token HEX]\n"
+		       "       ecctl token transfer --token T --key KEYFILE (--to KEYFILE | --to-hash H)\n"
+		       "                            [--prev TXID]\n"
+		       "       ecctl token destroy --token T --key KEYFILE [--prev TXID]\n"
+		       "  common: [--submit] [--rpc PATH] [--json]\n"
+		       "Builds a signed transaction from key files; prints txid and hex, or\n"
+		       "submits it to ecnode with --submit.  Without --prev the token's current\n"
+		       "transaction is asked from the node.\n");
+		return sub ? 0 : 2;
+	}
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--submit"))
+			submit = 1;
+		else if (!strcmp(a, "--json"))
+			json = 1;
+		else if (v && !strcmp(a, "--owner"))
+			owner = v, i++;
+		else if (v && !strcmp(a, "--key"))
+			key = v, i++;
+		else if (v && !strcmp(a, "--to"))
+			to = v, i++;
+		else if (v && !strcmp(a, "--to-hash"))
+			to_hash = v, i++;
+		else if (v && !strcmp(a, "--token"))
+			tok = v, i++;
+		else if (v && !strcmp(a, "--prev"))
+			prev = v, i++;
+		else if (v && !strcmp(a, "--rpc"))
+			rpc = v, i++;
+		else {
+			fprintf(stderr, "ecctl token: unknown or incomplete option %s\n", a);
+			return 2;
+		}
+	}
+	memset(&tx, 0, sizeof tx);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	tx.timestamp = (ec_time)ts.tv_sec * 1000u + (ec_time)(ts.tv_nsec / 1000000);
+	tx.n_entries = 1;
+	if (!strcmp(sub, "create")) {
+		if (!owner || key || to || to_hash || prev) {
+			fprintf(stderr, "ecctl token create: --owner KEYFILE [--token HEX]\n");
+			return 2;
+		}
+		if (tok) {
+			if (parse_id(tok, &token) != 0) {
+				fprintf(stderr, "ecctl token: --token: 64 hex chars\n");
+				return 2;
+			}
+		} else if (getrandom(token.b, 32, 0) != 32) {
+			fprintf(stderr, "ecctl token: no randomness\n");
+			return 2;
+		}
+		if (load_key(owner, &kp) != EC_OK)
+			return 2;
+		tx.entries[0].token = token;
+		ec_keyhash(&tx.entries[0].next_key, kp.pk);
+		ec_keypair_wipe(&kp);
+	} else if (!strcmp(sub, "transfer") || !strcmp(sub, "destroy")) {
+		int destroy = !strcmp(sub, "destroy");
+		if (!tok || parse_id(tok, &token) != 0 || !key ||
+		    (!destroy && !!to == !!to_hash) || (destroy && (to || to_hash))) {
+			fprintf(stderr, "ecctl token %s: --token T --key KEYFILE%s [--prev TXID]\n",
+				sub, destroy ? "" : " (--to KEYFILE | --to-hash H)");
+			return 2;
+		}
+		if (prev) {
+			if (parse_id(prev, &pv) != 0) {
+				fprintf(stderr, "ecctl token: --prev: 64 hex chars\n");
+				return 2;
+			}
+		} else {
+			json_t *res, *p = json_pack("{s:s}", "token", tok), *t;
+			if ((r = ctl_rpc_call(ctl_rpc_path(rpc), "get_mapping", p, &res)) != 0)
+				return r;
+			t = json_object_get(res, "txid");
+			if (!json_is_true(json_object_get(res, "mapped")) ||
+			    parse_id(json_string_value(t), &pv) != 0) {
+				fprintf(stderr, "ecctl token: the node holds no mapping of that token "
+						"(give --prev)\n");
+				json_decref(res);
+				return 1;
+			}
+			json_decref(res);
+		}
+		tx.entries[0].token = token;
+		tx.entries[0].prev = pv;
+		if (to) {
+			ec_keypair nk;
+			if (load_key(to, &nk) != EC_OK)
+				return 2;
+			ec_keyhash(&tx.entries[0].next_key, nk.pk);
+			ec_keypair_wipe(&nk);
+		} else if (to_hash && parse_id(to_hash, &tx.entries[0].next_key) != 0) {
+			fprintf(stderr, "ecctl token: --to-hash: 64 hex chars\n");
+			return 2;
+		}
+		if (load_key(key, &kp) != EC_OK)
+			return 2;
+		r = ec_tx_sign_entry(&tx, 0, kp.pk, kp.sk);
+		ec_keypair_wipe(&kp);
+		if (r != EC_OK) {
+			fprintf(stderr, "ecctl token: signing: %s\n", ec_strerror(r));
+			return 2;
+		}
+	} else {
+		fprintf(stderr, "ecctl token: create, transfer or destroy\n");
+		return 2;
+	}
+	if ((r = ec_tx_finalize(&tx)) != EC_OK) {
+		fprintf(stderr, "ecctl token: %s\n", ec_strerror(r));
+		return 2;
+	}
+	uint8_t *enc;
+	size_t len;
+	char txid[65], tokhex[65];
+	if (ec_tx_encode(&tx, &enc, &len) != EC_OK)
+		return 2;
+	char *hex = malloc(2 * len + 1);
+	ec_hex_encode(hex, enc, len);
+	free(enc);
+	ec_hex_encode(txid, tx.id.b, 32);
+	ec_hex_encode(tokhex, token.b, 32);
+	if (submit) {
+		json_t *res;
+		r = ctl_rpc_call(ctl_rpc_path(rpc), "submit_tx", json_pack("{s:s}", "tx", hex),
+				 &res);
+		free(hex);
+		if (r)
+			return r;
+		json_decref(res);
+	}
+	if (json) {
+		json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "txid", txid, "token", tokhex,
+				      "op", sub, "submitted", submit);
+		if (!submit)
+			json_object_set_new(o, "tx", json_string(hex));
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+	} else {
+		printf("token %s\ntxid  %s\n", tokhex, txid);
+		if (submit)
+			printf("submitted\n");
+		else
+			printf("tx    %s\n", hex);
+	}
+	if (!submit)
+		free(hex);
+	return 0;
+}

@@ -1,0 +1,329 @@
+/* ecn_config.c - ecnode's configuration: a key = value file and flags
+ * (flags win), addresses. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/ecnode.h"
+
+void ecn_cfg_default(ecn_cfg *c)
+{
+	memset(c, 0, sizeof *c);
+	snprintf(c->listen, sizeof c->listen, "127.0.0.1:7700");
+	snprintf(c->data_dir, sizeof c->data_dir, "ecnode-data");
+	c->network_id = 1;
+	c->block_interval_ms = 1000;
+	c->rate_limit = 1;
+	c->rate_scale = 1.0;
+	c->log_level = ECN_INFO;
+	c->sync = EC_SYNC_OFF;
+	c->sync_delay_ms = 2000;
+	c->hello_ms = 30000;
+}
+
+void ecn_cfg_free(ecn_cfg *c)
+{
+	for (size_t i = 0; i < c->n_bootstrap; i++)
+		free(c->bootstrap[i]);
+	c->n_bootstrap = 0;
+}
+
+static const char *help_text =
+	"usage: ecnode [options]\n"
+	"\n"
+	"The EC protocol daemon: one UDP socket (encrypted datagrams, docs/PROTOCOL.md\n"
+	"section 16), an LMDB data directory and a JSON-RPC 2.0 control socket for ecctl.\n"
+	"Every option can also be written in the --config file as 'key = value'\n"
+	"(the key is the option without '--'; '#' starts a comment); flags win.\n"
+	"\n"
+	"  --config FILE          read options from FILE first\n"
+	"  --listen HOST:PORT     UDP address to bind, IPv4 or [IPv6] (127.0.0.1:7700)\n"
+	"  --announce HOST:PORT   address announced in our hellos (default: --listen)\n"
+	"  --data DIR             data directory: node.key (Ed25519 lamppost key),\n"
+	"                         kx.key (X25519 transport key), identity, store/\n"
+	"                         (LMDB), transport.epoch; keys are created 0600 on\n"
+	"                         first start (ecnode-data)\n"
+	"  --rpc PATH             JSON-RPC Unix socket, mode 0600 (DATA/ecnode.sock)\n"
+	"  --bootstrap KX@HOST:PORT  a peer to greet at start: its transport public key\n"
+	"                         (hex, 'ecctl status' prints it as 'contact') and its\n"
+	"                         address; repeat for several\n"
+	"  --network ID           network id (u64): bound into identities and into every\n"
+	"                         datagram key; peers of another network cannot talk (1)\n"
+	"  --pow test|production  identity proof-of-work difficulty, network-wide\n"
+	"                         (production = 24 bits, about a day of mining) (production)\n"
+	"  --block-interval MS    seal the open block at most MS after its first\n"
+	"                         decided transaction (1000)\n"
+	"  --rate-limit on|off    enforce the query rate limits of PROTOCOL 13c (on)\n"
+	"  --rate-scale X         multiply every rate limit by X (1.0)\n"
+	"  --sync off|chain|poll  catch up at start: chain traversal or the polling\n"
+	"                         baseline (off); resumes after a restart\n"
+	"  --sync-delay MS        wait this long for peers before starting sync (2000)\n"
+	"  --sync-range-blocks K  blocks asked per range request while syncing, 1..1024\n"
+	"                         (engine default 256; every answer is also capped at\n"
+	"                         one datagram, 65,449 bytes)\n"
+	"  --hello-interval MS    re-greet peers heard nothing from this long (30000)\n"
+	"  --log-level error|warn|info|debug   stderr verbosity (info)\n"
+	"  --init                 create the data directory (keys, identity) and exit\n"
+	"  --help                 this text\n"
+	"\n"
+	"Signals: SIGINT/SIGTERM stop after the current batch; a killed node restarts\n"
+	"from its data directory and greets the peers it knew.\n";
+
+static int set_opt(ecn_cfg *c, const char *k, const char *v, const char *where)
+{
+	char *end;
+#define NEEDV                                                                  \
+	if (!v) {                                                              \
+		fprintf(stderr, "ecnode: %s: '%s' needs a value\n", where, k); \
+		return -1;                                                     \
+	}
+	if (!strcmp(k, "listen")) {
+		NEEDV snprintf(c->listen, sizeof c->listen, "%s", v);
+	} else if (!strcmp(k, "announce")) {
+		NEEDV snprintf(c->announce, sizeof c->announce, "%s", v);
+	} else if (!strcmp(k, "data")) {
+		NEEDV snprintf(c->data_dir, sizeof c->data_dir, "%s", v);
+	} else if (!strcmp(k, "rpc")) {
+		NEEDV snprintf(c->rpc_path, sizeof c->rpc_path, "%s", v);
+	} else if (!strcmp(k, "bootstrap")) {
+		NEEDV if (c->n_bootstrap == ECN_MAX_BOOTSTRAP)
+		{
+			fprintf(stderr, "ecnode: %s: too many bootstrap peers\n", where);
+			return -1;
+		}
+		c->bootstrap[c->n_bootstrap++] = strdup(v);
+	} else if (!strcmp(k, "network")) {
+		NEEDV errno = 0;
+		c->network_id = strtoull(v, &end, 0);
+		if (errno || *end || !*v)
+			goto bad;
+	} else if (!strcmp(k, "pow")) {
+		NEEDV if (!strcmp(v, "test")) c->pow_test = 1;
+		else if (!strcmp(v, "production")) c->pow_test = 0;
+		else goto bad;
+	} else if (!strcmp(k, "block-interval")) {
+		NEEDV c->block_interval_ms = strtoull(v, &end, 10);
+		if (*end || !*v || c->block_interval_ms == 0)
+			goto bad;
+	} else if (!strcmp(k, "rate-limit")) {
+		NEEDV if (!strcmp(v, "on")) c->rate_limit = 1;
+		else if (!strcmp(v, "off")) c->rate_limit = 0;
+		else goto bad;
+	} else if (!strcmp(k, "rate-scale")) {
+		NEEDV c->rate_scale = strtod(v, &end);
+		if (*end || !*v || !(c->rate_scale > 0) || c->rate_scale > 1e6)
+			goto bad;
+	} else if (!strcmp(k, "sync")) {
+		NEEDV if (!strcmp(v, "off")) c->sync = EC_SYNC_OFF;
+		else if (!strcmp(v, "chain")) c->sync = EC_SYNC_CHAIN;
+		else if (!strcmp(v, "poll")) c->sync = EC_SYNC_POLL;
+		else goto bad;
+	} else if (!strcmp(k, "sync-delay")) {
+		NEEDV c->sync_delay_ms = (uint32_t)strtoul(v, &end, 10);
+		if (*end || !*v)
+			goto bad;
+	} else if (!strcmp(k, "sync-range-blocks")) {
+		unsigned long b;
+		NEEDV b = strtoul(v, &end, 10);
+		if (*end || !*v || b < 1 || b > EC_RANGE_MAX_BLOCKS)
+			goto bad;
+		c->sync_range_blocks = (uint16_t)b;
+	} else if (!strcmp(k, "hello-interval")) {
+		NEEDV c->hello_ms = (uint32_t)strtoul(v, &end, 10);
+		if (*end || !*v || c->hello_ms < 100)
+			goto bad;
+	} else if (!strcmp(k, "log-level")) {
+		NEEDV if ((c->log_level = ecn_log_level_parse(v)) < 0) goto bad;
+	} else {
+		fprintf(stderr, "ecnode: %s: unknown option '%s' (see --help)\n", where, k);
+		return -1;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "ecnode: %s: bad value '%s' for '%s' (see --help)\n", where, v, k);
+	return -1;
+#undef NEEDV
+}
+
+static char *trim(char *s)
+{
+	char *e;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		*--e = 0;
+	return s;
+}
+
+static int load_file(ecn_cfg *c, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024], where[700];
+	int ln = 0, r = 0;
+	if (!f) {
+		fprintf(stderr, "ecnode: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (r == 0 && fgets(line, sizeof line, f)) {
+		char *s, *eq, *hash;
+		ln++;
+		if ((hash = strchr(line, '#')))
+			*hash = 0;
+		s = trim(line);
+		if (!*s)
+			continue;
+		snprintf(where, sizeof where, "%s:%d", path, ln);
+		if (!(eq = strchr(s, '='))) {
+			fprintf(stderr, "ecnode: %s: expected 'key = value'\n", where);
+			r = -1;
+			break;
+		}
+		*eq = 0;
+		r = set_opt(c, trim(s), trim(eq + 1), where);
+	}
+	fclose(f);
+	return r;
+}
+
+int ecn_cfg_load(ecn_cfg *c, int argc, char **argv)
+{
+	/* the config file first, so that flags override it */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(help_text, stdout);
+			return 1;
+		}
+		if (!strcmp(argv[i], "--config")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "ecnode: --config needs a file\n");
+				return -1;
+			}
+			if (load_file(c, argv[i + 1]) != 0)
+				return -1;
+		}
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--config")) {
+			i++;
+			continue;
+		}
+		if (!strcmp(a, "--init")) {
+			c->init_only = 1;
+			continue;
+		}
+		if (strncmp(a, "--", 2) != 0) {
+			fprintf(stderr, "ecnode: unexpected argument '%s' (see --help)\n", a);
+			return -1;
+		}
+		if (set_opt(c, a + 2, i + 1 < argc ? argv[i + 1] : NULL, "command line") != 0)
+			return -1;
+		i++;
+	}
+	if (!c->rpc_path[0])
+		snprintf(c->rpc_path, sizeof c->rpc_path, "%s/ecnode.sock", c->data_dir);
+	return 0;
+}
+
+/* ---- addresses ------------------------------------------------------------ */
+
+int ecn_addr_parse(const char *s, struct sockaddr_storage *out, socklen_t *len)
+{
+	char host[128];
+	const char *port;
+	char *end;
+	unsigned long p;
+	memset(out, 0, sizeof *out);
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+		if (!rb || rb[1] != ':' || (size_t)(rb - s - 1) >= sizeof host)
+			return -1;
+		memcpy(host, s + 1, (size_t)(rb - s - 1));
+		host[rb - s - 1] = 0;
+		port = rb + 2;
+	} else {
+		const char *colon = strrchr(s, ':');
+		if (!colon || (size_t)(colon - s) >= sizeof host)
+			return -1;
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = 0;
+		port = colon + 1;
+	}
+	p = strtoul(port, &end, 10);
+	if (!*port || *end || p > 65535)
+		return -1;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)out;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)out;
+	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)p);
+		*len = sizeof *a4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)p);
+		*len = sizeof *a6;
+		return 0;
+	}
+	return -1;
+}
+
+void ecn_addr_str(const struct sockaddr *sa, char *out, size_t cap)
+{
+	char h[INET6_ADDRSTRLEN];
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &a->sin_addr, h, sizeof h);
+		snprintf(out, cap, "%s:%u", h, ntohs(a->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &a->sin6_addr, h, sizeof h);
+		snprintf(out, cap, "[%s]:%u", h, ntohs(a->sin6_port));
+	} else {
+		snprintf(out, cap, "?");
+	}
+}
+
+uint8_t ecn_addr_pack(const struct sockaddr *sa, uint8_t out[EC_ADDR_MAX])
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
+		memcpy(out, &a->sin_addr, 4);
+		memcpy(out + 4, &a->sin_port, 2);
+		return 6;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
+		memcpy(out, &a->sin6_addr, 16);
+		memcpy(out + 16, &a->sin6_port, 2);
+		return 18;
+	}
+	return 0;
+}
+
+int ecn_addr_unpack(const uint8_t *p, uint8_t len, struct sockaddr_storage *out,
+		    socklen_t *olen)
+{
+	memset(out, 0, sizeof *out);
+	if (len == 6) {
+		struct sockaddr_in *a = (struct sockaddr_in *)out;
+		a->sin_family = AF_INET;
+		memcpy(&a->sin_addr, p, 4);
+		memcpy(&a->sin_port, p + 4, 2);
+		*olen = sizeof *a;
+		return 0;
+	}
+	if (len == 18) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)out;
+		a->sin6_family = AF_INET6;
+		memcpy(&a->sin6_addr, p, 16);
+		memcpy(&a->sin6_port, p + 16, 2);
+		*olen = sizeof *a;
+		return 0;
+	}
+	return -1;
+}

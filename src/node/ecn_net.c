@@ -1,0 +1,440 @@
+/* ecn_net.c - the UDP side of ecnode: the transport peer table (X25519 key
+ * -> directional keys, replay window, address, peer id), receiving
+ * (cheap header checks -> authentication -> replay -> core), sending the
+ * core's outbox, and the core's timer.  Datagram layout: PROTOCOL 16. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ec/crypto.h"
+#include "node/ecnode.h"
+
+#define ECN_MAX_PEERS 4096
+#define KX_PER_SEC 200.0  /* new-sender key derivations per second */
+#define KX_BURST 400.0
+
+ecn_peer *ecn_peer_by_kx(ecnode *d, const uint8_t kx[32])
+{
+	for (size_t i = 0; i < d->n_peers; i++)
+		if (memcmp(d->peers[i].kx, kx, 32) == 0)
+			return &d->peers[i];
+	return NULL;
+}
+
+ecn_peer *ecn_peer_by_id(ecnode *d, const ec_id *id)
+{
+	for (size_t i = 0; i < d->n_peers; i++)
+		if (ec_id_eq(&d->peers[i].id, id) || ec_id_eq(&d->peers[i].pseudo, id))
+			return &d->peers[i];
+	return NULL;
+}
+
+/* Evicts the least recently heard unbound, non-bootstrap entry. */
+static int evict_one(ecnode *d)
+{
+	size_t best = SIZE_MAX;
+	for (size_t i = 0; i < d->n_peers; i++) {
+		const ecn_peer *p = &d->peers[i];
+		if (p->bound || p->bootstrap)
+			continue;
+		if (best == SIZE_MAX || p->last_rx < d->peers[best].last_rx)
+			best = i;
+	}
+	if (best == SIZE_MAX)
+		return -1;
+	free(d->peers[best].hello);
+	d->peers[best] = d->peers[--d->n_peers];
+	return 0;
+}
+
+ecn_peer *ecn_peer_add(ecnode *d, const uint8_t kx[32])
+{
+	ecn_peer *p;
+	ec_transport_keys k;
+	if ((p = ecn_peer_by_kx(d, kx)))
+		return p;
+	if (ec_transport_derive(&k, &d->kx, kx, d->ident.network_id) != EC_OK)
+		return NULL;
+	if (d->n_peers >= ECN_MAX_PEERS && evict_one(d) != 0)
+		return NULL;
+	if (d->n_peers == d->cap_peers) {
+		size_t cap = d->cap_peers ? d->cap_peers * 2 : 64;
+		ecn_peer *np = realloc(d->peers, cap * sizeof *np);
+		if (!np)
+			return NULL;
+		d->peers = np;
+		d->cap_peers = cap;
+	}
+	p = &d->peers[d->n_peers++];
+	memset(p, 0, sizeof *p);
+	memcpy(p->kx, kx, 32);
+	p->keys = k;
+	ec_hash(&p->pseudo, "ec/v1/kxpeer", kx, 32);
+	p->id = p->pseudo;
+	ec_memzero(&k, sizeof k);
+	return p;
+}
+
+void ecn_persist_peer(ecnode *d, const ecn_peer *p, const uint8_t sign_pk[32])
+{
+	ec_store_txn *t;
+	ec_peer_rec r, old;
+	if (!p->bound || ec_store_txn_begin(d->store, 1, &t) != EC_OK)
+		return;
+	memset(&r, 0, sizeof r);
+	if (ec_store_get_peer(t, &p->id, &old) == EC_OK)
+		r = old;
+	r.peer = p->id;
+	if (p->has_addr)
+		ecn_addr_str((const struct sockaddr *)&p->addr, r.addr, sizeof r.addr);
+	if (sign_pk)
+		memcpy(r.sign_pk, sign_pk, 32);
+	memcpy(r.kx_pk, p->kx, 32);
+	r.last_seen = p->last_rx;
+	if (ec_store_put_peer(t, &r) != EC_OK || ec_store_txn_commit(t) != EC_OK) {
+		ec_store_txn_abort(t);
+		ecn_log(ECN_WARN, "could not store peer record");
+	}
+}
+
+/* ---- sending ---------------------------------------------------------------- */
+
+/* The low 32 bits count datagrams of this epoch; at their end a new epoch
+ * is persisted first, so no counter value is ever used twice. */
+static int next_counter(ecnode *d, uint64_t *out)
+{
+	if ((d->counter & 0xffffffffu) == 0xffffffffu &&
+	    ecn_epoch_raise(d, (d->counter >> 32) + 1) != 0) {
+		ecn_log(ECN_ERROR, "cannot persist a new transport epoch: not sending");
+		return -1;
+	}
+	*out = d->counter++;
+	return 0;
+}
+
+int ecn_send_to_peer(ecnode *d, ecn_peer *p, const uint8_t *msg, size_t len)
+{
+	static uint8_t buf[EC_DGRAM_MAX_BYTES];
+	size_t n;
+	uv_buf_t b;
+	int r;
+	if (len > EC_DGRAM_MAX_PAYLOAD) {
+		d->st.drop_oversize++;
+		ecn_log(ECN_WARN, "message type 0x%02x of %zu bytes over one datagram: dropped",
+			len ? msg[0] : 0, len);
+		return -1;
+	}
+	if (!p->has_addr) {
+		d->st.drop_no_route++;
+		return -1;
+	}
+	uint64_t ctr;
+	if (next_counter(d, &ctr) != 0 ||
+	    ec_dgram_seal(buf, sizeof buf, &n, p->keys.tx, d->kx.pk, ctr, msg, len) != EC_OK) {
+		d->st.send_errors++;
+		return -1;
+	}
+	b = uv_buf_init((char *)buf, (unsigned)n);
+	r = uv_udp_try_send(&d->udp, &b, 1, (const struct sockaddr *)&p->addr);
+	if (r < 0) {
+		d->st.send_errors++;
+		ecn_log(ECN_DEBUG, "send: %s", uv_strerror(r));
+		return -1;
+	}
+	d->st.dgrams_tx++;
+	d->st.bytes_tx += n;
+	p->tx++;
+	p->last_tx = ecn_now_ms();
+	return 0;
+}
+
+void ecn_flush(ecnode *d)
+{
+	ec_node_out o;
+	static const ec_id zero;
+	while (ec_node_poll(d->node, &o)) {
+		if (ec_id_eq(&o.to, &zero)) {
+			/* an answer to the local client (an RPC query) */
+			if (d->capturing && !d->cap_msg) {
+				d->cap_msg = o.msg;
+				d->cap_len = o.len;
+				continue;
+			}
+		} else {
+			ecn_peer *p = ecn_peer_by_id(d, &o.to);
+			if (p)
+				(void)ecn_send_to_peer(d, p, o.msg, o.len);
+			else
+				d->st.drop_no_route++;
+		}
+		free(o.msg);
+	}
+}
+
+/* ---- timer ---------------------------------------------------------------- */
+
+static void on_timer(uv_timer_t *t)
+{
+	ecnode *d = t->data;
+	int err = ec_node_tick(d->node, ecn_now_ms());
+	if (err != EC_OK) {
+		ecn_log(ECN_ERROR, "node stopped: %s", ec_strerror(err));
+		uv_stop(d->loop);
+		return;
+	}
+	ecn_flush(d);
+	ecn_schedule(d);
+}
+
+void ecn_schedule(ecnode *d)
+{
+	ec_time dl = ec_node_next_deadline(d->node), now = ecn_now_ms();
+	uint64_t wait;
+	if (d->stopping)
+		return;
+	if (dl == UINT64_MAX)
+		wait = 1000; /* idle: look again in a second */
+	else
+		wait = dl > now ? dl - now : 0;
+	if (wait > 1000)
+		wait = 1000;
+	uv_timer_start(&d->timer, on_timer, wait, 0);
+}
+
+/* ---- receiving -------------------------------------------------------------- */
+
+static int kx_budget(ecnode *d)
+{
+	ec_time now = ecn_now_ms();
+	if (now > d->kx_refill) {
+		d->kx_tokens += (double)(now - d->kx_refill) * KX_PER_SEC / 1000.0;
+		if (d->kx_tokens > KX_BURST)
+			d->kx_tokens = KX_BURST;
+		d->kx_refill = now;
+	}
+	if (d->kx_tokens < 1.0)
+		return 0;
+	d->kx_tokens -= 1.0;
+	return 1;
+}
+
+/* A hello naming another transport key than its datagram's: a peer
+ * introducing a third one (its cached, signed hello).  We do not trust it:
+ * we only greet the named key at the named address; the peer binds itself
+ * when it answers with its own hello. */
+static void on_introduction(ecnode *d, const ec_hello *h)
+{
+	static const uint8_t zero[32];
+	ecn_peer *q;
+	if (!memcmp(h->kx_pk, zero, 32) || !memcmp(h->kx_pk, d->kx.pk, 32) ||
+	    ecn_peer_by_kx(d, h->kx_pk) || ecn_peer_by_id(d, &h->peer_id))
+		return;
+	if (!kx_budget(d) || !(q = ecn_peer_add(d, h->kx_pk)))
+		return;
+	if (ecn_addr_unpack(h->addr, h->addr_len, &q->addr, &q->addr_len) != 0) {
+		q->has_addr = 0;
+		return;
+	}
+	q->has_addr = 1;
+	d->st.introductions++;
+	q->hello_sent = ecn_now_ms();
+	(void)ec_node_send_hello(d->node, &q->id, q->hello_sent);
+}
+
+/* Sends `msg` (a hello) to every bound peer but `skip`. */
+static void forward_hello(ecnode *d, const ecn_peer *skip, const uint8_t *msg, size_t len)
+{
+	for (size_t i = 0; i < d->n_peers; i++)
+		if (&d->peers[i] != skip && d->peers[i].bound && d->peers[i].has_addr)
+			(void)ecn_send_to_peer(d, &d->peers[i], msg, len);
+}
+
+/* A hello from an authenticated transport key: bind the key to the peer
+ * id when the hello names the same key and is signed (the core checks the
+ * identity proof and admits the peer).  A newly bound peer is introduced
+ * to the peers we know and they to it (their own signed hellos). */
+static int on_hello(ecnode *d, ecn_peer *p, const uint8_t *msg, size_t len)
+{
+	ec_hello h;
+	int fresh;
+	if (ec_hello_decode(&h, msg, len) != EC_OK)
+		return 0; /* the core counts it as malformed */
+	if (h.network_id != d->ident.network_id || ec_hello_verify(&h) != EC_OK ||
+	    ec_id_eq(&h.peer_id, &d->ident.peer_id))
+		return 0; /* the core counts it */
+	if (memcmp(h.kx_pk, p->kx, 32) != 0) {
+		if (p->bound) {
+			on_introduction(d, &h);
+			return -1;
+		}
+		d->st.drop_hello_kx++;
+		return -1;
+	}
+	fresh = !p->bound || !ec_id_eq(&p->id, &h.peer_id);
+	if (fresh) {
+		ecn_peer *other = ecn_peer_by_id(d, &h.peer_id);
+		char hex[17];
+		if (other && other != p) /* the peer changed transport key */
+			other->id = other->pseudo, other->bound = 0;
+		p->id = h.peer_id;
+		p->bound = 1;
+		ec_hex_encode(hex, h.peer_id.b, 8);
+		ecn_log(ECN_INFO, "peer %s... bound to its transport key", hex);
+	}
+	p->last_hello = ecn_now_ms();
+	{
+		uint8_t *c = realloc(p->hello, len);
+		if (c) {
+			memcpy(c, msg, len);
+			p->hello = c;
+			p->hello_len = len;
+		}
+	}
+	ecn_persist_peer(d, p, h.pk);
+	if (fresh) {
+		forward_hello(d, p, msg, len);
+		for (size_t i = 0; i < d->n_peers; i++)
+			if (&d->peers[i] != p && d->peers[i].bound && d->peers[i].hello)
+				(void)ecn_send_to_peer(d, p, d->peers[i].hello,
+						       d->peers[i].hello_len);
+	}
+	return 0;
+}
+
+static void on_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
+		    const struct sockaddr *from, unsigned flags)
+{
+	ecnode *d = u->data;
+	static uint8_t pt[EC_DGRAM_MAX_BYTES];
+	const uint8_t *p = (const uint8_t *)buf->base;
+	ec_dgram_hdr h;
+	ecn_peer *peer;
+	ec_transport_keys k;
+	const uint8_t *rxkey;
+	size_t n, ptlen;
+	int err, fresh = 0;
+	if (flags & UV_UDP_MMSG_FREE)
+		return; /* end of a recvmmsg batch: the buffer is static */
+	if (nread <= 0 || !from)
+		return; /* nothing, or an error */
+	n = (size_t)nread;
+	d->st.dgrams_rx++;
+	d->st.bytes_rx += n;
+	if (flags & UV_UDP_PARTIAL) {
+		d->st.drop_malformed++;
+		return;
+	}
+	if (ec_dgram_parse(&h, p, n) != EC_OK) {
+		d->st.drop_malformed++;
+		return;
+	}
+	peer = ecn_peer_by_kx(d, h.sender);
+	if (peer) {
+		rxkey = peer->keys.rx;
+		if ((err = ec_replay_check(&peer->replay, h.counter)) != EC_OK) {
+			if (err == EC_ERR_EXISTS)
+				d->st.drop_replayed++;
+			else
+				d->st.drop_stale++;
+			return;
+		}
+	} else {
+		if (!kx_budget(d)) {
+			d->st.drop_kx_limited++;
+			return;
+		}
+		if (ec_transport_derive(&k, &d->kx, h.sender, d->ident.network_id) != EC_OK) {
+			d->st.drop_bad_key++;
+			return;
+		}
+		rxkey = k.rx;
+		fresh = 1;
+	}
+	if (ec_dgram_open(pt, &ptlen, rxkey, p, n) != EC_OK) {
+		d->st.drop_auth++;
+		if (fresh)
+			ec_memzero(&k, sizeof k);
+		return;
+	}
+	if (fresh) {
+		ec_memzero(&k, sizeof k);
+		if (!(peer = ecn_peer_add(d, h.sender))) {
+			d->st.drop_kx_limited++;
+			return;
+		}
+	}
+	ec_replay_accept(&peer->replay, h.counter);
+	peer->rx++;
+	peer->last_rx = ecn_now_ms();
+	{
+		socklen_t al = from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+							    : sizeof(struct sockaddr_in);
+		memset(&peer->addr, 0, sizeof peer->addr);
+		memcpy(&peer->addr, from, al);
+		peer->addr_len = al;
+		peer->has_addr = 1;
+	}
+	if (ptlen >= 1 && pt[0] == EC_MSG_HELLO && on_hello(d, peer, pt, ptlen) < 0)
+		return;
+	if (ecn_rpc_on_answer(d, peer, pt, ptlen))
+		return;
+	err = ec_node_recv(d->node, &peer->id, pt, ptlen, ecn_now_ms());
+	if (err != EC_OK && err != EC_ERR_ARG) {
+		ecn_log(ECN_ERROR, "node stopped: %s", ec_strerror(err));
+		uv_stop(d->loop);
+		return;
+	}
+	ecn_flush(d);
+	ecn_schedule(d);
+}
+
+/* Room for 16 datagrams of 64 KiB: libuv then reads with recvmmsg, up to
+ * 16 datagrams per system call (each still handled one by one). */
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	static char rbuf[16 * 65536];
+	(void)h;
+	(void)suggested;
+	*buf = uv_buf_init(rbuf, sizeof rbuf);
+}
+
+int ecn_net_start(ecnode *d)
+{
+	int r;
+	unsigned flags = 0;
+	if (ecn_addr_parse(d->cfg.listen, &d->listen_addr, &d->listen_len) != 0) {
+		ecn_log(ECN_ERROR, "bad listen address '%s'", d->cfg.listen);
+		return -1;
+	}
+	(void)flags;
+	uv_udp_init_ex(d->loop, &d->udp, AF_UNSPEC | UV_UDP_RECVMMSG);
+	d->udp.data = d;
+	if ((r = uv_udp_bind(&d->udp, (const struct sockaddr *)&d->listen_addr, flags)) < 0) {
+		ecn_log(ECN_ERROR, "bind %s: %s", d->cfg.listen, uv_strerror(r));
+		return -1;
+	}
+	{
+		int sz = 4 << 20;
+		uv_send_buffer_size((uv_handle_t *)&d->udp, &sz);
+		sz = 4 << 20;
+		uv_recv_buffer_size((uv_handle_t *)&d->udp, &sz);
+	}
+	{
+		struct sockaddr_storage ss;
+		int len = sizeof ss;
+		if (uv_udp_getsockname(&d->udp, (struct sockaddr *)&ss, &len) == 0) {
+			d->listen_addr = ss;
+			d->listen_len = (socklen_t)len;
+		}
+		ecn_addr_str((const struct sockaddr *)&d->listen_addr, d->listen_str,
+			     sizeof d->listen_str);
+	}
+	uv_timer_init(d->loop, &d->timer);
+	d->timer.data = d;
+	d->kx_tokens = KX_BURST;
+	d->kx_refill = ecn_now_ms();
+	if ((r = uv_udp_recv_start(&d->udp, on_alloc, on_recv)) < 0) {
+		ecn_log(ECN_ERROR, "recv: %s", uv_strerror(r));
+		return -1;
+	}
+	return 0;
+}

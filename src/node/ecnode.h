@@ -1,0 +1,149 @@
+/* ecnode.h - the daemon's internal interfaces (src/node).  ecnode is the
+ * only program with sockets, clocks and signals: one libuv loop owning one
+ * UDP socket (transport.h datagrams), a timer set from the core's next
+ * deadline, a JSON-RPC 2.0 Unix socket and the LMDB data directory.  The
+ * protocol itself is libec's sans-I/O ec_node. */
+#ifndef EC_ECNODE_H
+#define EC_ECNODE_H
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <uv.h>
+
+#include "ec/node.h"
+#include "ec/transport.h"
+
+/* ---- logging (ecn_log.c) ------------------------------------------------ */
+enum { ECN_ERROR = 0, ECN_WARN, ECN_INFO, ECN_DEBUG };
+extern int ecn_log_level;
+void ecn_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int ecn_log_level_parse(const char *s); /* -1 if unknown */
+ec_time ecn_now_ms(void);               /* wall clock, protocol ms */
+void ecn_rng(void *ctx, void *out, size_t len);
+
+/* ---- configuration (ecn_config.c) --------------------------------------- */
+#define ECN_MAX_BOOTSTRAP 64
+typedef struct ecn_cfg {
+	char listen[128];    /* HOST:PORT, [V6]:PORT */
+	char announce[128];  /* address put in hellos; "" = listen */
+	char data_dir[512];
+	char rpc_path[600];  /* "" = DATA/ecnode.sock */
+	char *bootstrap[ECN_MAX_BOOTSTRAP]; /* KXPK@HOST:PORT */
+	size_t n_bootstrap;
+	uint64_t network_id;
+	uint64_t block_interval_ms;
+	int rate_limit;      /* 1 = enforce */
+	double rate_scale;   /* multiplies every rate limit */
+	int log_level;
+	int sync;            /* enum ec_sync_strategy */
+	uint32_t sync_delay_ms;
+	uint16_t sync_range_blocks; /* 0 = the engine's default */
+	int pow_test;        /* 1 = ec_pow_test (local networks, tests) */
+	uint32_t hello_ms;   /* re-greet peers without traffic this often */
+	int init_only;       /* --init: create the data dir, print, exit */
+} ecn_cfg;
+
+void ecn_cfg_default(ecn_cfg *c);
+/* Parses argv (and the --config file it names, flags winning).  0 = run,
+ * 1 = printed help/version (exit 0), -1 = error (printed). */
+int ecn_cfg_load(ecn_cfg *c, int argc, char **argv);
+void ecn_cfg_free(ecn_cfg *c);
+
+/* "HOST:PORT" / "[V6]:PORT" -> sockaddr.  0 or -1. */
+int ecn_addr_parse(const char *s, struct sockaddr_storage *out, socklen_t *len);
+void ecn_addr_str(const struct sockaddr *sa, char *out, size_t cap);
+/* Binary address for hellos (PROTOCOL 16): IPv4 (4) or IPv6 (16) address
+ * bytes then the u16 port, big-endian: 6 or 18 bytes. */
+uint8_t ecn_addr_pack(const struct sockaddr *sa, uint8_t out[EC_ADDR_MAX]);
+int ecn_addr_unpack(const uint8_t *p, uint8_t len, struct sockaddr_storage *out,
+		    socklen_t *olen);
+
+/* ---- the daemon ----------------------------------------------------------- */
+typedef struct ecn_peer {
+	uint8_t kx[EC_KX_BYTES];
+	ec_transport_keys keys;
+	ec_replay replay;
+	ec_id id;       /* peer id once a hello bound it, else pseudo */
+	ec_id pseudo;   /* H_tag("ec/v1/kxpeer", kx) */
+	uint8_t bound;  /* a verified hello named this kx */
+	uint8_t has_addr;
+	uint8_t bootstrap;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	ec_time last_rx, last_tx, last_hello, hello_sent;
+	uint64_t rx, tx;
+	uint8_t *hello;  /* the peer's last verified hello (for introductions) */
+	size_t hello_len;
+} ecn_peer;
+
+typedef struct ecn_stats {
+	uint64_t dgrams_rx, dgrams_tx, bytes_rx, bytes_tx;
+	uint64_t drop_malformed;  /* short, too long, bad version/flags */
+	uint64_t drop_auth;       /* AEAD failed: forged, wrong key/network */
+	uint64_t drop_replayed;   /* counter already seen */
+	uint64_t drop_stale;      /* counter behind the replay window */
+	uint64_t drop_bad_key;    /* low-order sender key */
+	uint64_t drop_kx_limited; /* new-sender key derivations over budget */
+	uint64_t drop_hello_kx;   /* hello naming another transport key */
+	uint64_t drop_oversize;   /* outgoing message over one datagram */
+	uint64_t drop_no_route;   /* outgoing message to a peer without address */
+	uint64_t send_errors;
+	uint64_t introductions;   /* peers learned from a forwarded hello */
+	uint64_t rpc_requests, rpc_errors;
+} ecn_stats;
+
+struct ecn_rpc;
+typedef struct ecnode {
+	ecn_cfg cfg;
+	uv_loop_t *loop;
+	uv_udp_t udp;
+	uv_timer_t timer, housekeeping;
+	uv_signal_t sigint, sigterm;
+	ec_node *node;
+	ec_store *store;
+	ec_keypair key;
+	ec_kx_keypair kx;
+	ec_identity ident;
+	const ec_pow_params *pow;
+	struct sockaddr_storage listen_addr;
+	socklen_t listen_len;
+	char listen_str[128];
+	uint64_t counter; /* next transport counter: epoch << 32 | n */
+	ecn_peer *peers;
+	size_t n_peers, cap_peers;
+	double kx_tokens; /* new-sender derivation budget */
+	ec_time kx_refill;
+	ecn_stats st;
+	ec_time started;
+	int stopping;
+	int sync_started;   /* 0 not yet, 1 running, -1 not available */
+	int sync_err;
+	/* local query capture: answers the core addresses to the zero id */
+	uint8_t *cap_msg;
+	size_t cap_len;
+	int capturing;
+	struct ecn_rpc *rpc;
+} ecnode;
+
+/* ecnode_main.c: persists and takes a new transport epoch >= min_epoch,
+ * > the stored one and >= now in seconds; sets d->counter.  0 or -1. */
+int ecn_epoch_raise(ecnode *d, uint64_t min_epoch);
+
+/* ecn_net.c */
+int ecn_net_start(ecnode *d);
+void ecn_flush(ecnode *d);            /* drains ec_node_poll onto the wire */
+int ecn_send_to_peer(ecnode *d, ecn_peer *p, const uint8_t *msg, size_t len);
+ecn_peer *ecn_peer_by_id(ecnode *d, const ec_id *id);
+ecn_peer *ecn_peer_by_kx(ecnode *d, const uint8_t kx[32]);
+ecn_peer *ecn_peer_add(ecnode *d, const uint8_t kx[32]); /* derives keys */
+void ecn_schedule(ecnode *d);         /* re-arms the core's timer */
+void ecn_persist_peer(ecnode *d, const ecn_peer *p, const uint8_t sign_pk[32]);
+/* Hook for answers to the daemon's own requests (RPC): 1 = consumed. */
+int ecn_rpc_on_answer(ecnode *d, const ecn_peer *from, const uint8_t *msg, size_t len);
+
+/* ecn_rpc.c */
+int ecn_rpc_start(ecnode *d);
+void ecn_rpc_close(ecnode *d);
+
+#endif

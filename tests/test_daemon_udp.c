@@ -1,0 +1,358 @@
+/* test_daemon_udp.c - a real ecnode process (build/ecnode, $BUILD) under
+ * hostile datagrams on loopback (issue 7): random bytes, truncated,
+ * replayed, wrongly keyed (another network id, another receiver's key,
+ * a forged sender key) and bit-flipped datagrams are dropped before
+ * parsing and counted in the status RPC, exactly; a well-formed encrypted
+ * mapping request is answered before and after, so the node keeps serving.
+ * The client side uses libec's transport (transport.h) with its own
+ * X25519 key, as any unknown client would. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "ec/crypto.h"
+#include "ec/transport.h"
+#include "ec/wire.h"
+#include "testutil.h"
+
+static char dir[64], sock[96];
+static pid_t child;
+static const char *build;
+
+static json_t *rpc(const char *method)
+{
+	struct sockaddr_un sa;
+	char req[256], buf[65536];
+	size_t len = 0;
+	json_t *msg, *res;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		close(fd);
+		return NULL;
+	}
+	int n = snprintf(req, sizeof req, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"%s\"}\n", method);
+	assert_int_equal(write(fd, req, (size_t)n), n);
+	for (;;) {
+		ssize_t r = read(fd, buf + len, sizeof buf - 1 - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		if (memchr(buf, '\n', len))
+			break;
+	}
+	close(fd);
+	msg = json_loadb(buf, len, JSON_DISABLE_EOF_CHECK, NULL);
+	if (!msg)
+		return NULL;
+	res = json_incref(json_object_get(msg, "result"));
+	json_decref(msg);
+	return res;
+}
+
+/* Sends raw text to the RPC socket and returns the error code of the
+ * JSON-RPC answer (0 when it was a result). */
+static long long rpc_raw(const char *text)
+{
+	struct sockaddr_un sa;
+	char buf[4096];
+	size_t len = 0;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	json_t *msg;
+	long long code = 0;
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	assert_true(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	for (;;) {
+		ssize_t r = read(fd, buf + len, sizeof buf - 1 - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		if (memchr(buf, '\n', len))
+			break;
+	}
+	close(fd);
+	msg = json_loadb(buf, len, JSON_DISABLE_EOF_CHECK, NULL);
+	assert_non_null(msg);
+	if (json_object_get(msg, "error"))
+		code = json_integer_value(json_object_get(json_object_get(msg, "error"), "code"));
+	json_decref(msg);
+	return code;
+}
+
+static long long tstat(const char *k)
+{
+	json_t *s = rpc("status");
+	long long v;
+	assert_non_null(s);
+	v = json_integer_value(json_object_get(json_object_get(s, "transport"), k));
+	json_decref(s);
+	return v;
+}
+
+static long long nstat(const char *k)
+{
+	json_t *s = rpc("status");
+	long long v;
+	assert_non_null(s);
+	v = json_integer_value(json_object_get(json_object_get(s, "node"), k));
+	json_decref(s);
+	return v;
+}
+
+static int setup(void **state)
+{
+	char cmd[512];
+	build = getenv("BUILD") ? getenv("BUILD") : "build";
+	snprintf(dir, sizeof dir, "/tmp/ec-dudp-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(sock, sizeof sock, "%s/d/ecnode.sock", dir);
+	snprintf(cmd, sizeof cmd, "%s/ecnode --init --data %s/d --pow test --network 5 >/dev/null 2>&1",
+		 build, dir);
+	assert_int_equal(system(cmd), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		char data[128], logp[128];
+		snprintf(data, sizeof data, "%s/d", dir);
+		snprintf(logp, sizeof logp, "%s/log", dir);
+		int fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 2);
+		snprintf(cmd, sizeof cmd, "%s/ecnode", build);
+		execl(cmd, "ecnode", "--data", data, "--pow", "test", "--network", "5", "--listen",
+		      "127.0.0.1:0", "--rate-limit", "off", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100; i++) {
+		json_t *s = rpc("status");
+		if (s) {
+			json_decref(s);
+			return 0;
+		}
+		usleep(100000);
+	}
+	fail_msg("ecnode did not start");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	int st = 0;
+	char cmd[160];
+	if (child > 0) {
+		kill(child, SIGTERM);
+		waitpid(child, &st, 0);
+	}
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	(void)system(cmd);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0); /* clean stop */
+	return 0;
+}
+
+typedef struct client {
+	int fd;
+	struct sockaddr_in node;
+	ec_kx_keypair kx;
+	ec_transport_keys keys;
+	uint8_t node_kx[32];
+	uint64_t ctr;
+} client;
+
+static void client_init(client *c)
+{
+	json_t *s = rpc("status");
+	const char *listen, *kx;
+	char host[64];
+	unsigned port;
+	assert_non_null(s);
+	listen = json_string_value(json_object_get(s, "listen"));
+	kx = json_string_value(json_object_get(s, "kx_pk"));
+	assert_int_equal(sscanf(listen, "%63[^:]:%u", host, &port), 2);
+	assert_int_equal(ec_hex_decode(c->node_kx, 32, kx), EC_OK);
+	json_decref(s);
+	memset(&c->node, 0, sizeof c->node);
+	c->node.sin_family = AF_INET;
+	c->node.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, host, &c->node.sin_addr);
+	c->fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(c->fd >= 0);
+	assert_int_equal(ec_kx_keypair_generate(&c->kx), EC_OK);
+	assert_int_equal(ec_transport_derive(&c->keys, &c->kx, c->node_kx, 5), EC_OK);
+	c->ctr = 1u << 20; /* so that counter 1 is behind the replay window */
+}
+
+static void send_raw(client *c, const uint8_t *d, size_t n)
+{
+	assert_int_equal(sendto(c->fd, d, n, 0, (struct sockaddr *)&c->node, sizeof c->node),
+			 (ssize_t)n);
+}
+
+/* A sealed mapping request for token 32x07. */
+static size_t mapping_dgram(client *c, uint8_t *d, size_t cap, const uint8_t key[32],
+			    const uint8_t sender[32], uint64_t ctr, uint8_t nonce_byte)
+{
+	ec_mapping_req q;
+	uint8_t *enc;
+	size_t len, n;
+	memset(&q, 0, sizeof q);
+	memset(q.nonce, nonce_byte, sizeof q.nonce);
+	memset(q.token.b, 7, 32);
+	assert_int_equal(ec_mapping_req_encode(&q, &enc, &len), EC_OK);
+	assert_int_equal(ec_dgram_seal(d, cap, &n, key, sender, ctr, enc, len), EC_OK);
+	free(enc);
+	return n;
+}
+
+/* Waits up to ms for a datagram; returns 1 and checks it is a mapping
+ * response with our nonce, 0 on timeout. */
+static int expect_answer(client *c, uint8_t nonce_byte, int ms)
+{
+	uint8_t buf[EC_DGRAM_MAX_BYTES], pt[EC_DGRAM_MAX_BYTES];
+	struct pollfd p = {.fd = c->fd, .events = POLLIN};
+	ec_dgram_hdr h;
+	size_t ptlen;
+	ssize_t n;
+	if (poll(&p, 1, ms) != 1)
+		return 0;
+	n = recv(c->fd, buf, sizeof buf, 0);
+	assert_true(n > 0);
+	assert_int_equal(ec_dgram_parse(&h, buf, (size_t)n), EC_OK);
+	assert_memory_equal(h.sender, c->node_kx, 32);
+	assert_int_equal(ec_dgram_open(pt, &ptlen, c->keys.rx, buf, (size_t)n), EC_OK);
+	ec_mapping_resp m;
+	assert_int_equal(ec_mapping_resp_decode(&m, pt, ptlen), EC_OK);
+	assert_int_equal(ec_mapping_resp_verify(&m), EC_OK);
+	for (int i = 0; i < EC_NONCE_BYTES; i++)
+		assert_int_equal(m.nonce[i], nonce_byte);
+	return 1;
+}
+
+/* Let the node read everything sent so far: a served request after the
+ * junk is answered only after the junk was processed (one socket, FIFO). */
+static void barrier(client *c, uint8_t nonce_byte)
+{
+	uint8_t d[256];
+	size_t n = mapping_dgram(c, d, sizeof d, c->keys.tx, c->kx.pk, c->ctr++, nonce_byte);
+	send_raw(c, d, n);
+	assert_true(expect_answer(c, nonce_byte, 3000));
+}
+
+static void test_hostile_datagrams(void **state)
+{
+	client c;
+	uint8_t d[EC_DGRAM_MAX_BYTES], keep[256];
+	size_t n, keep_n;
+	uint64_t rs = 77;
+	long long mal0, auth0, rep0, stale0;
+	client_init(&c);
+	/* served: an encrypted mapping request from an unknown client */
+	keep_n = mapping_dgram(&c, keep, sizeof keep, c.keys.tx, c.kx.pk, c.ctr++, 0x11);
+	send_raw(&c, keep, keep_n);
+	assert_true(expect_answer(&c, 0x11, 3000));
+	mal0 = tstat("dropped_malformed");
+	auth0 = tstat("dropped_auth");
+	rep0 = tstat("dropped_replayed");
+	stale0 = tstat("dropped_stale");
+
+	/* 40 random datagrams of random lengths (1..2000), first byte forced to
+	 * something other than version 1 half of the time: each is either
+	 * malformed (header) or fails authentication */
+	int n_rand = 40;
+	for (int i = 0; i < n_rand; i++) {
+		size_t len = 1 + tu_rand_u64(&rs) % 2000;
+		tu_rand_bytes(&rs, d, len);
+		if (i % 2 == 0 && len >= 2) {
+			d[0] = 1;
+			d[1] = 0;
+		}
+		send_raw(&c, d, len);
+	}
+	/* 10 truncations of a valid datagram */
+	for (int i = 0; i < 10; i++) {
+		n = mapping_dgram(&c, d, sizeof d, c.keys.tx, c.kx.pk, c.ctr++, 0x22);
+		send_raw(&c, d, (size_t)i * 9 + 1 < n ? (size_t)i * 9 + 1 : n - 1);
+	}
+	barrier(&c, 0x31);
+	long long mal = tstat("dropped_malformed") - mal0, auth = tstat("dropped_auth") - auth0;
+	/* every junk datagram counted exactly once, in one of the two */
+	assert_int_equal(mal + auth, n_rand + 10);
+	/* truncations below 58 bytes are malformed: i*9+1 < 58 for i <= 6 */
+	assert_true(mal >= 7);
+
+	/* replays: the first served datagram again, 5 times -> no answers */
+	for (int i = 0; i < 5; i++)
+		send_raw(&c, keep, keep_n);
+	barrier(&c, 0x32);
+	assert_int_equal(tstat("dropped_replayed") - rep0, 5);
+
+	/* wrongly keyed: another network id; keys for another receiver; the
+	 * right key but a forged sender key in the header; bit flips */
+	auth0 = tstat("dropped_auth");
+	{
+		ec_transport_keys wrong;
+		ec_kx_keypair other;
+		assert_int_equal(ec_transport_derive(&wrong, &c.kx, c.node_kx, 6), EC_OK);
+		n = mapping_dgram(&c, d, sizeof d, wrong.tx, c.kx.pk, c.ctr++, 0x41);
+		send_raw(&c, d, n);
+		assert_int_equal(ec_kx_keypair_generate(&other), EC_OK);
+		assert_int_equal(ec_transport_derive(&wrong, &c.kx, other.pk, 5), EC_OK);
+		n = mapping_dgram(&c, d, sizeof d, wrong.tx, c.kx.pk, c.ctr++, 0x42);
+		send_raw(&c, d, n);
+		n = mapping_dgram(&c, d, sizeof d, c.keys.tx, other.pk, c.ctr++, 0x43);
+		send_raw(&c, d, n);
+		for (int i = 0; i < 5; i++) {
+			n = mapping_dgram(&c, d, sizeof d, c.keys.tx, c.kx.pk, c.ctr++, 0x44);
+			d[10 + 32 + (size_t)i * 7] ^= 0x20;
+			send_raw(&c, d, n);
+		}
+	}
+	barrier(&c, 0x33);
+	assert_int_equal(tstat("dropped_auth") - auth0, 8);
+	/* a counter that fell behind the replay window */
+	stale0 = tstat("dropped_stale");
+	n = mapping_dgram(&c, d, sizeof d, c.keys.tx, c.kx.pk, 1, 0x51);
+	send_raw(&c, d, n);
+	barrier(&c, 0x34);
+	assert_int_equal(tstat("dropped_stale") - stale0, 1);
+	/* nothing of it reached the protocol core's decoders */
+	assert_int_equal(nstat("dropped_malformed"), 0);
+	assert_int_equal(nstat("dropped_bad_sig"), 0);
+	/* and the node still serves, and its RPC answers malformed input */
+	barrier(&c, 0x35);
+	assert_int_equal(rpc_raw("this is not json\n"), -32700);
+	assert_int_equal(rpc_raw("{\"jsonrpc\":\"2.0\",\"id\":3}\n"), -32600);
+	assert_int_equal(rpc_raw("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"nope\"}\n"), -32601);
+	assert_int_equal(rpc_raw("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"get_tx\",\"params\":{\"txid\":5}}\n"),
+			 -32602);
+	assert_int_equal(rpc_raw("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"submit_tx\",\"params\":{\"tx\":\"0102\"}}\n"),
+			 -32602);
+	assert_int_equal(rpc_raw("[1,2,3]\n"), -32600);
+	assert_int_equal(rpc_raw("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"status\"}\n"), 0);
+	close(c.fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_hostile_datagrams, setup, teardown),
+	};
+	signal(SIGPIPE, SIG_IGN);
+	if (ec_crypto_init() != EC_OK)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
