@@ -33,6 +33,7 @@
 #include "ec/ratelimit.h"
 #include "ec/serve.h"
 #include "ec/store.h"
+#include "ec/swap.h"
 #include "ec/sync.h"
 #include "ec/wire.h"
 
@@ -90,6 +91,16 @@ typedef struct ec_node_cfg {
 	 * identity token is ours.  Zeroed in the node's copy once used. */
 	uint8_t has_rotate_to;
 	ec_keypair rotate_to;
+	/* Peer swapping (swap.h; PROTOCOL 14d "In the node").  swap_enabled:
+	 * the node owns an ec_swap built from `swap` (swap.rng NULL = cfg.rng;
+	 * pending_commit is always the node's own predicate), feeds it, ticks
+	 * it and executes its actions.  swap_set_size: the peer-set size the
+	 * node keeps; a verified hello from an unknown peer while the set
+	 * holds at least that many goes to the backup pool instead of the set
+	 * (0 = swap.min_neighbours + 4). */
+	uint8_t swap_enabled;
+	uint32_t swap_set_size;
+	ec_swap_cfg swap;
 } ec_node_cfg;
 
 /* Fills the defaults: mempool defaults, block interval 1000 ms, re-push
@@ -247,6 +258,28 @@ int ec_node_rotation_pending(const ec_node *n, ec_id *txid);
 int ec_node_sync_start(ec_node *n, uint8_t strategy, ec_time now);
 int ec_node_sync_status(ec_node *n, ec_sync_status *st, ec_sync_chain *chains,
 			size_t max_chains);
+
+/* Peer swapping (PROTOCOL 14d "In the node"): thin wrappers over the
+ * node's ec_swap.  All return EC_ERR_NOTFOUND when cfg.swap_enabled is 0.
+ * ec_node_swap_get: the handle itself, read-only, for ec_swap_list /
+ * ec_swap_list_ops / ec_swap_get_metrics (NULL when disabled).
+ * force: out / in may be NULL (swap.h ec_swap_force); the swap's first
+ * actions run at once.  counters: swaps executed by the node (connects,
+ * disconnects, hellos pooled as backups). */
+const ec_swap *ec_node_swap_get(const ec_node *n);
+int ec_node_swap_status(const ec_node *n, ec_swap_status *st);
+int ec_node_swap_pause(ec_node *n, ec_time now);
+int ec_node_swap_resume(ec_node *n, ec_time now);
+int ec_node_swap_static(ec_node *n, int on, ec_time now);
+int ec_node_swap_force(ec_node *n, const ec_id *out, const ec_id *in, ec_time now,
+		       uint32_t *op_id);
+typedef struct ec_node_swap_counters {
+	uint64_t connects, syncs, load_steps, disconnects;
+	uint64_t hellos_pooled;   /* verified hellos of unknown peers pooled */
+	uint64_t hellos_refused;  /* pool refused them (cooldown, full) */
+	uint64_t responses, timeouts, penalties;
+} ec_node_swap_counters;
+int ec_node_swap_counters_get(const ec_node *n, ec_node_swap_counters *c);
 
 const ec_node_stats *ec_node_stats_get(const ec_node *n);
 /* Height of our chain head and its id; EC_ERR_NOTFOUND when empty. */

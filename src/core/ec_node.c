@@ -151,6 +151,7 @@ int ec_node_add_peer_key(ec_node *n, const ec_id *peer, const uint8_t pk[32])
 	memcpy(n->ptab[i].pk, pk, 32);
 	n->n_ptab++;
 	n->st.peers_added++;
+	node_swap_peer_added(n, peer);
 	return EC_OK;
 }
 
@@ -167,6 +168,7 @@ int ec_node_remove_peer(ec_node *n, const ec_id *peer)
 	n->n_ptab--;
 	(void)ec_peerset_remove(&n->peers, peer);
 	(void)ec_peerset_remove(&n->ring, peer);
+	node_swap_peer_removed(n, peer);
 	return EC_OK;
 }
 
@@ -310,6 +312,8 @@ static void handle_hello(ec_node *n, const ec_id *from, const uint8_t *msg,
 		n->st.dropped_invalid++;
 		return;
 	}
+	if (!p && node_swap_hello(n, &h, now))
+		return; /* pooled as a backup (or refused) by peer swapping */
 	if (ec_node_add_peer_key(n, &h.peer_id, h.pk) == EC_OK) {
 		node_peer_set_addr(n, &h.peer_id, h.addr, h.addr_len);
 		if (!p)
@@ -583,6 +587,8 @@ int ec_node_new(ec_node **out, const ec_node_cfg *cfg, ec_time now)
 	}
 	if ((err = node_serve_new(n)) != EC_OK)
 		goto fail;
+	if ((err = node_swap_new(n, now)) != EC_OK)
+		goto fail;
 	for (size_t i = 0; i < cfg->n_bootstrap; i++)
 		if (!ec_id_eq(&cfg->bootstrap[i], &n->self) &&
 		    (err = ec_node_send_hello(n, &cfg->bootstrap[i], now)) != EC_OK)
@@ -632,6 +638,7 @@ void ec_node_free(ec_node *n)
 	free(n->dirtyq);
 	node_serve_free(n);
 	node_sync_free(n);
+	node_swap_free(n);
 	ec_mempool_free(n->mp);
 	node_open_free(&n->open);
 	ec_chain_free(n->chain);
@@ -740,6 +747,7 @@ int ec_node_tick(ec_node *n, ec_time now)
 	}
 	node_commit_tick(n, now);
 	node_sync_tick(n, now);
+	node_swap_tick(n, now);
 	return n->fatal;
 }
 

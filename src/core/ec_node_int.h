@@ -130,6 +130,8 @@ struct ec_node {
 	node_keylook klook[NODE_MAX_KEYLOOK]; /* rotated-key lookups */
 	size_t n_klook;
 
+	struct node_swap *swp; /* peer swapping (ec_node_swap.c); NULL unless
+				* cfg.swap_enabled */
 	ec_time deadline; /* cached next deadline */
 	ec_time last_now;
 	ec_node_stats st;
@@ -215,6 +217,19 @@ int node_sync_recv(ec_node *n, const ec_id *from, uint8_t type,
 		   const uint8_t *msg, size_t len, ec_time now);
 void node_sync_tick(ec_node *n, ec_time now);
 void node_sync_free(ec_node *n);
+
+/* ec_node_swap.c (all no-ops while swapping is off) */
+int node_swap_new(ec_node *n, ec_time now);
+void node_swap_free(ec_node *n);
+/* A verified hello of a peer not in our set: 1 = taken by the swap module
+ * (pooled as a backup, or refused), the caller must not add it. */
+int node_swap_hello(ec_node *n, const ec_hello *h, ec_time now);
+void node_swap_peer_added(ec_node *n, const ec_id *peer);
+void node_swap_peer_removed(ec_node *n, const ec_id *peer);
+/* A request to peer answered after latency_ms, or timed out (answered 0). */
+void node_swap_response(ec_node *n, const ec_id *peer, int answered,
+			uint64_t latency_ms, ec_time now);
+void node_swap_tick(ec_node *n, ec_time now);
 
 /* ec_node_serve.c */
 int node_serve_new(ec_node *n);   /* service, limiter, evidence from store */

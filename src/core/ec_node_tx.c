@@ -867,6 +867,7 @@ void node_txreq_tick(ec_node *n, ec_time now)
 			continue;
 		}
 		if (now >= r->deadline) {
+			node_swap_response(n, &r->peer, 0, 0, now); /* timed out */
 			if (r->tries >= n->cfg.tx_req_tries) {
 				txreq_remove(n, r); /* spec 8.10: give up */
 				continue;
@@ -927,6 +928,7 @@ void node_handle_tx_resp(ec_node *n, const ec_id *from, const uint8_t *msg,
 		n->st.dropped_invalid++;
 		return;
 	}
+	node_swap_response(n, from, 1, now + n->cfg.tx_req_timeout_ms - q->deadline, now);
 	txreq_remove(n, q);
 	if (ec_tx_encode(&r.tx, &enc, &elen) != EC_OK)
 		return;
