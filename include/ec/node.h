@@ -100,6 +100,12 @@ typedef struct ec_node_cfg {
 	 * (0 = swap.min_neighbours + 4). */
 	uint8_t swap_enabled;
 	uint32_t swap_set_size;
+	/* swap_keep_ring k (0..16): our k ring-closest peers on each side
+	 * (our own neighbourhood, which the protocol fixes by id) are never
+	 * swapped: kept out of the module (its min_neighbours counts the
+	 * swappable peers only) and, if one becomes that close while being
+	 * swapped out, its disconnect waits.  Default EC_NEIGHBOURS (4). */
+	uint8_t swap_keep_ring;
 	ec_swap_cfg swap;
 } ec_node_cfg;
 

@@ -27,6 +27,8 @@ void ec_node_cfg_default(ec_node_cfg *cfg)
 	cfg->ratelimit = ec_ratelimit_default_cfg;
 	cfg->rate_limit = 1;
 	ec_sync_cfg_default(&cfg->sync);
+	ec_swap_cfg_default(&cfg->swap);
+	cfg->swap_keep_ring = EC_NEIGHBOURS;
 }
 
 /* ---- outbox --------------------------------------------------------------- */

@@ -16,8 +16,9 @@
  *                is in the ring from CONNECT on
  *   DISCONNECT   ec_node_remove_peer
  *   pending      a peer is needed by a pending commit while an undecided
- *                mempool entry holds its vote or names a token (or txid)
- *                whose neighbourhood, in our ring, contains it
+ *                mempool entry we take part in (participant: responsible
+ *                for a token or a witness) holds its vote or names a token
+ *                (or the txid) whose neighbourhood, in our ring, holds it
  *
  * Deterministic like the rest of the core: time from the caller, randomness
  * from cfg.swap.rng (default cfg.rng). */
@@ -40,6 +41,7 @@ struct node_swap {
 	swap_bkey *bk; /* keys of pooled backups (and newcomers) */
 	size_t n_bk, cap_bk;
 	uint8_t removing; /* executing a DISCONNECT: no feedback to sw */
+	uint8_t dirty;    /* peer set changed: re-check which peers are kept */
 	ec_id dropped[SWAP_MAX_DROPPED]; /* sync chains already penalised */
 	size_t n_dropped;
 	ec_node_swap_counters c;
@@ -96,15 +98,55 @@ static int bkey_put(struct node_swap *s, const ec_hello *h)
 	return EC_OK;
 }
 
+/* ---- kept ring neighbours ----------------------------------------------- */
+
+/* 1 if peer is among our swap_keep_ring ring-closest peers on a side. */
+static int kept(const ec_node *n, const ec_id *peer)
+{
+	ec_id nb[32];
+	size_t k = n->cfg.swap_keep_ring, m;
+	if (k == 0)
+		return 0;
+	m = ec_peerset_neighbourhood(&n->peers, &n->self, k, nb);
+	for (size_t i = 0; i < m; i++)
+		if (ec_id_eq(&nb[i], peer))
+			return 1;
+	return 0;
+}
+
+/* After a change of the peer set: kept peers leave the module (unless a
+ * swap holds them: the guard makes it wait), the others join it. */
+static void rekeep(ec_node *n, struct node_swap *s, ec_time now)
+{
+	ec_swap_op_info ops[EC_SWAP_MAX_OPS];
+	size_t n_ops = ec_swap_list_ops(s->sw, ops, EC_SWAP_MAX_OPS);
+	s->dirty = 0;
+	if (n_ops > EC_SWAP_MAX_OPS)
+		n_ops = EC_SWAP_MAX_OPS;
+	for (size_t i = 0; i < n->n_ptab; i++) {
+		const ec_id *id = &n->ptab[i].id;
+		int r = ec_swap_role(s->sw, id), k = kept(n, id), busy = 0;
+		for (size_t j = 0; j < n_ops; j++)
+			busy |= ec_id_eq(&ops[j].out, id) || ec_id_eq(&ops[j].in, id);
+		if (k && r == EC_SWAP_NEIGHBOUR && !busy)
+			(void)ec_swap_remove_peer(s->sw, id, now);
+		else if (!k && r == EC_SWAP_NONE)
+			(void)ec_swap_add_neighbour(s->sw, id, NULL, NULL, now);
+	}
+}
+
 /* ---- the pending-commit guard ------------------------------------------- */
 
 static int pending_commit(void *ctx, const ec_id *peer)
 {
 	ec_node *n = ctx;
+	if (kept(n, peer))
+		return 1; /* became one of our own ring neighbours */
 	for (size_t i = 0; i < n->n_pend; i++) {
 		const node_pend *p = n->pend[i];
 		ec_mp_entry *e;
-		if (p->decided || !(e = ec_mempool_get(n->mp, &p->txid)))
+		if (p->decided || !p->participant ||
+		    !(e = ec_mempool_get(n->mp, &p->txid)))
 			continue;
 		for (uint32_t v = 0; v < e->n_votes; v++)
 			if (ec_id_eq(&e->votes[v].voter, peer))
@@ -142,8 +184,9 @@ int node_swap_new(ec_node *n, ec_time now)
 		free(s);
 		return err;
 	}
-	for (size_t i = 0; i < n->n_ptab; i++)
-		(void)ec_swap_add_neighbour(s->sw, &n->ptab[i].id, NULL, NULL, now);
+	if (n->cfg.swap_keep_ring > 16)
+		n->cfg.swap_keep_ring = 16;
+	s->dirty = 1;
 	n->swp = s;
 	node_deadline_min(n, ec_swap_next_deadline(s->sw));
 	return EC_OK;
@@ -167,6 +210,8 @@ int node_swap_hello(ec_node *n, const ec_hello *h, ec_time now)
 	int role, err;
 	if (!s)
 		return 0;
+	if (s->dirty)
+		rekeep(n, s, now);
 	role = ec_swap_role(s->sw, &h->peer_id);
 	if (role == EC_SWAP_RETIRED) {
 		s->c.hellos_refused++; /* swapped out: not back before cooldown */
@@ -212,7 +257,8 @@ void node_swap_peer_added(ec_node *n, const ec_id *peer)
 		if (role == EC_SWAP_RETIRED)
 			return; /* the module keeps it retired until its cooldown */
 	}
-	(void)ec_swap_add_neighbour(s->sw, peer, NULL, NULL, n->last_now);
+	s->dirty = 1; /* joins the module unless kept (rekeep, next tick) */
+	node_deadline_min(n, n->last_now);
 }
 
 void node_swap_peer_removed(ec_node *n, const ec_id *peer)
@@ -224,7 +270,8 @@ void node_swap_peer_removed(ec_node *n, const ec_id *peer)
 	role = ec_swap_role(s->sw, peer);
 	if (role == EC_SWAP_NEIGHBOUR || role == EC_SWAP_JOINING)
 		(void)ec_swap_remove_peer(s->sw, peer, n->last_now);
-	node_deadline_min(n, ec_swap_next_deadline(s->sw));
+	s->dirty = 1;
+	node_deadline_min(n, n->last_now);
 }
 
 void node_swap_response(ec_node *n, const ec_id *peer, int answered,
@@ -302,6 +349,7 @@ static void run_action(ec_node *n, struct node_swap *s, const ec_swap_action *a,
 		if (ec_node_remove_peer(n, &a->peer) == EC_OK)
 			s->c.disconnects++;
 		s->removing = 0;
+		s->dirty = 1;
 		bkey_drop(s, &a->peer);
 		break;
 	}
@@ -320,6 +368,8 @@ void node_swap_tick(ec_node *n, ec_time now)
 	struct node_swap *s = n->swp;
 	if (!s)
 		return;
+	if (s->dirty)
+		rekeep(n, s, now);
 	feed_sync(n, s, now);
 	/* a report may make more work due at once (next_deadline 0): a few
 	 * rounds, bounded */
@@ -344,8 +394,18 @@ int ec_node_swap_status(const ec_node *n, ec_swap_status *st)
 		return EC_ERR_ARG;
 	if (!n->swp)
 		return EC_ERR_NOTFOUND;
+	if (n->swp->dirty)
+		rekeep((ec_node *)n, n->swp, n->last_now);
 	ec_swap_get_status(n->swp->sw, st);
 	return EC_OK;
+}
+
+/* The module's view brought up to date before an operator call. */
+static struct node_swap *fresh(ec_node *n, ec_time now)
+{
+	if (n->swp && n->swp->dirty)
+		rekeep(n, n->swp, now > n->last_now ? now : n->last_now);
+	return n->swp;
 }
 
 static int after(ec_node *n, int err, ec_time now)
@@ -365,7 +425,7 @@ int ec_node_swap_pause(ec_node *n, ec_time now)
 		return EC_ERR_ARG;
 	if (!n->swp)
 		return EC_ERR_NOTFOUND;
-	return after(n, ec_swap_pause(n->swp->sw, now), now);
+	return after(n, ec_swap_pause(fresh(n, now)->sw, now), now);
 }
 
 int ec_node_swap_resume(ec_node *n, ec_time now)
@@ -374,7 +434,7 @@ int ec_node_swap_resume(ec_node *n, ec_time now)
 		return EC_ERR_ARG;
 	if (!n->swp)
 		return EC_ERR_NOTFOUND;
-	return after(n, ec_swap_resume(n->swp->sw, now), now);
+	return after(n, ec_swap_resume(fresh(n, now)->sw, now), now);
 }
 
 int ec_node_swap_static(ec_node *n, int on, ec_time now)
@@ -383,7 +443,7 @@ int ec_node_swap_static(ec_node *n, int on, ec_time now)
 		return EC_ERR_ARG;
 	if (!n->swp)
 		return EC_ERR_NOTFOUND;
-	return after(n, ec_swap_set_static(n->swp->sw, on, now), now);
+	return after(n, ec_swap_set_static(fresh(n, now)->sw, on, now), now);
 }
 
 int ec_node_swap_force(ec_node *n, const ec_id *out, const ec_id *in, ec_time now,
@@ -393,7 +453,7 @@ int ec_node_swap_force(ec_node *n, const ec_id *out, const ec_id *in, ec_time no
 		return EC_ERR_ARG;
 	if (!n->swp)
 		return EC_ERR_NOTFOUND;
-	return after(n, ec_swap_force(n->swp->sw, out, in, now, op_id), now);
+	return after(n, ec_swap_force(fresh(n, now)->sw, out, in, now, op_id), now);
 }
 
 int ec_node_swap_counters_get(const ec_node *n, ec_node_swap_counters *c)

@@ -240,6 +240,8 @@ int hn_new(hn **out, const hn_cfg *cfg)
 			nc.vote_fanout = (uint8_t)cfg->vote_fanout;
 		nc.rng = rng_fill;
 		nc.rng_ctx = &nd->rng;
+		if (cfg->node_cfg)
+			cfg->node_cfg(cfg->node_cfg_ctx, i, &nc);
 		if ((err = ec_node_new(&nd->node, &nc, h->now)) != EC_OK) {
 			hn_free(h);
 			return err;
@@ -277,6 +279,8 @@ static int node_start(hn *h, size_t i)
 	nc.rng = rng_fill;
 	nc.rng_ctx = &nd->rng;
 	nc.sync = h->sync;
+	if (h->cfg.node_cfg)
+		h->cfg.node_cfg(h->cfg.node_cfg_ctx, i, &nc);
 	if ((err = ec_node_new(&nd->node, &nc, h->now)) != EC_OK) {
 		nd->node = NULL;
 		return err;

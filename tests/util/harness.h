@@ -35,6 +35,10 @@ typedef struct hn_cfg {
 	 * upstream's invitations make them). */
 	uint32_t near_peers, random_peers;
 	int vote_fanout; /* ec_node_cfg.vote_fanout; -1 = the node default */
+	/* Optional: adjusts node i's configuration just before ec_node_new
+	 * (hn_new, hn_add_node, hn_restart_node), e.g. to turn swapping on. */
+	void (*node_cfg)(void *ctx, size_t i, ec_node_cfg *nc);
+	void *node_cfg_ctx;
 } hn_cfg;
 
 void hn_cfg_default(hn_cfg *c);
