@@ -21,6 +21,7 @@ void ecn_cfg_default(ecn_cfg *c)
 	c->sync = EC_SYNC_OFF;
 	c->sync_delay_ms = 2000;
 	c->hello_ms = 30000;
+	c->swap_keep_ring = -1;
 }
 
 void ecn_cfg_free(ecn_cfg *c)
@@ -64,6 +65,15 @@ static const char *help_text =
 	"                         (engine default 256; every answer is also capped at\n"
 	"                         one datagram, 65,449 bytes)\n"
 	"  --hello-interval MS    re-greet peers heard nothing from this long (30000)\n"
+	"  --swap on|off          dynamic peer swapping (off; PROTOCOL 14d)\n"
+	"  --swap-interval MS     swap round interval, rollout target (1800000); also\n"
+	"                         the rollout start unless --swap-initial is given\n"
+	"  --swap-initial MS      rollout start interval (21600000)\n"
+	"  --swap-step MS         load-shift step of a swap (30000)\n"
+	"  --swap-set-size N      peers kept in the set; hellos beyond go to the\n"
+	"                         backup pool (min neighbours + 4)\n"
+	"  --swap-keep-ring K     our K ring-closest peers a side are never swapped (4)\n"
+	"  --swap-min N           swappable neighbours never fewer than N (8)\n"
 	"  --log-level error|warn|info|debug   stderr verbosity (info)\n"
 	"  --init                 create the data directory (keys, identity) and exit\n"
 	"  --help                 this text\n"
@@ -134,6 +144,42 @@ static int set_opt(ecn_cfg *c, const char *k, const char *v, const char *where)
 		NEEDV c->hello_ms = (uint32_t)strtoul(v, &end, 10);
 		if (*end || !*v || c->hello_ms < 100)
 			goto bad;
+	} else if (!strcmp(k, "swap")) {
+		NEEDV if (!strcmp(v, "on")) c->swap = 1;
+		else if (!strcmp(v, "off")) c->swap = 0;
+		else goto bad;
+	} else if (!strcmp(k, "swap-interval") || !strcmp(k, "swap-initial") ||
+		   !strcmp(k, "swap-step")) {
+		uint64_t ms;
+		NEEDV errno = 0;
+		ms = strtoull(v, &end, 10);
+		if (errno || *end || !*v || ms < 10 || ms > EC_SWAP_MAX_DURATION)
+			goto bad;
+		if (!strcmp(k, "swap-interval"))
+			c->swap_interval_ms = ms;
+		else if (!strcmp(k, "swap-initial"))
+			c->swap_initial_ms = ms;
+		else
+			c->swap_step_ms = ms;
+	} else if (!strcmp(k, "swap-set-size") || !strcmp(k, "swap-min") ||
+		   !strcmp(k, "swap-keep-ring")) {
+		unsigned long x;
+		NEEDV x = strtoul(v, &end, 10);
+		if (*end || !*v || x > 4096)
+			goto bad;
+		if (!strcmp(k, "swap-set-size")) {
+			if (x == 0)
+				goto bad;
+			c->swap_set_size = (uint32_t)x;
+		} else if (!strcmp(k, "swap-min")) {
+			if (x == 0)
+				goto bad;
+			c->swap_min = (uint32_t)x;
+		} else {
+			if (x > 16)
+				goto bad;
+			c->swap_keep_ring = (int)x;
+		}
 	} else if (!strcmp(k, "log-level")) {
 		NEEDV if ((c->log_level = ecn_log_level_parse(v)) < 0) goto bad;
 	} else {

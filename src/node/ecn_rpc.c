@@ -16,6 +16,11 @@
 #include "ec/crypto.h"
 #include "node/ecnode.h"
 
+/* ecn_swap.c: the swap_* methods.  NULL and *code (1 unknown method, 2 bad
+ * params, 3 swapping off, 4 not found, 5 refused) + *msg on error. */
+json_t *ecn_swap_rpc(ecnode *d, const char *method, json_t *params, int *code,
+		     const char **msg);
+
 #define RPC_MAX_LINE (1u << 20)
 #define RPC_TIMEOUT_MS 5000
 #define WALK_MAX_BLOCKS 200000
@@ -921,6 +926,23 @@ static void m_sync_start(rpc_client *c, json_t *id, json_t *params)
 			       err == EC_ERR_BUSY));
 }
 
+/* ---- peer swapping (ecn_swap.c builds the answers) ----------------------------- */
+
+static void m_swap(rpc_client *c, json_t *id, const char *method, json_t *params)
+{
+	int code = 0;
+	const char *msg = NULL;
+	json_t *r = ecn_swap_rpc(c->d, method, params, &code, &msg);
+	if (!r) {
+		reply_err(c, id, code == 1 ? JE_METHOD : code == 2 ? JE_PARAMS
+				 : code == 3 ? JE_UNAVAILABLE : code == 4 ? JE_NOTFOUND
+				 : code == 5 ? JE_REJECTED : JE_INTERNAL,
+			  msg ? msg : "swap call failed");
+		return;
+	}
+	reply(c, id, r);
+}
+
 /* ---- dispatch --------------------------------------------------------------------- */
 
 static void handle(rpc_client *c, const char *line, size_t n)
@@ -967,6 +989,8 @@ static void handle(rpc_client *c, const char *line, size_t n)
 		reply(c, id, m_sync_status(d));
 	} else if (!strcmp(method, "sync_start")) {
 		m_sync_start(c, id, params);
+	} else if (!strncmp(method, "swap_", 5)) {
+		m_swap(c, id, method, params);
 	} else if (!strcmp(method, "stop")) {
 		reply(c, id, json_pack("{s:s}", "stopping", "after the current batch"));
 		d->stopping = 1;

@@ -42,6 +42,15 @@ typedef struct ecn_cfg {
 	int pow_test;        /* 1 = ec_pow_test (local networks, tests) */
 	uint32_t hello_ms;   /* re-greet peers without traffic this often */
 	int init_only;       /* --init: create the data dir, print, exit */
+	/* peer swapping (PROTOCOL 14d "In the node"; ecn_swap.c) */
+	int swap;                  /* 1 = on */
+	uint64_t swap_interval_ms; /* rollout target; 0 = the module default */
+	uint64_t swap_initial_ms;  /* rollout start; 0 = swap_interval_ms when
+				    * that is set, else the module default */
+	uint64_t swap_step_ms;     /* load-shift step; 0 = default */
+	uint32_t swap_set_size;    /* 0 = node default */
+	int swap_keep_ring;        /* -1 = node default (4) */
+	uint32_t swap_min;         /* min_neighbours; 0 = default */
 } ecn_cfg;
 
 void ecn_cfg_default(ecn_cfg *c);
@@ -141,6 +150,9 @@ void ecn_schedule(ecnode *d);         /* re-arms the core's timer */
 void ecn_persist_peer(ecnode *d, const ecn_peer *p, const uint8_t sign_pk[32]);
 /* Hook for answers to the daemon's own requests (RPC): 1 = consumed. */
 int ecn_rpc_on_answer(ecnode *d, const ecn_peer *from, const uint8_t *msg, size_t len);
+
+/* ecn_swap.c: the swap settings of ecn_cfg into the node's cfg */
+void ecn_swap_node_cfg(const ecn_cfg *c, ec_node_cfg *nc);
 
 /* ecn_rpc.c */
 int ecn_rpc_start(ecnode *d);

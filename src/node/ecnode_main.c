@@ -348,6 +348,7 @@ int main(int argc, char **argv)
 	if (nc.sync.range_max_bytes > EC_DGRAM_MAX_PAYLOAD)
 		nc.sync.range_max_bytes = EC_DGRAM_MAX_PAYLOAD;
 	d->started = ecn_now_ms();
+	ecn_swap_node_cfg(&d->cfg, &nc);
 	if ((r = ec_node_new(&d->node, &nc, d->started)) != EC_OK) {
 		ecn_log(ECN_ERROR, "node: %s", ec_strerror(r));
 		return 2;
