@@ -181,6 +181,9 @@ static void online_usage(const char *cmd)
 	       "  walk [PEER] [--remote]        walk and verify a chain (store, or the\n"
 	       "                                peer itself over UDP with --remote)\n"
 	       "  sync [--start chain|poll] [--watch [--timeout S]]  sync status/progress\n"
+	       "  swap status|pause|resume      peer swapping: schedule, scores, swaps in\n"
+	       "  swap force [OUT] [--in IN]    flight; pause/resume; force a swap now;\n"
+	       "  swap static on|off            operator's emergency static mode\n"
 	       "  stop                          stop the node after the current batch\n",
 	       cmd);
 }
@@ -346,6 +349,9 @@ int ctl_cmd_online(int argc, char **argv)
 				USAGE("[PEER] [--remote]");
 		}
 		method = "walk_chain";
+	} else if (!strcmp(cmd, "swap")) {
+		json_decref(params);
+		return ctl_swap_online(rpc, json, rest, nrest);
 	} else if (!strcmp(cmd, "sync")) {
 		int watch = 0;
 		double timeout = 600;

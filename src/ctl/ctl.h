@@ -12,6 +12,9 @@ int ctl_cmd_chain(int argc, char **argv);  /* src/ctl/cmd_chain.c: gen|verify|se
  * stop (argv[0] names the method) */
 int ctl_cmd_online(int argc, char **argv);
 int ctl_cmd_token(int argc, char **argv); /* src/ctl/cmd_token.c */
+/* src/ctl/cmd_swap.c: `ecctl swap status|pause|resume|force|static` (called
+ * by ctl_cmd_online with the words after "swap", options already taken). */
+int ctl_swap_online(const char *rpc, int json, char **rest, int nrest);
 
 /* JSON-RPC to ecnode (cmd_rpc.c).  ctl_rpc_path: the given path, else
  * $ECCTL_RPC, else ecnode-data/ecnode.sock.  ctl_rpc_call takes params

@@ -28,6 +28,8 @@ static const struct {
 	{"block", ctl_cmd_online, "block ID|--height H    a stored block"},
 	{"walk", ctl_cmd_online, "walk [PEER] [--remote] walk and verify a peer's chain"},
 	{"sync", ctl_cmd_online, "sync [--start S] [--watch]  sync progress and completeness"},
+	{"swap", ctl_cmd_online,
+	 "swap status|pause|resume|force [OUT] [--in IN]|static on|off  peer swapping"},
 	{"stop", ctl_cmd_online, "stop                   stop the node after the current batch"},
 };
 
