@@ -70,6 +70,7 @@ static const char *help_text =
 	"                         the rollout start unless --swap-initial is given\n"
 	"  --swap-initial MS      rollout start interval (21600000)\n"
 	"  --swap-step MS         load-shift step of a swap (30000)\n"
+	"  --swap-cooldown MS     a swapped-out peer is refused this long (86400000)\n"
 	"  --swap-set-size N      peers kept in the set; hellos beyond go to the\n"
 	"                         backup pool (min neighbours + 4)\n"
 	"  --swap-keep-ring K     our K ring-closest peers a side are never swapped (4)\n"
@@ -149,7 +150,7 @@ static int set_opt(ecn_cfg *c, const char *k, const char *v, const char *where)
 		else if (!strcmp(v, "off")) c->swap = 0;
 		else goto bad;
 	} else if (!strcmp(k, "swap-interval") || !strcmp(k, "swap-initial") ||
-		   !strcmp(k, "swap-step")) {
+		   !strcmp(k, "swap-step") || !strcmp(k, "swap-cooldown")) {
 		uint64_t ms;
 		NEEDV errno = 0;
 		ms = strtoull(v, &end, 10);
@@ -159,6 +160,8 @@ static int set_opt(ecn_cfg *c, const char *k, const char *v, const char *where)
 			c->swap_interval_ms = ms;
 		else if (!strcmp(k, "swap-initial"))
 			c->swap_initial_ms = ms;
+		else if (!strcmp(k, "swap-cooldown"))
+			c->swap_cooldown_ms = ms;
 		else
 			c->swap_step_ms = ms;
 	} else if (!strcmp(k, "swap-set-size") || !strcmp(k, "swap-min") ||

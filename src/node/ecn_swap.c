@@ -28,6 +28,8 @@ void ecn_swap_node_cfg(const ecn_cfg *c, ec_node_cfg *nc)
 	}
 	if (c->swap_step_ms)
 		nc->swap.shift_step_ms = c->swap_step_ms;
+	if (c->swap_cooldown_ms)
+		nc->swap.cooldown_ms = c->swap_cooldown_ms;
 	if (c->swap_min)
 		nc->swap.min_neighbours = c->swap_min;
 	if (c->swap_set_size)

@@ -48,6 +48,7 @@ typedef struct ecn_cfg {
 	uint64_t swap_initial_ms;  /* rollout start; 0 = swap_interval_ms when
 				    * that is set, else the module default */
 	uint64_t swap_step_ms;     /* load-shift step; 0 = default */
+	uint64_t swap_cooldown_ms; /* swapped-out peers refused; 0 = default */
 	uint32_t swap_set_size;    /* 0 = node default */
 	int swap_keep_ring;        /* -1 = node default (4) */
 	uint32_t swap_min;         /* min_neighbours; 0 = default */

@@ -1,0 +1,172 @@
+#!/bin/sh
+# Multi-process test (issue 8): 8 ecnode daemons on loopback with peer
+# swapping on a short interval (~1 s rounds, 100 ms load steps, swapped-out
+# peers back in the pool after 3 s when they greet again; each keeps a
+# set of 6 of its 7 peers, the rest in its backup pool, its ring-closest
+# peer on each side kept).  Under load (ecctl token create / transfer
+# through every node) swaps happen (counted from swap_status), every
+# committed transaction is committed on every node (with 8 nodes a token's
+# +-4 neighbourhood is the whole network), no token has two committed
+# successors (every node's mapping names the same txid), nothing is lost;
+# ecctl swap pause / resume / static / force work.  Run by
+# scripts/run-tests.sh with BUILD set.
+set -u
+BUILD=${BUILD:-build}
+. scripts/ecnet.sh
+tmp=$(mktemp -d /tmp/ec-dswap.XXXXXX)
+cleanup() { ecnet_stop_all; rm -rf "$tmp"; }
+trap cleanup EXIT INT TERM
+fail() {
+	echo "FAIL: $*" >&2
+	for l in "$tmp"/net/n*.log; do echo "--- $l" >&2; tail -n 5 "$l" >&2; done
+	exit 1
+}
+N=8
+ecnet_init "$tmp/net" $N 0 --swap on --swap-interval 1000 --swap-step 100 \
+	--swap-set-size 6 --swap-keep-ring 1 --swap-min 1 --swap-cooldown 3000 || fail "init"
+ecnet_start_all $N || fail "start"
+
+# swapping is off without --swap: the RPC says so (exit 1, node refused)
+"$BUILD/ecctl" swap status --rpc /nonexistent.sock >/dev/null 2>&1
+[ $? = 2 ] || fail "ecctl swap without a node should exit 2"
+
+# every node knows 6 peers in its set and pooled a hello as a backup
+k=0
+while :; do
+	ok=1
+	i=0
+	while [ $i -lt $N ]; do
+		b=$(ecnet_ctl $i swap status --json | ecnet_field hellos_pooled)
+		p=$(ecnet_ctl $i status --json | ecnet_field peers)
+		[ "${b:-0}" -ge 1 ] && [ "${p:-0}" -ge 6 ] || ok=0
+		i=$((i + 1))
+	done
+	[ $ok = 1 ] && break
+	k=$((k + 1))
+	[ $k -lt 200 ] || fail "backup pools did not fill"
+	sleep 0.1
+done
+echo "8 nodes: peer sets of 6, backups pooled from hellos"
+
+# wait_committed TXID: every node holds TXID committed (30 s)
+wait_committed() {
+	k=0
+	while :; do
+		ok=1
+		i=0
+		while [ $i -lt $N ]; do
+			s=$(ecnet_ctl $i tx "$1" --json 2>/dev/null | ecnet_field state)
+			[ "$s" = committed ] || { ok=0; break; }
+			i=$((i + 1))
+		done
+		[ $ok = 1 ] && return 0
+		k=$((k + 1))
+		[ $k -lt 300 ] || return 1
+		sleep 0.1
+	done
+}
+
+"$BUILD/ecctl" keygen "$tmp/alice.key" >/dev/null
+"$BUILD/ecctl" keygen "$tmp/bob.key" >/dev/null
+
+# load: 3 rounds of a creation through every node, then transfers of the
+# previous round's tokens, while the nodes swap
+toks=""
+txs=""
+r=0
+while [ $r -lt 3 ]; do
+	i=0
+	while [ $i -lt $N ]; do
+		ecnet_ctl $i token create --owner "$tmp/alice.key" --submit --json \
+			>"$tmp/c$r-$i.json" || fail "create via node $i"
+		toks="$toks $(ecnet_field token <"$tmp/c$r-$i.json")"
+		txs="$txs $(ecnet_field txid <"$tmp/c$r-$i.json")"
+		i=$((i + 1))
+	done
+	sleep 0.7
+	r=$((r + 1))
+done
+for t in $txs; do wait_committed "$t" || fail "creation $t not committed on all nodes"; done
+ttxs=""
+n=0
+for tok in $toks; do
+	i=$((n % N))
+	ecnet_ctl $i token transfer --token "$tok" --key "$tmp/alice.key" --to "$tmp/bob.key" \
+		--submit --json >"$tmp/t$n.json" || fail "transfer via node $i"
+	ttxs="$ttxs $(ecnet_field txid <"$tmp/t$n.json")"
+	n=$((n + 1))
+	[ $((n % 8)) = 0 ] && sleep 0.5
+done
+for t in $ttxs; do wait_committed "$t" || fail "transfer $t not committed on all nodes"; done
+echo "$(echo $txs | wc -w) creations and $(echo $ttxs | wc -w) transfers committed on all 8 nodes"
+
+# no token with two committed successors: every node names the same head
+n=0
+for tok in $toks; do
+	want=$(echo $ttxs | cut -d' ' -f$((n + 1)))
+	i=0
+	while [ $i -lt $N ]; do
+		got=$(ecnet_ctl $i mapping "$tok" --json | ecnet_field txid)
+		[ "$got" = "$want" ] || fail "node $i: token $tok at $got, not $want"
+		i=$((i + 1))
+	done
+	n=$((n + 1))
+done
+echo "every node's mapping of every token names the same transfer"
+
+# swaps happened while the load ran
+done_all=0
+i=0
+while [ $i -lt $N ]; do
+	d=$(ecnet_ctl $i swap status --json | ecnet_field done)
+	done_all=$((done_all + ${d:-0}))
+	i=$((i + 1))
+done
+[ $done_all -ge $N ] || fail "only $done_all swaps done"
+echo "$done_all swaps done across the 8 nodes"
+
+# pause: no new scheduled swap; resume; static; force
+ecnet_ctl 2 swap pause >"$tmp/p.txt" || fail "pause"
+grep -q "paused" "$tmp/p.txt" || fail "pause answer: $(cat "$tmp/p.txt")"
+s0=$(ecnet_ctl 2 swap status --json | ecnet_field started)
+sleep 2.5
+ecnet_ctl 2 swap status --json >"$tmp/ps.json"
+[ "$(ecnet_field mode <"$tmp/ps.json")" = paused ] || fail "mode not paused"
+[ "$(ecnet_field next_round_in_ms <"$tmp/ps.json")" = -1 ] || fail "a round is scheduled while paused"
+[ "$(ecnet_field started <"$tmp/ps.json")" = "$s0" ] || fail "a swap started while paused"
+# forced swaps bypass the pause
+k=0
+until ecnet_ctl 2 swap force >"$tmp/f.txt" 2>"$tmp/f.err"; do
+	k=$((k + 1))
+	[ $k -lt 50 ] || fail "force: $(cat "$tmp/f.err")"
+	sleep 0.1
+done
+grep -q "^swap [0-9]* started" "$tmp/f.txt" || fail "force answer: $(cat "$tmp/f.txt")"
+k=0
+while [ "$(ecnet_ctl 2 swap status --json | ecnet_field started)" = "$s0" ]; do
+	k=$((k + 1))
+	[ $k -lt 20 ] || fail "forced swap not counted"
+	sleep 0.1
+done
+ecnet_ctl 2 swap static on | grep -q static || fail "static on"
+ecnet_ctl 2 swap static off >/dev/null || fail "static off"
+ecnet_ctl 2 swap resume | grep -q paused && fail "still paused after resume"
+ecnet_ctl 2 swap status >"$tmp/st.txt" || fail "status (human)"
+grep -q "^mode: *normal" "$tmp/st.txt" || fail "human status: $(head -n 3 "$tmp/st.txt")"
+ecnet_ctl 2 swap force 00 >/dev/null 2>&1 && fail "force with a bad id accepted"
+ecnet_ctl 2 swap static maybe >/dev/null 2>&1 && fail "static maybe accepted"
+echo "ecctl swap pause / force / static / resume / status work"
+
+# after all that, a new transaction still commits everywhere
+ecnet_ctl 5 token create --owner "$tmp/alice.key" --submit --json >"$tmp/c9.json" ||
+	fail "create after swaps"
+wait_committed "$(ecnet_field txid <"$tmp/c9.json")" || fail "commit after swaps"
+
+i=0
+while [ $i -lt $N ]; do
+	ecnet_stop $i TERM
+	grep -q "ecnode info  stopped" "$tmp/net/n$i.log" || fail "node $i did not stop cleanly"
+	i=$((i + 1))
+done
+if grep -l "Sanitizer\|runtime error" "$tmp"/net/n*.log; then fail "sanitizer report"; fi
+echo "PASS daemon_swap"
