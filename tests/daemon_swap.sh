@@ -167,7 +167,7 @@ ecnet_ctl 2 swap status --json >"$tmp/ps.json"
 k=0
 until ecnet_ctl 2 swap force >"$tmp/f.txt" 2>"$tmp/f.err"; do
 	k=$((k + 1))
-	[ $k -lt 50 ] || fail "force: $(cat "$tmp/f.err")"
+	[ $k -lt 100 ] || fail "force: $(cat "$tmp/f.err")"
 	sleep 0.1
 done
 grep -q "^swap [0-9]* started" "$tmp/f.txt" || fail "force answer: $(cat "$tmp/f.txt")"

@@ -226,6 +226,12 @@ static void test_pool_force_disconnect(void **state)
 	assert_int_equal(k.hellos_refused, 1);
 	/* no backup left: a forced swap finds no replacement */
 	assert_int_equal(ec_node_swap_force(c.n, NULL, NULL, c.now, NULL), EC_ERR_NOTFOUND);
+	/* after its cooldown (60 s) the swapped-out peer is a backup again */
+	run_to(&c, c.now + 61500);
+	assert_int_equal(role(&c, &c.p[1]), EC_SWAP_BACKUP);
+	assert_false(in_table(&c, &c.p[1]));
+	assert_int_equal(ec_node_swap_counters_get(c.n, &k), EC_OK);
+	assert_int_equal(k.repooled, 1);
 	/* pause stops scheduled rounds; status says so */
 	assert_int_equal(ec_node_swap_pause(c.n, c.now), EC_OK);
 	assert_int_equal(ec_node_swap_status(c.n, &st), EC_OK);

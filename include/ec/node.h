@@ -283,6 +283,8 @@ typedef struct ec_node_swap_counters {
 	uint64_t connects, syncs, load_steps, disconnects;
 	uint64_t hellos_pooled;   /* verified hellos of unknown peers pooled */
 	uint64_t hellos_refused;  /* pool refused them (cooldown, full) */
+	uint64_t repooled;        /* swapped-out peers back in the pool after
+				   * their cooldown (key kept from before) */
 	uint64_t responses, timeouts, penalties;
 } ec_node_swap_counters;
 int ec_node_swap_counters_get(const ec_node *n, ec_node_swap_counters *c);

@@ -42,6 +42,7 @@ struct node_swap {
 	size_t n_bk, cap_bk;
 	uint8_t removing; /* executing a DISCONNECT: no feedback to sw */
 	uint8_t dirty;    /* peer set changed: re-check which peers are kept */
+	ec_time next_repool; /* next try to pool retired peers again */
 	ec_id dropped[SWAP_MAX_DROPPED]; /* sync chains already penalised */
 	size_t n_dropped;
 	ec_node_swap_counters c;
@@ -64,12 +65,13 @@ static void bkey_drop(struct node_swap *s, const ec_id *id)
 		*b = s->bk[--s->n_bk];
 }
 
-/* Forget keys of peers the module no longer holds as backup or newcomer. */
+/* Forget keys of peers the module no longer holds as backup, newcomer or
+ * retired (a retired peer returns to the pool after its cooldown). */
 static void bkey_prune(struct node_swap *s)
 {
 	for (size_t i = 0; i < s->n_bk;) {
 		int r = ec_swap_role(s->sw, &s->bk[i].id);
-		if (r != EC_SWAP_BACKUP && r != EC_SWAP_JOINING)
+		if (r != EC_SWAP_BACKUP && r != EC_SWAP_JOINING && r != EC_SWAP_RETIRED)
 			s->bk[i] = s->bk[--s->n_bk];
 		else
 			i++;
@@ -312,6 +314,23 @@ static void feed_sync(ec_node *n, struct node_swap *s, ec_time now)
 	}
 }
 
+/* Retired peers whose cooldown ended go back to the pool (we verified
+ * their identity when they first joined; their key is kept). */
+static void repool(ec_node *n, struct node_swap *s, ec_time now)
+{
+	for (size_t i = 0; i < s->n_bk; i++) {
+		const ec_id *id = &s->bk[i].id;
+		int r = ec_swap_role(s->sw, id);
+		if (r == EC_SWAP_BACKUP || r == EC_SWAP_JOINING || node_peer_find(n, id))
+			continue;
+		if (ec_swap_pool_add(s->sw, id, NULL, NULL, now) == EC_OK &&
+		    ec_swap_pool_set_lag(s->sw, id, 0, now) == EC_OK)
+			s->c.repooled++;
+	}
+	bkey_prune(s);
+	node_deadline_min(n, ec_swap_next_deadline(s->sw));
+}
+
 /* ---- actions ----------------------------------------------------------------- */
 
 static void run_action(ec_node *n, struct node_swap *s, const ec_swap_action *a,
@@ -344,14 +363,24 @@ static void run_action(ec_node *n, struct node_swap *s, const ec_swap_action *a,
 	case EC_SWAP_ACT_LOAD:
 		s->c.load_steps++;
 		break;
-	case EC_SWAP_ACT_DISCONNECT:
+	case EC_SWAP_ACT_DISCONNECT: {
+		const node_peer *np = node_peer_find(n, &a->peer);
+		if (np) { /* kept: back in the pool after its cooldown */
+			ec_hello h;
+			memset(&h, 0, sizeof h);
+			h.peer_id = np->id;
+			memcpy(h.pk, np->pk, EC_PUBKEY_BYTES);
+			h.addr_len = np->addr_len;
+			memcpy(h.addr, np->addr, np->addr_len);
+			(void)bkey_put(s, &h);
+		}
 		s->removing = 1;
 		if (ec_node_remove_peer(n, &a->peer) == EC_OK)
 			s->c.disconnects++;
 		s->removing = 0;
 		s->dirty = 1;
-		bkey_drop(s, &a->peer);
 		break;
+	}
 	}
 }
 
@@ -370,6 +399,10 @@ void node_swap_tick(ec_node *n, ec_time now)
 		return;
 	if (s->dirty)
 		rekeep(n, s, now);
+	if (now >= s->next_repool) {
+		repool(n, s, now);
+		s->next_repool = now + 1000;
+	}
 	feed_sync(n, s, now);
 	/* a report may make more work due at once (next_deadline 0): a few
 	 * rounds, bounded */

@@ -134,7 +134,8 @@ static json_t *status_json(ecnode *d)
 			  (json_int_t)k.hellos_pooled));
 	json_object_set_new(
 		o, "node",
-		json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "connects",
+		json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "repooled",
+			  (json_int_t)k.repooled, "connects",
 			  (json_int_t)k.connects, "syncs", (json_int_t)k.syncs, "load_steps",
 			  (json_int_t)k.load_steps, "disconnects", (json_int_t)k.disconnects,
 			  "hellos_refused", (json_int_t)k.hellos_refused, "responses",
