@@ -412,6 +412,11 @@ void node_swap_tick(ec_node *n, ec_time now)
 	}
 	drain(n, s, now);
 	node_deadline_min(n, ec_swap_next_deadline(s->sw));
+	for (size_t i = 0; i < s->n_bk; i++)
+		if (ec_swap_role(s->sw, &s->bk[i].id) == EC_SWAP_RETIRED) {
+			node_deadline_min(n, s->next_repool); /* try again then */
+			break;
+		}
 }
 
 /* ---- public wrappers ----------------------------------------------------- */
