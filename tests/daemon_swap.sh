@@ -177,8 +177,10 @@ while [ "$(ecnet_ctl 2 swap status --json | ecnet_field started)" = "$s0" ]; do
 	[ $k -lt 20 ] || fail "forced swap not counted"
 	sleep 0.1
 done
-ecnet_ctl 2 swap static on | grep -q static || fail "static on"
+ecnet_ctl 2 swap static on >/dev/null || fail "static on"
+[ "$(ecnet_ctl 2 swap status --json | ecnet_field static)" = true ] || fail "static not on"
 ecnet_ctl 2 swap static off >/dev/null || fail "static off"
+[ "$(ecnet_ctl 2 swap status --json | ecnet_field static)" = false ] || fail "static not off"
 ecnet_ctl 2 swap resume | grep -q paused && fail "still paused after resume"
 ecnet_ctl 2 swap status >"$tmp/st.txt" || fail "status (human)"
 grep -q "^mode: *normal" "$tmp/st.txt" || fail "human status: $(head -n 3 "$tmp/st.txt")"
