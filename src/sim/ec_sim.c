@@ -279,7 +279,11 @@ static void deliver(ec_sim *s, sim_ev *e)
 		s->deliv_type[type]++;
 		s->bytes_type[type] += e->len;
 	}
+	/* sync traffic: a joiner's messages except consensus (tx, vote) and
+	 * hellos, which it exchanges as a member like everyone else */
 	int sa = s->peers[e->from].strategy, sb = b->strategy;
+	if (type == EC_MSG_TX || type == EC_MSG_VOTE || type == EC_MSG_HELLO)
+		sa = sb = -1;
 	if (sa >= 0) {
 		s->sync[sa].msgs++;
 		s->sync[sa].bytes += e->len;

@@ -18,6 +18,7 @@
  * committed it.  Conflicting owners: both twins committed for the same
  * token by neighbours of it (counted once per token).  Tokens in flight are
  * released when their tx commits, or 90 s after submission. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -411,6 +412,10 @@ void sim_wl_committed(ec_sim *s, size_t i, const ec_id *txid)
 				x->conflict_mask |= bit;
 				y->conflict_mask |= bit;
 				s->conflicts++;
+				if (getenv("ECSIM_DEBUG"))
+					fprintf(stderr, "conflict t=%llu peer %zu k=%zu cnt=%d pair cnt=%d sub %llu %llu\n",
+						(unsigned long long)s->now_us/1000, i, k, x->cnt[e], y->cnt[e],
+						(unsigned long long)x->submit_us/1000, (unsigned long long)y->submit_us/1000);
 			}
 		}
 		if (x->cnt[e] < 255)

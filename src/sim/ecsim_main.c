@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <malloc.h>
 
 #include "ec/crypto.h"
 #include "sim/ec_sim.h"
@@ -83,6 +84,10 @@ int main(int argc, char **argv)
 		} else
 			path = argv[i];
 	}
+	/* the nodes allocate and free many mid-sized buffers: keep freed memory
+	 * in the process instead of returning (and re-faulting) pages */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
 	if (!path) {
 		usage();
 		return 2;
