@@ -44,7 +44,7 @@ static void test_shipped_scenarios_parse(void **state)
 			quick = 1;
 			assert_int_equal(sc.peers.count, 32);
 			assert_int_equal(sc.peers.nregions, 2);
-			assert_int_equal(sc.workload.total_txs, 500);
+			assert_int_equal(sc.workload.total_txs, 300);
 			assert_int_equal(sc.sync.strategies, 3);
 		} else if (!strcmp(sc.name, "sync-100k")) {
 			sync100k = 1;
