@@ -191,6 +191,9 @@ static void send_msg(ec_sim *s, size_t from, const ec_node_out *o)
 	uint64_t jr = sim_rand(&s->rng_net);
 	if (a->parts != b->parts || u < loss) {
 		s->dropped++;
+		if (s->opts.trace)
+			s->opts.trace(s->opts.trace_ctx, s->now_us, s->now_us, (uint32_t)from,
+				      (uint32_t)to, (uint32_t)o->len, type, EC_SIM_LOST);
 		free(o->msg);
 		return;
 	}
@@ -207,7 +210,7 @@ static void send_msg(ec_sim *s, size_t from, const ec_node_out *o)
 		start += ser;
 		*lf = start;
 	}
-	heap_push(s, (sim_ev){.t = start + d, .kind = EV_MSG, .to = (uint32_t)to,
+	heap_push(s, (sim_ev){.t = start + d, .sent = s->now_us, .kind = EV_MSG, .to = (uint32_t)to,
 			      .from = (uint32_t)from, .len = (uint32_t)o->len,
 			      .bytes = o->msg});
 }
@@ -267,12 +270,15 @@ void sim_after(ec_sim *s, size_t i)
 static void deliver(ec_sim *s, sim_ev *e)
 {
 	sim_peer *b = &s->peers[e->to];
+	uint8_t type = e->len ? e->bytes[0] : 0;
+	if (s->opts.trace)
+		s->opts.trace(s->opts.trace_ctx, e->sent, s->now_us, e->from, e->to, e->len, type,
+			      b->state == PEER_ONLINE ? EC_SIM_DELIVERED : EC_SIM_OFFLINE);
 	if (b->state != PEER_ONLINE) {
 		s->dropped++;
 		free(e->bytes);
 		return;
 	}
-	uint8_t type = e->len ? e->bytes[0] : 0;
 	s->delivered++;
 	s->bytes += e->len;
 	if (type < EC_NODE_TYPES) {
@@ -838,6 +844,21 @@ void ec_sim_free(ec_sim *s)
 	free(s->ts);
 	free(s->snaps);
 	free(s);
+}
+
+size_t ec_sim_peer_count(const ec_sim *s)
+{
+	return s->n_peers;
+}
+
+int ec_sim_peer_region(const ec_sim *s, size_t i)
+{
+	return i < s->n_peers ? s->peers[i].region : -1;
+}
+
+int ec_sim_peer_online(const ec_sim *s, size_t i)
+{
+	return i < s->n_peers && s->peers[i].state == PEER_ONLINE;
 }
 
 uint64_t ec_sim_events(const ec_sim *s)

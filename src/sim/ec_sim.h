@@ -43,7 +43,18 @@ typedef struct ec_sim_opts {
 			 uint64_t events);
 	void *progress_ctx;
 	uint64_t progress_every;
+	/* Optional message trace (tests, debugging): called for every message
+	 * between peers when it is delivered (fate EC_SIM_DELIVERED, t_us = its
+	 * arrival), dropped on the link (EC_SIM_LOST: loss draw or partition,
+	 * t_us = its sending time) or dropped because the receiver is offline
+	 * at arrival (EC_SIM_OFFLINE).  from/to are peer indexes
+	 * (ec_sim_peer_region etc.); type is the first byte. */
+	void (*trace)(void *ctx, uint64_t sent_us, uint64_t t_us, uint32_t from,
+		      uint32_t to, uint32_t len, uint8_t type, int fate);
+	void *trace_ctx;
 } ec_sim_opts;
+
+enum { EC_SIM_DELIVERED = 0, EC_SIM_LOST = 1, EC_SIM_OFFLINE = 2 };
 
 /* Builds the initial network (identities mined, nodes created, peer sets
  * filled).  EC_OK, EC_ERR_NOMEM, or a node/identity error; err gets one
@@ -62,6 +73,12 @@ int ec_sim_write_outputs(ec_sim *s, const char *dir, char *err, size_t errlen);
 
 /* The summary text exactly as written to summary.json (malloc'd). */
 char *ec_sim_summary_json(ec_sim *s);
+
+/* Peers (initial, joined, sync joiners) and what the scenario made of
+ * them: region index, and 1 while online. */
+size_t ec_sim_peer_count(const ec_sim *s);
+int ec_sim_peer_region(const ec_sim *s, size_t i);
+int ec_sim_peer_online(const ec_sim *s, size_t i);
 
 /* Events processed (messages, ticks, submissions, scenario events). */
 uint64_t ec_sim_events(const ec_sim *s);

@@ -38,6 +38,7 @@ typedef struct sim_peer {
 typedef struct sim_ev {
 	uint64_t t;   /* microseconds since the start */
 	uint64_t seq; /* insertion order: ties */
+	uint64_t sent; /* messages: when the sender emitted it */
 	uint32_t kind;
 	uint32_t to, from;
 	uint32_t len;
