@@ -370,7 +370,7 @@ static int peer_create(ec_sim *s, size_t i, int region, int group, uint64_t *rng
 	nc.identity = p->ident;
 	nc.store = p->store;
 	nc.pow = &s->pow;
-	nc.block_interval_ms = s->sc->tick_ms;
+	nc.block_interval_ms = s->sc->block_interval_ms;
 	nc.repush_ms = 2 * s->sc->tick_ms;
 	nc.tx_req_timeout_ms = 6 * s->sc->tick_ms;
 	nc.identity_tx = 1;
