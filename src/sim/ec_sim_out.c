@@ -298,6 +298,27 @@ static json_t *extra_json(ec_sim *s, int *ok)
 	ec_sim_json_put(txs, "setup_committed", u64j(s->setup_committed), ok);
 	ec_sim_json_put(txs, "skipped", u64j(s->wl_skipped), ok);
 
+	/* the peers' own chains: what a joiner would traverse */
+	json_t *ch = json_object();
+	ec_sim_json_put(o, "chains", ch, ok);
+	if (ch) {
+		uint64_t nb = 0, nt = 0, mx = 0, np = 0;
+		for (size_t i = 0; i < s->n_peers; i++) {
+			const ec_node_stats *st = ec_node_stats_get(s->peers[i].node);
+			nb += st->blocks_sealed;
+			nt += st->txs_committed;
+			if (st->blocks_sealed > mx)
+				mx = st->blocks_sealed;
+			np++;
+		}
+		ec_sim_json_put(ch, "peers", u64j(np), ok);
+		ec_sim_json_put(ch, "blocks", u64j(nb), ok);
+		ec_sim_json_put(ch, "blocks_max", u64j(mx), ok);
+		ec_sim_json_put(ch, "blocks_mean", np ? json_real((double)nb / (double)np)
+						      : json_null(), ok);
+		ec_sim_json_put(ch, "txs_per_block", nb ? json_real((double)nt / (double)nb)
+						       : json_null(), ok);
+	}
 	uint64_t sync_msgs = 0;
 	for (int st = 0; st < EC_SCN_SYNC_COUNT; st++)
 		sync_msgs += s->sync[st].msgs;
