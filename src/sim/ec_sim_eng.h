@@ -63,6 +63,7 @@ typedef struct sim_sent {
 	uint64_t submit_us, commit_us; /* commit_us SIM_NEVER until committed */
 	ec_time ts;                    /* the tx's timestamp */
 	int32_t pair;                  /* double-sign twin, -1 = none */
+	uint32_t at;                   /* the peer the client handed it to */
 	uint8_t n;
 	uint8_t setup;                 /* initial-token creation */
 	uint8_t conflict_mask;         /* entries counted as conflicting */

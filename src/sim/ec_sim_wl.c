@@ -238,6 +238,7 @@ static long submit(ec_sim *s, const int32_t *tk, const int32_t *own, int n, size
 	x->commit_us = SIM_NEVER;
 	x->ts = tx.timestamp;
 	x->pair = -1;
+	x->at = (uint32_t)at;
 	x->n = (uint8_t)n;
 	x->setup = (uint8_t)setup;
 	for (int e = 0; e < n; e++) {
@@ -413,9 +414,12 @@ void sim_wl_committed(ec_sim *s, size_t i, const ec_id *txid)
 				y->conflict_mask |= bit;
 				s->conflicts++;
 				if (getenv("ECSIM_DEBUG"))
-					fprintf(stderr, "conflict t=%llu peer %zu k=%zu cnt=%d pair cnt=%d sub %llu %llu\n",
-						(unsigned long long)s->now_us/1000, i, k, x->cnt[e], y->cnt[e],
-						(unsigned long long)x->submit_us/1000, (unsigned long long)y->submit_us/1000);
+					fprintf(stderr, "conflict t=%llu ms: peer %zu commits tx %zu "
+						"(handed to peer %u, %s id) while its twin %d (handed to "
+						"peer %u) has %d neighbour commits\n",
+						(unsigned long long)s->now_us / 1000, i, k, x->at,
+						ec_id_cmp(&x->txid, &y->txid) < 0 ? "lower" : "higher",
+						x->pair, y->at, y->cnt[e]);
 			}
 		}
 		if (x->cnt[e] < 255)
