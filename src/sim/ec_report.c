@@ -268,6 +268,8 @@ static json_t *summary_json(const ec_summary *s)
 	}
 	if (s->scenario)
 		ec_sim_json_put(o, "scenario", ec_scenario_json(s->scenario), &ok);
+	if (ok && s->extra && json_object_update_recursive(o, s->extra))
+		ok = 0;
 	if (!ok) {
 		json_decref(o);
 		return NULL;
