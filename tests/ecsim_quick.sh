@@ -7,8 +7,9 @@
 #   - determinism: the same scenario and seed twice give byte-identical
 #     summary.json, timeseries.csv and plots; another --seed does not;
 #   - tests/data/ecsim_tiny.yaml under real Ed25519 and under the fake
-#     provider: summary.json identical but for "signatures" (8 peers, so
-#     every neighbourhood is the whole set and ids cannot move witnesses);
+#     provider: summary.json identical but for "signatures" (5 peers, so
+#     every neighbourhood and every vote fan-out target set is the whole set
+#     and ids cannot move witnesses or targets);
 #   - a malformed scenario: "FILE:LINE: field '...'" on stderr, exit 2, and
 #     no output directory written.
 # Run by scripts/run-tests.sh with BUILD set and the repo root as cwd.
