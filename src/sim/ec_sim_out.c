@@ -193,51 +193,13 @@ void sim_sync_free(ec_sim *s)
 
 /* ---- summary ---------------------------------------------------------- */
 
-static const struct {
-	uint8_t code;
-	const char *name;
-} msg_names[] = {
-	{EC_MSG_TX, "tx"},
-	{EC_MSG_VOTE, "vote"},
-	{EC_MSG_BLOCK, "block"},
-	{EC_MSG_PROOF, "proof"},
-	{EC_MSG_MAPPING_REQ, "mapping_req"},
-	{EC_MSG_MAPPING_RESP, "mapping_resp"},
-	{EC_MSG_TX_REQ, "tx_req"},
-	{EC_MSG_TX_RESP, "tx_resp"},
-	{EC_MSG_BLOCK_REQ, "block_req"},
-	{EC_MSG_BLOCK_RESP, "block_resp"},
-	{EC_MSG_RANGE_REQ, "range_req"},
-	{EC_MSG_RANGE_RESP, "range_resp"},
-	{EC_MSG_REFUSAL, "refusal"},
-	{EC_MSG_REFERRAL, "referral"},
-	{EC_MSG_HELLO, "hello"},
-};
 
 static json_t *u64j(uint64_t v)
 {
 	return v == SIM_NEVER ? json_null() : json_integer((json_int_t)v);
 }
 
-static json_t *realj(double v)
-{
-	return isfinite(v) ? json_real(v) : json_null();
-}
 
-static json_t *dist_json(const ec_sum_dist *d, int *ok)
-{
-	json_t *o = json_object();
-	if (!o)
-		return NULL;
-	ec_sim_json_put(o, "count", u64j(d->count), ok);
-	ec_sim_json_put(o, "mean", realj(d->mean), ok);
-	ec_sim_json_put(o, "p50", realj(d->p50), ok);
-	ec_sim_json_put(o, "p90", realj(d->p90), ok);
-	ec_sim_json_put(o, "p95", realj(d->p95), ok);
-	ec_sim_json_put(o, "p99", realj(d->p99), ok);
-	ec_sim_json_put(o, "max", realj(d->max), ok);
-	return o;
-}
 
 static json_t *status_json(const ec_sync_status *st, int *ok)
 {
@@ -248,7 +210,7 @@ static json_t *status_json(const ec_sync_status *st, int *ok)
 	ec_sim_json_put(o, "chains", u64j(st->n_chains), ok);
 	ec_sim_json_put(o, "blocks_target", u64j(st->blocks_target), ok);
 	ec_sim_json_put(o, "blocks_verified", u64j(st->blocks_verified), ok);
-	ec_sim_json_put(o, "progress", realj(st->progress), ok);
+	ec_sim_json_put(o, "progress", ec_sim_json_real(st->progress), ok);
 	ec_sim_json_put(o, "txs_referenced", u64j(st->txs_referenced), ok);
 	ec_sim_json_put(o, "txs_held", u64j(st->txs_held), ok);
 	ec_sim_json_put(o, "txs_confirmed", u64j(st->txs_confirmed), ok);
@@ -292,7 +254,7 @@ static json_t *extra_json(ec_sim *s, int *ok)
 	if (ec_sum_dist_compute(&d, rounds, s->n_lat) != EC_OK)
 		*ok = 0;
 	free(rounds);
-	ec_sim_json_put(txs, "commit_latency_rounds", dist_json(&d, ok), ok);
+	ec_sim_json_put(txs, "commit_latency_rounds", ec_report_dist_json(&d, ok), ok);
 	ec_sim_json_put(txs, "round_ms", json_integer(s->sc->tick_ms), ok);
 	ec_sim_json_put(txs, "setup_submitted", u64j(s->setup_txs), ok);
 	ec_sim_json_put(txs, "setup_committed", u64j(s->setup_committed), ok);
@@ -329,10 +291,14 @@ static json_t *extra_json(ec_sim *s, int *ok)
 			s->wl_committed ? json_real((double)wl_msgs / (double)s->wl_committed)
 					: json_null(), ok);
 	ec_sim_json_put(net, "by_type", types, ok);
-	for (size_t i = 0; *ok && i < sizeof msg_names / sizeof msg_names[0]; i++) {
-		uint8_t c = msg_names[i].code;
-		json_t *t = json_object();
-		ec_sim_json_put(types, msg_names[i].name, t, ok);
+	/* every message type the wire knows, in type-code order */
+	for (unsigned c = 0; *ok && c < 256; c++) {
+		const char *name = ec_msg_name((uint8_t)c);
+		json_t *t;
+		if (!name)
+			continue;
+		t = json_object();
+		ec_sim_json_put(types, name, t, ok);
 		if (!t)
 			break;
 		ec_sim_json_put(t, "sent", u64j(s->sent_type[c]), ok);
