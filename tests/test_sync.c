@@ -837,6 +837,87 @@ static void test_sync_slow_peer(void **state)
 	assert_true(checked >= min_checked());
 }
 
+/* Issue 5 point 5 with a changing peer set: node 0 of a small network
+ * (every node within reach) syncs and is caught up; then a peer joins and
+ * commits blocks.  Node 0's maintenance notices the new neighbour, follows
+ * its chain and fetches all of it (its stored head for the newcomer =
+ * the newcomer's own chain).  Fake signatures. */
+static void test_sync_late_peer(void **state)
+{
+	hn_cfg c;
+	hn *h;
+	hn_wl w;
+	ec_sync_status st;
+	ec_sync_chain ch[32];
+	size_t L, s1;
+	uint64_t len = 0, stored = 0;
+	int found = 0;
+	ec_time end;
+	(void)state;
+	hn_cfg_default(&c);
+	c.n_nodes = 10;
+	c.seed = 91;
+	assert_int_equal(hn_new(&h, &c), EC_OK);
+	hn_wl_init(&w, 91);
+	hn_wl_creations(h, &w, 80, 2, h->now + 200, 1000);
+	hn_run_until(h, h->now + 4000);
+	hn_wl_apply(h, &w, 0, w.n_sent);
+	assert_int_equal(ec_node_sync_start(h->nodes[0].node, EC_SYNC_CHAIN, h->now), EC_OK);
+	end = h->now + 20000;
+	do {
+		hn_run_until(h, h->now + 100);
+		assert_int_equal(ec_node_sync_status(h->nodes[0].node, &st, NULL, 0), EC_OK);
+	} while (st.phase != EC_SYNC_CAUGHT_UP && h->now < end);
+	assert_int_equal(st.phase, EC_SYNC_CAUGHT_UP);
+	assert_int_equal(st.n_chains, 9);
+	assert_int_equal(st.chains_added, 0);
+	/* a peer joins (no sync of its own) and commits new tokens */
+	memset(&h->sync, 0, sizeof h->sync);
+	L = hn_add_node(h);
+	assert_true(L != SIZE_MAX);
+	s1 = w.n_sent;
+	hn_wl_creations(h, &w, 80, 2, h->now + 200, 2000);
+	hn_run_until(h, h->now + 5000);
+	hn_wl_apply(h, &w, s1, w.n_sent);
+	assert_int_equal(hn_verify_chain(h, L, &len), EC_OK);
+	assert_true(len >= 2); /* it committed blocks */
+	/* node 0 follows it and fetches its whole chain */
+	end = h->now + 60000;
+	for (;;) {
+		ec_store_txn *t;
+		ec_id head;
+		hn_run_until(h, h->now + 500);
+		assert_int_equal(ec_node_sync_status(h->nodes[0].node, &st, ch, 32), EC_OK);
+		assert_int_equal(ec_store_txn_begin(h->nodes[0].store, 0, &t), EC_OK);
+		if (ec_store_get_head(t, &h->nodes[L].ident.peer_id, &head, &stored) != EC_OK)
+			stored = 0;
+		else
+			found = 1;
+		ec_store_txn_abort(t);
+		if ((found && stored + 1 == len && st.phase == EC_SYNC_CAUGHT_UP) ||
+		    h->now >= end)
+			break;
+	}
+	printf("late peer: node 0 follows %zu chains (%llu added after the start), "
+	       "the newcomer's %llu blocks stored: %llu, phase %u\n", st.n_chains,
+	       (unsigned long long)st.chains_added, (unsigned long long)len,
+	       (unsigned long long)(found ? stored + 1 : 0), st.phase);
+	assert_int_equal(st.chains_added, 1);
+	assert_int_equal(st.n_chains, 10);
+	assert_true(found);
+	assert_int_equal(stored + 1, len);
+	assert_int_equal(st.phase, EC_SYNC_CAUGHT_UP);
+	for (size_t i = 0; i < st.n_chains && i < 32; i++)
+		if (ec_id_eq(&ch[i].creator, &h->nodes[L].ident.peer_id)) {
+			assert_true(ch[i].complete);
+			assert_false(ch[i].dropped);
+			assert_int_equal(ch[i].head_height + 1, len);
+		}
+	assert_int_equal(st.blocks_verified, st.blocks_target);
+	hn_wl_free(&w);
+	hn_free(h);
+}
+
 /* The old model: random in-scope addresses asked (with evidence) of random
  * neighbourhood peers; what it writes is right, it never says complete. */
 static void test_sync_poll(void **state)
@@ -1294,6 +1375,7 @@ int main(void)
 		cmocka_unit_test(test_sync_silent_peer),
 		cmocka_unit_test(test_sync_other_holder),
 		cmocka_unit_test(test_sync_slow_peer),
+		cmocka_unit_test(test_sync_late_peer),
 		cmocka_unit_test(test_sync_poll),
 		cmocka_unit_test(test_sync_small_real_sigs),
 		cmocka_unit_test(test_sync_skeleton),

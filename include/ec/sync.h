@@ -120,6 +120,9 @@ typedef struct ec_sync_status {
 	 * and their segments asked elsewhere or later). */
 	uint64_t ranges_elsewhere;
 	uint64_t rate_drops;
+	/* Chains followed after the start: peers within reach that joined the
+	 * peer set later, noticed by maintenance (PROTOCOL 14c). */
+	uint64_t chains_added;
 } ec_sync_status;
 
 #endif

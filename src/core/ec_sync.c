@@ -347,8 +347,12 @@ static int load_block_fn(void *ctx, uint64_t height, const ec_id *id)
 	return 0;
 }
 
-static void select_chains(ec_node *n, node_sync *s)
+/* Appends the peers within reach that are not followed yet (nearest
+ * first); at the start of a sync that is all of them, in maintenance the
+ * peers that joined since.  Returns how many were added. */
+static size_t select_chains(ec_node *n, node_sync *s)
 {
+	size_t before = s->n_ch;
 	const ec_peerset *ring = &n->ring;
 	size_t pos = 0, m = ring->n;
 	long reach = 2 * EC_NEIGHBOURS - 1;
@@ -357,7 +361,6 @@ static void select_chains(ec_node *n, node_sync *s)
 			pos = i;
 	if (reach < s->cfg.min_chains_per_side)
 		reach = s->cfg.min_chains_per_side;
-	s->n_ch = 0;
 	/* nearest first, alternating sides */
 	for (long d = 1; d <= reach && s->n_ch < SYNC_MAX_CHAINS; d++) {
 		for (int side = 0; side < 2 && s->n_ch < SYNC_MAX_CHAINS; side++) {
@@ -377,6 +380,7 @@ static void select_chains(ec_node *n, node_sync *s)
 			s->n_ch++;
 		}
 	}
+	return s->n_ch - before;
 }
 
 /* The contiguous verified run from the segment's head: through the fills
@@ -458,12 +462,12 @@ static void resume_fills(ec_store_txn *t, sync_chain *c)
 	chain_contig(c);
 }
 
-static void load_resume(ec_node *n, node_sync *s)
+static void load_resume(ec_node *n, node_sync *s, size_t from)
 {
 	ec_store_txn *t;
 	if (ec_store_txn_begin(n->cfg.store, 0, &t) != EC_OK)
 		return;
-	for (size_t i = 0; i < s->n_ch; i++) {
+	for (size_t i = from; i < s->n_ch; i++) {
 		sync_chain *c = &s->ch[i];
 		ec_sync_progress p;
 		ec_block bb;
@@ -1422,7 +1426,16 @@ static void poll_round(ec_node *n, node_sync *s, ec_time now)
 static void maintain(ec_node *n, node_sync *s, ec_time now)
 {
 	uint8_t pick;
-	size_t live = 0, idx[SYNC_MAX_CHAINS];
+	size_t live = 0, idx[SYNC_MAX_CHAINS], from = s->n_ch, added;
+	/* the peer set changed: a peer within reach that joined after the
+	 * start is followed from now on (its whole chain, then maintained
+	 * like the others) */
+	if ((added = select_chains(n, s)) > 0) {
+		load_resume(n, s, from);
+		s->st.chains_added += added;
+		for (size_t i = from; i < s->n_ch; i++)
+			ask_head(n, s, (int)i, 1, now);
+	}
 	for (size_t i = 0; i < s->n_ch; i++)
 		if (!s->ch[i].dropped)
 			idx[live++] = i;
@@ -1544,8 +1557,8 @@ int ec_node_sync_start(ec_node *n, uint8_t strategy, ec_time now)
 		return EC_OK;
 	}
 	s->st.phase = EC_SYNC_DISCOVER;
-	select_chains(n, s);
-	load_resume(n, s);
+	(void)select_chains(n, s);
+	load_resume(n, s, 0);
 	update_progress(s, now);
 	s->run_verified0 = s->st.blocks_verified;
 	for (size_t i = 0; i < s->n_ch; i++)
