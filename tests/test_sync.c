@@ -605,6 +605,31 @@ static void test_sync_silent_peer(void **state)
 	assert_true(checked >= min_checked());
 }
 
+struct ev_seen {
+	size_t n, bad;
+	ec_id peer;
+};
+
+/* An evidence record of two mapping answers: both decode, verify, come
+ * from the record's peer, name one height and two heads. */
+static int ev_check(void *ctx, const ec_equiv_evidence *e)
+{
+	struct ev_seen *x = ctx;
+	ec_mapping_resp a, b;
+	x->n++;
+	x->peer = e->peer;
+	if (ec_mapping_resp_decode(&a, e->a, e->a_len) != EC_OK ||
+	    ec_mapping_resp_decode(&b, e->b, e->b_len) != EC_OK) {
+		x->bad++;
+		return 0;
+	}
+	if (ec_mapping_resp_verify(&a) != EC_OK || ec_mapping_resp_verify(&b) != EC_OK ||
+	    !ec_id_eq(&a.responder, &e->peer) || !ec_id_eq(&b.responder, &e->peer) ||
+	    a.height != b.height || ec_id_eq(&a.head, &b.head))
+		x->bad++;
+	return 0;
+}
+
 static void test_sync_equivocation(void **state)
 {
 	struct liar l;
@@ -631,6 +656,20 @@ static void test_sync_equivocation(void **state)
 	assert_int_equal(l.equivocated, 1);
 	assert_int_equal(st.equivocations, 1);
 	assert_true(reputation(j, l.liar) < 0);
+	/* the evidence is in the store: two signed head answers of the liar,
+	 * one height, two heads */
+	{
+		struct ev_seen e;
+		ec_store_txn *t;
+		memset(&e, 0, sizeof e);
+		assert_int_equal(ec_store_txn_begin(net->nodes[j].store, 0, &t), EC_OK);
+		assert_int_equal(ec_store_iter_evidence(t, &net->nodes[l.liar].ident.peer_id,
+							ev_check, &e), EC_OK);
+		ec_store_txn_abort(t);
+		assert_int_equal(e.n, 1);
+		assert_int_equal(e.bad, 0);
+		assert_true(ec_id_eq(&e.peer, &net->nodes[l.liar].ident.peer_id));
+	}
 	assert_int_equal(ec_node_sync_status(net->nodes[j].node, &st, ch, 32), EC_OK);
 	for (size_t i = 0; i < st.n_chains && i < 32; i++) {
 		if (ch[i].dropped) {
@@ -1216,6 +1255,89 @@ static void test_sync_skeleton(void **state)
 }
 
 /* API edges: status before a start, bad strategy, a lone node. */
+struct ev_list {
+	size_t n;
+	uint32_t seq[8];
+	size_t alen[8], blen[8];
+	uint8_t a0[8], b0[8];
+	ec_time det[8];
+};
+
+static int ev_collect(void *ctx, const ec_equiv_evidence *e)
+{
+	struct ev_list *l = ctx;
+	if (l->n < 8) {
+		l->seq[l->n] = e->seq;
+		l->alen[l->n] = e->a_len;
+		l->blen[l->n] = e->b_len;
+		l->a0[l->n] = e->a_len ? e->a[0] : 0;
+		l->b0[l->n] = e->b_len ? e->b[0] : 0;
+		l->det[l->n] = e->detected;
+	}
+	l->n++;
+	return 0;
+}
+
+/* The store's evidence table on both backends: appended per peer with
+ * seq 0, 1, ..., kept across a close and reopen (LMDB), listed per peer
+ * or all, refused in a read-only txn and beyond the size limit. */
+static void test_evidence_store(void **state)
+{
+	char dir[512];
+	ec_id p, q;
+	uint8_t m1[3] = {1, 2, 3}, m2[5] = {9, 8, 7, 6, 5};
+	(void)state;
+	memset(&p, 0x11, sizeof p);
+	memset(&q, 0x22, sizeof q);
+	tu_tmpdir(dir, sizeof dir, "ec-evidence");
+	for (int backend = 0; backend < 2; backend++) {
+		ec_store *st;
+		ec_store_txn *t;
+		struct ev_list l;
+		uint32_t seq = 99;
+		if (backend)
+			assert_int_equal(ec_store_open_lmdb(&st, dir, NULL), EC_OK);
+		else
+			assert_int_equal(ec_store_open_memory(&st), EC_OK);
+		assert_int_equal(ec_store_txn_begin(st, 1, &t), EC_OK);
+		assert_int_equal(ec_store_add_evidence(t, &p, 10, m1, 3, m2, 5, &seq), EC_OK);
+		assert_int_equal(seq, 0);
+		assert_int_equal(ec_store_add_evidence(t, &q, 11, m2, 5, NULL, 0, &seq), EC_OK);
+		assert_int_equal(seq, 0);
+		assert_int_equal(ec_store_add_evidence(t, &p, 12, m2, 5, m1, 3, &seq), EC_OK);
+		assert_int_equal(seq, 1);
+		assert_int_equal(ec_store_add_evidence(t, &p, 13, m1, EC_EVIDENCE_MSG_MAX + 1,
+						       m1, 3, NULL), EC_ERR_ARG);
+		assert_int_equal(ec_store_txn_commit(t), EC_OK);
+		if (backend) { /* durable: close and open again */
+			ec_store_close(st);
+			assert_int_equal(ec_store_open_lmdb(&st, dir, NULL), EC_OK);
+		}
+		assert_int_equal(ec_store_txn_begin(st, 0, &t), EC_OK);
+		memset(&l, 0, sizeof l);
+		assert_int_equal(ec_store_iter_evidence(t, &p, ev_collect, &l), EC_OK);
+		assert_int_equal(l.n, 2);
+		assert_int_equal(l.seq[0], 0);
+		assert_int_equal(l.seq[1], 1);
+		assert_int_equal(l.alen[0], 3);
+		assert_int_equal(l.blen[0], 5);
+		assert_int_equal(l.a0[0], 1);
+		assert_int_equal(l.b0[0], 9);
+		assert_int_equal(l.a0[1], 9);
+		assert_int_equal(l.det[0], 10);
+		assert_int_equal(l.det[1], 12);
+		memset(&l, 0, sizeof l);
+		assert_int_equal(ec_store_iter_evidence(t, NULL, ev_collect, &l), EC_OK);
+		assert_int_equal(l.n, 3);
+		assert_int_equal(l.blen[2], 0); /* q's, after p's */
+		assert_int_equal(ec_store_add_evidence(t, &p, 14, m1, 3, m1, 3, NULL),
+				 EC_ERR_READONLY);
+		ec_store_txn_abort(t);
+		ec_store_close(st);
+	}
+	tu_rmrf(dir);
+}
+
 static void test_sync_api(void **state)
 {
 	hn_cfg c;
@@ -1380,6 +1502,7 @@ int main(void)
 		cmocka_unit_test(test_sync_small_real_sigs),
 		cmocka_unit_test(test_sync_skeleton),
 		cmocka_unit_test(test_sync_api),
+		cmocka_unit_test(test_evidence_store),
 		cmocka_unit_test(test_txbatch_codec),
 		cmocka_unit_test(test_txbatch_serve),
 	};

@@ -321,6 +321,17 @@ static void equivocation(ec_node *n, node_sync *s, int ci, const uint8_t *msg,
 	if (msg)
 		keep_evidence(s, msg, len);
 	if (!c->dropped) {
+		/* kept for good: the two signed messages in the store's
+		 * evidence table (STORAGE 3.5), then the standing */
+		ec_store_txn *t;
+		if (ec_store_txn_begin(n->cfg.store, 1, &t) == EC_OK) {
+			if (ec_store_add_evidence(t, &c->creator, now, c->head_msg,
+						  c->head_msg ? c->head_len : 0, msg,
+						  msg ? len : 0, NULL) == EC_OK)
+				(void)ec_store_txn_commit(t);
+			else
+				ec_store_txn_abort(t);
+		}
 		s->st.equivocations++;
 		sync_penalise(n, s, &c->creator, now);
 	}
