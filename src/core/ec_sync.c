@@ -1397,8 +1397,9 @@ static void rate_sweep(node_sync *s, ec_time now)
 				s->ch[ci].fills[r->fill].inflight = 0;
 			if (r->kind == RQ_TXB)
 				for (unsigned k = 0; k < r->n_ids; k++) {
+					/* as after a timeout: the next carrier,
+					 * this one again in its turn */
 					s->tx[r->ids[k]]->inflight = 0;
-					s->tx[r->ids[k]]->failed |= 1u << ci;
 					s->tx[r->ids[k]]->tries++;
 				}
 			req_free(s, r);
