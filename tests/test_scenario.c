@@ -44,7 +44,7 @@ static void test_shipped_scenarios_parse(void **state)
 			quick = 1;
 			assert_int_equal(sc.peers.count, 32);
 			assert_int_equal(sc.peers.nregions, 2);
-			assert_int_equal(sc.workload.total_txs, 500);
+			assert_int_equal(sc.workload.total_txs, 300);
 			assert_int_equal(sc.sync.strategies, 3);
 		} else if (!strcmp(sc.name, "sync-100k")) {
 			sync100k = 1;
@@ -161,6 +161,7 @@ static const struct bad {
 	/* 37: everything else */
 	{BASE PEERS "seed: 0xzz\n", EC_ERR_VALUE, 4, "seed", "decimal u64 or 64 hex"},
 	{BASE PEERS "tick_ms: 5\ntick_ms: 6\n", EC_ERR_VALUE, 5, "tick_ms", "duplicate key"},
+	{BASE PEERS "block_interval_ms: 0\n", EC_ERR_VALUE, 4, "block_interval_ms", ""},
 	{BASE PEERS "workload:\n  start_ms: 5000\n  stop_ms: 4000\n", EC_ERR_VALUE, 6,
 	 "workload.stop_ms", "before start_ms"},
 	{BASE PEERS "workload:\n  mix: {transfer: 1}\n", EC_ERR_VALUE, 5, "workload.mix",
@@ -207,6 +208,7 @@ static void test_defaults(void **state)
 	assert_false(sc.seed_set);
 	assert_int_equal(sc.duration_ms, 10000);
 	assert_int_equal(sc.tick_ms, 50);
+	assert_int_equal(sc.block_interval_ms, 50); /* = tick_ms when not given */
 	assert_int_equal(sc.peers.identity_difficulty, 0);
 	assert_int_equal(sc.peers.topology, EC_SCN_TOPO_RING);
 	assert_int_equal(sc.peers.degree, 8);

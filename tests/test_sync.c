@@ -273,6 +273,7 @@ static void print_status(const char *label, const ec_sync_status *st, double w)
 	       "%llu confirmed %llu, tokens applied %llu, msgs %llu/%llu, bytes "
 	       "%llu/%llu, useful %llu (wire/useful %.3f), round trips %llu, "
 	       "rejected blocks %llu txs %llu, equivocations %llu, penalties %llu, "
+	       "ranges from other holders %llu, rate drops %llu, "
 	       "caught up after %.2f s sim, wall %.2f s\n",
 	       label, st->phase, st->n_chains, (unsigned long long)st->blocks_verified,
 	       (unsigned long long)st->blocks_target,
@@ -289,6 +290,8 @@ static void print_status(const char *label, const ec_sync_status *st, double w)
 	       (unsigned long long)st->txs_rejected,
 	       (unsigned long long)st->equivocations,
 	       (unsigned long long)st->penalties,
+	       (unsigned long long)st->ranges_elsewhere,
+	       (unsigned long long)st->rate_drops,
 	       st->caught_up_at ? (double)(st->caught_up_at - st->started) / 1000.0 : -1.0,
 	       wall() - w);
 }
@@ -602,6 +605,31 @@ static void test_sync_silent_peer(void **state)
 	assert_true(checked >= min_checked());
 }
 
+struct ev_seen {
+	size_t n, bad;
+	ec_id peer;
+};
+
+/* An evidence record of two mapping answers: both decode, verify, come
+ * from the record's peer, name one height and two heads. */
+static int ev_check(void *ctx, const ec_equiv_evidence *e)
+{
+	struct ev_seen *x = ctx;
+	ec_mapping_resp a, b;
+	x->n++;
+	x->peer = e->peer;
+	if (ec_mapping_resp_decode(&a, e->a, e->a_len) != EC_OK ||
+	    ec_mapping_resp_decode(&b, e->b, e->b_len) != EC_OK) {
+		x->bad++;
+		return 0;
+	}
+	if (ec_mapping_resp_verify(&a) != EC_OK || ec_mapping_resp_verify(&b) != EC_OK ||
+	    !ec_id_eq(&a.responder, &e->peer) || !ec_id_eq(&b.responder, &e->peer) ||
+	    a.height != b.height || ec_id_eq(&a.head, &b.head))
+		x->bad++;
+	return 0;
+}
+
 static void test_sync_equivocation(void **state)
 {
 	struct liar l;
@@ -628,6 +656,20 @@ static void test_sync_equivocation(void **state)
 	assert_int_equal(l.equivocated, 1);
 	assert_int_equal(st.equivocations, 1);
 	assert_true(reputation(j, l.liar) < 0);
+	/* the evidence is in the store: two signed head answers of the liar,
+	 * one height, two heads */
+	{
+		struct ev_seen e;
+		ec_store_txn *t;
+		memset(&e, 0, sizeof e);
+		assert_int_equal(ec_store_txn_begin(net->nodes[j].store, 0, &t), EC_OK);
+		assert_int_equal(ec_store_iter_evidence(t, &net->nodes[l.liar].ident.peer_id,
+							ev_check, &e), EC_OK);
+		ec_store_txn_abort(t);
+		assert_int_equal(e.n, 1);
+		assert_int_equal(e.bad, 0);
+		assert_true(ec_id_eq(&e.peer, &net->nodes[l.liar].ident.peer_id));
+	}
 	assert_int_equal(ec_node_sync_status(net->nodes[j].node, &st, ch, 32), EC_OK);
 	for (size_t i = 0; i < st.n_chains && i < 32; i++) {
 		if (ch[i].dropped) {
@@ -638,6 +680,281 @@ static void test_sync_equivocation(void **state)
 	assert_int_equal(dropped, 1);
 	assert_int_equal(compare_state(j, &checked, &confirmed), 0);
 	assert_true(checked >= min_checked());
+}
+
+/* ---- other holders and slow peers ------------------------------------------- */
+
+/* The d-th (0 = nearest) successor of node j on the ring, j excluded. */
+static size_t successor(size_t j, int d)
+{
+	ec_peerset ps;
+	ec_id ids[2 * EC_NEIGHBOURS];
+	size_t k;
+	ec_peerset_init(&ps);
+	for (size_t i = 0; i < net->n; i++)
+		if (i != j)
+			(void)ec_peerset_add(&ps, &net->nodes[i].ident.peer_id);
+	k = ec_peerset_neighbourhood(&ps, &net->nodes[j].ident.peer_id, EC_NEIGHBOURS,
+				     ids);
+	ec_peerset_free(&ps);
+	assert_true(k == 2 * EC_NEIGHBOURS);
+	return hn_index_of(net, &ids[EC_NEIGHBOURS + d]);
+}
+
+/* Makes node y (an original node) hold the chains around it by running
+ * its own sync to the end; then y holds x's whole chain. */
+static void make_holder(size_t y, size_t x)
+{
+	ec_sync_status st;
+	ec_store_txn *t;
+	ec_id hy;
+	uint64_t ly, lx;
+	if (ec_node_sync_status(net->nodes[y].node, &st, NULL, 0) == EC_OK &&
+	    st.phase == EC_SYNC_IDLE)
+		assert_int_equal(ec_node_sync_start(net->nodes[y].node, EC_SYNC_CHAIN,
+						    net->now), EC_OK);
+	assert_int_equal(run_sync(y, 60000, &st), EC_SYNC_CAUGHT_UP);
+	/* x may have sealed a block since y asked: y's maintenance (one head
+	 * query a second) fetches it */
+	for (int i = 0; i < 120; i++) {
+		assert_int_equal(ec_store_txn_begin(net->nodes[y].store, 0, &t), EC_OK);
+		assert_int_equal(ec_store_get_head(t, &net->nodes[x].ident.peer_id, &hy,
+						   &ly), EC_OK);
+		ec_store_txn_abort(t);
+		assert_int_equal(hn_verify_chain(net, x, &lx), EC_OK);
+		if (ly + 1 == lx)
+			break;
+		hn_run_until(net, net->now + 500);
+	}
+	/* x's own chain: lx blocks, all of them held by y */
+	assert_int_equal(ly + 1, lx);
+}
+
+/* The followed chain of creator x in j's report: complete, not dropped,
+ * every block verified. */
+static void assert_chain_done(size_t j, size_t x)
+{
+	ec_sync_status st;
+	ec_sync_chain ch[32];
+	int seen = 0;
+	assert_int_equal(ec_node_sync_status(net->nodes[j].node, &st, ch, 32), EC_OK);
+	for (size_t i = 0; i < st.n_chains && i < 32; i++) {
+		if (!ec_id_eq(&ch[i].creator, &net->nodes[x].ident.peer_id))
+			continue;
+		seen = 1;
+		assert_true(ch[i].complete);
+		assert_false(ch[i].dropped);
+		assert_int_equal(ch[i].verified, ch[i].head_height + 1);
+	}
+	assert_true(seen);
+}
+
+struct mute {
+	size_t peer, victim;
+	size_t passed, dropped;
+};
+
+/* The creator answers the victim's first range request, then no range or
+ * tx-batch request at all: it went silent in the middle of the walk. */
+static int mute_drop(void *ctx, const hn *h, size_t from, size_t to, const uint8_t *msg,
+		     size_t len)
+{
+	struct mute *x = ctx;
+	(void)h;
+	if (from != x->peer || to != x->victim || len < 1 ||
+	    (msg[0] != EC_MSG_RANGE_RESP && msg[0] != EC_MSG_TXBATCH_RESP))
+		return 0;
+	if (msg[0] == EC_MSG_RANGE_RESP && x->passed == 0) {
+		x->passed++;
+		return 0;
+	}
+	x->dropped++;
+	return 1;
+}
+
+/* Issue 5 point 7, "re-request elsewhere": the creator x of a followed
+ * chain goes silent after its first range answer; y, a followed peer that
+ * synced x's chain before, serves the rest: x's chain completes (not
+ * dropped), the state equals the neighbours'. */
+static void test_sync_other_holder(void **state)
+{
+	struct mute x;
+	ec_sync_status st;
+	size_t j, cx, cy, checked, confirmed, blocks;
+	double w0 = wall();
+	(void)state;
+	memset(&net->sync, 0, sizeof net->sync);
+	ec_sync_cfg_default(&net->sync);
+	net->sync.strategy = EC_SYNC_CHAIN;
+	net->sync.range_max_blocks = 4; /* several answers per chain */
+	j = hn_add_node(net);
+	assert_true(j != SIZE_MAX);
+	cx = successor(j, 0);
+	cy = successor(j, 1);
+	make_holder(cy, cx);
+	memset(&x, 0, sizeof x);
+	x.peer = cx;
+	x.victim = j;
+	net->drop = mute_drop;
+	net->drop_ctx = &x;
+	assert_int_equal(ec_node_sync_start(net->nodes[j].node, 0, net->now), EC_OK);
+	assert_int_equal(run_sync(j, 120000, &st), EC_SYNC_CAUGHT_UP);
+	net->drop = NULL;
+	print_status("other holder", &st, w0);
+	assert_int_equal(x.passed, 1);
+	assert_true(x.dropped >= 1);
+	assert_true(st.ranges_elsewhere >= 1);
+	assert_int_equal(st.blocks_verified, st.blocks_target);
+	assert_chain_done(j, cx);
+	assert_int_equal(st.txs_held, st.txs_referenced);
+	assert_int_equal(check_store(j, &blocks), 0);
+	assert_int_equal(compare_state(j, &checked, &confirmed), 0);
+	assert_true(checked >= min_checked());
+}
+
+struct slow {
+	size_t peer, victim;
+	uint32_t extra_ms;
+	size_t delayed;
+};
+
+static uint32_t slow_delay(void *ctx, const hn *h, size_t from, size_t to,
+			   const uint8_t *msg, size_t len)
+{
+	struct slow *x = ctx;
+	(void)h;
+	if (from != x->peer || to != x->victim || len < 1 ||
+	    (msg[0] != EC_MSG_RANGE_RESP && msg[0] != EC_MSG_TXBATCH_RESP))
+		return 0;
+	x->delayed++;
+	return x->extra_ms;
+}
+
+/* Issue 5 point 7, "a minimum useful receive rate": the creator x answers
+ * every data request, correctly, but each answer takes 1 s more (within
+ * the 3 s stall timeout, so no timeout fires): ~2 KB/s against a minimum
+ * of 20 KB/s (the honest peers deliver > 100 KB/s of busy time).  Once x
+ * has been busy for stall_min_ms it is judged slow: its outstanding
+ * requests are given up, its segment goes to y (a holder), its bodies to
+ * other carriers; x is not penalised (slow is not dishonest). */
+static void test_sync_slow_peer(void **state)
+{
+	struct slow x;
+	ec_sync_status st;
+	size_t j, cx, cy, checked, confirmed;
+	double w0 = wall();
+	(void)state;
+	memset(&net->sync, 0, sizeof net->sync);
+	ec_sync_cfg_default(&net->sync);
+	net->sync.strategy = EC_SYNC_CHAIN;
+	net->sync.range_max_blocks = 2;
+	net->sync.stall_min_ms = 3000;
+	net->sync.min_rate_bps = 20000;
+	j = hn_add_node(net);
+	assert_true(j != SIZE_MAX);
+	cx = successor(j, 0);
+	cy = successor(j, 1);
+	make_holder(cy, cx);
+	memset(&x, 0, sizeof x);
+	x.peer = cx;
+	x.victim = j;
+	x.extra_ms = 1000;
+	net->delay = slow_delay;
+	net->delay_ctx = &x;
+	assert_int_equal(ec_node_sync_start(net->nodes[j].node, 0, net->now), EC_OK);
+	assert_int_equal(run_sync(j, 120000, &st), EC_SYNC_CAUGHT_UP);
+	net->delay = NULL;
+	print_status("slow peer", &st, w0);
+	assert_true(x.delayed >= 1);
+	assert_true(st.rate_drops >= 1);
+	assert_true(st.ranges_elsewhere >= 1);
+	assert_true(reputation(j, cx) >= 0);
+	assert_int_equal(st.blocks_verified, st.blocks_target);
+	assert_chain_done(j, cx);
+	assert_int_equal(st.txs_held, st.txs_referenced);
+	assert_int_equal(compare_state(j, &checked, &confirmed), 0);
+	assert_true(checked >= min_checked());
+}
+
+/* Issue 5 point 5 with a changing peer set: node 0 of a small network
+ * (every node within reach) syncs and is caught up; then a peer joins and
+ * commits blocks.  Node 0's maintenance notices the new neighbour, follows
+ * its chain and fetches all of it (its stored head for the newcomer =
+ * the newcomer's own chain).  Fake signatures. */
+static void test_sync_late_peer(void **state)
+{
+	hn_cfg c;
+	hn *h;
+	hn_wl w;
+	ec_sync_status st;
+	ec_sync_chain ch[32];
+	size_t L, s1;
+	uint64_t len = 0, stored = 0;
+	int found = 0;
+	ec_time end;
+	(void)state;
+	hn_cfg_default(&c);
+	c.n_nodes = 10;
+	c.seed = 91;
+	assert_int_equal(hn_new(&h, &c), EC_OK);
+	hn_wl_init(&w, 91);
+	hn_wl_creations(h, &w, 80, 2, h->now + 200, 1000);
+	hn_run_until(h, h->now + 4000);
+	hn_wl_apply(h, &w, 0, w.n_sent);
+	assert_int_equal(ec_node_sync_start(h->nodes[0].node, EC_SYNC_CHAIN, h->now), EC_OK);
+	end = h->now + 20000;
+	do {
+		hn_run_until(h, h->now + 100);
+		assert_int_equal(ec_node_sync_status(h->nodes[0].node, &st, NULL, 0), EC_OK);
+	} while (st.phase != EC_SYNC_CAUGHT_UP && h->now < end);
+	assert_int_equal(st.phase, EC_SYNC_CAUGHT_UP);
+	assert_int_equal(st.n_chains, 9);
+	assert_int_equal(st.chains_added, 0);
+	/* a peer joins (no sync of its own) and commits new tokens */
+	memset(&h->sync, 0, sizeof h->sync);
+	L = hn_add_node(h);
+	assert_true(L != SIZE_MAX);
+	s1 = w.n_sent;
+	hn_wl_creations(h, &w, 80, 2, h->now + 200, 2000);
+	hn_run_until(h, h->now + 5000);
+	hn_wl_apply(h, &w, s1, w.n_sent);
+	assert_int_equal(hn_verify_chain(h, L, &len), EC_OK);
+	assert_true(len >= 2); /* it committed blocks */
+	/* node 0 follows it and fetches its whole chain */
+	end = h->now + 60000;
+	for (;;) {
+		ec_store_txn *t;
+		ec_id head;
+		hn_run_until(h, h->now + 500);
+		assert_int_equal(ec_node_sync_status(h->nodes[0].node, &st, ch, 32), EC_OK);
+		assert_int_equal(ec_store_txn_begin(h->nodes[0].store, 0, &t), EC_OK);
+		if (ec_store_get_head(t, &h->nodes[L].ident.peer_id, &head, &stored) != EC_OK)
+			stored = 0;
+		else
+			found = 1;
+		ec_store_txn_abort(t);
+		if ((found && stored + 1 == len && st.phase == EC_SYNC_CAUGHT_UP) ||
+		    h->now >= end)
+			break;
+	}
+	printf("late peer: node 0 follows %zu chains (%llu added after the start), "
+	       "the newcomer's %llu blocks stored: %llu, phase %u\n", st.n_chains,
+	       (unsigned long long)st.chains_added, (unsigned long long)len,
+	       (unsigned long long)(found ? stored + 1 : 0), st.phase);
+	assert_int_equal(st.chains_added, 1);
+	assert_int_equal(st.n_chains, 10);
+	assert_true(found);
+	assert_int_equal(stored + 1, len);
+	assert_int_equal(st.phase, EC_SYNC_CAUGHT_UP);
+	for (size_t i = 0; i < st.n_chains && i < 32; i++)
+		if (ec_id_eq(&ch[i].creator, &h->nodes[L].ident.peer_id)) {
+			assert_true(ch[i].complete);
+			assert_false(ch[i].dropped);
+			assert_int_equal(ch[i].head_height + 1, len);
+		}
+	assert_int_equal(st.blocks_verified, st.blocks_target);
+	hn_wl_free(&w);
+	hn_free(h);
 }
 
 /* The old model: random in-scope addresses asked (with evidence) of random
@@ -938,6 +1255,89 @@ static void test_sync_skeleton(void **state)
 }
 
 /* API edges: status before a start, bad strategy, a lone node. */
+struct ev_list {
+	size_t n;
+	uint32_t seq[8];
+	size_t alen[8], blen[8];
+	uint8_t a0[8], b0[8];
+	ec_time det[8];
+};
+
+static int ev_collect(void *ctx, const ec_equiv_evidence *e)
+{
+	struct ev_list *l = ctx;
+	if (l->n < 8) {
+		l->seq[l->n] = e->seq;
+		l->alen[l->n] = e->a_len;
+		l->blen[l->n] = e->b_len;
+		l->a0[l->n] = e->a_len ? e->a[0] : 0;
+		l->b0[l->n] = e->b_len ? e->b[0] : 0;
+		l->det[l->n] = e->detected;
+	}
+	l->n++;
+	return 0;
+}
+
+/* The store's evidence table on both backends: appended per peer with
+ * seq 0, 1, ..., kept across a close and reopen (LMDB), listed per peer
+ * or all, refused in a read-only txn and beyond the size limit. */
+static void test_evidence_store(void **state)
+{
+	char dir[512];
+	ec_id p, q;
+	uint8_t m1[3] = {1, 2, 3}, m2[5] = {9, 8, 7, 6, 5};
+	(void)state;
+	memset(&p, 0x11, sizeof p);
+	memset(&q, 0x22, sizeof q);
+	tu_tmpdir(dir, sizeof dir, "ec-evidence");
+	for (int backend = 0; backend < 2; backend++) {
+		ec_store *st;
+		ec_store_txn *t;
+		struct ev_list l;
+		uint32_t seq = 99;
+		if (backend)
+			assert_int_equal(ec_store_open_lmdb(&st, dir, NULL), EC_OK);
+		else
+			assert_int_equal(ec_store_open_memory(&st), EC_OK);
+		assert_int_equal(ec_store_txn_begin(st, 1, &t), EC_OK);
+		assert_int_equal(ec_store_add_evidence(t, &p, 10, m1, 3, m2, 5, &seq), EC_OK);
+		assert_int_equal(seq, 0);
+		assert_int_equal(ec_store_add_evidence(t, &q, 11, m2, 5, NULL, 0, &seq), EC_OK);
+		assert_int_equal(seq, 0);
+		assert_int_equal(ec_store_add_evidence(t, &p, 12, m2, 5, m1, 3, &seq), EC_OK);
+		assert_int_equal(seq, 1);
+		assert_int_equal(ec_store_add_evidence(t, &p, 13, m1, EC_EVIDENCE_MSG_MAX + 1,
+						       m1, 3, NULL), EC_ERR_ARG);
+		assert_int_equal(ec_store_txn_commit(t), EC_OK);
+		if (backend) { /* durable: close and open again */
+			ec_store_close(st);
+			assert_int_equal(ec_store_open_lmdb(&st, dir, NULL), EC_OK);
+		}
+		assert_int_equal(ec_store_txn_begin(st, 0, &t), EC_OK);
+		memset(&l, 0, sizeof l);
+		assert_int_equal(ec_store_iter_evidence(t, &p, ev_collect, &l), EC_OK);
+		assert_int_equal(l.n, 2);
+		assert_int_equal(l.seq[0], 0);
+		assert_int_equal(l.seq[1], 1);
+		assert_int_equal(l.alen[0], 3);
+		assert_int_equal(l.blen[0], 5);
+		assert_int_equal(l.a0[0], 1);
+		assert_int_equal(l.b0[0], 9);
+		assert_int_equal(l.a0[1], 9);
+		assert_int_equal(l.det[0], 10);
+		assert_int_equal(l.det[1], 12);
+		memset(&l, 0, sizeof l);
+		assert_int_equal(ec_store_iter_evidence(t, NULL, ev_collect, &l), EC_OK);
+		assert_int_equal(l.n, 3);
+		assert_int_equal(l.blen[2], 0); /* q's, after p's */
+		assert_int_equal(ec_store_add_evidence(t, &p, 14, m1, 3, m1, 3, NULL),
+				 EC_ERR_READONLY);
+		ec_store_txn_abort(t);
+		ec_store_close(st);
+	}
+	tu_rmrf(dir);
+}
+
 static void test_sync_api(void **state)
 {
 	hn_cfg c;
@@ -1095,10 +1495,14 @@ int main(void)
 		cmocka_unit_test(test_sync_hostile),
 		cmocka_unit_test(test_sync_equivocation),
 		cmocka_unit_test(test_sync_silent_peer),
+		cmocka_unit_test(test_sync_other_holder),
+		cmocka_unit_test(test_sync_slow_peer),
+		cmocka_unit_test(test_sync_late_peer),
 		cmocka_unit_test(test_sync_poll),
 		cmocka_unit_test(test_sync_small_real_sigs),
 		cmocka_unit_test(test_sync_skeleton),
 		cmocka_unit_test(test_sync_api),
+		cmocka_unit_test(test_evidence_store),
 		cmocka_unit_test(test_txbatch_codec),
 		cmocka_unit_test(test_txbatch_serve),
 	};

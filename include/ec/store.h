@@ -314,4 +314,29 @@ int ec_store_del_progress(ec_store_txn *t, const ec_id *chain);
 typedef int (*ec_store_progress_fn)(void *ctx, const ec_sync_progress *p);
 int ec_store_iter_progress(ec_store_txn *t, ec_store_progress_fn fn, void *ctx);
 
+/* ---- equivocation evidence (sync, docs/STORAGE.md 3.5) ------------------- */
+
+#define EC_EVIDENCE_MSG_MAX (1u << 20)
+
+typedef struct ec_equiv_evidence {
+	ec_id peer;           /* the peer that signed both (key) */
+	uint32_t seq;         /* 0, 1, ... per peer (key) */
+	ec_time detected;
+	const uint8_t *a, *b; /* the two signed messages as received; borrowed,
+			       * valid during the callback only */
+	size_t a_len, b_len;
+} ec_equiv_evidence;
+
+/* Appends one piece of evidence against `peer` (seq = the next free one,
+ * returned in *seq if given).  Messages of at most EC_EVIDENCE_MSG_MAX
+ * bytes (EC_ERR_ARG otherwise); zero-length allowed. */
+int ec_store_add_evidence(ec_store_txn *t, const ec_id *peer, ec_time detected,
+			  const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len,
+			  uint32_t *seq);
+typedef int (*ec_store_evidence_fn)(void *ctx, const ec_equiv_evidence *e);
+/* The evidence against `peer` (NULL = every peer), ascending by (peer,
+ * seq); stops when fn returns non-zero (returned). */
+int ec_store_iter_evidence(ec_store_txn *t, const ec_id *peer, ec_store_evidence_fn fn,
+			   void *ctx);
+
 #endif

@@ -113,6 +113,16 @@ typedef struct ec_sync_status {
 	uint64_t blocks_fetched, txs_fetched;
 	uint64_t skeleton_anchors; /* jump-reference anchors that split a walk
 				    * into parallel fills */
+	/* Slow and silent peers (PROTOCOL 14c "Other holders", "Minimum
+	 * rate"): range answers accepted from a peer other than the chain's
+	 * creator (a holder that synced it), and peers whose useful receive
+	 * rate fell under min_rate_bps (their outstanding requests given up
+	 * and their segments asked elsewhere or later). */
+	uint64_t ranges_elsewhere;
+	uint64_t rate_drops;
+	/* Chains followed after the start: peers within reach that joined the
+	 * peer set later, noticed by maintenance (PROTOCOL 14c). */
+	uint64_t chains_added;
 } ec_sync_status;
 
 #endif

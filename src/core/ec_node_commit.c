@@ -274,6 +274,7 @@ static void try_decide(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
 	n->st.txs_decided++;
 	node_reevaluate_conflicts(n, e, now);
 	reevaluate_successors(n, &e->txid, now);
+	node_decided_flip(n, e, p, 1, now);
 	if (o->n == EC_BLOCK_MAX_TXS)
 		(void)node_seal(n, now);
 }

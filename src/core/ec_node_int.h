@@ -172,6 +172,14 @@ void node_push(ec_node *n, ec_mp_entry *e, node_pend *p, int mode, ec_time now);
 /* After node_evaluate turned proxy flags to +1 (before[i] = our flag on
  * entry i before, 0 = none): sends the vote to the peers that may need it. */
 void node_push_flip(ec_node *n, ec_mp_entry *e, node_pend *p, const int8_t *before);
+/* Bounded fan-out, after our decision of e: our flags on the tokens we
+ * are not a neighbour of become +1 (the tally that made us decide passed
+ * for them; spec 8.9: commitment information propagates through the
+ * nearest peers).  push: at the decision, sent as a proxy flip, only when
+ * our view is sparse around those tokens (fellow neighbours are among
+ * their nearest peers, so they count us); 0: made when a peer polls us
+ * (its answer carries it). */
+void node_decided_flip(ec_node *n, ec_mp_entry *e, node_pend *p, int push, ec_time now);
 /* 1 if our vote on e is pushed (participant, or a proxy that was asked). */
 int node_pushes_vote(const ec_node *n, const ec_mp_entry *e, const node_pend *p);
 void node_txreq_tick(ec_node *n, ec_time now);

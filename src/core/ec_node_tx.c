@@ -556,6 +556,71 @@ void node_push_flip(ec_node *n, ec_mp_entry *e, node_pend *p, const int8_t *befo
 	free(venc);
 }
 
+/* Our view is sparse around a token of e we are not a neighbour of when
+ * its +-4 nearest peers in our ring include one of our fellow neighbours
+ * of a token we are responsible for: peers that far away are then counted
+ * for it (by us, and so likely by our fellows, whose peer sets are much
+ * like ours).  With complete peer sets the two neighbourhoods of distant
+ * tokens do not meet and nobody needs our flag on the other token. */
+static int sparse_view(ec_node *n, const ec_mp_entry *e)
+{
+	for (unsigned i = 0; i < e->tx.n_entries; i++) {
+		const ec_id *t = &e->tx.entries[i].token;
+		ec_id nb[2 * EC_NEIGHBOURS];
+		size_t k;
+		if (node_is_responsible(n, t))
+			continue;
+		k = ec_peerset_neighbourhood(&n->ring, t, EC_NEIGHBOURS, nb);
+		for (size_t j = 0; j < k; j++)
+			for (unsigned r = 0; r < e->tx.n_entries; r++)
+				if (r != i && node_is_responsible(n, &e->tx.entries[r].token) &&
+				    ec_peerset_is_eligible(&n->ring, &nb[j],
+							   &e->tx.entries[r].token))
+					return 1;
+	}
+	return 0;
+}
+
+void node_decided_flip(ec_node *n, ec_mp_entry *e, node_pend *p, int push, ec_time now)
+{
+	ec_vote v;
+	int8_t before[EC_TX_MAX_ENTRIES];
+	if (!p->voted || !p->decided || !n->cfg.vote_fanout || !p->proxy ||
+	    (push && !sparse_view(n, e)))
+		return;
+	memset(before, 0, sizeof before);
+	v = p->vote;
+	v.n_flags = 0;
+	for (unsigned i = 0; i < e->tx.n_entries; i++) {
+		const ec_id *t = &e->tx.entries[i].token;
+		int had = 0;
+		for (unsigned j = 0; j < p->vote.n_flags; j++)
+			if (ec_id_eq(&p->vote.flags[j].token, t)) {
+				had = p->vote.flags[j].flag == EC_VOTE_YES ? 1 : -1;
+				if (node_is_responsible(n, t))
+					v.flags[v.n_flags++] = p->vote.flags[j];
+			}
+		before[i] = (int8_t)had;
+		if (!node_is_responsible(n, t)) {
+			v.flags[v.n_flags].token = *t;
+			v.flags[v.n_flags].flag = EC_VOTE_YES;
+			v.n_flags++;
+		}
+	}
+	if (v.n_flags == 0 || (v.n_flags == p->vote.n_flags &&
+			       memcmp(v.flags, p->vote.flags, sizeof v.flags) == 0))
+		return;
+	v.seq = p->vote.seq + 1;
+	v.timestamp = now;
+	if (ec_vote_sign(&v, n->cfg.key.sk) != EC_OK)
+		return;
+	p->vote = v;
+	n->st.votes_changed++;
+	(void)ec_mempool_add_vote(n->mp, &v, now);
+	if (push)
+		node_push_flip(n, e, p, before);
+}
+
 void node_reevaluate_conflicts(ec_node *n, ec_mp_entry *e, ec_time now)
 {
 	ec_id ids[EC_VOTE_MAX_CONFLICTS];
@@ -689,6 +754,9 @@ static void answer_vote(ec_node *n, ec_mp_entry *e, node_pend *p,
 	size_t len;
 	if (!p->voted || !e->has_tx)
 		return;
+	/* decided here: whoever polls us gets our decided view of the
+	 * other tokens too (spec 8.9), made only now that it is asked */
+	node_decided_flip(n, e, p, 0, now);
 	if (repeat) {
 		if (p->reply_at[slot] && now < p->reply_at[slot] + n->cfg.repush_ms)
 			return;

@@ -74,6 +74,7 @@ void ec_sync_cfg_default(ec_sync_cfg *c)
 
 static ec_time sync_deadline(const node_sync *s, ec_time now);
 static void finish_chain(ec_node *n, node_sync *s, sync_chain *c, ec_time now);
+static void rate_sweep(node_sync *s, ec_time now);
 
 static void sync_rand(ec_node *n, void *out, size_t len)
 {
@@ -88,6 +89,88 @@ static void sync_send(ec_node *n, node_sync *s, const ec_id *to, uint8_t *msg,
 	s->st.msgs_sent++;
 	s->st.bytes_sent += len;
 	node_send(n, to, msg, len);
+}
+
+/* ---- receive rate (PROTOCOL 14c "Minimum rate") ----------------------------- */
+
+static sync_peer *peer_stat(node_sync *s, const ec_id *id, int add)
+{
+	sync_peer *p;
+	for (size_t i = 0; i < s->n_pr; i++)
+		if (ec_id_eq(&s->pr[i].id, id))
+			return &s->pr[i];
+	if (!add || s->n_pr == SYNC_MAX_PEERS)
+		return NULL;
+	p = &s->pr[s->n_pr++];
+	memset(p, 0, sizeof *p);
+	p->id = *id;
+	return p;
+}
+
+static int is_data(uint8_t kind)
+{
+	return kind == RQ_RANGE || kind == RQ_TXB;
+}
+
+static void busy_start(node_sync *s, const ec_id *id, ec_time now)
+{
+	sync_peer *p = peer_stat(s, id, 1);
+	if (p && p->outstanding++ == 0)
+		p->busy_since = now;
+}
+
+static void busy_end(node_sync *s, const ec_id *id, ec_time now)
+{
+	sync_peer *p = peer_stat(s, id, 0);
+	if (!p || !p->outstanding)
+		return;
+	if (--p->outstanding == 0 && now > p->busy_since)
+		p->busy_ms += now - p->busy_since;
+}
+
+static uint64_t busy_total(const sync_peer *p, ec_time now)
+{
+	return p->busy_ms +
+	       (p->outstanding && now > p->busy_since ? now - p->busy_since : 0);
+}
+
+/* The time a peer is given before its rate is judged at all. */
+static uint64_t rate_grace(const node_sync *s)
+{
+	return s->cfg.stall_min_ms ? s->cfg.stall_min_ms : 1;
+}
+
+/* Slow: after its first answer and at least the grace time busy, fewer
+ * than min_rate_bps useful bytes per second of busy time. */
+static int peer_slow(const node_sync *s, const sync_peer *p, ec_time now)
+{
+	uint64_t b = busy_total(p, now);
+	if (!s->cfg.min_rate_bps || !p->answered || b < rate_grace(s))
+		return 0;
+	return p->bytes * 1000u < (uint64_t)s->cfg.min_rate_bps * b;
+}
+
+/* When an outstanding peer turns slow if nothing arrives. */
+static ec_time rate_due(const node_sync *s, const sync_peer *p)
+{
+	uint64_t need;
+	if (!s->cfg.min_rate_bps || !p->answered || !p->outstanding)
+		return UINT64_MAX;
+	need = p->bytes * 1000u / s->cfg.min_rate_bps + 1;
+	if (need < rate_grace(s))
+		need = rate_grace(s);
+	if (need <= p->busy_ms)
+		return p->busy_since;
+	return p->busy_since + (need - p->busy_ms);
+}
+
+static void peer_answered(node_sync *s, const ec_id *id, size_t useful)
+{
+	sync_peer *p = peer_stat(s, id, 1);
+	if (!p)
+		return;
+	p->answered = 1;
+	p->bytes += useful;
 }
 
 static sync_req *req_new(node_sync *s, uint8_t kind, const ec_id *peer, int chain,
@@ -105,6 +188,8 @@ static sync_req *req_new(node_sync *s, uint8_t kind, const ec_id *peer, int chai
 		r->deadline = now + timeout;
 		sync_rand(n, r->nonce, sizeof r->nonce);
 		s->n_rq++;
+		if (is_data(kind))
+			busy_start(s, peer, now);
 		return r;
 	}
 	return NULL;
@@ -112,6 +197,8 @@ static sync_req *req_new(node_sync *s, uint8_t kind, const ec_id *peer, int chai
 
 static void req_free(node_sync *s, sync_req *r)
 {
+	if (is_data(r->kind))
+		busy_end(s, &r->peer, s->now);
 	r->kind = RQ_FREE;
 	s->n_rq--;
 }
@@ -177,6 +264,33 @@ static void rtt_sample(node_sync *s, int ci, ec_time sent, ec_time now)
 	s->ch[ci].srtt = s->ch[ci].srtt > 0 ? 0.875 * s->ch[ci].srtt + 0.125 * v : v;
 }
 
+/* The peer range requests of chain ci go to: its creator, or the holder
+ * tried instead (PROTOCOL 14c "Other holders"). */
+static const ec_id *range_src(const node_sync *s, const sync_chain *c)
+{
+	return c->alt >= 0 ? &s->ch[c->alt].creator : &c->creator;
+}
+
+/* The current range source of chain ci failed (stalled, refused, too
+ * slow, invalid): the next followed peer not tried yet for this chain
+ * (nearest to us first, dropped chains' peers skipped) is asked instead;
+ * when every one was tried, the creator again (`later`: not before
+ * stall_max_ms). */
+static void range_switch(node_sync *s, int ci, ec_time now, int later)
+{
+	sync_chain *c = &s->ch[ci];
+	for (size_t j = 0; j < s->n_ch; j++) {
+		if ((int)j == ci || s->ch[j].dropped || (c->alt_tried & (1u << j)))
+			continue;
+		c->alt = (int)j;
+		c->alt_tried |= 1u << j;
+		return;
+	}
+	c->alt = -1;
+	if (later)
+		c->not_before = now + s->cfg.stall_max_ms;
+}
+
 static void chain_drop(ec_node *n, node_sync *s, int ci)
 {
 	(void)n;
@@ -207,6 +321,17 @@ static void equivocation(ec_node *n, node_sync *s, int ci, const uint8_t *msg,
 	if (msg)
 		keep_evidence(s, msg, len);
 	if (!c->dropped) {
+		/* kept for good: the two signed messages in the store's
+		 * evidence table (STORAGE 3.5), then the standing */
+		ec_store_txn *t;
+		if (ec_store_txn_begin(n->cfg.store, 1, &t) == EC_OK) {
+			if (ec_store_add_evidence(t, &c->creator, now, c->head_msg,
+						  c->head_msg ? c->head_len : 0, msg,
+						  msg ? len : 0, NULL) == EC_OK)
+				(void)ec_store_txn_commit(t);
+			else
+				ec_store_txn_abort(t);
+		}
 		s->st.equivocations++;
 		sync_penalise(n, s, &c->creator, now);
 	}
@@ -233,8 +358,12 @@ static int load_block_fn(void *ctx, uint64_t height, const ec_id *id)
 	return 0;
 }
 
-static void select_chains(ec_node *n, node_sync *s)
+/* Appends the peers within reach that are not followed yet (nearest
+ * first); at the start of a sync that is all of them, in maintenance the
+ * peers that joined since.  Returns how many were added. */
+static size_t select_chains(ec_node *n, node_sync *s)
 {
+	size_t before = s->n_ch;
 	const ec_peerset *ring = &n->ring;
 	size_t pos = 0, m = ring->n;
 	long reach = 2 * EC_NEIGHBOURS - 1;
@@ -243,7 +372,6 @@ static void select_chains(ec_node *n, node_sync *s)
 			pos = i;
 	if (reach < s->cfg.min_chains_per_side)
 		reach = s->cfg.min_chains_per_side;
-	s->n_ch = 0;
 	/* nearest first, alternating sides */
 	for (long d = 1; d <= reach && s->n_ch < SYNC_MAX_CHAINS; d++) {
 		for (int side = 0; side < 2 && s->n_ch < SYNC_MAX_CHAINS; side++) {
@@ -257,11 +385,13 @@ static void select_chains(ec_node *n, node_sync *s)
 			if (!(p = node_peer_find(n, &ring->ids[j])))
 				continue;
 			memset(&s->ch[s->n_ch], 0, sizeof s->ch[0]);
+			s->ch[s->n_ch].alt = -1;
 			s->ch[s->n_ch].creator = p->id;
 			memcpy(s->ch[s->n_ch].pk, p->pk, EC_PUBKEY_BYTES);
 			s->n_ch++;
 		}
 	}
+	return s->n_ch - before;
 }
 
 /* The contiguous verified run from the segment's head: through the fills
@@ -343,12 +473,12 @@ static void resume_fills(ec_store_txn *t, sync_chain *c)
 	chain_contig(c);
 }
 
-static void load_resume(ec_node *n, node_sync *s)
+static void load_resume(ec_node *n, node_sync *s, size_t from)
 {
 	ec_store_txn *t;
 	if (ec_store_txn_begin(n->cfg.store, 0, &t) != EC_OK)
 		return;
-	for (size_t i = 0; i < s->n_ch; i++) {
+	for (size_t i = from; i < s->n_ch; i++) {
 		sync_chain *c = &s->ch[i];
 		ec_sync_progress p;
 		ec_block bb;
@@ -420,7 +550,8 @@ static int send_range(ec_node *n, node_sync *s, int ci, unsigned fi, ec_time now
 	ec_range_req q;
 	uint8_t *enc;
 	size_t len;
-	sync_req *r = req_new(s, RQ_RANGE, &c->creator, ci, now, chain_rto(s, ci), n);
+	const ec_id *to = range_src(s, c);
+	sync_req *r = req_new(s, RQ_RANGE, to, ci, now, chain_rto(s, ci), n);
 	if (!r)
 		return 0;
 	r->fill = fi;
@@ -440,7 +571,7 @@ static int send_range(ec_node *n, node_sync *s, int ci, unsigned fi, ec_time now
 		return 0;
 	}
 	f->inflight = 1;
-	sync_send(n, s, &c->creator, enc, len);
+	sync_send(n, s, to, enc, len);
 	return 1;
 }
 
@@ -597,7 +728,7 @@ static void pump(ec_node *n, node_sync *s, ec_time now)
 			if (c->fills[fi].done || c->fills[fi].inflight)
 				continue;
 			if (inflight >= s->cfg.max_inflight || ranges >= max_ranges ||
-			    peer_inflight(s, &c->creator) >= s->cfg.max_inflight_peer)
+			    peer_inflight(s, range_src(s, c)) >= s->cfg.max_inflight_peer)
 				break;
 			if (send_range(n, s, (int)i, fi, now)) {
 				inflight++;
@@ -734,6 +865,18 @@ static void strike(ec_node *n, node_sync *s, int ci, ec_time now)
 		chain_drop(n, s, ci);
 }
 
+/* A wrong range answer: from the creator a strike; from another holder a
+ * penalty for it and the next source. */
+static void range_bad(ec_node *n, node_sync *s, int ci, const ec_id *from, ec_time now)
+{
+	if (ec_id_eq(from, &s->ch[ci].creator)) {
+		strike(n, s, ci, now);
+		return;
+	}
+	sync_penalise(n, s, from, now);
+	range_switch(s, ci, now, 0);
+}
+
 static int verify_range(const sync_chain *c, const sync_fill *f, const ec_range_resp *r,
 			ec_block *asc)
 {
@@ -839,6 +982,7 @@ static void on_range(ec_node *n, node_sync *s, const ec_id *from, const uint8_t 
 	ec_block *asc = NULL;
 	ec_store_txn *t = NULL;
 	ec_sync_progress pg;
+	const node_peer *src;
 	int ci, err, fdone = 0, all;
 	unsigned fi;
 	size_t k;
@@ -865,12 +1009,14 @@ static void on_range(ec_node *n, node_sync *s, const ec_id *from, const uint8_t 
 	f = &c->fills[fi];
 	k = r.n_items;
 	s->st.blocks_fetched += k;
-	if (!ec_id_eq(&r.responder, from) || memcmp(r.pk, c->pk, EC_PUBKEY_BYTES) != 0 ||
+	src = node_peer_find(n, from);
+	if (!ec_id_eq(&r.responder, from) || !src ||
+	    memcmp(r.pk, src->pk, EC_PUBKEY_BYTES) != 0 ||
 	    ec_range_resp_verify(&r) != EC_OK || !ec_id_eq(&r.start, &f->cursor) ||
 	    !(asc = malloc((k ? k : 1) * sizeof *asc)) ||
 	    verify_range(c, f, &r, asc) != EC_OK) {
 		s->st.blocks_rejected += k;
-		strike(n, s, ci, now);
+		range_bad(n, s, ci, from, now);
 		goto done;
 	}
 	/* the older head is not an ancestor: equivocation */
@@ -886,7 +1032,7 @@ static void on_range(ec_node *n, node_sync *s, const ec_id *from, const uint8_t 
 		/* "complete" short of its stop, or past an anchor to genesis:
 		 * a wrong range */
 		s->st.blocks_rejected += k;
-		strike(n, s, ci, now);
+		range_bad(n, s, ci, from, now);
 		goto done;
 	}
 	/* the fills join: the one below starts right under this one, and
@@ -898,7 +1044,7 @@ static void on_range(ec_node *n, node_sync *s, const ec_id *from, const uint8_t 
 	     (asc[k - 1].height + 1 != c->fills[fi - 1].low_height ||
 	      asc[k - 1].timestamp > c->fills[fi - 1].low_ts))) {
 		s->st.blocks_rejected += k;
-		strike(n, s, ci, now);
+		range_bad(n, s, ci, from, now);
 		goto done;
 	}
 	/* new state, written with the blocks in one batch (restored if the
@@ -974,6 +1120,9 @@ static void on_range(ec_node *n, node_sync *s, const ec_id *from, const uint8_t 
 	}
 	c->verified += k;
 	c->tries = 0;
+	peer_answered(s, from, len);
+	if (!ec_id_eq(from, &c->creator))
+		s->st.ranges_elsewhere++;
 	if (all)
 		chain_completed(c);
 	else if (!fdone && fi + 1 == c->n_fills)
@@ -1025,6 +1174,7 @@ static void on_txbatch(ec_node *n, node_sync *s, const ec_id *from, const uint8_
 		strike(n, s, ci, now);
 		goto out;
 	}
+	peer_answered(s, from, len);
 	if (ec_store_txn_begin(n->cfg.store, 1, &t) != EC_OK)
 		goto out;
 	for (unsigned i = 0; i < n_ids; i++) {
@@ -1075,8 +1225,8 @@ out:
 	ec_txbatch_resp_free(&r);
 }
 
-static void on_refusal(ec_node *n, node_sync *s, sync_req *rq, const ec_refusal *f,
-		       ec_time now)
+static void on_refusal(ec_node *n, node_sync *s, const ec_id *from, sync_req *rq,
+		       const ec_refusal *f, ec_time now)
 {
 	int ci = rq->chain;
 	uint8_t kind = rq->kind;
@@ -1090,6 +1240,11 @@ static void on_refusal(ec_node *n, node_sync *s, sync_req *rq, const ec_refusal 
 		return;
 	if (kind == RQ_RANGE && fi < s->ch[ci].n_fills)
 		s->ch[ci].fills[fi].inflight = 0;
+	if (kind == RQ_RANGE && !ec_id_eq(from, &s->ch[ci].creator)) {
+		/* a holder tried instead: it may simply not hold it */
+		range_switch(s, ci, now, 0);
+		return;
+	}
 	if (kind == RQ_MAP && s->ch[ci].map_out)
 		s->ch[ci].map_out--;
 	if (f->reason == EC_REFUSE_NOTFOUND && kind == RQ_RANGE) {
@@ -1108,6 +1263,7 @@ int node_sync_recv(ec_node *n, const ec_id *from, uint8_t type, const uint8_t *m
 	node_sync *s = n->sync;
 	if (!s || !s->n_rq)
 		return 0;
+	s->now = now;
 	switch (type) {
 	case EC_MSG_MAPPING_RESP: {
 		uint64_t before = s->st.msgs_recv;
@@ -1158,12 +1314,13 @@ int node_sync_recv(ec_node *n, const ec_id *from, uint8_t type, const uint8_t *m
 			return 0; /* not the peer's: let the request time out */
 		s->st.msgs_recv++;
 		s->st.bytes_recv += len;
-		on_refusal(n, s, rq, &f, now);
+		on_refusal(n, s, from, rq, &f, now);
 		break;
 	}
 	default:
 		return 0;
 	}
+	rate_sweep(s, now);
 	pump(n, s, now);
 	node_deadline_min(n, sync_deadline(s, now));
 	return 1;
@@ -1186,6 +1343,12 @@ static void expire(ec_node *n, node_sync *s, ec_time now)
 				s->ch[ci].srtt *= 2; /* back off */
 			else
 				s->ch[ci].srtt = s->cfg.stall_min_ms;
+			if (s->ch[ci].srtt > s->cfg.stall_max_ms)
+				s->ch[ci].srtt = s->cfg.stall_max_ms;
+			/* the next request of the segment goes elsewhere */
+			range_switch(s, ci, now, 0);
+			if (!ec_id_eq(&r->peer, &s->ch[ci].creator))
+				break;
 			if (++s->ch[ci].tries >= SYNC_TRIES) {
 				sync_penalise(n, s, &s->ch[ci].creator, now); /* it stalled */
 				chain_drop(n, s, ci);
@@ -1210,6 +1373,43 @@ static void expire(ec_node *n, node_sync *s, ec_time now)
 			break;
 		}
 		req_free(s, r);
+	}
+}
+
+/* Peers under the minimum useful receive rate lose what they were asked:
+ * their outstanding range requests are given up (the segment goes to the
+ * next source, or back to the creator later), their tx-batch ids go to
+ * the next carrier; their account starts afresh (a second chance later).
+ * Not a penalty: slow is not dishonest. */
+static void rate_sweep(node_sync *s, ec_time now)
+{
+	for (size_t p = 0; p < s->n_pr; p++) {
+		sync_peer *pr = &s->pr[p];
+		ec_id id = pr->id;
+		if (!peer_slow(s, pr, now))
+			continue;
+		for (size_t i = 0; i < SYNC_MAX_REQ && s->n_rq; i++) {
+			sync_req *r = &s->rq[i];
+			int ci = r->chain;
+			if (!is_data(r->kind) || !ec_id_eq(&r->peer, &id))
+				continue;
+			if (r->kind == RQ_RANGE && r->fill < s->ch[ci].n_fills)
+				s->ch[ci].fills[r->fill].inflight = 0;
+			if (r->kind == RQ_TXB)
+				for (unsigned k = 0; k < r->n_ids; k++) {
+					/* as after a timeout: the next carrier,
+					 * this one again in its turn */
+					s->tx[r->ids[k]]->inflight = 0;
+					s->tx[r->ids[k]]->tries++;
+				}
+			req_free(s, r);
+		}
+		for (size_t ci = 0; ci < s->n_ch; ci++)
+			if (s->ch[ci].active && ec_id_eq(range_src(s, &s->ch[ci]), &id))
+				range_switch(s, (int)ci, now, 1);
+		memset(pr, 0, sizeof *pr);
+		pr->id = id;
+		s->st.rate_drops++;
 	}
 }
 
@@ -1238,7 +1438,16 @@ static void poll_round(ec_node *n, node_sync *s, ec_time now)
 static void maintain(ec_node *n, node_sync *s, ec_time now)
 {
 	uint8_t pick;
-	size_t live = 0, idx[SYNC_MAX_CHAINS];
+	size_t live = 0, idx[SYNC_MAX_CHAINS], from = s->n_ch, added;
+	/* the peer set changed: a peer within reach that joined after the
+	 * start is followed from now on (its whole chain, then maintained
+	 * like the others) */
+	if ((added = select_chains(n, s)) > 0) {
+		load_resume(n, s, from);
+		s->st.chains_added += added;
+		for (size_t i = from; i < s->n_ch; i++)
+			ask_head(n, s, (int)i, 1, now);
+	}
 	for (size_t i = 0; i < s->n_ch; i++)
 		if (!s->ch[i].dropped)
 			idx[live++] = i;
@@ -1261,6 +1470,11 @@ static ec_time sync_deadline(const node_sync *s, ec_time now)
 	if ((s->st.phase == EC_SYNC_CAUGHT_UP || s->st.phase == EC_SYNC_POLLING) &&
 	    s->next_maint < d)
 		d = s->next_maint;
+	for (size_t i = 0; i < s->n_pr; i++) {
+		ec_time r = rate_due(s, &s->pr[i]);
+		if (r < d)
+			d = r <= now ? now + 1 : r;
+	}
 	return d;
 }
 
@@ -1269,7 +1483,9 @@ void node_sync_tick(ec_node *n, ec_time now)
 	node_sync *s = n->sync;
 	if (!s)
 		return;
+	s->now = now;
 	expire(n, s, now);
+	rate_sweep(s, now);
 	if (s->st.phase == EC_SYNC_POLLING && now >= s->next_maint) {
 		poll_round(n, s, now);
 		s->next_maint = now + s->cfg.maintain_ms;
@@ -1342,6 +1558,7 @@ int ec_node_sync_start(ec_node *n, uint8_t strategy, ec_time now)
 		s->cfg.stall_max_ms = s->cfg.stall_min_ms;
 	s->st.strategy = strategy;
 	s->st.started = now;
+	s->now = now;
 	s->run_start = now;
 	if (now > n->last_now)
 		n->last_now = now;
@@ -1352,8 +1569,8 @@ int ec_node_sync_start(ec_node *n, uint8_t strategy, ec_time now)
 		return EC_OK;
 	}
 	s->st.phase = EC_SYNC_DISCOVER;
-	select_chains(n, s);
-	load_resume(n, s);
+	(void)select_chains(n, s);
+	load_resume(n, s, 0);
 	update_progress(s, now);
 	s->run_verified0 = s->st.blocks_verified;
 	for (size_t i = 0; i < s->n_ch; i++)

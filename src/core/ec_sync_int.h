@@ -81,7 +81,25 @@ typedef struct sync_chain {
 	uint64_t target;       /* blocks this sync must verify */
 	ec_time not_before;    /* backoff after a refusal */
 	double srtt;           /* ms; 0 = no sample yet */
+	/* Range source: -1 = the creator, else the index of another followed
+	 * chain whose creator is asked instead (a holder of this chain after
+	 * its own sync); alt_tried = the alternates already tried. */
+	int alt;
+	uint32_t alt_tried;
 } sync_chain;
+
+/* Receive-rate accounting per peer asked for data (range, tx-batch):
+ * useful bytes of its accepted answers over the time during which at
+ * least one such request to it was outstanding. */
+#define SYNC_MAX_PEERS 64
+typedef struct sync_peer {
+	ec_id id;
+	uint64_t bytes;
+	uint64_t busy_ms;
+	ec_time busy_since;   /* valid while outstanding > 0 */
+	uint32_t outstanding;
+	uint8_t answered;     /* judged only after its first answer */
+} sync_peer;
 
 typedef struct node_sync {
 	ec_sync_cfg cfg;
@@ -101,6 +119,9 @@ typedef struct node_sync {
 	uint8_t applied;       /* state written for the current completion */
 	ec_time run_start;
 	uint64_t run_verified0;
+	sync_peer pr[SYNC_MAX_PEERS];
+	size_t n_pr;
+	ec_time now;           /* time of the current entry (recv / tick) */
 } node_sync;
 
 /* ec_sync_state.c */

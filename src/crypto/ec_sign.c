@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "ec/crypto.h"
+#include "ec_keyfile_int.h"
 
 int ec_crypto_init(void)
 {
@@ -129,77 +130,21 @@ int ec_memeq_ct(const void *a, const void *b, size_t len)
 
 int ec_keyfile_write(const char *path, const ec_keypair *kp)
 {
-	char buf[sizeof(KEYFILE_MAGIC) + 2 * 65 + 8];
-	char hex[65];
-	int fd, n, r = EC_OK;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return errno == EEXIST ? EC_ERR_EXISTS
-		       : errno == EACCES || errno == EROFS ? EC_ERR_PERM
-							   : EC_ERR_IO;
-	ec_hex_encode(hex, kp->sk, 32);
-	n = snprintf(buf, sizeof buf, "%s\n%s\n", KEYFILE_MAGIC, hex);
-	ec_hex_encode(hex, kp->pk, 32);
-	n += snprintf(buf + n, sizeof buf - (size_t)n, "%s\n", hex);
-	if (fchmod(fd, 0600) != 0 || write(fd, buf, (size_t)n) != n ||
-	    fsync(fd) != 0)
-		r = EC_ERR_IO;
-	sodium_memzero(buf, sizeof buf);
-	sodium_memzero(hex, sizeof hex);
-	if (close(fd) != 0)
-		r = EC_ERR_IO;
-	if (r != EC_OK)
-		unlink(path);
-	return r;
+	return ec_secretfile_write(path, KEYFILE_MAGIC, kp->sk, kp->pk);
 }
 
 int ec_keyfile_read(const char *path, ec_keypair *kp)
 {
-	char buf[256];
-	char seedhex[65], pkhex[65];
 	uint8_t seed[32], pk[32];
-	struct stat st;
-	ssize_t n;
-	int fd, r = EC_ERR_FORMAT;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? EC_ERR_NOTFOUND
-		       : errno == EACCES ? EC_ERR_PERM
-					 : EC_ERR_IO;
-	if (fstat(fd, &st) != 0) {
-		close(fd);
-		return EC_ERR_IO;
-	}
-	if (!S_ISREG(st.st_mode) || (st.st_mode & 077)) {
-		close(fd);
-		return EC_ERR_PERM;
-	}
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n < 0)
-		return EC_ERR_IO;
-	buf[n] = 0;
-	/* exact layout: magic\n seed\n pk\n */
-	if ((size_t)n == sizeof(KEYFILE_MAGIC) + 65 + 65 &&
-	    memcmp(buf, KEYFILE_MAGIC "\n", sizeof(KEYFILE_MAGIC)) == 0 &&
-	    buf[sizeof(KEYFILE_MAGIC) + 64] == '\n' && buf[n - 1] == '\n') {
-		memcpy(seedhex, buf + sizeof(KEYFILE_MAGIC), 64);
-		seedhex[64] = 0;
-		memcpy(pkhex, buf + sizeof(KEYFILE_MAGIC) + 65, 64);
-		pkhex[64] = 0;
-		if (ec_hex_decode(seed, 32, seedhex) == EC_OK &&
-		    ec_hex_decode(pk, 32, pkhex) == EC_OK &&
-		    ec_keypair_from_seed(kp, seed) == EC_OK) {
-			r = sodium_memcmp(pk, kp->pk, 32) == 0 ? EC_OK
-							       : EC_ERR_KEY;
-			if (r != EC_OK)
-				ec_keypair_wipe(kp);
+	int r = ec_secretfile_read(path, KEYFILE_MAGIC, seed, pk);
+	if (r == EC_OK) {
+		if (ec_keypair_from_seed(kp, seed) != EC_OK)
+			r = EC_ERR_FORMAT;
+		else if (sodium_memcmp(pk, kp->pk, 32) != 0) {
+			ec_keypair_wipe(kp);
+			r = EC_ERR_KEY;
 		}
 	}
-	sodium_memzero(buf, sizeof buf);
-	sodium_memzero(seedhex, sizeof seedhex);
 	sodium_memzero(seed, sizeof seed);
 	return r;
 }

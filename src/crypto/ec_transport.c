@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "ec/transport.h"
+#include "ec_keyfile_int.h"
 
 int ec_kx_keypair_from_seed(ec_kx_keypair *kp, const uint8_t seed[32])
 {
@@ -194,75 +195,21 @@ void ec_replay_accept(ec_replay *r, uint64_t counter)
 
 int ec_kx_keyfile_write(const char *path, const ec_kx_keypair *kp)
 {
-	char buf[sizeof(KXFILE_MAGIC) + 2 * 65 + 8];
-	char hex[65];
-	int fd, n, r = EC_OK;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return errno == EEXIST ? EC_ERR_EXISTS
-		       : errno == EACCES || errno == EROFS ? EC_ERR_PERM
-							   : EC_ERR_IO;
-	ec_hex_encode(hex, kp->sk, 32);
-	n = snprintf(buf, sizeof buf, "%s\n%s\n", KXFILE_MAGIC, hex);
-	ec_hex_encode(hex, kp->pk, 32);
-	n += snprintf(buf + n, sizeof buf - (size_t)n, "%s\n", hex);
-	if (fchmod(fd, 0600) != 0 || write(fd, buf, (size_t)n) != n ||
-	    fsync(fd) != 0)
-		r = EC_ERR_IO;
-	sodium_memzero(buf, sizeof buf);
-	sodium_memzero(hex, sizeof hex);
-	if (close(fd) != 0)
-		r = EC_ERR_IO;
-	if (r != EC_OK)
-		unlink(path);
-	return r;
+	return ec_secretfile_write(path, KXFILE_MAGIC, kp->sk, kp->pk);
 }
 
 int ec_kx_keyfile_read(const char *path, ec_kx_keypair *kp)
 {
-	char buf[256];
-	char skhex[65], pkhex[65];
 	uint8_t sk[32], pk[32];
-	struct stat st;
-	ssize_t n;
-	int fd, r = EC_ERR_FORMAT;
-	const size_t m = sizeof(KXFILE_MAGIC); /* magic + '\n' */
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? EC_ERR_NOTFOUND
-		       : errno == EACCES ? EC_ERR_PERM
-					 : EC_ERR_IO;
-	if (fstat(fd, &st) != 0) {
-		close(fd);
-		return EC_ERR_IO;
-	}
-	if (!S_ISREG(st.st_mode) || (st.st_mode & 077)) {
-		close(fd);
-		return EC_ERR_PERM;
-	}
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n < 0)
-		return EC_ERR_IO;
-	buf[n] = 0;
-	if ((size_t)n == m + 65 + 65 && memcmp(buf, KXFILE_MAGIC "\n", m) == 0 &&
-	    buf[m + 64] == '\n' && buf[n - 1] == '\n') {
-		memcpy(skhex, buf + m, 64);
-		skhex[64] = 0;
-		memcpy(pkhex, buf + m + 65, 64);
-		pkhex[64] = 0;
-		if (ec_hex_decode(sk, 32, skhex) == EC_OK &&
-		    ec_hex_decode(pk, 32, pkhex) == EC_OK &&
-		    ec_kx_keypair_from_seed(kp, sk) == EC_OK) {
-			r = sodium_memcmp(pk, kp->pk, 32) == 0 ? EC_OK : EC_ERR_KEY;
-			if (r != EC_OK)
-				ec_kx_keypair_wipe(kp);
+	int r = ec_secretfile_read(path, KXFILE_MAGIC, sk, pk);
+	if (r == EC_OK) {
+		if (ec_kx_keypair_from_seed(kp, sk) != EC_OK)
+			r = EC_ERR_FORMAT;
+		else if (sodium_memcmp(pk, kp->pk, 32) != 0) {
+			ec_kx_keypair_wipe(kp);
+			r = EC_ERR_KEY;
 		}
 	}
-	sodium_memzero(buf, sizeof buf);
-	sodium_memzero(skhex, sizeof skhex);
 	sodium_memzero(sk, sizeof sk);
 	return r;
 }

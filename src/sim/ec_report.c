@@ -113,10 +113,6 @@ void ec_report_fmt_num(char *buf, size_t cap, double v)
 		snprintf(buf, cap, "%.9g", v);
 }
 
-static json_t *realj(double v)
-{
-	return isfinite(v) ? json_real(v) : json_null();
-}
 
 char *ec_report_json_text(const json_t *o)
 {
@@ -167,18 +163,18 @@ static json_t *u64j(uint64_t v)
 	return v == EC_SUM_NEVER ? json_null() : json_integer((json_int_t)v);
 }
 
-static json_t *dist_json(const ec_sum_dist *d, int *ok)
+json_t *ec_report_dist_json(const ec_sum_dist *d, int *ok)
 {
 	json_t *o = json_object();
 	if (!o)
 		return NULL;
 	ec_sim_json_put(o, "count", u64j(d->count), ok);
-	ec_sim_json_put(o, "mean", realj(d->mean), ok);
-	ec_sim_json_put(o, "p50", realj(d->p50), ok);
-	ec_sim_json_put(o, "p90", realj(d->p90), ok);
-	ec_sim_json_put(o, "p95", realj(d->p95), ok);
-	ec_sim_json_put(o, "p99", realj(d->p99), ok);
-	ec_sim_json_put(o, "max", realj(d->max), ok);
+	ec_sim_json_put(o, "mean", ec_sim_json_real(d->mean), ok);
+	ec_sim_json_put(o, "p50", ec_sim_json_real(d->p50), ok);
+	ec_sim_json_put(o, "p90", ec_sim_json_real(d->p90), ok);
+	ec_sim_json_put(o, "p95", ec_sim_json_real(d->p95), ok);
+	ec_sim_json_put(o, "p99", ec_sim_json_real(d->p99), ok);
+	ec_sim_json_put(o, "max", ec_sim_json_real(d->max), ok);
 	return o;
 }
 
@@ -190,7 +186,7 @@ static json_t *sync_json(const ec_sum_sync *y, int *ok)
 	ec_sim_json_put(o, "complete", json_boolean(y->complete), ok);
 	ec_sim_json_put(o, "first_head_ms", u64j(y->first_head_ms), ok);
 	ec_sim_json_put(o, "complete_ms", u64j(y->complete_ms), ok);
-	ec_sim_json_put(o, "final_coverage", realj(y->final_coverage), ok);
+	ec_sim_json_put(o, "final_coverage", ec_sim_json_real(y->final_coverage), ok);
 	ec_sim_json_put(o, "messages", u64j(y->messages), ok);
 	ec_sim_json_put(o, "bytes", u64j(y->bytes), ok);
 	ec_sim_json_put(o, "blocks_fetched", u64j(y->blocks_fetched), ok);
@@ -233,7 +229,7 @@ static json_t *summary_json(const ec_summary *s)
 		ec_sim_json_put(x, "committed", u64j(s->txs_committed), &ok);
 		ec_sim_json_put(x, "double_signed", u64j(s->txs_double_signed), &ok);
 		ec_sim_json_put(x, "conflicting_owners", u64j(s->conflicting_owners), &ok);
-		ec_sim_json_put(x, "commit_latency_ms", dist_json(&s->commit_latency_ms, &ok), &ok);
+		ec_sim_json_put(x, "commit_latency_ms", ec_report_dist_json(&s->commit_latency_ms, &ok), &ok);
 	}
 	x = json_object();
 	ec_sim_json_put(o, "network", x, &ok);
@@ -268,6 +264,8 @@ static json_t *summary_json(const ec_summary *s)
 	}
 	if (s->scenario)
 		ec_sim_json_put(o, "scenario", ec_scenario_json(s->scenario), &ok);
+	if (ok && s->extra && json_object_update_recursive(o, s->extra))
+		ok = 0;
 	if (!ok) {
 		json_decref(o);
 		return NULL;

@@ -70,6 +70,11 @@ typedef struct ec_summary {
 	ec_sum_sync sync[EC_SCN_SYNC_COUNT];
 	const ec_sum_snapshot *snapshots;
 	size_t nsnapshots;
+	/* Optional (NULL = none; borrowed): a JSON object merged into the
+	 * summary recursively (json_object_update_recursive), so the engine
+	 * can add keys inside existing sections ("run.signatures",
+	 * "network.by_type", "sync.chain.status", ...) and new sections. */
+	struct json_t *extra;
 } ec_summary;
 
 /* Sorts a copy of v[0..n) and fills *out.  EC_OK or EC_ERR_NOMEM. */

@@ -986,15 +986,20 @@ static int parse_top(pctx *p, ec_scenario *sc, yaml_node_t *root)
 {
 	static const char *const keys[] = {"meta", "seed", "duration_ms", "tick_ms",
 					   "peers", "links", "workload", "sync",
-					   "swap", "events", "report", NULL};
-	enum { META, SEED, DUR, TICK, PEERS, LINKS, WORK, SYNC, SWAP, EVENTS, REPORT };
-	yaml_node_t *v[11];
+					   "swap", "events", "report",
+					   "block_interval_ms", NULL};
+	enum { META, SEED, DUR, TICK, PEERS, LINKS, WORK, SYNC, SWAP, EVENTS, REPORT,
+	       BLOCK };
+	yaml_node_t *v[12];
 	int r;
 	if (map_fields(p, root, "", keys, v) || required(p, root, v[META], "", "meta") ||
 	    required(p, root, v[DUR], "", "duration_ms") ||
 	    required(p, root, v[PEERS], "", "peers") || parse_meta(p, sc, v[META]) ||
 	    get_u64(p, v[DUR], "", "duration_ms", 1, 1000000000000ull, &sc->duration_ms) ||
 	    get_u32(p, v[TICK], "", "tick_ms", 1, 60000, &sc->tick_ms))
+		return EC_ERR_VALUE;
+	sc->block_interval_ms = sc->tick_ms;
+	if (get_u32(p, v[BLOCK], "", "block_interval_ms", 1, 3600000, &sc->block_interval_ms))
 		return EC_ERR_VALUE;
 	if (v[SEED]) {
 		if (v[SEED]->type != YAML_SCALAR_NODE || is_null(v[SEED]) ||

@@ -173,6 +173,7 @@ typedef struct ec_scenario {
 	uint8_t seed[EC_HASH_BYTES];   /* u64 seeds: big-endian in the last 8 */
 	uint64_t duration_ms;          /* simulated time, required */
 	uint32_t tick_ms;              /* node tick interval ("round") */
+	uint32_t block_interval_ms;    /* the nodes' seal interval; default tick_ms */
 	ec_scn_peers peers;
 	ec_scn_links links;
 	ec_scn_workload workload;

@@ -127,6 +127,7 @@ json_t *ec_scenario_json(const ec_scenario *sc)
 		ec_sim_json_put(o, "seed", hexj(sc->seed), &ok);
 	ec_sim_json_put(o, "duration_ms", u64j(sc->duration_ms), &ok);
 	ec_sim_json_put(o, "tick_ms", u64j(sc->tick_ms), &ok);
+	ec_sim_json_put(o, "block_interval_ms", u64j(sc->block_interval_ms), &ok);
 
 	x = json_object();
 	ec_sim_json_put(o, "peers", x, &ok);

@@ -3,7 +3,11 @@
 #ifndef EC_SIM_INT_H
 #define EC_SIM_INT_H
 
+#include <math.h>
+
 #include <jansson.h>
+
+#include "sim/ec_report.h"
 
 /* qsort comparator for doubles, ascending (callers drop NaNs first). */
 static inline int ec_sim_cmp_double(const void *a, const void *b)
@@ -19,5 +23,14 @@ static inline void ec_sim_json_put(json_t *o, const char *k, json_t *v, int *ok)
 	if (!v || json_object_set_new(o, k, v))
 		*ok = 0;
 }
+
+/* A finite double as a JSON real, anything else as null. */
+static inline json_t *ec_sim_json_real(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* {count, mean, p50, p90, p95, p99, max} of a distribution (ec_report.c). */
+json_t *ec_report_dist_json(const ec_sum_dist *d, int *ok);
 
 #endif

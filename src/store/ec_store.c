@@ -16,7 +16,7 @@ const char *const ec_store_table_names[EC_T_COUNT] = {
 	[EC_T_META] = "meta",	    [EC_T_BLOCKS] = "blocks", [EC_T_CHAIN] = "chain",
 	[EC_T_HEADS] = "heads",	    [EC_T_TXS] = "txs",	      [EC_T_TXIDX] = "txidx",
 	[EC_T_TOKENS] = "tokens",   [EC_T_PROOFS] = "proofs", [EC_T_PEERS] = "peers",
-	[EC_T_PROGRESS] = "progress", [EC_T_SWAPM] = "swapm",
+	[EC_T_PROGRESS] = "progress", [EC_T_SWAPM] = "swapm", [EC_T_EVID] = "evidence",
 };
 
 int ec_store_errno(int e)

@@ -24,6 +24,8 @@ enum ec_store_table {
 	EC_T_PROGRESS, /* chain creator -> rv, sync progress */
 	EC_T_SWAPM,    /* peer id -> rv, swap metrics (added in format 1; created
 			* on the first read-write open of an older store) */
+	EC_T_EVID,     /* peer id, u32 seq -> rv, equivocation evidence (added in
+			* format 1 like swapm) */
 	EC_T_COUNT
 };
 

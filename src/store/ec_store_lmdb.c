@@ -39,7 +39,7 @@ typedef struct lstore {
 /* Tables added to format 1 after stores were first created (STORAGE.md
  * section 5): a store without them is not corrupt; a read-write open
  * creates them, a read-only open reads them as empty. */
-static const uint8_t added_later[EC_T_COUNT] = {[EC_T_SWAPM] = 1};
+static const uint8_t added_later[EC_T_COUNT] = {[EC_T_SWAPM] = 1, [EC_T_EVID] = 1};
 
 static int lmdb_err(int rc)
 {

@@ -362,6 +362,8 @@ static void flush(hn *h, size_t i)
 			ec_time d = h->cfg.delay_ms;
 			if (h->cfg.jitter_ms)
 				d += hn_rand(h) % (h->cfg.jitter_ms + 1);
+			if (h->delay)
+				d += h->delay(h->delay_ctx, h, i, to, o.msg, o.len);
 			enqueue(h, self, to, o.msg, o.len, h->now + d);
 		}
 		free(o.msg);

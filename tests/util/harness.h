@@ -78,6 +78,11 @@ typedef struct hn {
 	void *mutate_ctx;
 	size_t cap_nodes; /* n + HN_MAX_LATE */
 	ec_sync_cfg sync; /* cfg.sync of nodes from hn_add_node, hn_restart_node */
+	/* Optional extra latency (ms) for a message that is not lost, asked
+	 * after `drop`: models a slow peer or link. */
+	uint32_t (*delay)(void *ctx, const struct hn *h, size_t from, size_t to,
+			  const uint8_t *msg, size_t len);
+	void *delay_ctx;
 } hn;
 
 int hn_new(hn **out, const hn_cfg *cfg);
