@@ -154,38 +154,62 @@ done
 [ $done_all -ge $N ] || fail "only $done_all swaps done"
 echo "$done_all swaps done across the 8 nodes"
 
-# pause: no new scheduled swap; resume; static; force
-ecnet_ctl 2 swap pause >"$tmp/p.txt" || fail "pause"
-grep -q "paused" "$tmp/p.txt" || fail "pause answer: $(cat "$tmp/p.txt")"
-s0=$(ecnet_ctl 2 swap status --json | ecnet_field started)
+# pause every node (no new scheduled swap; swapped-out peers return to the
+# pools after their 3 s cooldown), then at a node holding a backup: force,
+# static on/off, resume
+i=0
+while [ $i -lt $N ]; do
+	ecnet_ctl $i swap pause >"$tmp/p.txt" || fail "pause node $i"
+	grep -q "paused" "$tmp/p.txt" || fail "pause answer: $(cat "$tmp/p.txt")"
+	i=$((i + 1))
+done
+x=""
+k=0
+while [ -z "$x" ]; do
+	i=0
+	while [ $i -lt $N ] && [ -z "$x" ]; do
+		b=$(ecnet_ctl $i swap status --json | ecnet_field backups)
+		[ "${b:-0}" -ge 1 ] && x=$i
+		i=$((i + 1))
+	done
+	k=$((k + 1))
+	[ $k -lt 60 ] || fail "no node holds a backup"
+	[ -n "$x" ] || sleep 0.5
+done
+s0=$(ecnet_ctl $x swap status --json | ecnet_field started)
 sleep 2.5
-ecnet_ctl 2 swap status --json >"$tmp/ps.json"
+ecnet_ctl $x swap status --json >"$tmp/ps.json"
 [ "$(ecnet_field mode <"$tmp/ps.json")" = paused ] || fail "mode not paused"
 [ "$(ecnet_field next_round_in_ms <"$tmp/ps.json")" = -1 ] || fail "a round is scheduled while paused"
 [ "$(ecnet_field started <"$tmp/ps.json")" = "$s0" ] || fail "a swap started while paused"
 # forced swaps bypass the pause
 k=0
-until ecnet_ctl 2 swap force >"$tmp/f.txt" 2>"$tmp/f.err"; do
+until ecnet_ctl $x swap force >"$tmp/f.txt" 2>"$tmp/f.err"; do
 	k=$((k + 1))
 	[ $k -lt 100 ] || fail "force: $(cat "$tmp/f.err")"
 	sleep 0.1
 done
 grep -q "^swap [0-9]* started" "$tmp/f.txt" || fail "force answer: $(cat "$tmp/f.txt")"
 k=0
-while [ "$(ecnet_ctl 2 swap status --json | ecnet_field started)" = "$s0" ]; do
+while [ "$(ecnet_ctl $x swap status --json | ecnet_field started)" = "$s0" ]; do
 	k=$((k + 1))
 	[ $k -lt 20 ] || fail "forced swap not counted"
 	sleep 0.1
 done
-ecnet_ctl 2 swap static on >/dev/null || fail "static on"
-[ "$(ecnet_ctl 2 swap status --json | ecnet_field static)" = true ] || fail "static not on"
-ecnet_ctl 2 swap static off >/dev/null || fail "static off"
-[ "$(ecnet_ctl 2 swap status --json | ecnet_field static)" = false ] || fail "static not off"
-ecnet_ctl 2 swap resume | grep -q paused && fail "still paused after resume"
-ecnet_ctl 2 swap status >"$tmp/st.txt" || fail "status (human)"
+ecnet_ctl $x swap static on >/dev/null || fail "static on"
+[ "$(ecnet_ctl $x swap status --json | ecnet_field static)" = true ] || fail "static not on"
+ecnet_ctl $x swap static off >/dev/null || fail "static off"
+[ "$(ecnet_ctl $x swap status --json | ecnet_field static)" = false ] || fail "static not off"
+ecnet_ctl $x swap resume | grep -q paused && fail "still paused after resume"
+ecnet_ctl $x swap status >"$tmp/st.txt" || fail "status (human)"
 grep -q "^mode: *normal" "$tmp/st.txt" || fail "human status: $(head -n 3 "$tmp/st.txt")"
-ecnet_ctl 2 swap force 00 >/dev/null 2>&1 && fail "force with a bad id accepted"
-ecnet_ctl 2 swap static maybe >/dev/null 2>&1 && fail "static maybe accepted"
+ecnet_ctl $x swap force 00 >/dev/null 2>&1 && fail "force with a bad id accepted"
+ecnet_ctl $x swap static maybe >/dev/null 2>&1 && fail "static maybe accepted"
+i=0
+while [ $i -lt $N ]; do
+	ecnet_ctl $i swap resume >/dev/null || fail "resume node $i"
+	i=$((i + 1))
+done
 echo "ecctl swap pause / force / static / resume / status work"
 
 # after all that, a new transaction still commits everywhere
