@@ -51,6 +51,7 @@ typedef struct ec_mp_entry {
 	uint8_t state;
 	uint32_t n_votes, cap_votes;
 	ec_vote *votes; /* latest vote per voter */
+	uint64_t seq;   /* insertion order in the pool */
 } ec_mp_entry;
 
 typedef struct ec_mempool ec_mempool;
@@ -93,6 +94,15 @@ size_t ec_mempool_conflicts(const ec_mempool *mp, const ec_mp_entry *e,
 /* 1 if a conflicting pending tx with a higher id is in the pool (spec 8.5:
  * then e must not commit). */
 int ec_mempool_has_higher_conflict(const ec_mempool *mp, const ec_mp_entry *e);
+
+/* 1 if an entry other than e with a higher id, holding its tx and not
+ * REJECTED, extends (token, prev) (the node's per-token conflict rule). */
+int ec_mempool_higher_on(const ec_mempool *mp, const ec_mp_entry *e,
+			 const ec_id *token, const ec_id *prev);
+
+/* How many placeholders (entries without their tx) were opened by a vote of
+ * `voter` (its vote came first).  Indexed: no scan of the pool. */
+size_t ec_mempool_placeholders_of(const ec_mempool *mp, const ec_id *voter);
 
 /* The votes that count for e (eligible for one of its tokens or for its
  * witness address), at most max, for the consensus proof.  Returns how many

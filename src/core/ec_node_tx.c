@@ -108,17 +108,7 @@ static int tx_known(ec_node *n, const ec_id *txid)
 static int higher_conflict_on(ec_node *n, const ec_mp_entry *e, const ec_id *tok,
 			      const ec_id *prev)
 {
-	ec_mp_entry *o;
-	for (size_t i = 0; (o = ec_mempool_at(n->mp, i)) != NULL; i++) {
-		if (o == e || !o->has_tx || o->state == EC_MP_REJECTED ||
-		    ec_id_cmp(&o->txid, &e->txid) <= 0)
-			continue;
-		for (unsigned j = 0; j < o->tx.n_entries; j++)
-			if (ec_id_eq(&o->tx.entries[j].token, tok) &&
-			    ec_id_eq(&o->tx.entries[j].prev, prev))
-				return 1;
-	}
-	return 0;
+	return ec_mempool_higher_on(n->mp, e, tok, prev);
 }
 
 /* 1 = YES, 0 = NO, -1 = NO and the entry is certainly invalid here: it
@@ -720,12 +710,7 @@ int node_handle_tx(ec_node *n, const ec_id *from, const uint8_t *msg, size_t len
 
 static size_t placeholders_of(ec_node *n, const ec_id *voter)
 {
-	ec_mp_entry *o;
-	size_t c = 0;
-	for (size_t i = 0; (o = ec_mempool_at(n->mp, i)) != NULL; i++)
-		if (!o->has_tx && o->n_votes && ec_id_eq(&o->votes[0].voter, voter))
-			c++;
-	return c;
+	return ec_mempool_placeholders_of(n->mp, voter);
 }
 
 static void reply_vote(ec_node *n, node_pend *p, const ec_id *to)
