@@ -77,7 +77,7 @@ static void derived_refill(ec_mempool *mp)
 			mp->n_post += e->tx.n_entries;
 			(void)ec_idcount_add(&mp->senders, &e->sender, 1);
 		} else if (e->n_votes) {
-			(void)ec_idcount_add(&mp->placeholders, &e->votes[0].voter, 1);
+			(void)ec_idcount_add(&mp->placeholders, ec_mp_voter(e, 0), 1);
 		}
 	}
 }
@@ -150,6 +150,7 @@ int ec_mempool_new(ec_mempool **out, const ec_mempool_cfg *cfg)
 static void entry_free(ec_mp_entry *e)
 {
 	free(e->votes);
+	free(e->cvotes);
 	free(e);
 }
 
@@ -244,7 +245,7 @@ int ec_mempool_add_tx(ec_mempool *mp, const ec_tx *tx, const ec_id *sender,
 		if (!e)
 			return EC_ERR_REFUSED;
 	} else if (e->n_votes) {
-		(void)ec_idcount_add(&mp->placeholders, &e->votes[0].voter, -1);
+		(void)ec_idcount_add(&mp->placeholders, ec_mp_voter(e, 0), -1);
 	}
 	e->has_tx = 1;
 	e->tx = *tx;
@@ -256,6 +257,18 @@ int ec_mempool_add_tx(ec_mempool *mp, const ec_tx *tx, const ec_id *sender,
 	return EC_OK;
 }
 
+static int vote_flag(const ec_vote *v, const ec_id *t);
+
+/* v compacted against e's tx. */
+static void compact_one(const ec_mp_entry *e, const ec_vote *v, ec_mp_vote *c)
+{
+	memset(c, 0, sizeof *c);
+	c->voter = v->voter;
+	c->seq = v->seq;
+	for (unsigned i = 0; i < e->tx.n_entries; i++)
+		c->flag[i] = (int8_t)vote_flag(v, &e->tx.entries[i].token);
+}
+
 int ec_mempool_add_vote(ec_mempool *mp, const ec_vote *v, ec_time now)
 {
 	ec_mp_entry *e = lookup(mp, &v->txid);
@@ -265,27 +278,39 @@ int ec_mempool_add_vote(ec_mempool *mp, const ec_vote *v, ec_time now)
 			return EC_ERR_REFUSED;
 	}
 	for (uint32_t i = 0; i < e->n_votes; i++) {
-		if (ec_id_eq(&e->votes[i].voter, &v->voter)) {
-			if (e->votes[i].seq >= v->seq)
+		if (ec_id_eq(ec_mp_voter(e, i), &v->voter)) {
+			if (ec_mp_vote_seq(e, i) >= v->seq)
 				return EC_ERR_EXISTS;
-			e->votes[i] = *v;
+			if (e->cvotes)
+				compact_one(e, v, &e->cvotes[i]);
+			else
+				e->votes[i] = *v;
 			return EC_OK;
 		}
 	}
 	if (e->n_votes == e->cap_votes) {
 		uint32_t cap = e->cap_votes ? e->cap_votes * 2 : 8;
-		ec_vote *p;
 		if (cap > 4 * EC_PROOF_MAX_VOTES)
 			return EC_ERR_REFUSED; /* one tx cannot hold the pool hostage */
-		p = realloc(e->votes, cap * sizeof *p);
-		if (!p)
-			return EC_ERR_NOMEM;
-		e->votes = p;
+		if (e->cvotes) {
+			ec_mp_vote *c = realloc(e->cvotes, cap * sizeof *c);
+			if (!c)
+				return EC_ERR_NOMEM;
+			e->cvotes = c;
+		} else {
+			ec_vote *p = realloc(e->votes, cap * sizeof *p);
+			if (!p)
+				return EC_ERR_NOMEM;
+			e->votes = p;
+		}
 		e->cap_votes = cap;
 	}
 	if (e->n_votes == 0 && !e->has_tx)
 		(void)ec_idcount_add(&mp->placeholders, &v->voter, 1);
-	e->votes[e->n_votes++] = *v;
+	if (e->cvotes)
+		compact_one(e, v, &e->cvotes[e->n_votes++]);
+	else
+		e->votes[e->n_votes++] = *v;
 	return EC_OK;
 }
 
@@ -298,6 +323,45 @@ static int vote_flag(const ec_vote *v, const ec_id *t)
 	return 0;
 }
 
+const ec_id *ec_mp_voter(const ec_mp_entry *e, uint32_t j)
+{
+	return e->cvotes ? &e->cvotes[j].voter : &e->votes[j].voter;
+}
+
+uint32_t ec_mp_vote_seq(const ec_mp_entry *e, uint32_t j)
+{
+	return e->cvotes ? e->cvotes[j].seq : e->votes[j].seq;
+}
+
+int ec_mp_vote_flag(const ec_mp_entry *e, uint32_t j, const ec_id *t)
+{
+	if (!e->cvotes)
+		return vote_flag(&e->votes[j], t);
+	for (unsigned i = 0; i < e->tx.n_entries; i++)
+		if (ec_id_eq(&e->tx.entries[i].token, t))
+			return e->cvotes[j].flag[i];
+	return 0;
+}
+
+int ec_mempool_compact(ec_mempool *mp, ec_mp_entry *e)
+{
+	ec_mp_vote *c;
+	(void)mp;
+	if (!e->has_tx)
+		return EC_ERR_ARG;
+	if (e->cvotes)
+		return EC_OK;
+	c = calloc(e->cap_votes ? e->cap_votes : 1, sizeof *c);
+	if (!c)
+		return EC_ERR_NOMEM;
+	for (uint32_t j = 0; j < e->n_votes; j++)
+		compact_one(e, &e->votes[j], &c[j]);
+	free(e->votes);
+	e->votes = NULL;
+	e->cvotes = c;
+	return EC_OK;
+}
+
 int ec_mempool_tally(const ec_mempool *mp, const ec_mp_entry *e,
 		     const ec_peerset *peers, ec_tally *t)
 {
@@ -306,13 +370,14 @@ int ec_mempool_tally(const ec_mempool *mp, const ec_mp_entry *e,
 	if (!e->has_tx)
 		return EC_ERR_NOTFOUND;
 	for (uint32_t j = 0; j < e->n_votes; j++) {
-		const ec_vote *v = &e->votes[j];
+		const ec_id *voter = ec_mp_voter(e, j);
 		for (unsigned i = 0; i < e->tx.n_entries; i++) {
 			const ec_id *tok = &e->tx.entries[i].token;
-			if (ec_peerset_is_eligible(peers, &v->voter, tok))
-				t->balance[i] += vote_flag(v, tok);
+			if (ec_peerset_is_eligible(peers, voter, tok))
+				t->balance[i] += e->cvotes ? e->cvotes[j].flag[i]
+							   : vote_flag(&e->votes[j], tok);
 		}
-		if (ec_peerset_is_eligible(peers, &v->voter, &e->txid))
+		if (ec_peerset_is_eligible(peers, voter, &e->txid))
 			t->witnesses++;
 	}
 	for (unsigned i = 0; i < e->tx.n_entries; i++)
@@ -439,7 +504,7 @@ size_t ec_mempool_counted_votes(const ec_mempool *mp, const ec_mp_entry *e,
 				const ec_peerset *peers, ec_vote *out, size_t max)
 {
 	size_t m = 0;
-	if (!e->has_tx)
+	if (!e->has_tx || e->cvotes)
 		return 0;
 	for (uint32_t j = 0; j < e->n_votes && m < max; j++) {
 		const ec_vote *v = &e->votes[j];

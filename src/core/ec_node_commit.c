@@ -178,6 +178,8 @@ static void reevaluate_successors(ec_node *n, const ec_id *txid, ec_time now)
  * outsider could otherwise stall any transaction. */
 static int evidence_of_higher(ec_node *n, const ec_mp_entry *e)
 {
+	if (!e->votes)
+		return 0; /* compacted: decided already */
 	for (uint32_t j = 0; j < e->n_votes; j++) {
 		const ec_vote *v = &e->votes[j];
 		int eligible = 0;
@@ -275,6 +277,9 @@ static void try_decide(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
 	node_reevaluate_conflicts(n, e, now);
 	reevaluate_successors(n, &e->txid, now);
 	node_decided_flip(n, e, p, 1, now);
+	/* the proof took its votes: keep only what answers late voters
+	 * (voter, seq, flags) for the rest of tx_timeout_ms */
+	(void)ec_mempool_compact(n->mp, e);
 	if (o->n == EC_BLOCK_MAX_TXS)
 		(void)node_seal(n, now);
 }
