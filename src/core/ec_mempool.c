@@ -362,22 +362,50 @@ int ec_mempool_compact(ec_mempool *mp, ec_mp_entry *e)
 	return EC_OK;
 }
 
+/* The eligible voters (spec 8.4) of each token of e and of its witness
+ * address, computed once per tally instead of once per vote:
+ * ec_peerset_is_eligible(peers, v, t) is "v in t's neighbourhood". */
+typedef struct hoods {
+	ec_id nb[EC_TX_MAX_ENTRIES + 1][2 * EC_NEIGHBOURS];
+	size_t m[EC_TX_MAX_ENTRIES + 1];
+} hoods;
+
+static void hood_of(const ec_mp_entry *e, const ec_peerset *peers, hoods *h)
+{
+	for (unsigned i = 0; i < e->tx.n_entries; i++)
+		h->m[i] = ec_peerset_neighbourhood(peers, &e->tx.entries[i].token,
+						   EC_NEIGHBOURS, h->nb[i]);
+	h->m[EC_TX_MAX_ENTRIES] = ec_peerset_neighbourhood(peers, &e->txid, EC_NEIGHBOURS,
+							   h->nb[EC_TX_MAX_ENTRIES]);
+}
+
+/* i: a token's index, or EC_TX_MAX_ENTRIES for the witness address. */
+static int in_hood(const hoods *h, unsigned i, const ec_id *voter)
+{
+	for (size_t k = 0; k < h->m[i]; k++)
+		if (ec_id_eq(&h->nb[i][k], voter))
+			return 1;
+	return 0;
+}
+
 int ec_mempool_tally(const ec_mempool *mp, const ec_mp_entry *e,
 		     const ec_peerset *peers, ec_tally *t)
 {
+	hoods h;
 	int ok = 1;
 	memset(t, 0, sizeof *t);
 	if (!e->has_tx)
 		return EC_ERR_NOTFOUND;
+	hood_of(e, peers, &h);
 	for (uint32_t j = 0; j < e->n_votes; j++) {
 		const ec_id *voter = ec_mp_voter(e, j);
 		for (unsigned i = 0; i < e->tx.n_entries; i++) {
 			const ec_id *tok = &e->tx.entries[i].token;
-			if (ec_peerset_is_eligible(peers, voter, tok))
+			if (in_hood(&h, i, voter))
 				t->balance[i] += e->cvotes ? e->cvotes[j].flag[i]
 							   : vote_flag(&e->votes[j], tok);
 		}
-		if (ec_peerset_is_eligible(peers, voter, &e->txid))
+		if (in_hood(&h, EC_TX_MAX_ENTRIES, voter))
 			t->witnesses++;
 	}
 	for (unsigned i = 0; i < e->tx.n_entries; i++)
@@ -503,15 +531,16 @@ int ec_mempool_higher_on(const ec_mempool *mp, const ec_mp_entry *e,
 size_t ec_mempool_counted_votes(const ec_mempool *mp, const ec_mp_entry *e,
 				const ec_peerset *peers, ec_vote *out, size_t max)
 {
+	hoods h;
 	size_t m = 0;
 	if (!e->has_tx || e->cvotes)
 		return 0;
+	hood_of(e, peers, &h);
 	for (uint32_t j = 0; j < e->n_votes && m < max; j++) {
 		const ec_vote *v = &e->votes[j];
-		int counts = ec_peerset_is_eligible(peers, &v->voter, &e->txid);
+		int counts = in_hood(&h, EC_TX_MAX_ENTRIES, &v->voter);
 		for (unsigned i = 0; !counts && i < e->tx.n_entries; i++)
-			counts = ec_peerset_is_eligible(peers, &v->voter,
-							&e->tx.entries[i].token);
+			counts = in_hood(&h, i, &v->voter);
 		if (counts)
 			out[m++] = *v;
 	}
