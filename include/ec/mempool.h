@@ -42,6 +42,14 @@ enum ec_mp_state {
 	EC_MP_REJECTED,    /* invalid here (e.g. does not extend our head) */
 };
 
+/* What a decided entry keeps of a vote (ec_mempool_compact): the voter, the
+ * version, and its flag for each entry of the tx (+1, -1, 0 = none). */
+typedef struct ec_mp_vote {
+	ec_id voter;
+	uint32_t seq;
+	int8_t flag[EC_TX_MAX_ENTRIES];
+} ec_mp_vote;
+
 typedef struct ec_mp_entry {
 	ec_id txid;
 	int has_tx;
@@ -49,9 +57,18 @@ typedef struct ec_mp_entry {
 	ec_id sender; /* who handed us the tx (fair share); zero = local client */
 	ec_time first_seen;
 	uint8_t state;
-	uint32_t n_votes, cap_votes;
-	ec_vote *votes; /* latest vote per voter */
+	uint32_t n_votes, cap_votes; /* voters held (either form) */
+	ec_vote *votes;   /* latest vote per voter; NULL once compacted */
+	ec_mp_vote *cvotes; /* the same, compacted (NULL until then) */
+	uint64_t seq;     /* insertion order in the pool */
 } ec_mp_entry;
+
+/* Vote j of e (j < n_votes) in either form: the voter, its seq, and its
+ * flag for token t (+1 YES, -1 NO, 0 none; t one of the tx's tokens once
+ * compacted). */
+const ec_id *ec_mp_voter(const ec_mp_entry *e, uint32_t j);
+uint32_t ec_mp_vote_seq(const ec_mp_entry *e, uint32_t j);
+int ec_mp_vote_flag(const ec_mp_entry *e, uint32_t j, const ec_id *t);
 
 typedef struct ec_mempool ec_mempool;
 
@@ -94,6 +111,15 @@ size_t ec_mempool_conflicts(const ec_mempool *mp, const ec_mp_entry *e,
  * then e must not commit). */
 int ec_mempool_has_higher_conflict(const ec_mempool *mp, const ec_mp_entry *e);
 
+/* 1 if an entry other than e with a higher id, holding its tx and not
+ * REJECTED, extends (token, prev) (the node's per-token conflict rule). */
+int ec_mempool_higher_on(const ec_mempool *mp, const ec_mp_entry *e,
+			 const ec_id *token, const ec_id *prev);
+
+/* How many placeholders (entries without their tx) were opened by a vote of
+ * `voter` (its vote came first).  Indexed: no scan of the pool. */
+size_t ec_mempool_placeholders_of(const ec_mempool *mp, const ec_id *voter);
+
 /* The votes that count for e (eligible for one of its tokens or for its
  * witness address), at most max, for the consensus proof.  Returns how many
  * were copied. */
@@ -101,6 +127,13 @@ size_t ec_mempool_counted_votes(const ec_mempool *mp, const ec_mp_entry *e,
 				const ec_peerset *peers, ec_vote *out, size_t max);
 
 void ec_mempool_set_state(ec_mempool *mp, ec_mp_entry *e, uint8_t state);
+
+/* Frees the full votes of e (it must hold its tx), keeping per voter only
+ * an ec_mp_vote (~44 of ~630 bytes): enough for tallies, replay checks and
+ * the voter list, all a decided entry still needs.  Later votes are kept
+ * compacted too.  counted_votes then returns 0 (the proof is built before).
+ * EC_ERR_NOMEM leaves e as it was. */
+int ec_mempool_compact(ec_mempool *mp, ec_mp_entry *e);
 
 /* Drops entries older than tx_timeout_ms; returns how many. */
 size_t ec_mempool_expire(ec_mempool *mp, ec_time now);

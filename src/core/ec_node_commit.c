@@ -178,12 +178,20 @@ static void reevaluate_successors(ec_node *n, const ec_id *txid, ec_time now)
  * outsider could otherwise stall any transaction. */
 static int evidence_of_higher(ec_node *n, const ec_mp_entry *e)
 {
+	/* the tokens' neighbourhoods once, not once per vote */
+	ec_id nb[EC_TX_MAX_ENTRIES][2 * EC_NEIGHBOURS];
+	size_t nm[EC_TX_MAX_ENTRIES];
+	if (!e->votes)
+		return 0; /* compacted: decided already */
+	for (unsigned i = 0; i < e->tx.n_entries; i++)
+		nm[i] = ec_peerset_neighbourhood(&n->ring, &e->tx.entries[i].token,
+						 EC_NEIGHBOURS, nb[i]);
 	for (uint32_t j = 0; j < e->n_votes; j++) {
 		const ec_vote *v = &e->votes[j];
 		int eligible = 0;
 		for (unsigned i = 0; !eligible && i < e->tx.n_entries; i++)
-			eligible = ec_peerset_is_eligible(&n->ring, &v->voter,
-							  &e->tx.entries[i].token);
+			for (size_t k = 0; !eligible && k < nm[i]; k++)
+				eligible = ec_id_eq(&nb[i][k], &v->voter);
 		for (unsigned k = 0; eligible && k < v->n_conflicts; k++) {
 			ec_mp_entry *o;
 			if (ec_id_cmp(&v->conflicts[k], &e->txid) <= 0)
@@ -275,6 +283,9 @@ static void try_decide(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
 	node_reevaluate_conflicts(n, e, now);
 	reevaluate_successors(n, &e->txid, now);
 	node_decided_flip(n, e, p, 1, now);
+	/* the proof took its votes: keep only what answers late voters
+	 * (voter, seq, flags) for the rest of tx_timeout_ms */
+	(void)ec_mempool_compact(n->mp, e);
 	if (o->n == EC_BLOCK_MAX_TXS)
 		(void)node_seal(n, now);
 }

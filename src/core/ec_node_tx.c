@@ -108,17 +108,7 @@ static int tx_known(ec_node *n, const ec_id *txid)
 static int higher_conflict_on(ec_node *n, const ec_mp_entry *e, const ec_id *tok,
 			      const ec_id *prev)
 {
-	ec_mp_entry *o;
-	for (size_t i = 0; (o = ec_mempool_at(n->mp, i)) != NULL; i++) {
-		if (o == e || !o->has_tx || o->state == EC_MP_REJECTED ||
-		    ec_id_cmp(&o->txid, &e->txid) <= 0)
-			continue;
-		for (unsigned j = 0; j < o->tx.n_entries; j++)
-			if (ec_id_eq(&o->tx.entries[j].token, tok) &&
-			    ec_id_eq(&o->tx.entries[j].prev, prev))
-				return 1;
-	}
-	return 0;
+	return ec_mempool_higher_on(n->mp, e, tok, prev);
 }
 
 /* 1 = YES, 0 = NO, -1 = NO and the entry is certainly invalid here: it
@@ -295,7 +285,7 @@ static size_t targets(ec_node *n, const ec_tx *tx, const ec_id *txid, ec_id *out
 static int has_vote_from(const ec_mp_entry *e, const ec_id *peer)
 {
 	for (uint32_t i = 0; i < e->n_votes; i++)
-		if (ec_id_eq(&e->votes[i].voter, peer))
+		if (ec_id_eq(ec_mp_voter(e, i), peer))
 			return 1;
 	return 0;
 }
@@ -303,7 +293,7 @@ static int has_vote_from(const ec_mp_entry *e, const ec_id *peer)
 static int asked(const ec_node *n, const ec_mp_entry *e)
 {
 	for (uint32_t j = 0; j < e->n_votes; j++)
-		if (!ec_id_eq(&e->votes[j].voter, &n->self))
+		if (!ec_id_eq(ec_mp_voter(e, j), &n->self))
 			return 1;
 	return 0;
 }
@@ -377,13 +367,9 @@ int node_pushes_vote(const ec_node *n, const ec_mp_entry *e, const node_pend *p)
 static int votes_yes_on(const ec_mp_entry *e, const ec_id *peer, const ec_id *t)
 {
 	for (uint32_t i = 0; i < e->n_votes; i++) {
-		const ec_vote *v = &e->votes[i];
-		if (!ec_id_eq(&v->voter, peer))
+		if (!ec_id_eq(ec_mp_voter(e, i), peer))
 			continue;
-		for (unsigned j = 0; j < v->n_flags; j++)
-			if (ec_id_eq(&v->flags[j].token, t))
-				return v->flags[j].flag == EC_VOTE_YES;
-		return 0;
+		return ec_mp_vote_flag(e, i, t) > 0;
 	}
 	return 0;
 }
@@ -515,7 +501,7 @@ void node_push(ec_node *n, ec_mp_entry *e, node_pend *p, int mode, ec_time now)
 	 * take part (their tally may count us, e.g. as a proxy) */
 	if (venc && mode == NODE_PUSH_CHANGE)
 		for (uint32_t j = 0; j < e->n_votes; j++) {
-			const ec_id *v = &e->votes[j].voter;
+			const ec_id *v = ec_mp_voter(e, j);
 			if (ec_id_eq(v, &n->self) ||
 			    bsearch(v, tg, nt, sizeof *tg, cmp_id))
 				continue;
@@ -540,7 +526,7 @@ void node_push_flip(ec_node *n, ec_mp_entry *e, node_pend *p, const int8_t *befo
 	for (size_t i = 0; i < nt; i++)
 		node_send_copy(n, &tg[i], venc, vlen);
 	for (uint32_t j = 0; j < e->n_votes; j++) {
-		const ec_id *v = &e->votes[j].voter;
+		const ec_id *v = ec_mp_voter(e, j);
 		int need = 0;
 		if (ec_id_eq(v, &n->self) || bsearch(v, tg, nt, sizeof *tg, cmp_id))
 			continue;
@@ -712,20 +698,15 @@ int node_handle_tx(ec_node *n, const ec_id *from, const uint8_t *msg, size_t len
 	node_mark_dirty(n, p, now); /* early votes may already suffice */
 	if (n->cfg.vote_fanout) /* votes that came before the body */
 		for (uint32_t j = 0; j < e->n_votes; j++)
-			if (!ec_id_eq(&e->votes[j].voter, &n->self))
-				answer_vote(n, e, p, &e->votes[j].voter, 0, now);
+			if (!ec_id_eq(ec_mp_voter(e, j), &n->self))
+				answer_vote(n, e, p, ec_mp_voter(e, j), 0, now);
 	node_reevaluate_conflicts(n, e, now);
 	return EC_OK;
 }
 
 static size_t placeholders_of(ec_node *n, const ec_id *voter)
 {
-	ec_mp_entry *o;
-	size_t c = 0;
-	for (size_t i = 0; (o = ec_mempool_at(n->mp, i)) != NULL; i++)
-		if (!o->has_tx && o->n_votes && ec_id_eq(&o->votes[0].voter, voter))
-			c++;
-	return c;
+	return ec_mempool_placeholders_of(n->mp, voter);
 }
 
 static void reply_vote(ec_node *n, node_pend *p, const ec_id *to)
@@ -796,9 +777,9 @@ void node_handle_vote(ec_node *n, const ec_id *from, const uint8_t *msg, size_t 
 	 * nothing: drop it before paying for the signature check */
 	if (e) {
 		for (uint32_t i = 0; i < e->n_votes; i++) {
-			if (!ec_id_eq(&e->votes[i].voter, from))
+			if (!ec_id_eq(ec_mp_voter(e, i), from))
 				continue;
-			if (e->votes[i].seq >= v.seq) {
+			if (ec_mp_vote_seq(e, i) >= v.seq) {
 				n->st.dropped_replayed++;
 				p = node_pend_get(n, &v.txid);
 				if (p && n->cfg.vote_fanout)
@@ -942,7 +923,7 @@ void node_txreq_tick(ec_node *n, ec_time now)
 			}
 			/* next try: another voter of the tx when there is one */
 			if (e && e->n_votes) {
-				const ec_id *c = &e->votes[r->tries % e->n_votes].voter;
+				const ec_id *c = ec_mp_voter(e, r->tries % e->n_votes);
 				if (!ec_id_eq(c, &n->self))
 					r->peer = *c;
 			}
