@@ -151,7 +151,7 @@ static int pending_commit(void *ctx, const ec_id *peer)
 		    !(e = ec_mempool_get(n->mp, &p->txid)))
 			continue;
 		for (uint32_t v = 0; v < e->n_votes; v++)
-			if (ec_id_eq(&e->votes[v].voter, peer))
+			if (ec_id_eq(ec_mp_voter(e, v), peer))
 				return 1;
 		if (ec_peerset_is_eligible(&n->ring, peer, &e->txid))
 			return 1;
