@@ -1265,23 +1265,17 @@ int node_sync_recv(ec_node *n, const ec_id *from, uint8_t type, const uint8_t *m
 		return 0;
 	s->now = now;
 	switch (type) {
-	case EC_MSG_MAPPING_RESP: {
-		uint64_t before = s->st.msgs_recv;
-		on_mapping(n, s, from, msg, len, now);
-		if (s->st.msgs_recv == before)
-			return 0;
-		break;
-	}
-	case EC_MSG_RANGE_RESP: {
-		uint64_t before = s->st.msgs_recv;
-		on_range(n, s, from, msg, len, now);
-		if (s->st.msgs_recv == before)
-			return 0;
-		break;
-	}
+	case EC_MSG_MAPPING_RESP:
+	case EC_MSG_RANGE_RESP:
 	case EC_MSG_TXBATCH_RESP: {
+		/* ours iff the handler matched it to a request (and counted it) */
 		uint64_t before = s->st.msgs_recv;
-		on_txbatch(n, s, from, msg, len, now);
+		if (type == EC_MSG_MAPPING_RESP)
+			on_mapping(n, s, from, msg, len, now);
+		else if (type == EC_MSG_RANGE_RESP)
+			on_range(n, s, from, msg, len, now);
+		else
+			on_txbatch(n, s, from, msg, len, now);
 		if (s->st.msgs_recv == before)
 			return 0;
 		break;
