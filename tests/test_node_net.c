@@ -491,40 +491,11 @@ static void test_net_missing_parent_recovered(void **state)
  * Queries travel through the harness; the link filter captures the answer
  * the responder sends back to the querier (the querier's node would drop it
  * as unsolicited: clients, not the node core, make mapping queries). */
-struct capture {
-	size_t from, to;
-	uint8_t nonce[EC_NONCE_BYTES];
-	uint8_t *msg;
-	size_t len;
-};
-
-static int capture_answer(void *ctx, const hn *h, size_t from, size_t to,
-			  const uint8_t *msg, size_t len)
-{
-	struct capture *c = ctx;
-	ec_mapping_resp m;
-	ec_referral f;
-	const uint8_t *nonce = NULL;
-	(void)h;
-	if (c->msg || from != c->from || to != c->to || len == 0)
-		return 0;
-	if (msg[0] == EC_MSG_MAPPING_RESP && ec_mapping_resp_decode(&m, msg, len) == EC_OK)
-		nonce = m.nonce;
-	else if (msg[0] == EC_MSG_REFERRAL && ec_referral_decode(&f, msg, len) == EC_OK)
-		nonce = f.nonce;
-	if (!nonce || memcmp(nonce, c->nonce, EC_NONCE_BYTES) != 0)
-		return 0;
-	c->msg = malloc(len);
-	assert_non_null(c->msg);
-	memcpy(c->msg, msg, len);
-	c->len = len;
-	return 1; /* consumed */
-}
 
 /* Mapping query q -> r for tok through the harness, following referrals
  * (at most 4 hops).  Fills *m with the verified signed response and
  * returns the index of the node that gave it; *hops = referrals followed. */
-static size_t ask_mapping(hn *h, struct capture *c, size_t q, size_t r,
+static size_t ask_mapping(hn *h, hn_capture *c, size_t q, size_t r,
 			  const ec_id *tok, ec_mapping_resp *m, unsigned *hops)
 {
 	static uint64_t ctr;
@@ -580,7 +551,7 @@ static void test_net_lamppost_verification(void **state)
 	hn_cfg cf;
 	hn *h;
 	hn_wl w;
-	struct capture cap;
+	hn_capture cap;
 	ec_id *pool;
 	size_t n_pool = 0, triples = 1000, ok = 0, with_block = 0, nomap = 0;
 	unsigned total_hops = 0;
@@ -605,7 +576,7 @@ static void test_net_lamppost_verification(void **state)
 		if (!ec_id_is_zero(&w.toks[i].head))
 			pool[n_pool++] = w.toks[i].id;
 	memset(&cap, 0, sizeof cap);
-	h->drop = capture_answer;
+	h->drop = hn_capture_answer;
 	h->drop_ctx = &cap;
 
 	for (size_t k = 0; k < triples; k++) {
@@ -706,7 +677,7 @@ static void test_net_key_rotation(void **state)
 	hn *h = net_new(16, 77, 0);
 	hn_wl w;
 	hn_owner nk;
-	struct capture cap;
+	hn_capture cap;
 	ec_mapping_resp m, idm;
 	ec_id rot, kh, cur;
 	size_t a = 5, nb[8], k_nb, pick = SIZE_MAX, holders = 0, learned = 0, res, c1;
@@ -732,7 +703,7 @@ static void test_net_key_rotation(void **state)
 	assert_int_equal(ec_node_rotation_pending(h->nodes[a].node, &rot), 1);
 	/* pending: responses still signed with the old key */
 	memset(&cap, 0, sizeof cap);
-	h->drop = capture_answer;
+	h->drop = hn_capture_answer;
 	h->drop_ctx = &cap;
 	res = ask_mapping(h, &cap, (a + 1) % h->n, a, aid, &m, &hops);
 	assert_int_equal(res, a);
@@ -755,7 +726,7 @@ static void test_net_key_rotation(void **state)
 
 	/* mapping response of a: new pk; its identity token through another
 	 * responsible node: owner key hash = H(new pk) */
-	h->drop = capture_answer;
+	h->drop = hn_capture_answer;
 	h->drop_ctx = &cap;
 	res = ask_mapping(h, &cap, (a + 1) % h->n, a, aid, &m, &hops);
 	assert_int_equal(res, a);

@@ -46,40 +46,11 @@ static uint64_t check_chains(hn *h)
 
 /* ---- mapping queries through referrals ------------------------------- */
 
-struct capture {
-	size_t from, to;
-	uint8_t nonce[EC_NONCE_BYTES];
-	uint8_t *msg;
-	size_t len;
-};
-
-static int capture_answer(void *ctx, const hn *h, size_t from, size_t to,
-			  const uint8_t *msg, size_t len)
-{
-	struct capture *c = ctx;
-	ec_mapping_resp m;
-	ec_referral f;
-	const uint8_t *nonce = NULL;
-	(void)h;
-	if (c->msg || from != c->from || to != c->to || len == 0)
-		return 0;
-	if (msg[0] == EC_MSG_MAPPING_RESP && ec_mapping_resp_decode(&m, msg, len) == EC_OK)
-		nonce = m.nonce;
-	else if (msg[0] == EC_MSG_REFERRAL && ec_referral_decode(&f, msg, len) == EC_OK)
-		nonce = f.nonce;
-	if (!nonce || memcmp(nonce, c->nonce, EC_NONCE_BYTES) != 0)
-		return 0;
-	c->msg = malloc(len);
-	assert_non_null(c->msg);
-	memcpy(c->msg, msg, len);
-	c->len = len;
-	return 1;
-}
 
 /* Node q asks node r for tok and follows referrals (first peer named that
  * it has not asked yet); returns the verified response's txid in *txid,
  * the referrals followed as the result. */
-static unsigned ask(hn *h, struct capture *c, size_t q, size_t r, const ec_id *tok,
+static unsigned ask(hn *h, hn_capture *c, size_t q, size_t r, const ec_id *tok,
 		    ec_id *txid)
 {
 	static uint64_t ctr;
@@ -198,7 +169,7 @@ static void test_partial_peer_sets(void **state)
 	hn *h = net(64, 21, 8, 2, -1, 5000); /* 0.5% loss */
 	hn_wl w;
 	run_result r;
-	struct capture cap;
+	hn_capture cap;
 	size_t max_peers = 0, min_peers = SIZE_MAX, asked = 0;
 	unsigned hops = 0, max_hops = 0;
 	double w0 = wall();
@@ -224,7 +195,7 @@ static void test_partial_peer_sets(void **state)
 	/* queries: any node, about any committed token, reaches the answer
 	 * through referrals that get nearer to the token at each hop */
 	memset(&cap, 0, sizeof cap);
-	h->drop = capture_answer;
+	h->drop = hn_capture_answer;
 	h->drop_ctx = &cap;
 	for (size_t k = 0; k < 200; k++) {
 		const hn_tok *t = &w.toks[hn_rand(h) % w.n_toks];

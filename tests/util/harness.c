@@ -764,3 +764,27 @@ size_t hn_wl_agreement(hn *h, const hn_wl *w, size_t *off)
 	}
 	return agree;
 }
+
+int hn_capture_answer(void *ctx, const hn *h, size_t from, size_t to,
+		      const uint8_t *msg, size_t len)
+{
+	hn_capture *c = ctx;
+	ec_mapping_resp m;
+	ec_referral f;
+	const uint8_t *nonce = NULL;
+	(void)h;
+	if (c->msg || from != c->from || to != c->to || len == 0)
+		return 0;
+	if (msg[0] == EC_MSG_MAPPING_RESP && ec_mapping_resp_decode(&m, msg, len) == EC_OK)
+		nonce = m.nonce;
+	else if (msg[0] == EC_MSG_REFERRAL && ec_referral_decode(&f, msg, len) == EC_OK)
+		nonce = f.nonce;
+	if (!nonce || memcmp(nonce, c->nonce, EC_NONCE_BYTES) != 0)
+		return 0;
+	c->msg = malloc(len);
+	if (!c->msg)
+		return 0; /* not captured: the caller's check on msg fails */
+	memcpy(c->msg, msg, len);
+	c->len = len;
+	return 1; /* consumed */
+}

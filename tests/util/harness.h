@@ -201,4 +201,18 @@ size_t hn_wl_apply(hn *h, hn_wl *w, size_t from, size_t to);
  * node states that differ (committed tokens only). */
 size_t hn_wl_agreement(hn *h, const hn_wl *w, size_t *off);
 
+/* A link filter (hn.drop) that captures the answer node `from` sends to node
+ * `to` carrying `nonce`: a mapping response or a referral.  The first such
+ * message is copied into msg/len (malloc'd; the caller frees it) and
+ * consumed; everything else passes.  Set from, to and nonce, msg = NULL, then
+ * h->drop = hn_capture_answer, h->drop_ctx = &capture. */
+typedef struct hn_capture {
+	size_t from, to;
+	uint8_t nonce[EC_NONCE_BYTES];
+	uint8_t *msg;
+	size_t len;
+} hn_capture;
+int hn_capture_answer(void *ctx, const struct hn *h, size_t from, size_t to,
+		      const uint8_t *msg, size_t len);
+
 #endif
