@@ -73,9 +73,14 @@ typedef struct ec_dgram_hdr {
 	uint8_t sender[EC_KX_BYTES];
 } ec_dgram_hdr;
 
+/* Header flags.  EC_DGRAM_FLAG_FRAG: the plaintext is one fragment of a
+ * larger message (ec_frag_*, PROTOCOL 16 "Fragments"); the flag is in the
+ * associated data, so it cannot be flipped in transit. */
+#define EC_DGRAM_FLAG_FRAG 0x01
+
 /* Cheap checks only, before any crypto: length in
  * [EC_DGRAM_OVERHEAD, EC_DGRAM_MAX_BYTES] (EC_ERR_SHORT / EC_ERR_LIMIT),
- * version (EC_ERR_VERSION), flags zero (EC_ERR_VALUE). */
+ * version (EC_ERR_VERSION), flags 0 or EC_DGRAM_FLAG_FRAG (EC_ERR_VALUE). */
 int ec_dgram_parse(ec_dgram_hdr *h, const uint8_t *p, size_t n);
 
 /* Seals payload[0..len) into out (capacity cap >= len + EC_DGRAM_OVERHEAD);
@@ -84,6 +89,12 @@ int ec_dgram_parse(ec_dgram_hdr *h, const uint8_t *p, size_t n);
 int ec_dgram_seal(uint8_t *out, size_t cap, size_t *out_len, const uint8_t key[32],
 		  const uint8_t sender_pk[EC_KX_BYTES], uint64_t counter,
 		  const uint8_t *payload, size_t len);
+
+/* As ec_dgram_seal with header flags (0 or EC_DGRAM_FLAG_FRAG; others
+ * EC_ERR_VALUE). */
+int ec_dgram_seal_flags(uint8_t *out, size_t cap, size_t *out_len, const uint8_t key[32],
+			const uint8_t sender_pk[EC_KX_BYTES], uint64_t counter, uint8_t flags,
+			const uint8_t *payload, size_t len);
 
 /* Opens a datagram whose header h was parsed from p: the payload goes to
  * out (capacity >= n - EC_DGRAM_OVERHEAD), *out_len set.  EC_ERR_SIGNATURE
@@ -106,5 +117,99 @@ typedef struct ec_replay {
  * the datagram authenticated. */
 int ec_replay_check(const ec_replay *r, uint64_t counter);
 void ec_replay_accept(ec_replay *r, uint64_t counter);
+
+/* ---- fragments (src/crypto/ec_frag.c; PROTOCOL 16 "Fragments") ------------
+ *
+ * A message larger than one datagram of the sender's budget is split by
+ * the transport into count >= 2 fragments, each the plaintext of its own
+ * datagram (own counter, own AEAD tag, header flag EC_DGRAM_FLAG_FRAG):
+ *
+ *   u64 msg_id     the sender's counter of the first fragment (unique per
+ *                  sender for all time, like the counters themselves)
+ *   u16 index      0..count-1
+ *   u16 count      2..65,535
+ *   u32 total      message length, 1..the receiver's maximum
+ *   chunk          bytes [index*c, min(total, (index+1)*c)) of the message,
+ *                  c = ceil(total / count); every chunk non-empty
+ *
+ * The chunk length follows from (total, count, index), so a fragment of
+ * the wrong length, or one that would overlap another, is inconsistent by
+ * construction.  Reassembly (ec_reasm) is sans-I/O: time comes from the
+ * caller; memory is bounded per sender and in total. */
+#define EC_FRAG_HEADER_BYTES 16
+#define EC_FRAG_MAX_COUNT 65535u
+
+typedef struct ec_frag_hdr {
+	uint64_t msg_id;
+	uint16_t index, count;
+	uint32_t total;
+	uint32_t offset;    /* index * c */
+	uint32_t chunk_len; /* this fragment's bytes */
+} ec_frag_hdr;
+
+/* Fragments needed for a message of len bytes when one fragment
+ * plaintext may hold max_plain bytes (header included): 0 when max_plain
+ * leaves no room for a byte, when len is 0, or when over EC_FRAG_MAX_COUNT. */
+size_t ec_frag_count(size_t len, size_t max_plain);
+
+/* Writes fragment `index` of `count` of msg[0..len) (header || chunk) into
+ * out (capacity cap); *out_len set.  EC_ERR_VALUE when count/index do not
+ * fit len (count < 2, index >= count, an empty chunk), EC_ERR_ARG when cap
+ * is too small. */
+int ec_frag_make(uint8_t *out, size_t cap, size_t *out_len, uint64_t msg_id,
+		 const uint8_t *msg, size_t len, uint16_t index, uint16_t count);
+
+/* Parses and checks a fragment plaintext p[0..n): header fields, count >=
+ * 2, index < count, total <= max_total, no empty chunk, and n = 16 + the
+ * chunk length the rule gives (EC_ERR_SHORT / EC_ERR_VALUE / EC_ERR_LIMIT /
+ * EC_ERR_TRAILING).  The chunk is p + EC_FRAG_HEADER_BYTES. */
+int ec_frag_parse(ec_frag_hdr *h, const uint8_t *p, size_t n, uint32_t max_total);
+
+typedef struct ec_reasm_cfg {
+	uint32_t max_msg;          /* largest message reassembled (262,144) */
+	uint32_t max_partial_peer; /* partial messages per sender (4) */
+	uint32_t max_partial;      /* partial messages in total (256) */
+	uint32_t max_bytes_peer;   /* buffered bytes per sender, >= max_msg
+				    * (1 MiB) */
+	uint32_t max_bytes;        /* buffered bytes in total, >= max_bytes_peer
+				    * (16 MiB) */
+	uint32_t timeout_ms;       /* a message not complete this long after its
+				    * first fragment is freed (5,000) */
+} ec_reasm_cfg;
+void ec_reasm_cfg_default(ec_reasm_cfg *c);
+
+typedef struct ec_reasm_stats {
+	uint64_t fragments;    /* accepted into a partial message */
+	uint64_t completed;    /* messages handed out */
+	uint64_t malformed;    /* ec_frag_parse refused (incl. over max_msg) */
+	uint64_t duplicate;    /* index already held */
+	uint64_t inconsistent; /* same msg_id, another count or total: the
+				* partial message is dropped with it */
+	uint64_t timed_out;    /* partial messages freed by the timeout */
+	uint64_t evicted;      /* partial messages freed to make room */
+	uint64_t held_msgs, held_bytes; /* partial messages and their buffers now */
+} ec_reasm_stats;
+
+typedef struct ec_reasm ec_reasm;
+/* EC_ERR_VALUE when the limits contradict each other (zero, or
+ * max_msg > max_bytes_peer > max_bytes). */
+int ec_reasm_new(ec_reasm **out, const ec_reasm_cfg *cfg);
+void ec_reasm_free(ec_reasm *r);
+
+/* One authenticated fragment plaintext from sender `peer` (an opaque
+ * 32-byte key: the transport key that authenticated it) at time now.
+ * EC_OK with *msg NULL: held (or dropped and counted: malformed, duplicate,
+ * inconsistent); EC_OK with *msg set: the message is complete, *msg is
+ * malloc'd (free() it) and *msg_len its length.  EC_ERR_NOMEM only on
+ * allocation failure.  Partial messages past their timeout are freed first. */
+int ec_reasm_add(ec_reasm *r, const uint8_t peer[32], const uint8_t *frag, size_t n,
+		 uint64_t now, uint8_t **msg, size_t *msg_len);
+/* Frees partial messages older than the timeout; the number freed. */
+size_t ec_reasm_expire(ec_reasm *r, uint64_t now);
+/* Frees every partial message of `peer` (a peer declared dead). */
+void ec_reasm_drop_peer(ec_reasm *r, const uint8_t peer[32]);
+/* Earliest time a partial message times out; UINT64_MAX when none. */
+uint64_t ec_reasm_next_deadline(const ec_reasm *r);
+void ec_reasm_get_stats(const ec_reasm *r, ec_reasm_stats *out);
 
 #endif

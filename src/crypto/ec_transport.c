@@ -90,7 +90,7 @@ int ec_dgram_parse(ec_dgram_hdr *h, const uint8_t *p, size_t n)
 	h->flags = p[1];
 	if (h->version != EC_DGRAM_VERSION)
 		return EC_ERR_VERSION;
-	if (h->flags != 0)
+	if (h->flags & ~EC_DGRAM_FLAG_FRAG)
 		return EC_ERR_VALUE;
 	h->counter = get_u64(p + 2);
 	memcpy(h->sender, p + 10, EC_KX_BYTES);
@@ -107,16 +107,26 @@ int ec_dgram_seal(uint8_t *out, size_t cap, size_t *out_len, const uint8_t key[3
 		  const uint8_t sender_pk[EC_KX_BYTES], uint64_t counter,
 		  const uint8_t *payload, size_t len)
 {
+	return ec_dgram_seal_flags(out, cap, out_len, key, sender_pk, counter, 0, payload,
+				   len);
+}
+
+int ec_dgram_seal_flags(uint8_t *out, size_t cap, size_t *out_len, const uint8_t key[32],
+			const uint8_t sender_pk[EC_KX_BYTES], uint64_t counter, uint8_t flags,
+			const uint8_t *payload, size_t len)
+{
 	uint8_t nonce[12];
 	unsigned long long clen = 0;
 	if (!out || !out_len || !key || !sender_pk || (!payload && len))
 		return EC_ERR_ARG;
+	if (flags & ~EC_DGRAM_FLAG_FRAG)
+		return EC_ERR_VALUE;
 	if (len > EC_DGRAM_MAX_PAYLOAD)
 		return EC_ERR_LIMIT;
 	if (cap < len + EC_DGRAM_OVERHEAD)
 		return EC_ERR_ARG;
 	out[0] = EC_DGRAM_VERSION;
-	out[1] = 0;
+	out[1] = flags;
 	put_u64(out + 2, counter);
 	memcpy(out + 10, sender_pk, EC_KX_BYTES);
 	make_nonce(nonce, counter);
