@@ -22,6 +22,11 @@ void ecn_cfg_default(ecn_cfg *c)
 	c->sync_delay_ms = 2000;
 	c->hello_ms = 30000;
 	c->swap_keep_ring = -1;
+	c->dgram_max = 1232;
+	c->msg_max = 262144;
+	c->reasm_timeout_ms = 5000;
+	c->answer_dgrams = 16;
+	c->peer_dead_ms = 120000;
 }
 
 void ecn_cfg_free(ecn_cfg *c)
@@ -62,8 +67,8 @@ static const char *help_text =
 	"                         baseline (off); resumes after a restart\n"
 	"  --sync-delay MS        wait this long for peers before starting sync (2000)\n"
 	"  --sync-range-blocks K  blocks asked per range request while syncing, 1..1024\n"
-	"                         (engine default 256; every answer is also capped at\n"
-	"                         one datagram, 65,449 bytes)\n"
+	"                         (engine default 256; every answer is also bounded\n"
+	"                         in bytes by --answer-datagrams)\n"
 	"  --hello-interval MS    re-greet peers heard nothing from this long (30000)\n"
 	"  --swap on|off          dynamic peer swapping (off; PROTOCOL 14d)\n"
 	"  --swap-interval MS     swap round interval, rollout target (1800000); also\n"
@@ -75,6 +80,20 @@ static const char *help_text =
 	"                         backup pool (min neighbours + 4)\n"
 	"  --swap-keep-ring K     our K ring-closest peers a side are never swapped (4)\n"
 	"  --swap-min N           swappable neighbours never fewer than N (8)\n"
+	"  --datagram-max BYTES   largest UDP payload sent, 256..65507 (1232: fits the\n"
+	"                         IPv6 minimum MTU of 1,280); a larger message is split\n"
+	"                         into authenticated fragments, never by IP (the socket\n"
+	"                         sets don't-fragment; PROTOCOL 16 'Fragments')\n"
+	"  --message-max BYTES    largest message sent or reassembled, 4096..4194304\n"
+	"                         (262144); larger outgoing messages are dropped and\n"
+	"                         counted (transport.dropped_oversize)\n"
+	"  --reassembly-timeout MS  a message whose fragments did not all arrive this\n"
+	"                         long after its first is freed (5000)\n"
+	"  --answer-datagrams N   range answers asked while syncing or walking a chain\n"
+	"                         are bounded to N datagrams of payload, 1..1024 (16)\n"
+	"  --peer-dead-after MS   a peer heard nothing from this long is dead: out of\n"
+	"                         the peer set and routing until it is heard again;\n"
+	"                         >= 2 x --hello-interval, 0 = never (120000)\n"
 	"  --log-level error|warn|info|debug   stderr verbosity (info)\n"
 	"  --init                 create the data directory (keys, identity) and exit\n"
 	"  --help                 this text\n"
@@ -183,6 +202,35 @@ static int set_opt(ecn_cfg *c, const char *k, const char *v, const char *where)
 				goto bad;
 			c->swap_keep_ring = (int)x;
 		}
+	} else if (!strcmp(k, "datagram-max") || !strcmp(k, "message-max") ||
+		   !strcmp(k, "reassembly-timeout") || !strcmp(k, "answer-datagrams") ||
+		   !strcmp(k, "peer-dead-after")) {
+		unsigned long long x;
+		NEEDV errno = 0;
+		x = strtoull(v, &end, 10);
+		if (errno || *end || !*v)
+			goto bad;
+		if (!strcmp(k, "datagram-max")) {
+			if (x < 256 || x > EC_DGRAM_MAX_BYTES)
+				goto bad;
+			c->dgram_max = (uint32_t)x;
+		} else if (!strcmp(k, "message-max")) {
+			if (x < 4096 || x > EC_MSG_MAX_BYTES)
+				goto bad;
+			c->msg_max = (uint32_t)x;
+		} else if (!strcmp(k, "reassembly-timeout")) {
+			if (x < 10 || x > 600000)
+				goto bad;
+			c->reasm_timeout_ms = (uint32_t)x;
+		} else if (!strcmp(k, "answer-datagrams")) {
+			if (x < 1 || x > 1024)
+				goto bad;
+			c->answer_dgrams = (uint16_t)x;
+		} else {
+			if (x > EC_SWAP_MAX_DURATION)
+				goto bad;
+			c->peer_dead_ms = x;
+		}
 	} else if (!strcmp(k, "log-level")) {
 		NEEDV if ((c->log_level = ecn_log_level_parse(v)) < 0) goto bad;
 	} else {
@@ -274,6 +322,13 @@ int ecn_cfg_load(ecn_cfg *c, int argc, char **argv)
 	}
 	if (!c->rpc_path[0])
 		snprintf(c->rpc_path, sizeof c->rpc_path, "%s/ecnode.sock", c->data_dir);
+	if (c->peer_dead_ms && c->peer_dead_ms < 2ull * c->hello_ms) {
+		fprintf(stderr,
+			"ecnode: --peer-dead-after %llu is under 2 x --hello-interval %u: "
+			"quiet peers would be declared dead between greetings\n",
+			(unsigned long long)c->peer_dead_ms, c->hello_ms);
+		return -1;
+	}
 	return 0;
 }
 

@@ -4,6 +4,8 @@
  * core's outbox, and the core's timer.  Datagram layout: PROTOCOL 16. */
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "ec/crypto.h"
 #include "node/ecnode.h"
@@ -111,30 +113,48 @@ static int next_counter(ecnode *d, uint64_t *out)
 	return 0;
 }
 
-int ecn_send_to_peer(ecnode *d, ecn_peer *p, const uint8_t *msg, size_t len)
+size_t ecn_frag_room(const ecnode *d)
+{
+	return d->cfg.dgram_max - EC_DGRAM_OVERHEAD;
+}
+
+uint32_t ecn_answer_bytes(const ecn_cfg *c)
+{
+	uint64_t b = (uint64_t)c->answer_dgrams *
+		     (c->dgram_max - EC_DGRAM_OVERHEAD - EC_FRAG_HEADER_BYTES);
+	if (b < EC_RANGE_MIN_MAX_BYTES)
+		b = EC_RANGE_MIN_MAX_BYTES;
+	if (b > c->msg_max)
+		b = c->msg_max;
+	return (uint32_t)b;
+}
+
+/* Seals one datagram under counter ctr and hands it to the kernel. */
+static int send_dgram(ecnode *d, ecn_peer *p, uint64_t ctr, uint8_t flags,
+		      const uint8_t *pt, size_t len)
 {
 	static uint8_t buf[EC_DGRAM_MAX_BYTES];
 	size_t n;
 	uv_buf_t b;
 	int r;
-	if (len > EC_DGRAM_MAX_PAYLOAD) {
-		d->st.drop_oversize++;
-		ecn_log(ECN_WARN, "message type 0x%02x of %zu bytes over one datagram: dropped",
-			len ? msg[0] : 0, len);
-		return -1;
-	}
-	if (!p->has_addr) {
-		d->st.drop_no_route++;
-		return -1;
-	}
-	uint64_t ctr;
-	if (next_counter(d, &ctr) != 0 ||
-	    ec_dgram_seal(buf, sizeof buf, &n, p->keys.tx, d->kx.pk, ctr, msg, len) != EC_OK) {
+	if (ec_dgram_seal_flags(buf, sizeof buf, &n, p->keys.tx, d->kx.pk, ctr, flags, pt,
+				len) != EC_OK) {
 		d->st.send_errors++;
 		return -1;
 	}
 	b = uv_buf_init((char *)buf, (unsigned)n);
 	r = uv_udp_try_send(&d->udp, &b, 1, (const struct sockaddr *)&p->addr);
+	if (r == UV_EMSGSIZE) {
+		/* the path MTU is under our budget (IP_PMTUDISC_DO): the
+		 * kernel refuses instead of fragmenting */
+		d->st.send_emsgsize++;
+		if ((d->st.send_emsgsize & (d->st.send_emsgsize - 1)) == 0)
+			ecn_log(ECN_WARN,
+				"datagram of %zu bytes too big for the path (%llu so far): "
+				"lower --datagram-max",
+				n, (unsigned long long)d->st.send_emsgsize);
+		return -1;
+	}
 	if (r < 0) {
 		d->st.send_errors++;
 		ecn_log(ECN_DEBUG, "send: %s", uv_strerror(r));
@@ -142,8 +162,59 @@ int ecn_send_to_peer(ecnode *d, ecn_peer *p, const uint8_t *msg, size_t len)
 	}
 	d->st.dgrams_tx++;
 	d->st.bytes_tx += n;
+	if (n > d->st.max_dgram_tx)
+		d->st.max_dgram_tx = n;
 	p->tx++;
 	p->last_tx = ecn_now_ms();
+	return 0;
+}
+
+/* One message to one peer: one datagram when it fits the budget, else
+ * fragments (PROTOCOL 16 "Fragments"), each its own sealed datagram; the
+ * message id is the counter of the first fragment. */
+int ecn_send_to_peer(ecnode *d, ecn_peer *p, const uint8_t *msg, size_t len)
+{
+	static uint8_t fb[EC_DGRAM_MAX_BYTES];
+	size_t room = ecn_frag_room(d), count, fl;
+	uint64_t ctr, id = 0;
+	if (len > d->cfg.msg_max) {
+		d->st.drop_oversize++;
+		ecn_log(ECN_WARN, "message type 0x%02x of %zu bytes over --message-max: dropped",
+			len ? msg[0] : 0, len);
+		return -1;
+	}
+	if (!p->has_addr) {
+		d->st.drop_no_route++;
+		return -1;
+	}
+	if (len <= room) {
+		if (next_counter(d, &ctr) != 0) {
+			d->st.send_errors++;
+			return -1;
+		}
+		return send_dgram(d, p, ctr, 0, msg, len);
+	}
+	if ((count = ec_frag_count(len, room)) == 0) {
+		d->st.drop_oversize++;
+		return -1;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (next_counter(d, &ctr) != 0) {
+			d->st.send_errors++;
+			return -1;
+		}
+		if (i == 0)
+			id = ctr;
+		if (ec_frag_make(fb, sizeof fb, &fl, id, msg, len, (uint16_t)i,
+				 (uint16_t)count) != EC_OK) {
+			d->st.send_errors++;
+			return -1;
+		}
+		if (send_dgram(d, p, ctr, EC_DGRAM_FLAG_FRAG, fb, fl) != 0)
+			return -1; /* the rest would be useless */
+		d->st.frag_dgrams_tx++;
+	}
+	d->st.frag_msgs_tx++;
 	return 0;
 }
 
@@ -244,7 +315,8 @@ static void on_introduction(ecnode *d, const ec_hello *h)
 static void forward_hello(ecnode *d, const ecn_peer *skip, const uint8_t *msg, size_t len)
 {
 	for (size_t i = 0; i < d->n_peers; i++)
-		if (&d->peers[i] != skip && d->peers[i].bound && d->peers[i].has_addr)
+		if (&d->peers[i] != skip && d->peers[i].bound && !d->peers[i].dead &&
+		    d->peers[i].has_addr)
 			(void)ecn_send_to_peer(d, &d->peers[i], msg, len);
 }
 
@@ -293,11 +365,83 @@ static int on_hello(ecnode *d, ecn_peer *p, const uint8_t *msg, size_t len)
 	if (fresh) {
 		forward_hello(d, p, msg, len);
 		for (size_t i = 0; i < d->n_peers; i++)
-			if (&d->peers[i] != p && d->peers[i].bound && d->peers[i].hello)
+			if (&d->peers[i] != p && d->peers[i].bound && !d->peers[i].dead &&
+			    d->peers[i].hello)
 				(void)ecn_send_to_peer(d, p, d->peers[i].hello,
 						       d->peers[i].hello_len);
 	}
 	return 0;
+}
+
+/* One whole authenticated message from peer (a datagram's plaintext or a
+ * reassembled message): hellos bind keys, RPC answers go to their waiting
+ * call, everything reaches the core. */
+static void deliver(ecnode *d, ecn_peer *peer, const uint8_t *pt, size_t ptlen)
+{
+	int err;
+	if (ptlen >= 1 && pt[0] == EC_MSG_HELLO && on_hello(d, peer, pt, ptlen) < 0)
+		return;
+	if (ecn_rpc_on_answer(d, peer, pt, ptlen))
+		return;
+	err = ec_node_recv(d->node, &peer->id, pt, ptlen, ecn_now_ms());
+	if (err != EC_OK && err != EC_ERR_ARG) {
+		ecn_log(ECN_ERROR, "node stopped: %s", ec_strerror(err));
+		uv_stop(d->loop);
+		return;
+	}
+	ecn_flush(d);
+	ecn_schedule(d);
+}
+
+/* ---- dead peers --------------------------------------------------------------- */
+
+/* A dead peer sent an authenticated datagram: back into the core with its
+ * last verified hello (its key is bound to its peer id by that hello), and
+ * greeted, so that its side takes us back too if it had dropped us. */
+static void revive(ecnode *d, ecn_peer *p)
+{
+	char hex[17];
+	p->dead = 0;
+	d->st.peers_revived++;
+	ec_hex_encode(hex, p->id.b, 8);
+	ecn_log(ECN_INFO, "peer %s... back after %llu ms", hex,
+		(unsigned long long)(ecn_now_ms() - p->dead_since));
+	if (p->hello)
+		(void)ec_node_recv(d->node, &p->id, p->hello, p->hello_len, ecn_now_ms());
+	p->hello_sent = ecn_now_ms();
+	(void)ec_node_send_hello(d->node, &p->id, p->hello_sent);
+	ecn_flush(d);
+}
+
+size_t ecn_peers_check_dead(ecnode *d, ec_time now)
+{
+	size_t dead = 0;
+	for (size_t i = 0; i < d->n_peers; i++) {
+		ecn_peer *p = &d->peers[i];
+		ec_time heard = p->last_rx > d->started ? p->last_rx : d->started;
+		if (p->bound && !p->dead && d->cfg.peer_dead_ms && now > heard &&
+		    now - heard >= d->cfg.peer_dead_ms) {
+			char hex[17];
+			p->dead = 1;
+			p->dead_since = now;
+			d->st.peers_died++;
+			(void)ec_node_remove_peer(d->node, &p->id);
+			ec_reasm_drop_peer(d->reasm, p->kx);
+			ec_hex_encode(hex, p->id.b, 8);
+			ecn_log(ECN_INFO, "peer %s... dead: nothing heard for %llu ms", hex,
+				(unsigned long long)(now - heard));
+		}
+		dead += p->dead;
+	}
+	return dead;
+}
+
+size_t ecn_peers_dead_count(const ecnode *d)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < d->n_peers; i++)
+		n += d->peers[i].dead;
+	return n;
 }
 
 static void on_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
@@ -373,18 +517,21 @@ static void on_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
 		peer->addr_len = al;
 		peer->has_addr = 1;
 	}
-	if (ptlen >= 1 && pt[0] == EC_MSG_HELLO && on_hello(d, peer, pt, ptlen) < 0)
-		return;
-	if (ecn_rpc_on_answer(d, peer, pt, ptlen))
-		return;
-	err = ec_node_recv(d->node, &peer->id, pt, ptlen, ecn_now_ms());
-	if (err != EC_OK && err != EC_ERR_ARG) {
-		ecn_log(ECN_ERROR, "node stopped: %s", ec_strerror(err));
-		uv_stop(d->loop);
+	if (peer->dead)
+		revive(d, peer);
+	if (h.flags & EC_DGRAM_FLAG_FRAG) {
+		uint8_t *m = NULL;
+		size_t ml = 0;
+		d->st.frag_dgrams_rx++;
+		peer->frags_rx++;
+		if (ec_reasm_add(d->reasm, peer->kx, pt, ptlen, peer->last_rx, &m, &ml) != EC_OK ||
+		    !m)
+			return;
+		deliver(d, peer, m, ml);
+		free(m);
 		return;
 	}
-	ecn_flush(d);
-	ecn_schedule(d);
+	deliver(d, peer, pt, ptlen);
 }
 
 /* Room for 16 datagrams of 64 KiB: libuv then reads with recvmmsg, up to
@@ -395,6 +542,34 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	(void)h;
 	(void)suggested;
 	*buf = uv_buf_init(rbuf, sizeof rbuf);
+}
+
+/* The kernel must never fragment what we send (issue 7): path MTU
+ * discovery "do" (the DF bit; a datagram over the known path MTU fails
+ * with EMSGSIZE, counted in send_emsgsize) and, for IPv6, DONTFRAG. */
+static void no_ip_fragments(ecnode *d)
+{
+	uv_os_fd_t fd;
+	int v, ok = 1;
+	if (uv_fileno((const uv_handle_t *)&d->udp, &fd) != 0)
+		return;
+	if (d->listen_addr.ss_family == AF_INET) {
+#ifdef IP_MTU_DISCOVER
+		v = IP_PMTUDISC_DO;
+		ok = setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof v) == 0;
+#endif
+	} else {
+#ifdef IPV6_MTU_DISCOVER
+		v = IPV6_PMTUDISC_DO;
+		ok = setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v, sizeof v) == 0;
+#endif
+#ifdef IPV6_DONTFRAG
+		v = 1;
+		ok = setsockopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, &v, sizeof v) == 0 && ok;
+#endif
+	}
+	if (!ok)
+		ecn_log(ECN_WARN, "cannot forbid IP fragmentation on the socket");
 }
 
 int ecn_net_start(ecnode *d)
@@ -412,6 +587,7 @@ int ecn_net_start(ecnode *d)
 		ecn_log(ECN_ERROR, "bind %s: %s", d->cfg.listen, uv_strerror(r));
 		return -1;
 	}
+	no_ip_fragments(d);
 	{
 		int sz = 4 << 20;
 		uv_send_buffer_size((uv_handle_t *)&d->udp, &sz);

@@ -189,6 +189,38 @@ static const char *strategy_name(int s)
 	return s == EC_SYNC_CHAIN ? "chain" : s == EC_SYNC_POLL ? "poll" : "off";
 }
 
+/* The datagram budget, fragment and dead-peer counters (PROTOCOL 16
+ * "Fragments", "Dead peers"), added to status. */
+static void status_frag(ecnode *d, json_t *res)
+{
+	json_t *t = json_object_get(res, "transport");
+	ec_reasm_stats rs;
+	ec_reasm_get_stats(d->reasm, &rs);
+	json_object_set_new(res, "dead_peers", json_integer((json_int_t)ecn_peers_dead_count(d)));
+	if (!t)
+		return;
+#define SETI(k, v) json_object_set_new(t, k, json_integer((json_int_t)(v)))
+	SETI("datagram_max", d->cfg.dgram_max);
+	SETI("message_max", d->cfg.msg_max);
+	SETI("max_datagram_tx", d->st.max_dgram_tx);
+	SETI("send_errors", d->st.send_errors);
+	SETI("send_emsgsize", d->st.send_emsgsize);
+	SETI("frag_msgs_tx", d->st.frag_msgs_tx);
+	SETI("frag_dgrams_tx", d->st.frag_dgrams_tx);
+	SETI("frag_dgrams_rx", d->st.frag_dgrams_rx);
+	SETI("frag_msgs_rx", rs.completed);
+	SETI("frag_duplicate", rs.duplicate);
+	SETI("frag_inconsistent", rs.inconsistent);
+	SETI("frag_malformed", rs.malformed);
+	SETI("frag_timed_out", rs.timed_out);
+	SETI("frag_evicted", rs.evicted);
+	SETI("frag_held_msgs", rs.held_msgs);
+	SETI("frag_held_bytes", rs.held_bytes);
+	SETI("peers_died", d->st.peers_died);
+	SETI("peers_revived", d->st.peers_revived);
+#undef SETI
+}
+
 static json_t *m_status(ecnode *d)
 {
 	const ec_node_stats *ns = ec_node_stats_get(d->node);
@@ -198,13 +230,14 @@ static json_t *m_status(ecnode *d)
 	int has = ec_node_head(d->node, &head, &height) == EC_OK;
 	size_t bound = 0;
 	ec_sync_status ss;
+	json_t *res;
 	for (size_t i = 0; i < d->n_peers; i++)
 		bound += d->peers[i].bound;
 	ec_hex_encode(kx, d->kx.pk, 32);
 	snprintf(contact, sizeof contact, "%s@%s", kx, d->listen_str);
 	memset(&ss, 0, sizeof ss);
 	(void)ec_node_sync_status(d->node, &ss, NULL, 0);
-	return json_pack(
+	res = json_pack(
 		"{s:o, s:o, s:s, s:s, s:I, s:I, s:o, s:I, s:I, s:I, s:I, "
 		"s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
 		"s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
@@ -237,6 +270,9 @@ static json_t *m_status(ecnode *d)
 		(json_int_t)ns->dropped_invalid, "peers_added", (json_int_t)ns->peers_added,
 		"sync", "strategy", strategy_name(d->cfg.sync), "phase", phase_name(ss.phase),
 		"available", d->sync_started >= 0, "error", sync_error(d));
+	if (res)
+		status_frag(d, res);
+	return res;
 }
 
 static json_t *m_peers(ecnode *d)
@@ -249,11 +285,14 @@ static json_t *m_peers(ecnode *d)
 		if (p->has_addr)
 			ecn_addr_str((const struct sockaddr *)&p->addr, addr, sizeof addr);
 		json_array_append_new(
-			a, json_pack("{s:o, s:o, s:s, s:b, s:b, s:I, s:I, s:I}", "peer_id",
-				     p->bound ? idj(&p->id) : json_null(), "kx_pk",
+			a, json_pack("{s:o, s:o, s:s, s:b, s:b, s:s, s:I, s:I, s:I, s:I}",
+				     "peer_id", p->bound ? idj(&p->id) : json_null(), "kx_pk",
 				     hexj(p->kx, 32), "addr", addr, "bound", p->bound,
-				     "bootstrap", p->bootstrap, "datagrams_rx", (json_int_t)p->rx,
-				     "datagrams_tx", (json_int_t)p->tx, "last_rx_ms_ago",
+				     "bootstrap", p->bootstrap, "state",
+				     !p->bound ? "unbound" : p->dead ? "dead" : "alive",
+				     "datagrams_rx", (json_int_t)p->rx, "datagrams_tx",
+				     (json_int_t)p->tx, "fragments_rx", (json_int_t)p->frags_rx,
+				     "last_rx_ms_ago",
 				     (json_int_t)(p->last_rx ? (int64_t)(now - p->last_rx) : -1)));
 	}
 	return a;
@@ -654,7 +693,8 @@ static int send_range_req(ecnode *d, rpc_pending *p, const ec_id *start)
 	memset(&q, 0, sizeof q);
 	q.start = *start;
 	q.max_blocks = 256;
-	q.max_bytes = EC_DGRAM_MAX_PAYLOAD;
+	/* with proofs: up to 64 KiB (as before fragments), sent as fragments */
+	q.max_bytes = d->cfg.msg_max < EC_DGRAM_MAX_PAYLOAD ? d->cfg.msg_max : EC_DGRAM_MAX_PAYLOAD;
 	q.flags = EC_RANGE_WITH_PROOFS;
 	q.priority = 2; /* validation */
 	q.auth.requester = d->ident.peer_id;

@@ -52,6 +52,13 @@ typedef struct ecn_cfg {
 	uint32_t swap_set_size;    /* 0 = node default */
 	int swap_keep_ring;        /* -1 = node default (4) */
 	uint32_t swap_min;         /* min_neighbours; 0 = default */
+	/* datagram budget and fragments (PROTOCOL 16 "Fragments") */
+	uint32_t dgram_max;        /* every UDP payload sent <= this (1232) */
+	uint32_t msg_max;          /* largest message sent or reassembled */
+	uint32_t reasm_timeout_ms; /* partial messages freed after this */
+	uint16_t answer_dgrams;    /* range answers asked <= this many datagrams */
+	/* dead peers (PROTOCOL 16 "Dead peers") */
+	uint64_t peer_dead_ms;     /* bound peer silent this long: dead */
 } ecn_cfg;
 
 void ecn_cfg_default(ecn_cfg *c);
@@ -85,6 +92,9 @@ typedef struct ecn_peer {
 	uint64_t rx, tx;
 	uint8_t *hello;  /* the peer's last verified hello (for introductions) */
 	size_t hello_len;
+	uint8_t dead;    /* bound, then silent for peer_dead_ms: out of the core */
+	ec_time dead_since;
+	uint64_t frags_rx; /* fragment datagrams received from it */
 } ecn_peer;
 
 typedef struct ecn_stats {
@@ -100,6 +110,14 @@ typedef struct ecn_stats {
 	uint64_t drop_no_route;   /* outgoing message to a peer without address */
 	uint64_t send_errors;
 	uint64_t introductions;   /* peers learned from a forwarded hello */
+	uint64_t send_emsgsize;   /* the kernel refused a datagram as too big
+				   * for the path (IP_PMTUDISC_DO) */
+	uint64_t max_dgram_tx;    /* largest datagram sent (bytes of UDP payload) */
+	uint64_t frag_msgs_tx;    /* messages sent as fragments */
+	uint64_t frag_dgrams_tx;  /* fragment datagrams sent */
+	uint64_t frag_dgrams_rx;  /* authenticated fragment datagrams received */
+	uint64_t peers_died;      /* bound peers declared dead */
+	uint64_t peers_revived;   /* dead peers back (authenticated traffic) */
 	uint64_t rpc_requests, rpc_errors;
 } ecn_stats;
 
@@ -125,6 +143,7 @@ typedef struct ecnode {
 	double kx_tokens; /* new-sender derivation budget */
 	ec_time kx_refill;
 	ecn_stats st;
+	ec_reasm *reasm;  /* fragments being reassembled, all senders */
 	ec_time started;
 	int stopping;
 	int sync_started;   /* 0 not yet, 1 running, -1 not available */
@@ -149,6 +168,14 @@ ecn_peer *ecn_peer_by_kx(ecnode *d, const uint8_t kx[32]);
 ecn_peer *ecn_peer_add(ecnode *d, const uint8_t kx[32]); /* derives keys */
 void ecn_schedule(ecnode *d);         /* re-arms the core's timer */
 void ecn_persist_peer(ecnode *d, const ecn_peer *p, const uint8_t sign_pk[32]);
+/* Dead peers: bound peers silent for cfg.peer_dead_ms leave the core's
+ * peer set (and reassembly); the number declared dead now. */
+size_t ecn_peers_check_dead(ecnode *d, ec_time now);
+size_t ecn_peers_dead_count(const ecnode *d);
+/* Datagram budget -> fragment plaintext room and the byte bound of the
+ * range answers the daemon asks for (PROTOCOL 16 "Fragments"). */
+size_t ecn_frag_room(const ecnode *d);
+uint32_t ecn_answer_bytes(const ecn_cfg *c);
 /* Hook for answers to the daemon's own requests (RPC): 1 = consumed. */
 int ecn_rpc_on_answer(ecnode *d, const ecn_peer *from, const uint8_t *msg, size_t len);
 

@@ -217,6 +217,8 @@ static void on_housekeeping(uv_timer_t *t)
 {
 	ecnode *d = t->data;
 	ec_time now = ecn_now_ms();
+	(void)ecn_peers_check_dead(d, now);
+	(void)ec_reasm_expire(d->reasm, now);
 	for (size_t i = 0; i < d->n_peers; i++) {
 		ecn_peer *p = &d->peers[i];
 		if (!p->has_addr)
@@ -339,14 +341,30 @@ int main(int argc, char **argv)
 			lims[k]->burst = b > 4e9 ? 4000000000u : (uint32_t)(b < 1 ? 1 : b);
 		}
 	}
-	/* every response must fit one datagram (PROTOCOL 16) */
-	if (nc.serve.max_range_bytes > EC_DGRAM_MAX_PAYLOAD)
-		nc.serve.max_range_bytes = EC_DGRAM_MAX_PAYLOAD;
+	/* Messages over one datagram travel as fragments up to --message-max
+	 * (PROTOCOL 16 "Fragments"): what we serve stays under it, and the
+	 * range answers we ask for are bounded to --answer-datagrams
+	 * datagrams, so a lost datagram costs a small answer, not a big one */
+	if (nc.serve.max_range_bytes > d->cfg.msg_max)
+		nc.serve.max_range_bytes = d->cfg.msg_max;
 	nc.sync.strategy = (uint8_t)d->cfg.sync;
 	if (d->cfg.sync_range_blocks)
 		nc.sync.range_max_blocks = d->cfg.sync_range_blocks;
-	if (nc.sync.range_max_bytes > EC_DGRAM_MAX_PAYLOAD)
-		nc.sync.range_max_bytes = EC_DGRAM_MAX_PAYLOAD;
+	nc.sync.range_max_bytes = ecn_answer_bytes(&d->cfg);
+	{
+		ec_reasm_cfg rc;
+		ec_reasm_cfg_default(&rc);
+		rc.max_msg = d->cfg.msg_max;
+		if (rc.max_bytes_peer < 4ull * rc.max_msg)
+			rc.max_bytes_peer = 4 * rc.max_msg;
+		if (rc.max_bytes < 4ull * rc.max_bytes_peer)
+			rc.max_bytes = 4 * rc.max_bytes_peer;
+		rc.timeout_ms = d->cfg.reasm_timeout_ms;
+		if ((r = ec_reasm_new(&d->reasm, &rc)) != EC_OK) {
+			ecn_log(ECN_ERROR, "reassembly: %s", ec_strerror(r));
+			return 2;
+		}
+	}
 	d->started = ecn_now_ms();
 	ecn_swap_node_cfg(&d->cfg, &nc);
 	if ((r = ec_node_new(&d->node, &nc, d->started)) != EC_OK) {
@@ -405,6 +423,7 @@ int main(int argc, char **argv)
 	uv_run(d->loop, UV_RUN_DEFAULT);
 	uv_loop_close(d->loop);
 	ec_node_free(d->node);
+	ec_reasm_free(d->reasm);
 	ec_store_close(d->store);
 	ec_keypair_wipe(&d->key);
 	ec_kx_keypair_wipe(&d->kx);
