@@ -2,6 +2,8 @@
  * one-entry transaction from key files (spec 7) and prints it (hex) or,
  * with --submit, hands it to a running ecnode (submit_tx).
  *   create   --owner KEYFILE [--token HEX]       prev = 0, next_key = kh(owner)
+ *   create   --owner KEYFILE --tokens N          N (1..6) random tokens in one
+ *                                                 transaction (multi-token)
  *   transfer --token T --key KEYFILE (--to KEYFILE | --to-hash H) [--prev TXID]
  *   destroy  --token T --key KEYFILE [--prev TXID]          next_key = 0
  * Without --prev the token's current transaction is asked from the node
@@ -35,20 +37,21 @@ int ctl_cmd_token(int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : NULL, *owner = NULL, *key = NULL, *to = NULL,
 		   *to_hash = NULL, *tok = NULL, *prev = NULL, *rpc = NULL;
-	int submit = 0, json = 0, r;
+	int submit = 0, json = 0, r, ntok = 1;
 	ec_tx tx;
 	ec_keypair kp;
 	ec_id token, pv;
 	struct timespec ts;
 	if (!sub || !strcmp(sub, "--help") || !strcmp(sub, "-h")) {
-		printf("usage: ecctl token create --owner KEYFILE [--token HEX]\n"
+		printf("usage: ecctl token create --owner KEYFILE [--token HEX | --tokens N]\n"
 		       "       ecctl token transfer --token T --key KEYFILE (--to KEYFILE | --to-hash H)\n"
 		       "                            [--prev TXID]\n"
 		       "       ecctl token destroy --token T --key KEYFILE [--prev TXID]\n"
 		       "  common: [--submit] [--rpc PATH] [--json]\n"
 		       "Builds a signed transaction from key files; prints txid and hex, or\n"
 		       "submits it to ecnode with --submit.  Without --prev the token's current\n"
-		       "transaction is asked from the node.\n");
+		       "transaction is asked from the node.  --tokens N (1..6) creates N random\n"
+		       "tokens in one multi-token transaction.\n");
 		return sub ? 0 : 2;
 	}
 	for (int i = 2; i < argc; i++) {
@@ -67,6 +70,14 @@ int ctl_cmd_token(int argc, char **argv)
 			to_hash = v, i++;
 		else if (v && !strcmp(a, "--token"))
 			tok = v, i++;
+		else if (v && !strcmp(a, "--tokens")) {
+			ntok = atoi(v), i++;
+			if (ntok < 1 || ntok > EC_TX_MAX_ENTRIES) {
+				fprintf(stderr, "ecctl token create: --tokens 1..%d\n",
+					EC_TX_MAX_ENTRIES);
+				return 2;
+			}
+		}
 		else if (v && !strcmp(a, "--prev"))
 			prev = v, i++;
 		else if (v && !strcmp(a, "--rpc"))
@@ -85,6 +96,10 @@ int ctl_cmd_token(int argc, char **argv)
 			fprintf(stderr, "ecctl token create: --owner KEYFILE [--token HEX]\n");
 			return 2;
 		}
+		if (tok && ntok > 1) {
+			fprintf(stderr, "ecctl token create: --token or --tokens\n");
+			return 2;
+		}
 		if (tok) {
 			if (parse_id(tok, &token) != 0) {
 				fprintf(stderr, "ecctl token: --token: 64 hex chars\n");
@@ -98,6 +113,22 @@ int ctl_cmd_token(int argc, char **argv)
 			return 2;
 		tx.entries[0].token = token;
 		ec_keyhash(&tx.entries[0].next_key, kp.pk);
+		/* more random tokens: entries strictly ascending by token */
+		for (int e = 1; e < ntok; e++) {
+			ec_id t;
+			int k;
+			if (getrandom(t.b, 32, 0) != 32) {
+				fprintf(stderr, "ecctl token: no randomness\n");
+				return 2;
+			}
+			for (k = tx.n_entries; k > 0 && memcmp(tx.entries[k - 1].token.b, t.b, 32) > 0;
+			     k--)
+				tx.entries[k] = tx.entries[k - 1];
+			tx.entries[k].token = t;
+			tx.entries[k].prev = (ec_id){{0}};
+			ec_keyhash(&tx.entries[k].next_key, kp.pk);
+			tx.n_entries++;
+		}
 		ec_keypair_wipe(&kp);
 	} else if (!strcmp(sub, "transfer") || !strcmp(sub, "destroy")) {
 		int destroy = !strcmp(sub, "destroy");
