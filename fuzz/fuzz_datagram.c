@@ -45,8 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		ec_transport_keys back;
 		memcpy(back.tx, k.rx, 32);
-		check(ec_dgram_seal(again, sizeof again, &n2, back.tx, h.sender, h.counter,
-				    out, olen) == EC_OK);
+		check(ec_dgram_seal_flags(again, sizeof again, &n2, back.tx, h.sender, h.counter,
+					  h.flags, out, olen) == EC_OK);
 		check(n2 == size && memcmp(again, data, size) == 0);
 	}
 	if (ec_replay_check(&rw, h.counter) == EC_OK) {
