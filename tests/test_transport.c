@@ -179,8 +179,13 @@ static void test_truncation_and_header(void **state)
 	d[0] = 2;
 	assert_int_equal(ec_dgram_parse(&h, d, n), EC_ERR_VERSION);
 	d[0] = 1;
-	d[1] = 1;
+	d[1] = 2; /* only bit 0 (EC_DGRAM_FLAG_FRAG) is defined */
 	assert_int_equal(ec_dgram_parse(&h, d, n), EC_ERR_VALUE);
+	d[1] = 0x81;
+	assert_int_equal(ec_dgram_parse(&h, d, n), EC_ERR_VALUE);
+	d[1] = EC_DGRAM_FLAG_FRAG; /* parses; the changed ad then fails authentication */
+	assert_int_equal(ec_dgram_parse(&h, d, n), EC_OK);
+	assert_int_equal(open_at(&b, 7, d, n, out, &olen), EC_ERR_SIGNATURE);
 	d[1] = 0;
 	assert_int_equal(ec_dgram_parse(&h, d, n), EC_OK);
 }
