@@ -540,7 +540,7 @@ int main(void)
 			if (!rc[k].answers)
 				die("no range answers from ecnode");
 		}
-		bfrag.k = (uint32_t)((rc[0].dgrams + rc[0].answers - 1) / rc[0].answers);
+		bfrag.k = (uint32_t)ec_frag_count(rc[0].answer_len, 1232 - EC_DGRAM_OVERHEAD);
 		bfrag.size = (uint32_t)((rc[0].answer_len + bfrag.k * (EC_FRAG_HEADER_BYTES +
 									 EC_DGRAM_OVERHEAD)) /
 					bfrag.k);
