@@ -1,6 +1,6 @@
 #!/bin/sh
 # Dead peers (issue 7; PROTOCOL 16 "Dead peers"): 4 daemons with
-# --hello-interval 300 --peer-dead-after 1500.  Node 3 is frozen (SIGSTOP):
+# --hello-interval 300 --peer-dead-after 2000.  Node 3 is frozen (SIGSTOP):
 # within a few seconds the others declare it dead (status dead_peers = 1,
 # the core's peer set one smaller, 'ecctl peers' shows "state dead"), and a
 # transaction still commits on the three live nodes.  Node 3 is thawed
@@ -24,7 +24,7 @@ fail() {
 }
 N=4
 ecnet_init "$tmp/net" $N 0 || fail "init"
-ECNET_FLAGS="--hello-interval 300 --peer-dead-after 1500"
+ECNET_FLAGS="--hello-interval 300 --peer-dead-after 2000"
 ecnet_start_all $N || fail "start"
 st() { ecnet_ctl "$1" status --json | ecnet_field "$2"; }
 # until node $1's field $2 equals $3 (seconds $4)

@@ -44,15 +44,37 @@ fi
 [ -n "$NS" ] || echo "no network namespace (not root or no 'ip netns'): host loopback, counters only"
 N=4
 ecnet_init "$tmp/net" $((N + 2)) 0 || fail "init"
-ECNET_FLAGS="--datagram-max $B --block-interval 2000"
+ECNET_FLAGS="--datagram-max $B --block-interval 10000"
 ecnet_start_all $N || fail "start"
-sleep 2
 "$BUILD/ecctl" keygen "$tmp/o.key" >/dev/null
+# 64 creations built first, then submitted by 4 parallel streams, so that
+# they reach node 0 well within one block interval (also under SAN)
 i=0
 while [ $i -lt 64 ]; do
-	ecnet_ctl 0 token create --owner "$tmp/o.key" --submit >/dev/null 2>&1 || fail "submit $i"
+	"$BUILD/ecctl" token create --owner "$tmp/o.key" --json | ecnet_field tx >"$tmp/tx$i" ||
+		fail "build $i"
 	i=$((i + 1))
 done
+# the 4 identity tokens first, so that the burst starts on an empty block
+k=0
+while [ "$(ecnet_ctl 0 status --json | ecnet_field txs_committed)" -lt 4 ]; do
+	k=$((k + 1))
+	[ $k -lt 300 ] || fail "identity tokens not committed"
+	sleep 0.1
+done
+for s in 0 1 2 3; do
+	(
+		i=$s
+		while [ $i -lt 64 ]; do
+			ecnet_ctl 0 submit "$(cat "$tmp/tx$i")" >/dev/null 2>&1 || echo "$i" >>"$tmp/subfail"
+			i=$((i + 4))
+		done
+	) &
+	subs="${subs:-} $!"
+done
+# shellcheck disable=SC2086
+wait $subs
+[ -f "$tmp/subfail" ] && fail "submits failed: $(tr '\n' ' ' <"$tmp/subfail")"
 i=0
 while [ $i -lt 8 ]; do
 	ecnet_ctl $((i % N)) token create --owner "$tmp/o.key" --tokens 6 --submit --json \
@@ -132,7 +154,7 @@ done
 if [ -n "$NS" ]; then
 	# control: a daemon in the same namespace that ignores the path MTU
 	C=$((N + 1))
-	ECNET_FLAGS="--block-interval 2000"
+	ECNET_FLAGS="--block-interval 10000"
 	ecnet_start $C --datagram-max 1232
 	ecnet_wait_rpc $C || fail "control node rpc"
 	sleep 1.5

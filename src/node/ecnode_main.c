@@ -224,10 +224,13 @@ static void on_housekeeping(uv_timer_t *t)
 		if (!p->has_addr)
 			continue;
 		/* bootstrap peers until they answer, every second; known
-		 * peers we have not heard from in hello_ms */
+		 * peers we have not heard from in hello_ms, and (keepalive,
+		 * so that a quiet link does not look dead from the other
+		 * side: PROTOCOL 16 "Dead peers") known peers we sent
+		 * nothing to in hello_ms */
 		if ((p->bootstrap && !p->bound && now - p->hello_sent >= 1000) ||
-		    (p->bound && now - p->last_rx >= d->cfg.hello_ms &&
-		     now - p->hello_sent >= d->cfg.hello_ms))
+		    (p->bound && now - p->hello_sent >= d->cfg.hello_ms &&
+		     (now - p->last_rx >= d->cfg.hello_ms || now - p->last_tx >= d->cfg.hello_ms)))
 			greet(d, p, now);
 	}
 	if (d->cfg.sync != EC_SYNC_OFF && d->sync_started == 0 &&
