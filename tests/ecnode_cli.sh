@@ -18,7 +18,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 "$E" --help >"$tmp/help" || fail "--help exit"
 for o in config listen announce data rpc bootstrap network pow block-interval rate-limit \
-	rate-scale sync sync-delay sync-range-blocks hello-interval log-level init; do
+	rate-scale sync sync-delay sync-range-blocks hello-interval log-level init \
+	datagram-max message-max reassembly-timeout answer-datagrams peer-dead-after; do
 	grep -q -- "--$o" "$tmp/help" || fail "--help does not explain --$o"
 done
 set +e
@@ -28,6 +29,13 @@ set +e
 [ $rc = 2 ] && grep -q "bad value 'abc'" "$tmp/err" || fail "bad value: $rc"
 "$E" --sync sometimes 2>"$tmp/err"; rc=$?
 [ $rc = 2 ] || fail "bad sync strategy accepted"
+# the datagram budget: below 256 or over 65,507 refused; dead-after under 2 x hello refused
+"$E" --datagram-max 255 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q "bad value '255'" "$tmp/err" || fail "datagram-max 255 accepted: $rc"
+"$E" --datagram-max 65508 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] || fail "datagram-max 65508 accepted"
+"$E" --hello-interval 1000 --peer-dead-after 1999 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q "under 2 x --hello-interval" "$tmp/err" || fail "peer-dead-after under 2 x hello accepted: $rc"
 printf 'network = 3\nthis line is wrong\n' >"$tmp/bad.conf"
 "$E" --config "$tmp/bad.conf" 2>"$tmp/err"; rc=$?
 [ $rc = 2 ] && grep -q "bad.conf:2: expected 'key = value'" "$tmp/err" || fail "bad config line: $(cat "$tmp/err")"
