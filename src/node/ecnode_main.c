@@ -354,6 +354,15 @@ int main(int argc, char **argv)
 	if (d->cfg.sync_range_blocks)
 		nc.sync.range_max_blocks = d->cfg.sync_range_blocks;
 	nc.sync.range_max_bytes = ecn_answer_bytes(&d->cfg);
+	/* tx-batch answers alike: about 256 bytes a body (a one-token
+	 * transfer is 205), at least 8 ids, at most the engine's default */
+	{
+		uint32_t ids = ecn_answer_bytes(&d->cfg) / 256;
+		if (ids < 8)
+			ids = 8;
+		if (ids < nc.sync.txbatch_max)
+			nc.sync.txbatch_max = (uint16_t)ids;
+	}
 	{
 		ec_reasm_cfg rc;
 		ec_reasm_cfg_default(&rc);
