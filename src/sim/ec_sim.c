@@ -189,7 +189,8 @@ static void send_msg(ec_sim *s, size_t from, const ec_node_out *o)
 	 * network stream does not depend on which links are lossy */
 	double u = sim_rand01(&s->rng_net);
 	uint64_t jr = sim_rand(&s->rng_net);
-	if (a->parts != b->parts || u < loss) {
+	if (a->parts != b->parts || u < loss ||
+	    (s->atk && sim_atk_drop(s, from, to, type))) {
 		s->dropped++;
 		if (s->opts.trace)
 			s->opts.trace(s->opts.trace_ctx, s->now_us, s->now_us, (uint32_t)from,
@@ -376,6 +377,7 @@ static int peer_create(ec_sim *s, size_t i, int region, int group, uint64_t *rng
 	nc.identity_tx = 1;
 	nc.rng = rng_fill;
 	nc.rng_ctx = &p->rng;
+	sim_swap_node_cfg(s, &nc, group);
 	if ((err = ec_node_new(&p->node, &nc, sim_now_ms(s))) != EC_OK) {
 		ec_store_close(p->store);
 		p->store = NULL;
@@ -385,7 +387,7 @@ static int peer_create(ec_sim *s, size_t i, int region, int group, uint64_t *rng
 	return EC_OK;
 }
 
-static void link_pair(ec_sim *s, size_t a, size_t b)
+void sim_link_pair(ec_sim *s, size_t a, size_t b)
 {
 	(void)ec_node_add_peer_key(s->peers[a].node, &s->peers[b].ident.peer_id,
 				   s->peers[b].key.pk);
@@ -404,7 +406,7 @@ static void link_new(ec_sim *s, size_t i, uint64_t *rng)
 		for (size_t k = 0; k < n; k++) {
 			size_t j = sim_index_of(s, &s->members.ids[k]);
 			if (j != i)
-				link_pair(s, i, j);
+				sim_link_pair(s, i, j);
 		}
 		return;
 	}
@@ -413,15 +415,15 @@ static void link_new(ec_sim *s, size_t i, uint64_t *rng)
 		while (pos < n && !ec_id_eq(&s->members.ids[pos], &s->peers[i].ident.peer_id))
 			pos++;
 		for (size_t d = 1; d <= pp->degree; d++) {
-			link_pair(s, i, sim_index_of(s, &s->members.ids[(pos + d) % n]));
-			link_pair(s, i, sim_index_of(s, &s->members.ids[(pos + n - d) % n]));
+			sim_link_pair(s, i, sim_index_of(s, &s->members.ids[(pos + d) % n]));
+			sim_link_pair(s, i, sim_index_of(s, &s->members.ids[(pos + n - d) % n]));
 		}
 		return;
 	}
 	for (size_t d = 0; d < pp->degree; d++) {
 		size_t j = sim_index_of(s, &s->members.ids[sim_rand(rng) % n]);
 		if (j != i)
-			link_pair(s, i, j);
+			sim_link_pair(s, i, j);
 	}
 }
 
@@ -433,7 +435,7 @@ static void unlink_peer(ec_sim *s, size_t i)
 }
 
 /* A new peer joins now (join events, attackers, sync joiners). */
-static int peer_join(ec_sim *s, int region, int group, uint64_t *rng, size_t *out)
+int sim_peer_join(ec_sim *s, int region, int group, uint64_t *rng, int link, size_t *out)
 {
 	size_t i = s->n_peers;
 	int err;
@@ -448,14 +450,15 @@ static int peer_join(ec_sim *s, int region, int group, uint64_t *rng, size_t *ou
 	s->peers[i].joined_us = s->now_us;
 	if ((err = ec_peerset_add(&s->members, &s->peers[i].ident.peer_id)) != EC_OK)
 		return err;
-	link_new(s, i, rng);
+	if (link)
+		link_new(s, i, rng);
 	s->peers_joined++;
 	sim_after(s, i);
 	*out = i;
 	return EC_OK;
 }
 
-static int group_index(ec_sim *s, const char *name, int create)
+int sim_group_index(ec_sim *s, const char *name, int create)
 {
 	if (!name[0])
 		return -1;
@@ -471,7 +474,7 @@ static int group_index(ec_sim *s, const char *name, int create)
 /* Candidates for leave/crash (online) or return (left/crashed). */
 static size_t candidates(ec_sim *s, const ec_scn_event *ev, int ret, size_t *out)
 {
-	int g = group_index(s, ev->group, 0);
+	int g = sim_group_index(s, ev->group, 0);
 	size_t n = 0;
 	for (size_t i = 0; i < s->n_peers; i++) {
 		const sim_peer *p = &s->peers[i];
@@ -604,13 +607,13 @@ static void apply_event(ec_sim *s, const ec_scn_event *ev)
 	int err = EC_OK;
 	s->events_applied++;
 	switch (ev->kind) {
-	case EC_SCN_EV_JOIN:
-	case EC_SCN_EV_ATTACKER_GROUP: {
-		/* attacker_group: the peers join as a named group; the attack
-		 * itself (aiming at `target`) belongs to the swapping issue */
-		int g = group_index(s, ev->group, 1);
+	case EC_SCN_EV_ATTACKER_GROUP:
+		sim_atk_event(s, ev); /* ec_sim_swap.c */
+		break;
+	case EC_SCN_EV_JOIN: {
+		int g = sim_group_index(s, ev->group, 1);
 		for (uint32_t k = 0; k < ev->count && err == EC_OK; k++)
-			err = peer_join(s, ev->region, g, &s->rng_ev, &idx);
+			err = sim_peer_join(s, ev->region, g, &s->rng_ev, 1, &idx);
 		if (err != EC_OK)
 			fail(s, err, "join event");
 		break;
@@ -653,7 +656,7 @@ static void sync_join(ec_sim *s)
 		ss->join_us = s->now_us;
 		for (uint32_t k = 0; k < y->joiners; k++) {
 			size_t i;
-			int err = peer_join(s, -1, -1, &s->rng_ev, &i);
+			int err = sim_peer_join(s, -1, -1, &s->rng_ev, 1, &i);
 			if (err != EC_OK) {
 				fail(s, err, "sync joiner");
 				return;
@@ -704,7 +707,7 @@ static size_t max_peers_of(const ec_scenario *sc)
 	for (size_t i = 0; i < sc->nevents; i++)
 		if (sc->events[i].kind == EC_SCN_EV_JOIN ||
 		    sc->events[i].kind == EC_SCN_EV_ATTACKER_GROUP)
-			n += sc->events[i].count;
+			n += sc->events[i].count + (size_t)sc->events[i].eclipse; /* + joiner */
 	if (sc->sync.enabled)
 		n += (size_t)sc->sync.joiners * EC_SCN_SYNC_COUNT;
 	return n;
@@ -793,18 +796,20 @@ int ec_sim_new(ec_sim **out, const ec_scenario *sc, const ec_sim_opts *opts,
 			} else if (pp->topology == EC_SCN_TOPO_RING) {
 				for (size_t d = 1; d <= pp->degree; d++) {
 					size_t j = sim_index_of(s, &s->members.ids[(k + d) % n]);
-					link_pair(s, i, j);
+					sim_link_pair(s, i, j);
 				}
 			} else {
 				for (size_t d = 0; d < pp->degree; d++) {
 					size_t j = sim_index_of(
 					    s, &s->members.ids[sim_rand(&rng_peers) % n]);
 					if (j != i)
-						link_pair(s, i, j);
+						sim_link_pair(s, i, j);
 				}
 			}
 		}
 	}
+	if (rc == EC_OK)
+		rc = sim_atk_init(s);
 	if (rc == EC_OK)
 		rc = sim_wl_init(s);
 	if (rc == EC_OK) {
@@ -841,6 +846,7 @@ void ec_sim_free(ec_sim *s)
 	ec_peerset_free(&s->members);
 	sim_wl_free(s);
 	sim_sync_free(s);
+	sim_atk_free(s);
 	free(s->ts);
 	free(s->snaps);
 	free(s);
@@ -883,12 +889,14 @@ int ec_sim_run(ec_sim *s, char *err, size_t errlen)
 				     ? sc->events[s->next_scn].at_ms * 1000 : SIM_NEVER;
 		uint64_t t_sync = s->sync_joined ? SIM_NEVER : sync_at;
 		uint64_t t_wl = sim_wl_next(s);
+		uint64_t t_atk = s->atk ? sim_atk_next(s) : SIM_NEVER;
 		uint64_t t = t_heap;
 		if (t_scn < t) t = t_scn;
 		if (t_sync < t) t = t_sync;
 		if (s->next_sample_us < t) t = s->next_sample_us;
 		if (s->next_probe_us < t) t = s->next_probe_us;
 		if (t_wl < t) t = t_wl;
+		if (t_atk < t) t = t_atk;
 		if (t > s->dur_us)
 			break;
 		if (t > s->now_us)
@@ -915,6 +923,8 @@ int ec_sim_run(ec_sim *s, char *err, size_t errlen)
 			s->next_sample_us += interval;
 		} else if (t == t_wl) {
 			sim_wl_step(s);
+		} else if (t == t_atk) {
+			sim_atk_step(s);
 		} else {
 			sim_ev e = heap_pop(s);
 			if (e.kind == EV_MSG)
