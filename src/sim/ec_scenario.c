@@ -851,12 +851,12 @@ static int parse_event(pctx *p, ec_scenario *sc, yaml_node_t *e, size_t idx,
 	if (get_enum(p, kv, f, kind_names, EC_SCN_EV_COUNT, &k))
 		return EC_ERR_VALUE;
 	ev->kind = (enum ec_scn_event_kind)k;
-	const char *keys[10] = {"at_ms", "kind"};
+	const char *keys[12] = {"at_ms", "kind"};
 	size_t nk = 2;
-	for (size_t i = 0; i < 6 && ev_keys[k][i]; i++)
+	for (size_t i = 0; i < 10 && ev_keys[k][i]; i++)
 		keys[nk++] = ev_keys[k][i];
 	keys[nk] = NULL;
-	yaml_node_t *v[10];
+	yaml_node_t *v[12];
 	/* unknown keys are named with the kind that refuses them */
 	for (yaml_node_pair_t *pr = e->data.mapping.pairs.start;
 	     pr < e->data.mapping.pairs.top; pr++) {
