@@ -717,7 +717,7 @@ static int parse_report(pctx *p, ec_scenario *sc, yaml_node_t *n)
 /* ---- events ------------------------------------------------------------- */
 
 /* Parameters each kind accepts besides at_ms and kind. */
-static const char *const ev_keys[EC_SCN_EV_COUNT][10] = {
+static const char *const ev_keys[EC_SCN_EV_COUNT][11] = {
 	[EC_SCN_EV_JOIN] = {"count", "region", "group", NULL},
 	[EC_SCN_EV_LEAVE] = {"count", "region", "group", NULL},
 	[EC_SCN_EV_CRASH] = {"count", "region", "group", NULL},
@@ -727,7 +727,7 @@ static const char *const ev_keys[EC_SCN_EV_COUNT][10] = {
 	[EC_SCN_EV_NET_CONDITION] = {"delay_ms", "jitter_ms", "loss",
 				     "bandwidth_kbps", "from", "to"},
 	[EC_SCN_EV_ATTACKER_GROUP] = {"name", "count", "region", "target", "victims",
-				      "mode", "withhold", "discovery_ms", NULL},
+				      "mode", "withhold", "discovery_ms", "placement", NULL},
 	[EC_SCN_EV_REPORT] = {"label", NULL},
 };
 
@@ -759,6 +759,13 @@ static int attacker_params(pctx *p, const ec_scenario *sc, ec_scn_event *ev,
 		    (strcmp(scalar(mv), "hold") && strcmp(scalar(mv), "eclipse")))
 			return fail(p, mv, f, "expected 'hold' or 'eclipse'");
 		ev->eclipse = !strcmp(scalar(mv), "eclipse");
+	}
+	if ((mv = param(p, e, "placement"))) {
+		join_path(f, fi, "placement");
+		if (mv->type != YAML_SCALAR_NODE ||
+		    (strcmp(scalar(mv), "random") && strcmp(scalar(mv), "near")))
+			return fail(p, mv, f, "expected 'random' or 'near'");
+		ev->near = !strcmp(scalar(mv), "near");
 	}
 	if (ev->eclipse && ev->victims != 1) {
 		join_path(f, fi, "victims");
@@ -851,12 +858,12 @@ static int parse_event(pctx *p, ec_scenario *sc, yaml_node_t *e, size_t idx,
 	if (get_enum(p, kv, f, kind_names, EC_SCN_EV_COUNT, &k))
 		return EC_ERR_VALUE;
 	ev->kind = (enum ec_scn_event_kind)k;
-	const char *keys[12] = {"at_ms", "kind"};
+	const char *keys[13] = {"at_ms", "kind"};
 	size_t nk = 2;
-	for (size_t i = 0; i < 10 && ev_keys[k][i]; i++)
+	for (size_t i = 0; i < 11 && ev_keys[k][i]; i++)
 		keys[nk++] = ev_keys[k][i];
 	keys[nk] = NULL;
-	yaml_node_t *v[12];
+	yaml_node_t *v[13];
 	/* unknown keys are named with the kind that refuses them */
 	for (yaml_node_pair_t *pr = e->data.mapping.pairs.start;
 	     pr < e->data.mapping.pairs.top; pr++) {

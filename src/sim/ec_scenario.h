@@ -120,6 +120,7 @@ typedef struct ec_scn_event {
 	 * victim gets a hello from one random honest peer it does not know
 	 * (0 = never) */
 	uint32_t victims;
+	int near; /* placement: near = ids ground to land among the victims */
 	int eclipse;
 	int withhold;
 	uint64_t discovery_ms;

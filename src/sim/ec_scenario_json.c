@@ -66,6 +66,7 @@ static json_t *event_json(const ec_scenario *sc, const ec_scn_event *ev, int *ok
 		    ok);
 		ec_sim_json_put(o, "victims", u64j(ev->victims), ok);
 		ec_sim_json_put(o, "mode", json_string(ev->eclipse ? "eclipse" : "hold"), ok);
+		ec_sim_json_put(o, "placement", json_string(ev->near ? "near" : "random"), ok);
 		ec_sim_json_put(o, "withhold", json_boolean(ev->withhold), ok);
 		ec_sim_json_put(o, "discovery_ms", u64j(ev->discovery_ms), ok);
 		/* fall through */

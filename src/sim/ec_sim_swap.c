@@ -58,6 +58,7 @@ typedef struct atk_grp {
 	double *t, *alive, *model, *share, *answers, *progress;
 	size_t ns, cap;
 	uint64_t first_honest_us, sync_done_us;
+	uint64_t grind; /* placement near: identities mined and thrown away */
 } atk_grp;
 
 struct sim_atk {
@@ -267,6 +268,70 @@ static int add_victim(ec_sim *s, struct sim_atk *a, size_t v, uint32_t grp)
 	return EC_OK;
 }
 
+/* peer_create's draws (ec_sim.c), replayed on a copy of the stream: the
+ * peer id sim_peer_join would mine from state r (region drawn first when
+ * region < 0). */
+static void fill_from(void *ctx, void *out, size_t len)
+{
+	uint8_t *p = out;
+	while (len) {
+		uint64_t v = sim_rand(ctx);
+		size_t k = len < 8 ? len : 8;
+		memcpy(p, &v, k);
+		p += k;
+		len -= k;
+	}
+}
+
+static int id_from_state(const ec_sim *s, uint64_t r, int region, ec_id *out)
+{
+	uint8_t seed[32];
+	uint64_t prng;
+	ec_keypair kp;
+	ec_identity id;
+	int err;
+	if (region < 0)
+		(void)sim_rand01(&r);
+	fill_from(&r, seed, sizeof seed);
+	prng = sim_rand(&r);
+	if ((err = ec_keypair_from_seed(&kp, seed)) != EC_OK ||
+	    (err = ec_identity_mine(&id, kp.pk, SIM_NETWORK_ID, sim_now_ms(s) / 1000, &s->pow,
+				    fill_from, &prng, UINT64_MAX, NULL)) != EC_OK)
+		return err;
+	*out = id.peer_id;
+	return EC_OK;
+}
+
+/* Ring distance from target of the k-th closest (1-based) honest online
+ * peer. */
+static void kth_dist(const ec_sim *s, const struct sim_atk *a, const ec_id *t, uint32_t k,
+		     uint8_t out[EC_HASH_BYTES])
+{
+	uint8_t prev[EC_HASH_BYTES];
+	memset(prev, 0, sizeof prev);
+	memset(out, 0xff, EC_HASH_BYTES);
+	for (uint32_t r = 0; r < k; r++) {
+		uint8_t best[EC_HASH_BYTES], d[EC_HASH_BYTES];
+		int found = 0;
+		memset(best, 0xff, sizeof best);
+		for (size_t i = 0; i < s->n_peers; i++) {
+			if (s->peers[i].state != PEER_ONLINE || a->atk_of[i] >= 0 ||
+			    s->peers[i].strategy >= 0)
+				continue;
+			ring_dist(d, &s->peers[i].ident.peer_id, t);
+			if ((r == 0 || memcmp(d, prev, EC_HASH_BYTES) > 0) &&
+			    memcmp(d, best, EC_HASH_BYTES) < 0) {
+				memcpy(best, d, EC_HASH_BYTES);
+				found = 1;
+			}
+		}
+		if (!found)
+			return;
+		memcpy(prev, best, EC_HASH_BYTES);
+		memcpy(out, best, EC_HASH_BYTES);
+	}
+}
+
 void sim_atk_event(ec_sim *s, const ec_scn_event *ev)
 {
 	struct sim_atk *a = s->atk;
@@ -284,9 +349,36 @@ void sim_atk_event(ec_sim *s, const ec_scn_event *ev)
 	G->first = (uint32_t)s->n_peers;
 	G->t0_us = s->now_us;
 	G->first_honest_us = G->sync_done_us = SIM_NEVER;
+	uint8_t radius[EC_HASH_BYTES];
+	if (ev->near) { /* target first: the ids are ground toward it */
+		if (ev->target_set) {
+			memcpy(tid.b, ev->target, EC_HASH_BYTES);
+		} else {
+			for (int b = 0; b < EC_HASH_BYTES; b += 8) {
+				uint64_t r = sim_rand(&s->rng_ev);
+				memcpy(tid.b + b, &r, 8);
+			}
+		}
+		kth_dist(s, a, &tid, ev->victims, radius);
+	}
 	a->joining_attackers = 1;
 	for (uint32_t k = 0; k < ev->count && err == EC_OK; k++) {
-		err = sim_peer_join(s, ev->region, G->gidx, &s->rng_ev, 1, &idx);
+		/* placement near: advance the event stream until the peer it
+		 * would create lands within the victims' arc (grinding ids, as
+		 * an attacker mining identities would) */
+		for (uint32_t tries = 0; ev->near && tries < 1000000; tries++) {
+			ec_id cand;
+			uint8_t d[EC_HASH_BYTES];
+			if ((err = id_from_state(s, s->rng_ev, ev->region, &cand)) != EC_OK)
+				break;
+			ring_dist(d, &cand, &tid);
+			if (memcmp(d, radius, EC_HASH_BYTES) < 0)
+				break;
+			(void)sim_rand(&s->rng_ev);
+			G->grind++;
+		}
+		if (err == EC_OK)
+			err = sim_peer_join(s, ev->region, G->gidx, &s->rng_ev, 1, &idx);
 		if (err == EC_OK)
 			a->atk_of[idx] = (int32_t)a->ng;
 	}
@@ -295,7 +387,9 @@ void sim_atk_event(ec_sim *s, const ec_scn_event *ev)
 		goto fail_msg;
 	G->n = ev->count;
 	G->v0 = (uint32_t)a->nv;
-	if (ev->target_set) {
+	if (ev->near) {
+		memcpy(target, tid.b, EC_HASH_BYTES);
+	} else if (ev->target_set) {
 		memcpy(target, ev->target, EC_HASH_BYTES);
 	} else {
 		for (int b = 0; b < EC_HASH_BYTES; b += 8) {
@@ -647,6 +741,8 @@ json_t *sim_atk_json(ec_sim *s, int *ok)
 		ec_sim_json_put(x, "count", u64j(G->n), ok);
 		ec_sim_json_put(x, "victims", u64j(G->nv), ok);
 		ec_sim_json_put(x, "at_ms", u64j(G->t0_us / 1000), ok);
+		ec_sim_json_put(x, "placement", json_string(G->ev->near ? "near" : "random"), ok);
+		ec_sim_json_put(x, "identities_discarded", u64j(G->grind), ok);
 		for (uint32_t v = 0; v < G->nv; v++) {
 			const atk_vic *y = &a->vic[G->v0 + v];
 			kept += y->kept;
