@@ -387,12 +387,17 @@ static int peer_create(ec_sim *s, size_t i, int region, int group, uint64_t *rng
 	return EC_OK;
 }
 
-void sim_link_pair(ec_sim *s, size_t a, size_t b)
+static void link_pair(ec_sim *s, size_t a, size_t b)
 {
 	(void)ec_node_add_peer_key(s->peers[a].node, &s->peers[b].ident.peer_id,
 				   s->peers[b].key.pk);
 	(void)ec_node_add_peer_key(s->peers[b].node, &s->peers[a].ident.peer_id,
 				   s->peers[a].key.pk);
+}
+
+void sim_link_pair(ec_sim *s, size_t a, size_t b)
+{
+	link_pair(s, a, b);
 }
 
 /* Peers peer i should know by the topology, among the members (i is one).
@@ -406,7 +411,7 @@ static void link_new(ec_sim *s, size_t i, uint64_t *rng)
 		for (size_t k = 0; k < n; k++) {
 			size_t j = sim_index_of(s, &s->members.ids[k]);
 			if (j != i)
-				sim_link_pair(s, i, j);
+				link_pair(s, i, j);
 		}
 		return;
 	}
@@ -415,15 +420,15 @@ static void link_new(ec_sim *s, size_t i, uint64_t *rng)
 		while (pos < n && !ec_id_eq(&s->members.ids[pos], &s->peers[i].ident.peer_id))
 			pos++;
 		for (size_t d = 1; d <= pp->degree; d++) {
-			sim_link_pair(s, i, sim_index_of(s, &s->members.ids[(pos + d) % n]));
-			sim_link_pair(s, i, sim_index_of(s, &s->members.ids[(pos + n - d) % n]));
+			link_pair(s, i, sim_index_of(s, &s->members.ids[(pos + d) % n]));
+			link_pair(s, i, sim_index_of(s, &s->members.ids[(pos + n - d) % n]));
 		}
 		return;
 	}
 	for (size_t d = 0; d < pp->degree; d++) {
 		size_t j = sim_index_of(s, &s->members.ids[sim_rand(rng) % n]);
 		if (j != i)
-			sim_link_pair(s, i, j);
+			link_pair(s, i, j);
 	}
 }
 
@@ -458,7 +463,12 @@ int sim_peer_join(ec_sim *s, int region, int group, uint64_t *rng, int link, siz
 	return EC_OK;
 }
 
-int sim_group_index(ec_sim *s, const char *name, int create)
+static int peer_join(ec_sim *s, int region, int group, uint64_t *rng, size_t *out)
+{
+	return sim_peer_join(s, region, group, rng, 1, out);
+}
+
+static int group_index(ec_sim *s, const char *name, int create)
 {
 	if (!name[0])
 		return -1;
@@ -471,10 +481,15 @@ int sim_group_index(ec_sim *s, const char *name, int create)
 	return (int)s->n_groups++;
 }
 
+int sim_group_index(ec_sim *s, const char *name, int create)
+{
+	return group_index(s, name, create);
+}
+
 /* Candidates for leave/crash (online) or return (left/crashed). */
 static size_t candidates(ec_sim *s, const ec_scn_event *ev, int ret, size_t *out)
 {
-	int g = sim_group_index(s, ev->group, 0);
+	int g = group_index(s, ev->group, 0);
 	size_t n = 0;
 	for (size_t i = 0; i < s->n_peers; i++) {
 		const sim_peer *p = &s->peers[i];
@@ -611,9 +626,9 @@ static void apply_event(ec_sim *s, const ec_scn_event *ev)
 		sim_atk_event(s, ev); /* ec_sim_swap.c */
 		break;
 	case EC_SCN_EV_JOIN: {
-		int g = sim_group_index(s, ev->group, 1);
+		int g = group_index(s, ev->group, 1);
 		for (uint32_t k = 0; k < ev->count && err == EC_OK; k++)
-			err = sim_peer_join(s, ev->region, g, &s->rng_ev, 1, &idx);
+			err = peer_join(s, ev->region, g, &s->rng_ev, &idx);
 		if (err != EC_OK)
 			fail(s, err, "join event");
 		break;
@@ -656,7 +671,7 @@ static void sync_join(ec_sim *s)
 		ss->join_us = s->now_us;
 		for (uint32_t k = 0; k < y->joiners; k++) {
 			size_t i;
-			int err = sim_peer_join(s, -1, -1, &s->rng_ev, 1, &i);
+			int err = peer_join(s, -1, -1, &s->rng_ev, &i);
 			if (err != EC_OK) {
 				fail(s, err, "sync joiner");
 				return;
@@ -796,14 +811,14 @@ int ec_sim_new(ec_sim **out, const ec_scenario *sc, const ec_sim_opts *opts,
 			} else if (pp->topology == EC_SCN_TOPO_RING) {
 				for (size_t d = 1; d <= pp->degree; d++) {
 					size_t j = sim_index_of(s, &s->members.ids[(k + d) % n]);
-					sim_link_pair(s, i, j);
+					link_pair(s, i, j);
 				}
 			} else {
 				for (size_t d = 0; d < pp->degree; d++) {
 					size_t j = sim_index_of(
 					    s, &s->members.ids[sim_rand(&rng_peers) % n]);
 					if (j != i)
-						sim_link_pair(s, i, j);
+						link_pair(s, i, j);
 				}
 			}
 		}
