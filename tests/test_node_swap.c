@@ -549,6 +549,154 @@ static void test_harness_swapping(void **state)
 	hn_free(h);
 }
 
+/* ---- scores from the sync engine and cross-checks (PROTOCOL 14d.1) -------- */
+
+struct eq_liar {
+	size_t liar, victim;
+	int left; /* head answers left to replace */
+	size_t done;
+};
+
+/* The liar answers the victim's head query with another head at the same
+ * height, validly signed: equivocation. */
+static void eq_mutate(void *ctx, const hn *h, size_t from, size_t to, uint8_t **msg,
+		      size_t *len)
+{
+	struct eq_liar *l = ctx;
+	ec_mapping_resp m;
+	uint8_t *enc;
+	size_t elen;
+	if (from != l->liar || to != l->victim || *len < 1 ||
+	    (*msg)[0] != EC_MSG_MAPPING_RESP || l->left <= 0 ||
+	    ec_mapping_resp_decode(&m, *msg, *len) != EC_OK)
+		return;
+	m.head.b[0] ^= 0x80;
+	if (ec_mapping_resp_sign(&m, h->nodes[from].key.sk) != EC_OK ||
+	    ec_mapping_resp_encode(&m, &enc, &elen) != EC_OK)
+		return;
+	free(*msg);
+	*msg = enc;
+	*len = elen;
+	l->left--;
+	l->done++;
+}
+
+/* Swapping on for the joiner only, never swapping by itself: the test
+ * reads the scores, no swap moves a peer. */
+static void joiner_swap_cfg(void *ctx, size_t i, ec_node_cfg *nc)
+{
+	if (i != *(size_t *)ctx)
+		return;
+	nc->swap_enabled = 1;
+	ec_swap_cfg_default(&nc->swap);
+	nc->swap.rotate = 0;
+	nc->swap.initial_interval_ms = nc->swap.target_interval_ms = 86400000ull;
+	nc->swap.min_neighbours = 1;
+	nc->swap_keep_ring = 0; /* every peer in the module, so every one is scored */
+	nc->swap_set_size = 1000;
+}
+
+/* A joiner syncs by chain traversal with swapping on; one ring neighbour
+ * equivocates (its chain is dropped).  The chains verified complete feed
+ * agreeing cross-checks and sync samples into their creators' scores, the
+ * dropped one a failed check and a penalty: the liar ends with accuracy
+ * below 1, reputation below the start, and a lower score than an honest
+ * followed peer.  INSECURE fake signatures (16 nodes, speed only; the liar
+ * signs validly either way). */
+static void test_scores_from_sync(void **state)
+{
+	hn_cfg hc;
+	hn *h;
+	hn_wl w;
+	size_t j, want = 16, honest = SIZE_MAX;
+	struct eq_liar l;
+	ec_sync_status st;
+	ec_sync_chain ch[32];
+	ec_node_swap_counters k;
+	ec_peer_metrics ml, mh;
+	ec_swap_cfg dc;
+	ec_peerset ps;
+	ec_id nb[2 * EC_NEIGHBOURS];
+	(void)state;
+	ec_crypto_set_fake_signatures(1);
+	hn_cfg_default(&hc);
+	hc.n_nodes = 16;
+	hc.seed = 82;
+	hc.node_cfg = joiner_swap_cfg;
+	hc.node_cfg_ctx = &want;
+	assert_int_equal(hn_new(&h, &hc), EC_OK);
+	hn_run_until(h, h->now + 3000);
+	hn_wl_init(&w, 82);
+	hn_wl_creations(h, &w, 60, 1, h->now + 100, 3000);
+	hn_run_until(h, h->now + 10000);
+	memset(&h->sync, 0, sizeof h->sync);
+	ec_sync_cfg_default(&h->sync);
+	h->sync.strategy = EC_SYNC_CHAIN;
+	j = hn_add_node(h);
+	assert_int_equal(j, want);
+	assert_non_null(ec_node_swap_get(h->nodes[j].node));
+	/* the liar: the joiner's nearest ring neighbour (a followed chain) */
+	ec_peerset_init(&ps);
+	for (size_t i = 0; i < j; i++)
+		assert_int_equal(ec_peerset_add(&ps, &h->nodes[i].ident.peer_id), EC_OK);
+	assert_int_equal(ec_peerset_neighbourhood(&ps, &h->nodes[j].ident.peer_id,
+						  EC_NEIGHBOURS, nb),
+			 2 * EC_NEIGHBOURS);
+	ec_peerset_free(&ps);
+	memset(&l, 0, sizeof l);
+	l.liar = hn_index_of(h, &nb[0]);
+	l.victim = j;
+	l.left = 1;
+	h->mutate = eq_mutate;
+	h->mutate_ctx = &l;
+	assert_int_equal(ec_node_sync_start(h->nodes[j].node, EC_SYNC_CHAIN, h->now), EC_OK);
+	for (int r = 0; r < 300; r++) {
+		hn_run_until(h, h->now + 200);
+		assert_int_equal(ec_node_sync_status(h->nodes[j].node, &st, NULL, 0), EC_OK);
+		if (st.phase == EC_SYNC_CAUGHT_UP)
+			break;
+	}
+	h->mutate = NULL;
+	assert_int_equal(st.phase, EC_SYNC_CAUGHT_UP);
+	assert_int_equal(l.done, 1);
+	hn_run_until(h, h->now + 2000); /* a few ticks: the glue reads the outcome */
+
+	assert_int_equal(ec_node_sync_status(h->nodes[j].node, &st, ch, 32), EC_OK);
+	assert_int_equal(ec_node_swap_counters_get(h->nodes[j].node, &k), EC_OK);
+	printf("scores from sync: %zu chains, checks agreed %llu failed %llu, sync samples "
+	       "%llu, penalties %llu\n",
+	       st.n_chains, (unsigned long long)k.checks_agreed,
+	       (unsigned long long)k.checks_failed, (unsigned long long)k.sync_samples,
+	       (unsigned long long)k.penalties);
+	for (size_t i = 0; i < st.n_chains && i < 32; i++)
+		if (ch[i].complete && !ch[i].dropped && honest == SIZE_MAX)
+			honest = hn_index_of(h, &ch[i].creator);
+	assert_true(honest != SIZE_MAX);
+	assert_int_equal(k.checks_failed, 1);
+	assert_true(k.checks_agreed >= 2);
+	assert_int_equal(k.sync_samples, k.checks_agreed);
+	assert_true(k.penalties >= 1);
+
+	const ec_swap *sw = ec_node_swap_get(h->nodes[j].node);
+	assert_int_equal(ec_swap_get_metrics(sw, &h->nodes[l.liar].ident.peer_id, &ml), EC_OK);
+	assert_int_equal(ec_swap_get_metrics(sw, &h->nodes[honest].ident.peer_id, &mh), EC_OK);
+	ec_swap_cfg_default(&dc);
+	/* the honest peer: every check agreed, one sync sample, nothing lost */
+	assert_true(mh.n_checked >= 1);
+	assert_int_equal(mh.n_agreed, mh.n_checked);
+	assert_true(mh.n_sync >= 1);
+	assert_true(mh.sync_sum > 0);
+	assert_true(mh.reputation > dc.rep_initial);
+	/* the liar: a failed check, reputation below where it started */
+	assert_true(ml.n_checked >= 1);
+	assert_true(ml.n_agreed < ml.n_checked);
+	assert_true(ml.reputation < dc.rep_initial);
+	assert_true(ec_swap_score(&dc, &ml, NULL) < ec_swap_score(&dc, &mh, NULL));
+	hn_wl_free(&w);
+	ec_crypto_set_fake_signatures(0);
+	hn_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -559,6 +707,7 @@ int main(void)
 		cmocka_unit_test(test_swap_off),
 		cmocka_unit_test(test_keep_ring),
 		cmocka_unit_test(test_harness_swapping),
+		cmocka_unit_test(test_scores_from_sync),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

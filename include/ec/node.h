@@ -286,6 +286,10 @@ typedef struct ec_node_swap_counters {
 	uint64_t repooled;        /* swapped-out peers back in the pool after
 				   * their cooldown (key kept from before) */
 	uint64_t responses, timeouts, penalties;
+	/* cross-checks fed to the scores: chains the sync engine verified
+	 * complete or dropped, key-lookup answers against the adopted key;
+	 * sync-efficiency samples (PROTOCOL 14d.1) */
+	uint64_t checks_agreed, checks_failed, sync_samples;
 } ec_node_swap_counters;
 int ec_node_swap_counters_get(const ec_node *n, ec_node_swap_counters *c);
 

@@ -70,6 +70,7 @@ typedef struct node_keylook {
 	ec_id asked[NODE_KEYLOOK_ASK];
 	uint8_t nonce[NODE_KEYLOOK_ASK][EC_NONCE_BYTES];
 	uint8_t n_asked, answered, agree;
+	uint8_t match; /* answers naming the key looked up (bit per asked) */
 	uint8_t cooldown; /* failed: kept until deadline, no retry */
 	ec_time deadline;
 } node_keylook;
@@ -238,6 +239,8 @@ void node_swap_peer_removed(ec_node *n, const ec_id *peer);
 void node_swap_response(ec_node *n, const ec_id *peer, int answered,
 			uint64_t latency_ms, ec_time now);
 void node_swap_tick(ec_node *n, ec_time now);
+/* One signed answer of `peer` cross-checked (agreed or not). */
+void node_swap_check(ec_node *n, const ec_id *peer, int agreed, ec_time now);
 
 /* ec_node_serve.c */
 int node_serve_new(ec_node *n);   /* service, limiter, evidence from store */

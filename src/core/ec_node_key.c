@@ -111,9 +111,15 @@ int node_keylook_recv(ec_node *n, const ec_id *from, const uint8_t *msg, size_t 
 	}
 	l->answered |= (uint8_t)(1u << k);
 	ec_keyhash(&kh, l->pk);
-	if (ec_id_eq(&r.owner_key_hash, &kh) && !ec_id_is_zero(&r.txid))
+	if (ec_id_eq(&r.owner_key_hash, &kh) && !ec_id_is_zero(&r.txid)) {
 		l->agree++;
+		l->match |= (uint8_t)(1u << k);
+	}
 	if (l->agree >= NODE_KEYLOOK_NEED) {
+		/* the answers so far, checked against the key adopted */
+		for (unsigned a = 0; a < l->n_asked; a++)
+			if (l->answered & (1u << a))
+				node_swap_check(n, &l->asked[a], (l->match >> a) & 1, now);
 		node_peer_set_key(n, &l->peer, l->pk);
 		n->st.keys_learned++;
 		look_remove(n, l);

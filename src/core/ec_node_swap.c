@@ -8,6 +8,9 @@
  *                hello carried a signed head, nothing else is copied)
  *   observations answers / timeouts of our tx requests -> observe_response;
  *                chains the sync engine dropped (a liar) -> observe_penalty
+ *                + a failed cross-check; chains it verified complete -> an
+ *                agreeing cross-check + a sync-efficiency sample (feed_sync);
+ *                key-lookup answers against the adopted key -> cross-checks
  *   CONNECT      add the backup's key to the peer table + our hello; ok
  *   SYNC         the newcomer's signed head was verified with its hello and
  *                it serves the query service from now on; reported ok when
@@ -35,6 +38,14 @@ typedef struct swap_bkey {
 } swap_bkey;
 
 #define SWAP_MAX_DROPPED 64
+#define SWAP_MAX_TRACK 64
+
+/* A chain the sync engine follows, as last seen by feed_sync. */
+typedef struct swap_track {
+	ec_id creator;
+	ec_time since; /* when it was (again) seen incomplete */
+	uint8_t judged; /* its completion / drop already fed */
+} swap_track;
 
 struct node_swap {
 	ec_swap *sw;
@@ -45,6 +56,8 @@ struct node_swap {
 	ec_time next_repool; /* next try to pool retired peers again */
 	ec_id dropped[SWAP_MAX_DROPPED]; /* sync chains already penalised */
 	size_t n_dropped;
+	swap_track track[SWAP_MAX_TRACK]; /* followed chains */
+	size_t n_track;
 	ec_node_swap_counters c;
 };
 
@@ -292,26 +305,88 @@ void node_swap_response(ec_node *n, const ec_id *peer, int answered,
 	node_deadline_min(n, ec_swap_next_deadline(s->sw));
 }
 
-/* Chains the sync engine abandoned (a liar: forged block, bad proof,
- * equivocation) count as one penalty for their creator, once. */
+/* What the sync engine learned about the peers whose chains it follows,
+ * fed once per outcome (PROTOCOL 14d.1 "Observations fed"):
+ *   - a chain abandoned as a liar's (forged block, bad proof,
+ *     equivocation): one penalty, one disagreeing cross-check and a sync
+ *     sample with the time it had taken so far;
+ *   - a chain verified complete (the peer's signed head agreed with every
+ *     block down to genesis or our previous head): one agreeing
+ *     cross-check, and a sync-efficiency sample: lag = the time from when
+ *     the chain was (again) seen incomplete to its completion, grace =
+ *     10 x tx_req_timeout_ms;
+ *   - a chain that becomes incomplete again (maintenance saw a newer head)
+ *     is judged again at its next outcome. */
 static void feed_sync(ec_node *n, struct node_swap *s, ec_time now)
 {
 	ec_sync_status st;
 	ec_sync_chain ch[64];
+	uint64_t grace = 10 * (uint64_t)n->cfg.tx_req_timeout_ms;
 	if (!n->sync || ec_node_sync_status(n, &st, ch, 64) != EC_OK)
 		return;
+	if (grace == 0)
+		grace = 1;
 	for (size_t i = 0; i < st.n_chains && i < 64; i++) {
+		const ec_id *c = &ch[i].creator;
+		swap_track *t = NULL;
 		size_t k;
-		if (!ch[i].dropped)
+		for (k = 0; k < s->n_track; k++)
+			if (ec_id_eq(&s->track[k].creator, c))
+				t = &s->track[k];
+		if (!t && s->n_track < SWAP_MAX_TRACK) {
+			t = &s->track[s->n_track++];
+			t->creator = *c;
+			t->since = now;
+			t->judged = 0;
+		}
+		if (ch[i].dropped) {
+			for (k = 0; k < s->n_dropped && !ec_id_eq(&s->dropped[k], c); k++)
+				;
+			if (k == s->n_dropped && s->n_dropped < SWAP_MAX_DROPPED) {
+				s->dropped[s->n_dropped++] = *c;
+				if (ec_swap_observe_penalty(s->sw, c, now) == EC_OK)
+					s->c.penalties++;
+			}
+			if (t && !t->judged) {
+				t->judged = 1;
+				if (ec_swap_observe_check(s->sw, c, 0, now) == EC_OK)
+					s->c.checks_failed++;
+				(void)ec_swap_observe_sync(s->sw, c, now - t->since, grace, now);
+			}
 			continue;
-		for (k = 0; k < s->n_dropped && !ec_id_eq(&s->dropped[k], &ch[i].creator); k++)
-			;
-		if (k < s->n_dropped || s->n_dropped == SWAP_MAX_DROPPED)
+		}
+		if (!t)
 			continue;
-		s->dropped[s->n_dropped++] = ch[i].creator;
-		if (ec_swap_observe_penalty(s->sw, &ch[i].creator, now) == EC_OK)
-			s->c.penalties++;
+		if (!ch[i].complete) {
+			if (t->judged) { /* a newer head: judged again */
+				t->judged = 0;
+				t->since = now;
+			}
+			continue;
+		}
+		if (t->judged)
+			continue;
+		t->judged = 1;
+		if (ec_swap_observe_check(s->sw, c, 1, now) == EC_OK)
+			s->c.checks_agreed++;
+		if (ec_swap_observe_sync(s->sw, c, now - t->since, grace, now) == EC_OK)
+			s->c.sync_samples++;
 	}
+}
+
+/* A cross-check of one signed mapping answer of `peer` (key lookups: the
+ * answer named the key that NODE_KEYLOOK_NEED agreeing answers adopted, or
+ * another). */
+void node_swap_check(ec_node *n, const ec_id *peer, int agreed, ec_time now)
+{
+	struct node_swap *s = n->swp;
+	if (!s || ec_swap_observe_check(s->sw, peer, agreed, now) != EC_OK)
+		return;
+	if (agreed)
+		s->c.checks_agreed++;
+	else
+		s->c.checks_failed++;
+	node_deadline_min(n, ec_swap_next_deadline(s->sw));
 }
 
 /* Retired peers whose cooldown ended go back to the pool (we verified

@@ -651,17 +651,39 @@ static int parse_sync(pctx *p, ec_scenario *sc, yaml_node_t *n)
 static int parse_swap(pctx *p, ec_scenario *sc, yaml_node_t *n)
 {
 	static const char *const keys[] = {"enabled", "interval_ms", "jitter_ms",
-					   "max_simultaneous", NULL};
-	yaml_node_t *v[4];
+					   "max_simultaneous", "initial_interval_ms",
+					   "adaptation", "rotate", "set_size", "keep_ring",
+					   "min_neighbours", "cooldown_ms", "shift_step_ms",
+					   "shift_steps", "discovery", NULL};
+	yaml_node_t *v[14];
 	ec_scn_swap *s = &sc->swap;
+	const uint64_t D30 = 86400000ull * 30;
 	if (map_fields(p, n, "swap", keys, v) ||
 	    get_bool(p, v[0], "swap", "enabled", &s->enabled) ||
-	    get_u64(p, v[1], "swap", "interval_ms", 1, 86400000ull * 30, &s->interval_ms) ||
-	    get_u64(p, v[2], "swap", "jitter_ms", 0, 86400000ull * 30, &s->jitter_ms) ||
-	    get_u32(p, v[3], "swap", "max_simultaneous", 1, 1000000, &s->max_simultaneous))
+	    get_u64(p, v[1], "swap", "interval_ms", 1, D30, &s->interval_ms) ||
+	    get_u64(p, v[2], "swap", "jitter_ms", 0, D30, &s->jitter_ms) ||
+	    get_u32(p, v[3], "swap", "max_simultaneous", 1, 16 /* EC_SWAP_MAX_OPS */,
+		    &s->max_simultaneous) ||
+	    get_u64(p, v[4], "swap", "initial_interval_ms", 1, D30, &s->initial_interval_ms) ||
+	    get_f64(p, v[5], "swap", "adaptation", 0, 1, OPEN_MAX, &s->adaptation) ||
+	    get_bool(p, v[6], "swap", "rotate", &s->rotate) ||
+	    get_u32(p, v[7], "swap", "set_size", 0, 100000, &s->set_size) ||
+	    get_u32(p, v[8], "swap", "keep_ring", 0, 16, &s->keep_ring) ||
+	    get_u32(p, v[9], "swap", "min_neighbours", 0, 100000, &s->min_neighbours) ||
+	    get_u64(p, v[10], "swap", "cooldown_ms", 0, D30, &s->cooldown_ms) ||
+	    get_u64(p, v[11], "swap", "shift_step_ms", 0, D30, &s->shift_step_ms) ||
+	    get_u32(p, v[12], "swap", "shift_steps", 1, 255, &s->shift_steps) ||
+	    get_u32(p, v[13], "swap", "discovery", 0, 100000, &s->discovery))
 		return EC_ERR_VALUE;
-	if (s->jitter_ms > s->interval_ms)
-		return fail(p, v[2], "swap.jitter_ms", "larger than interval_ms %llu",
+	if (!v[2])
+		s->jitter_ms = s->interval_ms / 2; /* the design's +-50 % */
+	if (s->jitter_ms >= s->interval_ms && s->jitter_ms)
+		return fail(p, v[2], "swap.jitter_ms", "must be below interval_ms %llu",
+			    (unsigned long long)s->interval_ms);
+	if (!v[4])
+		s->initial_interval_ms = s->interval_ms; /* no rollout */
+	if (s->initial_interval_ms < s->interval_ms)
+		return fail(p, v[4], "swap.initial_interval_ms", "below interval_ms %llu",
 			    (unsigned long long)s->interval_ms);
 	return EC_OK;
 }
@@ -695,7 +717,7 @@ static int parse_report(pctx *p, ec_scenario *sc, yaml_node_t *n)
 /* ---- events ------------------------------------------------------------- */
 
 /* Parameters each kind accepts besides at_ms and kind. */
-static const char *const ev_keys[EC_SCN_EV_COUNT][6] = {
+static const char *const ev_keys[EC_SCN_EV_COUNT][11] = {
 	[EC_SCN_EV_JOIN] = {"count", "region", "group", NULL},
 	[EC_SCN_EV_LEAVE] = {"count", "region", "group", NULL},
 	[EC_SCN_EV_CRASH] = {"count", "region", "group", NULL},
@@ -704,7 +726,8 @@ static const char *const ev_keys[EC_SCN_EV_COUNT][6] = {
 	[EC_SCN_EV_HEAL] = {"name", NULL},
 	[EC_SCN_EV_NET_CONDITION] = {"delay_ms", "jitter_ms", "loss",
 				     "bandwidth_kbps", "from", "to"},
-	[EC_SCN_EV_ATTACKER_GROUP] = {"name", "count", "region", "target", NULL},
+	[EC_SCN_EV_ATTACKER_GROUP] = {"name", "count", "region", "target", "victims",
+				      "mode", "withhold", "discovery_ms", "placement", NULL},
 	[EC_SCN_EV_REPORT] = {"label", NULL},
 };
 
@@ -715,6 +738,40 @@ static yaml_node_t *param(pctx *p, yaml_node_t *e, const char *key)
 		if (!strcmp(scalar(node(p, pr->key)), key))
 			return node(p, pr->value);
 	return NULL;
+}
+
+/* attacker_group's victims / mode / withhold / discovery_ms. */
+static int attacker_params(pctx *p, const ec_scenario *sc, ec_scn_event *ev,
+			   yaml_node_t *e, const char *fi)
+{
+	yaml_node_t *mv = param(p, e, "mode");
+	char f[FIELD_MAX];
+	ev->victims = 1;
+	if (get_u32(p, param(p, e, "victims"), fi, "victims", 1, EC_SCN_MAX_PEERS,
+		    &ev->victims) ||
+	    get_bool(p, param(p, e, "withhold"), fi, "withhold", &ev->withhold) ||
+	    get_u64(p, param(p, e, "discovery_ms"), fi, "discovery_ms", 0, sc->duration_ms,
+		    &ev->discovery_ms))
+		return EC_ERR_VALUE;
+	if (mv) {
+		join_path(f, fi, "mode");
+		if (mv->type != YAML_SCALAR_NODE ||
+		    (strcmp(scalar(mv), "hold") && strcmp(scalar(mv), "eclipse")))
+			return fail(p, mv, f, "expected 'hold' or 'eclipse'");
+		ev->eclipse = !strcmp(scalar(mv), "eclipse");
+	}
+	if ((mv = param(p, e, "placement"))) {
+		join_path(f, fi, "placement");
+		if (mv->type != YAML_SCALAR_NODE ||
+		    (strcmp(scalar(mv), "random") && strcmp(scalar(mv), "near")))
+			return fail(p, mv, f, "expected 'random' or 'near'");
+		ev->near = !strcmp(scalar(mv), "near");
+	}
+	if (ev->eclipse && ev->victims != 1) {
+		join_path(f, fi, "victims");
+		return fail(p, param(p, e, "victims"), f, "an eclipse has one victim (the joiner)");
+	}
+	return EC_OK;
 }
 
 static int has_group(const ec_scenario *sc, size_t upto, const char *name,
@@ -801,12 +858,12 @@ static int parse_event(pctx *p, ec_scenario *sc, yaml_node_t *e, size_t idx,
 	if (get_enum(p, kv, f, kind_names, EC_SCN_EV_COUNT, &k))
 		return EC_ERR_VALUE;
 	ev->kind = (enum ec_scn_event_kind)k;
-	const char *keys[10] = {"at_ms", "kind"};
+	const char *keys[13] = {"at_ms", "kind"};
 	size_t nk = 2;
-	for (size_t i = 0; i < 6 && ev_keys[k][i]; i++)
+	for (size_t i = 0; i < 11 && ev_keys[k][i]; i++)
 		keys[nk++] = ev_keys[k][i];
 	keys[nk] = NULL;
-	yaml_node_t *v[10];
+	yaml_node_t *v[13];
 	/* unknown keys are named with the kind that refuses them */
 	for (yaml_node_pair_t *pr = e->data.mapping.pairs.start;
 	     pr < e->data.mapping.pairs.top; pr++) {
@@ -864,6 +921,8 @@ static int parse_event(pctx *p, ec_scenario *sc, yaml_node_t *e, size_t idx,
 				    hex32(ev->target, scalar(tv)))))
 				return fail(p, tv, f, "expected 'random' or 64 hex digits");
 			ev->target_set = tv && strcmp(scalar(tv), "random");
+			if (attacker_params(p, sc, ev, e, fi))
+				return EC_ERR_VALUE;
 		}
 		*online += ev->count;
 		break;
@@ -976,7 +1035,17 @@ static void set_defaults(ec_scenario *sc)
 	sc->sync.joiners = 1;
 	sc->sync.target_coverage = 1.0;
 	sc->swap.interval_ms = 60000;
+	sc->swap.jitter_ms = 30000;
+	sc->swap.initial_interval_ms = 60000;
 	sc->swap.max_simultaneous = 1;
+	sc->swap.adaptation = 0.1;
+	sc->swap.rotate = 1;
+	sc->swap.keep_ring = 4; /* EC_NEIGHBOURS */
+	sc->swap.min_neighbours = 4;
+	sc->swap.cooldown_ms = 86400000ull;
+	sc->swap.shift_step_ms = 30000;
+	sc->swap.shift_steps = 4;
+	sc->swap.discovery = 8;
 	sc->report.interval_ms = 1000;
 	sc->report.plots = (1u << EC_SCN_PLOT_COUNT) - 1;
 	sc->report.progress = 1;

@@ -113,6 +113,17 @@ typedef struct ec_scn_event {
 	 * "random", chosen by the engine from the seed) */
 	uint8_t target[EC_HASH_BYTES];
 	int target_set;
+	/* attacker_group: mode 0 = hold (the group enters the peer sets of the
+	 * `victims` honest peers closest to target), 1 = eclipse (a new peer
+	 * joins at target knowing only the group); withhold: the group sends
+	 * its victims nothing but hellos; discovery_ms: every this long each
+	 * victim gets a hello from one random honest peer it does not know
+	 * (0 = never) */
+	uint32_t victims;
+	int near; /* placement: near = ids ground to land among the victims */
+	int eclipse;
+	int withhold;
+	uint64_t discovery_ms;
 	/* report: label of the snapshot */
 	char label[EC_SCN_NAME_MAX];
 } ec_scn_event;
@@ -151,12 +162,23 @@ typedef struct ec_scn_sync {
 	double target_coverage; /* sync counts as complete at this coverage */
 } ec_scn_sync;
 
-/* Placeholder for peer swapping (a later issue); parsed and validated. */
+/* Peer swapping in every simulated peer (docs/SCENARIOS.md "swap"; the
+ * node's glue, PROTOCOL 14d.1).  Times in simulated ms. */
 typedef struct ec_scn_swap {
 	int enabled;
-	uint64_t interval_ms;
-	uint64_t jitter_ms;
+	uint64_t interval_ms;         /* target interval between rounds */
+	uint64_t jitter_ms;           /* each wait interval +- jitter_ms (< interval) */
 	uint32_t max_simultaneous;
+	uint64_t initial_interval_ms; /* rollout start; = interval_ms: no rollout */
+	double adaptation;            /* rollout step per completed swap, [0, 1) */
+	int rotate;                   /* a round with no candidate swaps one at random */
+	uint32_t set_size;            /* peer-set size above which hellos pool (0 = min + 4) */
+	uint32_t keep_ring;           /* ring-closest peers a side never swapped, 0..16 */
+	uint32_t min_neighbours;      /* swappable neighbours never fewer than this */
+	uint64_t cooldown_ms;         /* a swapped-out peer stays out this long */
+	uint64_t shift_step_ms;       /* load-shift step */
+	uint32_t shift_steps;
+	uint32_t discovery;           /* hellos each peer gets from random non-peers at start */
 } ec_scn_swap;
 
 typedef struct ec_scn_report {

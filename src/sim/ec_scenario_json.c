@@ -64,6 +64,11 @@ static json_t *event_json(const ec_scenario *sc, const ec_scn_event *ev, int *ok
 		ec_sim_json_put(o, "name", json_string(ev->group), ok);
 		ec_sim_json_put(o, "target", ev->target_set ? hexj(ev->target) : json_string("random"),
 		    ok);
+		ec_sim_json_put(o, "victims", u64j(ev->victims), ok);
+		ec_sim_json_put(o, "mode", json_string(ev->eclipse ? "eclipse" : "hold"), ok);
+		ec_sim_json_put(o, "placement", json_string(ev->near ? "near" : "random"), ok);
+		ec_sim_json_put(o, "withhold", json_boolean(ev->withhold), ok);
+		ec_sim_json_put(o, "discovery_ms", u64j(ev->discovery_ms), ok);
 		/* fall through */
 	case EC_SCN_EV_JOIN:
 	case EC_SCN_EV_LEAVE:
@@ -192,10 +197,25 @@ json_t *ec_scenario_json(const ec_scenario *sc)
 		}
 	}
 
-	ec_sim_json_put(o, "swap", json_pack("{s:b,s:I,s:I,s:I}", "enabled", sc->swap.enabled,
-				 "interval_ms", (json_int_t)sc->swap.interval_ms, "jitter_ms",
-				 (json_int_t)sc->swap.jitter_ms, "max_simultaneous",
-				 (json_int_t)sc->swap.max_simultaneous), &ok);
+	{
+		const ec_scn_swap *sw_ = &sc->swap;
+		json_t *sw = json_pack("{s:b,s:I,s:I,s:I,s:I,s:f,s:b}", "enabled", sw_->enabled,
+				       "interval_ms", (json_int_t)sw_->interval_ms, "jitter_ms",
+				       (json_int_t)sw_->jitter_ms, "max_simultaneous",
+				       (json_int_t)sw_->max_simultaneous, "initial_interval_ms",
+				       (json_int_t)sw_->initial_interval_ms, "adaptation",
+				       sw_->adaptation, "rotate", sw_->rotate);
+		if (sw) {
+			ec_sim_json_put(sw, "set_size", u64j(sw_->set_size), &ok);
+			ec_sim_json_put(sw, "keep_ring", u64j(sw_->keep_ring), &ok);
+			ec_sim_json_put(sw, "min_neighbours", u64j(sw_->min_neighbours), &ok);
+			ec_sim_json_put(sw, "cooldown_ms", u64j(sw_->cooldown_ms), &ok);
+			ec_sim_json_put(sw, "shift_step_ms", u64j(sw_->shift_step_ms), &ok);
+			ec_sim_json_put(sw, "shift_steps", u64j(sw_->shift_steps), &ok);
+			ec_sim_json_put(sw, "discovery", u64j(sw_->discovery), &ok);
+		}
+		ec_sim_json_put(o, "swap", sw, &ok);
+	}
 
 	x = json_object();
 	ec_sim_json_put(o, "report", x, &ok);

@@ -189,7 +189,8 @@ static void send_msg(ec_sim *s, size_t from, const ec_node_out *o)
 	 * network stream does not depend on which links are lossy */
 	double u = sim_rand01(&s->rng_net);
 	uint64_t jr = sim_rand(&s->rng_net);
-	if (a->parts != b->parts || u < loss) {
+	if (a->parts != b->parts || u < loss ||
+	    (s->atk && sim_atk_drop(s, from, to, type))) {
 		s->dropped++;
 		if (s->opts.trace)
 			s->opts.trace(s->opts.trace_ctx, s->now_us, s->now_us, (uint32_t)from,
@@ -376,6 +377,7 @@ static int peer_create(ec_sim *s, size_t i, int region, int group, uint64_t *rng
 	nc.identity_tx = 1;
 	nc.rng = rng_fill;
 	nc.rng_ctx = &p->rng;
+	sim_swap_node_cfg(s, &nc, group);
 	if ((err = ec_node_new(&p->node, &nc, sim_now_ms(s))) != EC_OK) {
 		ec_store_close(p->store);
 		p->store = NULL;
@@ -391,6 +393,11 @@ static void link_pair(ec_sim *s, size_t a, size_t b)
 				   s->peers[b].key.pk);
 	(void)ec_node_add_peer_key(s->peers[b].node, &s->peers[a].ident.peer_id,
 				   s->peers[a].key.pk);
+}
+
+void sim_link_pair(ec_sim *s, size_t a, size_t b)
+{
+	link_pair(s, a, b);
 }
 
 /* Peers peer i should know by the topology, among the members (i is one).
@@ -433,7 +440,7 @@ static void unlink_peer(ec_sim *s, size_t i)
 }
 
 /* A new peer joins now (join events, attackers, sync joiners). */
-static int peer_join(ec_sim *s, int region, int group, uint64_t *rng, size_t *out)
+int sim_peer_join(ec_sim *s, int region, int group, uint64_t *rng, int link, size_t *out)
 {
 	size_t i = s->n_peers;
 	int err;
@@ -448,11 +455,17 @@ static int peer_join(ec_sim *s, int region, int group, uint64_t *rng, size_t *ou
 	s->peers[i].joined_us = s->now_us;
 	if ((err = ec_peerset_add(&s->members, &s->peers[i].ident.peer_id)) != EC_OK)
 		return err;
-	link_new(s, i, rng);
+	if (link)
+		link_new(s, i, rng);
 	s->peers_joined++;
 	sim_after(s, i);
 	*out = i;
 	return EC_OK;
+}
+
+static int peer_join(ec_sim *s, int region, int group, uint64_t *rng, size_t *out)
+{
+	return sim_peer_join(s, region, group, rng, 1, out);
 }
 
 static int group_index(ec_sim *s, const char *name, int create)
@@ -466,6 +479,11 @@ static int group_index(ec_sim *s, const char *name, int create)
 		return -2; /* named but unknown: matches nobody */
 	snprintf(s->groups[s->n_groups], EC_SCN_NAME_MAX, "%s", name);
 	return (int)s->n_groups++;
+}
+
+int sim_group_index(ec_sim *s, const char *name, int create)
+{
+	return group_index(s, name, create);
 }
 
 /* Candidates for leave/crash (online) or return (left/crashed). */
@@ -604,10 +622,10 @@ static void apply_event(ec_sim *s, const ec_scn_event *ev)
 	int err = EC_OK;
 	s->events_applied++;
 	switch (ev->kind) {
-	case EC_SCN_EV_JOIN:
-	case EC_SCN_EV_ATTACKER_GROUP: {
-		/* attacker_group: the peers join as a named group; the attack
-		 * itself (aiming at `target`) belongs to the swapping issue */
+	case EC_SCN_EV_ATTACKER_GROUP:
+		sim_atk_event(s, ev); /* ec_sim_swap.c */
+		break;
+	case EC_SCN_EV_JOIN: {
 		int g = group_index(s, ev->group, 1);
 		for (uint32_t k = 0; k < ev->count && err == EC_OK; k++)
 			err = peer_join(s, ev->region, g, &s->rng_ev, &idx);
@@ -704,7 +722,7 @@ static size_t max_peers_of(const ec_scenario *sc)
 	for (size_t i = 0; i < sc->nevents; i++)
 		if (sc->events[i].kind == EC_SCN_EV_JOIN ||
 		    sc->events[i].kind == EC_SCN_EV_ATTACKER_GROUP)
-			n += sc->events[i].count;
+			n += sc->events[i].count + (size_t)sc->events[i].eclipse; /* + joiner */
 	if (sc->sync.enabled)
 		n += (size_t)sc->sync.joiners * EC_SCN_SYNC_COUNT;
 	return n;
@@ -806,6 +824,8 @@ int ec_sim_new(ec_sim **out, const ec_scenario *sc, const ec_sim_opts *opts,
 		}
 	}
 	if (rc == EC_OK)
+		rc = sim_atk_init(s);
+	if (rc == EC_OK)
 		rc = sim_wl_init(s);
 	if (rc == EC_OK) {
 		for (size_t i = 0; i < s->n_peers && !s->fatal; i++)
@@ -841,6 +861,7 @@ void ec_sim_free(ec_sim *s)
 	ec_peerset_free(&s->members);
 	sim_wl_free(s);
 	sim_sync_free(s);
+	sim_atk_free(s);
 	free(s->ts);
 	free(s->snaps);
 	free(s);
@@ -883,12 +904,14 @@ int ec_sim_run(ec_sim *s, char *err, size_t errlen)
 				     ? sc->events[s->next_scn].at_ms * 1000 : SIM_NEVER;
 		uint64_t t_sync = s->sync_joined ? SIM_NEVER : sync_at;
 		uint64_t t_wl = sim_wl_next(s);
+		uint64_t t_atk = s->atk ? sim_atk_next(s) : SIM_NEVER;
 		uint64_t t = t_heap;
 		if (t_scn < t) t = t_scn;
 		if (t_sync < t) t = t_sync;
 		if (s->next_sample_us < t) t = s->next_sample_us;
 		if (s->next_probe_us < t) t = s->next_probe_us;
 		if (t_wl < t) t = t_wl;
+		if (t_atk < t) t = t_atk;
 		if (t > s->dur_us)
 			break;
 		if (t > s->now_us)
@@ -915,6 +938,8 @@ int ec_sim_run(ec_sim *s, char *err, size_t errlen)
 			s->next_sample_us += interval;
 		} else if (t == t_wl) {
 			sim_wl_step(s);
+		} else if (t == t_atk) {
+			sim_atk_step(s);
 		} else {
 			sim_ev e = heap_pop(s);
 			if (e.kind == EV_MSG)

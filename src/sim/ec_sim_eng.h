@@ -165,6 +165,9 @@ struct ec_sim {
 	ec_sum_snapshot *snaps;
 	size_t n_snaps;
 
+	/* peer swapping and attacks (ec_sim_swap.c); NULL when neither */
+	struct sim_atk *atk;
+
 	int fatal;
 	char err[EC_SCN_ERR_MAX];
 };
@@ -178,6 +181,28 @@ void sim_after(ec_sim *s, size_t i); /* flush, commits, tick schedule */
 /* Ring neighbourhood of t over the members: peer indexes, returns count. */
 size_t sim_neighbourhood(const ec_sim *s, const ec_id *t, size_t *out);
 size_t sim_online_count(const ec_sim *s);
+
+/* A new peer joins now; link = 1: known by the topology, 0: by nobody
+ * (the caller links it). */
+int sim_peer_join(ec_sim *s, int region, int group, uint64_t *rng, int link, size_t *out);
+/* Index of group `name` (created when create = 1); -1 for "", -2 unknown. */
+int sim_group_index(ec_sim *s, const char *name, int create);
+/* Peers a and b know each other (keys both ways). */
+void sim_link_pair(ec_sim *s, size_t a, size_t b);
+
+/* ec_sim_swap.c: the scenario's swap section in every node, attacker
+ * groups (hold / eclipse), their measurement and outputs. */
+struct ec_node_cfg;
+void sim_swap_node_cfg(ec_sim *s, struct ec_node_cfg *nc, int group);
+int sim_atk_init(ec_sim *s);          /* after the initial peers are linked */
+void sim_atk_event(ec_sim *s, const ec_scn_event *ev);
+int sim_atk_drop(const ec_sim *s, size_t from, size_t to, uint8_t type);
+uint64_t sim_atk_next(const ec_sim *s); /* next probe (us), SIM_NEVER = none */
+void sim_atk_step(ec_sim *s);
+void sim_atk_free(ec_sim *s);
+struct json_t;
+struct json_t *sim_atk_json(ec_sim *s, int *ok); /* NULL: nothing to report */
+int sim_atk_write(ec_sim *s, const char *dir, char *err, size_t errlen);
 
 /* ec_sim_wl.c */
 int sim_wl_init(ec_sim *s);

@@ -324,6 +324,11 @@ static json_t *extra_json(ec_sim *s, int *ok)
 		ec_sim_json_put(x, "scope_tokens", u64j(scope), ok);
 		ec_sim_json_put(x, "status", status_json(&y->st, ok), ok);
 	}
+	if (*ok && s->atk) {
+		json_t *a = sim_atk_json(s, ok); /* ec_sim_swap.c */
+		if (a)
+			ec_sim_json_put(o, "swap", a, ok);
+	}
 	return o;
 }
 
@@ -431,5 +436,7 @@ int ec_sim_write_outputs(ec_sim *s, const char *dir, char *err, size_t errlen)
 	}
 	pd.latency_ms = s->lat_ms;
 	pd.nlatency = s->n_lat;
+	if (s->atk && (rc = sim_atk_write(s, dir, err, errlen)))
+		return rc;
 	return ec_report_plots(dir, s->sc->report.plots, &pd, err, errlen);
 }
