@@ -23,6 +23,9 @@
  *   - silent peer: a followed peer answers head queries but no range or
  *     tx-batch request: timeouts, its chain dropped and penalised, its
  *     bodies fetched elsewhere, sync completes;
+ *   - silent bootstrap: the 14 peers a joiner follows first say nothing
+ *     to it: their chains are dropped and replaced by the next peers out,
+ *     sync reaches "caught up" instead of waiting in head discovery;
  *   - small network, real Ed25519: a head answer with a bad signature is
  *     not believed (penalised, asked again);
  *   - polling: EC_SYNC_POLL learns some state (all of it right), never
@@ -603,6 +606,90 @@ static void test_sync_silent_peer(void **state)
 	assert_int_equal(st.txs_held, st.txs_referenced);
 	assert_int_equal(compare_state(j, &checked, &confirmed), 0);
 	assert_true(checked >= min_checked());
+}
+
+/* Every message from the peers in `mask` to the victim is lost. */
+struct muted {
+	const uint8_t *mask;
+	size_t victim, dropped;
+};
+
+static int muted_drop(void *ctx, const hn *h, size_t from, size_t to, const uint8_t *msg,
+		      size_t len)
+{
+	struct muted *x = ctx;
+	(void)h;
+	(void)msg;
+	(void)len;
+	if (to != x->victim || !x->mask[from])
+		return 0;
+	x->dropped++;
+	return 1;
+}
+
+/* Silent bootstrap peers: every peer the joiner would follow at the start
+ * (its 7 ring-nearest on each side) says nothing to it.  Their chains
+ * time out in head discovery and are dropped; the engine then follows the
+ * next peers out instead of waiting for ever (the ecsim eclipse run found
+ * a joiner stuck in DISCOVER this way), and reaches "caught up" with
+ * every live chain complete. */
+static void test_sync_silent_bootstrap(void **state)
+{
+	struct muted x;
+	ec_sync_status st;
+	ec_sync_chain ch[32];
+	ec_peerset ps;
+	ec_id ids[14];
+	uint8_t *mask;
+	size_t j, k, dropped = 0, live = 0;
+	double w0 = wall();
+	(void)state;
+	memset(&net->sync, 0, sizeof net->sync);
+	ec_sync_cfg_default(&net->sync);
+	net->sync.strategy = EC_SYNC_CHAIN;
+	j = hn_add_node(net);
+	assert_true(j != SIZE_MAX);
+	assert_non_null(mask = calloc(net->n, 1));
+	ec_peerset_init(&ps);
+	for (size_t i = 0; i < net->n; i++)
+		if (i != j)
+			(void)ec_peerset_add(&ps, &net->nodes[i].ident.peer_id);
+	k = ec_peerset_neighbourhood(&ps, &net->nodes[j].ident.peer_id, 7, ids);
+	ec_peerset_free(&ps);
+	assert_int_equal(k, 14);
+	for (size_t i = 0; i < k; i++)
+		mask[hn_index_of(net, &ids[i])] = 1;
+	x.mask = mask;
+	x.victim = j;
+	x.dropped = 0;
+	net->drop = muted_drop;
+	net->drop_ctx = &x;
+	assert_int_equal(ec_node_sync_start(net->nodes[j].node, 0, net->now), EC_OK);
+	assert_int_equal(run_sync(j, 120000, &st), EC_SYNC_CAUGHT_UP);
+	net->drop = NULL;
+	print_status("silent bootstrap", &st, w0);
+	assert_int_equal(ec_node_sync_status(net->nodes[j].node, &st, ch, 32), EC_OK);
+	for (size_t i = 0; i < st.n_chains && i < 32; i++) {
+		size_t p = hn_index_of(net, &ch[i].creator);
+		assert_true(p < net->n);
+		if (ch[i].dropped) {
+			dropped++;
+			assert_true(mask[p]); /* only the silent ones */
+		} else {
+			live++;
+			assert_false(mask[p]);
+			assert_true(ch[i].complete);
+		}
+	}
+	printf("silent bootstrap: %zu messages to the joiner lost, %zu chains dropped, "
+	       "%zu followed instead (%llu added after the start)\n", x.dropped, dropped,
+	       live, (unsigned long long)st.chains_added);
+	assert_int_equal(dropped, 14);
+	assert_true(live >= 4);
+	assert_true(st.chains_added >= live);
+	assert_int_equal(st.blocks_verified, st.blocks_target);
+	assert_int_equal(st.txs_held, st.txs_referenced);
+	free(mask);
 }
 
 struct ev_seen {
@@ -1495,6 +1582,7 @@ int main(void)
 		cmocka_unit_test(test_sync_hostile),
 		cmocka_unit_test(test_sync_equivocation),
 		cmocka_unit_test(test_sync_silent_peer),
+		cmocka_unit_test(test_sync_silent_bootstrap),
 		cmocka_unit_test(test_sync_other_holder),
 		cmocka_unit_test(test_sync_slow_peer),
 		cmocka_unit_test(test_sync_late_peer),

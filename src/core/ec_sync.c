@@ -359,29 +359,40 @@ static int load_block_fn(void *ctx, uint64_t height, const ec_id *id)
 }
 
 /* Appends the peers within reach that are not followed yet (nearest
- * first); at the start of a sync that is all of them, in maintenance the
- * peers that joined since.  Returns how many were added. */
+ * first, alternating sides); at the start of a sync that is all of them,
+ * later the peers that joined since.  "Within reach" counts followed
+ * peers, not ring positions: on each side the nearest `reach` peers whose
+ * chain is not dropped, so a dropped chain (silent, stalled, equivocating)
+ * is replaced by the next peer out once the peer table holds one.
+ * Returns how many were added. */
 static size_t select_chains(ec_node *n, node_sync *s)
 {
 	size_t before = s->n_ch;
 	const ec_peerset *ring = &n->ring;
-	size_t pos = 0, m = ring->n;
+	size_t pos = 0, m = ring->n, have[2] = {0, 0};
 	long reach = 2 * EC_NEIGHBOURS - 1;
 	for (size_t i = 0; i < m; i++)
 		if (ec_id_eq(&ring->ids[i], &n->self))
 			pos = i;
 	if (reach < s->cfg.min_chains_per_side)
 		reach = s->cfg.min_chains_per_side;
-	/* nearest first, alternating sides */
-	for (long d = 1; d <= reach && s->n_ch < SYNC_MAX_CHAINS; d++) {
+	for (size_t d = 1; d < m && s->n_ch < SYNC_MAX_CHAINS; d++) {
+		if (have[0] >= (size_t)reach && have[1] >= (size_t)reach)
+			break;
 		for (int side = 0; side < 2 && s->n_ch < SYNC_MAX_CHAINS; side++) {
 			size_t j;
+			int ci;
 			const node_peer *p;
-			if ((size_t)d >= m)
-				break;
-			j = side ? (pos + (size_t)d) % m : (pos + m - (size_t)d) % m;
-			if (j == pos || chain_of(s, &ring->ids[j]) >= 0)
+			if (have[side] >= (size_t)reach)
 				continue;
+			j = side ? (pos + d) % m : (pos + m - d) % m;
+			if (j == pos)
+				continue;
+			if ((ci = chain_of(s, &ring->ids[j])) >= 0) {
+				if (!s->ch[ci].dropped)
+					have[side]++;
+				continue;
+			}
 			if (!(p = node_peer_find(n, &ring->ids[j])))
 				continue;
 			memset(&s->ch[s->n_ch], 0, sizeof s->ch[0]);
@@ -389,6 +400,7 @@ static size_t select_chains(ec_node *n, node_sync *s)
 			s->ch[s->n_ch].creator = p->id;
 			memcpy(s->ch[s->n_ch].pk, p->pk, EC_PUBKEY_BYTES);
 			s->n_ch++;
+			have[side]++;
 		}
 	}
 	return s->n_ch - before;
@@ -1429,19 +1441,27 @@ static void poll_round(ec_node *n, node_sync *s, ec_time now)
 	}
 }
 
+/* The peer set changed: a peer within reach that joined after the start
+ * (or that replaces a dropped chain) is followed from now on, its whole
+ * chain, then maintained like the others.  Runs every maintain_ms in every
+ * phase of a chain sync, so that a sync whose first peers were all silent
+ * or dropped goes on with the peers found since instead of waiting. */
+static void add_new_chains(ec_node *n, node_sync *s, ec_time now)
+{
+	size_t from = s->n_ch, added;
+	if ((added = select_chains(n, s)) == 0)
+		return;
+	load_resume(n, s, from);
+	s->st.chains_added += added;
+	for (size_t i = from; i < s->n_ch; i++)
+		ask_head(n, s, (int)i, 1, now);
+}
+
 static void maintain(ec_node *n, node_sync *s, ec_time now)
 {
 	uint8_t pick;
-	size_t live = 0, idx[SYNC_MAX_CHAINS], from = s->n_ch, added;
-	/* the peer set changed: a peer within reach that joined after the
-	 * start is followed from now on (its whole chain, then maintained
-	 * like the others) */
-	if ((added = select_chains(n, s)) > 0) {
-		load_resume(n, s, from);
-		s->st.chains_added += added;
-		for (size_t i = from; i < s->n_ch; i++)
-			ask_head(n, s, (int)i, 1, now);
-	}
+	size_t live = 0, idx[SYNC_MAX_CHAINS];
+	add_new_chains(n, s, now);
 	for (size_t i = 0; i < s->n_ch; i++)
 		if (!s->ch[i].dropped)
 			idx[live++] = i;
@@ -1461,8 +1481,7 @@ static ec_time sync_deadline(const node_sync *s, ec_time now)
 		if (s->ch[i].not_before > now && !s->ch[i].dropped &&
 		    s->ch[i].not_before < d)
 			d = s->ch[i].not_before;
-	if ((s->st.phase == EC_SYNC_CAUGHT_UP || s->st.phase == EC_SYNC_POLLING) &&
-	    s->next_maint < d)
+	if (s->st.phase != EC_SYNC_IDLE && s->next_maint < d)
 		d = s->next_maint;
 	for (size_t i = 0; i < s->n_pr; i++) {
 		ec_time r = rate_due(s, &s->pr[i]);
@@ -1485,6 +1504,10 @@ void node_sync_tick(ec_node *n, ec_time now)
 		s->next_maint = now + s->cfg.maintain_ms;
 	} else if (s->st.phase == EC_SYNC_CAUGHT_UP && now >= s->next_maint) {
 		maintain(n, s, now);
+		s->next_maint = now + s->cfg.maintain_ms;
+	} else if ((s->st.phase == EC_SYNC_DISCOVER || s->st.phase == EC_SYNC_TRAVERSE) &&
+		   now >= s->next_maint) {
+		add_new_chains(n, s, now);
 		s->next_maint = now + s->cfg.maintain_ms;
 	}
 	if (s->st.strategy == EC_SYNC_CHAIN) {
@@ -1563,6 +1586,7 @@ int ec_node_sync_start(ec_node *n, uint8_t strategy, ec_time now)
 		return EC_OK;
 	}
 	s->st.phase = EC_SYNC_DISCOVER;
+	s->next_maint = now + s->cfg.maintain_ms;
 	(void)select_chains(n, s);
 	load_resume(n, s, 0);
 	update_progress(s, now);
