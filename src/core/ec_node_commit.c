@@ -221,6 +221,33 @@ static int decided_conflict(ec_node *n, const ec_mp_entry *e)
 	return 0;
 }
 
+/* A contested decision (PROTOCOL 14b "Conflicts under bounded fan-out"):
+ * for every token of e we are a neighbour of, every member of its +-4
+ * neighbourhood in our ring (ourselves included) holds a +1 vote on e for
+ * it.  A member that decided a conflicting twin never votes +1 on e (its
+ * head is the twin), so a contested decision can never meet a twin decided
+ * elsewhere, however late the votes arrive. */
+int node_unanimous(ec_node *n, const ec_mp_entry *e)
+{
+	for (unsigned i = 0; i < e->tx.n_entries; i++) {
+		const ec_id *t = &e->tx.entries[i].token;
+		ec_id nb[2 * EC_NEIGHBOURS];
+		size_t k;
+		if (!node_is_responsible(n, t))
+			continue;
+		k = ec_peerset_neighbourhood(&n->ring, t, EC_NEIGHBOURS, nb);
+		for (size_t j = 0; j < k; j++) {
+			int yes = 0;
+			for (uint32_t v = 0; v < e->n_votes && !yes; v++)
+				if (ec_id_eq(ec_mp_voter(e, v), &nb[j]))
+					yes = ec_mp_vote_flag(e, v, t) > 0;
+			if (!yes)
+				return 0;
+		}
+	}
+	return 1;
+}
+
 static void try_decide(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
 {
 	node_open *o = &n->open;
@@ -242,6 +269,8 @@ static void try_decide(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
 	}
 	if (decided_conflict(n, e))
 		return; /* 7.5 also where we keep no token state (witness) */
+	if (node_contested(n, e) && !node_unanimous(n, e))
+		return; /* a twin is known: every member's +1 first */
 	if (o->n == EC_BLOCK_MAX_TXS && node_seal(n, now) != EC_OK)
 		return;
 	votes = malloc(EC_PROOF_MAX_VOTES * sizeof *votes);

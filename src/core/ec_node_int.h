@@ -191,6 +191,13 @@ void node_request_tx(ec_node *n, const ec_id *txid, const ec_id *peer,
 int node_token_head(ec_node *n, const ec_id *token, ec_id *txid, ec_tx *tx,
 		    int *has_body);
 void node_reevaluate_conflicts(ec_node *n, ec_mp_entry *e, ec_time now);
+/* 1 if the pool holds a tx (body known, not rejected) that shares a
+ * (token, prev) with e: e is contested. */
+int node_contested(ec_node *n, const ec_mp_entry *e);
+/* ec_node_commit.c: every member of the neighbourhoods (our ring) of e's
+ * tokens we are a neighbour of holds a +1 vote on e for that token (the
+ * contested decision rule). */
+int node_unanimous(ec_node *n, const ec_mp_entry *e);
 /* A peer signs with pk, not the key our peer table holds: adopt pk when
  * our state of its identity token says pk is its current lamppost key
  * (it rotated).  1 = adopted (peer->pk updated), 0 = not. */
