@@ -125,6 +125,18 @@ int node_contested(ec_node *n, const ec_mp_entry *e)
 		if (o && o->has_tx && o->state != EC_MP_REJECTED)
 			return 1;
 	}
+	/* a member of one of e's tokens lists a conflict in its vote: it
+	 * saw a twin we may not have (spec 8.5 "conflict evidence") */
+	if (!e->votes)
+		return 0; /* compacted: decided already */
+	for (uint32_t j = 0; j < e->n_votes; j++) {
+		const ec_vote *v = &e->votes[j];
+		if (!v->n_conflicts || ec_id_eq(&v->voter, &n->self))
+			continue;
+		for (unsigned i = 0; i < e->tx.n_entries; i++)
+			if (ec_peerset_is_eligible(&n->ring, &v->voter, &e->tx.entries[i].token))
+				return 1;
+	}
 	return 0;
 }
 
@@ -425,6 +437,14 @@ static int is_nearest(ec_node *n, const ec_id *a)
  * witness signal); after our decision, only for the addresses we are the
  * nearest node to, the members whose vote we lack (a member that missed
  * the tx and every vote is reached once more). */
+/* The member quorum (node_member_quorum) met for token t alone. */
+static int member_quorum_on(ec_node *n, const ec_mp_entry *e, const ec_id *t,
+			    int contested)
+{
+	size_t k, yes = (size_t)node_member_yes(n, e, t, &k);
+	return contested ? yes >= k : 2 * yes > k;
+}
+
 static size_t repeat_targets(ec_node *n, ec_mp_entry *e, node_pend *p, ec_id *out)
 {
 	ec_tally t;
@@ -445,8 +465,8 @@ static size_t repeat_targets(ec_node *n, ec_mp_entry *e, node_pend *p, ec_id *ou
 			 * are polled even when the balance is met */
 			if (i < e->tx.n_entries &&
 			    t.balance[i] > n->cfg.mempool.vote_threshold &&
-			    !(contested && node_is_responsible(n, a) &&
-			      votes_yes_on(e, &n->self, a)))
+			    !(node_is_responsible(n, a) && votes_yes_on(e, &n->self, a) &&
+			      !member_quorum_on(n, e, a, contested)))
 				continue;
 			if (i == e->tx.n_entries && t.witnesses >= n->cfg.mempool.witness_min)
 				continue;
