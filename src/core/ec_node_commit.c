@@ -9,7 +9,11 @@
  *     head (decided or committed) prev must equal it (immutability, 7.5:
  *     a token committed to one successor is never given another; this
  *     also refuses a creation of an existing token).  Where we hold no
- *     state the majority's votes are taken.
+ *     state the majority's votes are taken;
+ *   - the member quorum: for every token of the tx we are a neighbour of,
+ *     +1 votes from more than half of its +-4 neighbourhood in our ring,
+ *     from all of it when the tx is contested (a conflicting twin known:
+ *     PROTOCOL 14b "Conflicts under bounded fan-out").
  * A decided transaction goes into the open block; later evaluations see
  * its tokens' new heads.  The open block is sealed when it holds 32
  * transactions or block_interval_ms after its first decision: the chain

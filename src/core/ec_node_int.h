@@ -191,8 +191,9 @@ void node_request_tx(ec_node *n, const ec_id *txid, const ec_id *peer,
 int node_token_head(ec_node *n, const ec_id *token, ec_id *txid, ec_tx *tx,
 		    int *has_body);
 void node_reevaluate_conflicts(ec_node *n, ec_mp_entry *e, ec_time now);
-/* 1 if the pool holds a tx (body known, not rejected) that shares a
- * (token, prev) with e: e is contested. */
+/* e is contested: the pool holds a tx (body known, not rejected) that
+ * shares a (token, prev) with it, or a vote on e from a member of one of
+ * its tokens lists a conflicting txid. */
 int node_contested(ec_node *n, const ec_mp_entry *e);
 /* ec_node_commit.c: +1 votes on e for token t from t's members in our
  * ring (*k of them, ourselves included). */

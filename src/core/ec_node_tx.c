@@ -253,8 +253,21 @@ int node_evaluate(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
 	p->participant = (uint8_t)participant;
 	if (!participant && !bounded)
 		return 0; /* relay only */
-	nc = ec_mempool_conflicts(n->mp, e, v.conflicts, EC_VOTE_MAX_CONFLICTS);
-	v.n_conflicts = (uint8_t)(nc < EC_VOTE_MAX_CONFLICTS ? nc : EC_VOTE_MAX_CONFLICTS);
+	{
+		/* the known conflicts, without the certainly invalid ones (a
+		 * forgery is no conflict, spec 8.5, and listing it would make
+		 * the tx contested at its receivers) */
+		ec_id ids[EC_VOTE_MAX_CONFLICTS];
+		nc = ec_mempool_conflicts(n->mp, e, ids, EC_VOTE_MAX_CONFLICTS);
+		if (nc > EC_VOTE_MAX_CONFLICTS)
+			nc = EC_VOTE_MAX_CONFLICTS;
+		v.n_conflicts = 0;
+		for (size_t i = 0; i < nc; i++) {
+			const ec_mp_entry *o = ec_mempool_get(n->mp, &ids[i]);
+			if (!o || o->state != EC_MP_REJECTED)
+				v.conflicts[v.n_conflicts++] = ids[i];
+		}
+	}
 	if (p->voted && memcmp(v.flags, p->vote.flags, sizeof v.flags) == 0 &&
 	    v.n_conflicts == p->vote.n_conflicts &&
 	    memcmp(v.conflicts, p->vote.conflicts, sizeof v.conflicts) == 0)
@@ -427,6 +440,14 @@ static int is_nearest(ec_node *n, const ec_id *a)
 	return ec_peerset_closest(&n->ring, a, 1, &near) == 1 && ec_id_eq(&near, &n->self);
 }
 
+/* The member quorum (node_member_quorum) met for token t alone. */
+static int member_quorum_on(ec_node *n, const ec_mp_entry *e, const ec_id *t,
+			    int contested)
+{
+	size_t k, yes = (size_t)node_member_yes(n, e, t, &k);
+	return contested ? yes >= k : 2 * yes > k;
+}
+
 /* Re-push targets (bounded fan-out), ascending, no duplicates: while
  * undecided, for every token whose balance our tally does not meet yet,
  * the peers of its +-4 neighbourhood (over peers) whose vote we lack or
@@ -436,15 +457,8 @@ static int is_nearest(ec_node *n, const ec_id *a)
  * counted, those of its neighbourhood whose vote we lack (any vote is a
  * witness signal); after our decision, only for the addresses we are the
  * nearest node to, the members whose vote we lack (a member that missed
- * the tx and every vote is reached once more). */
-/* The member quorum (node_member_quorum) met for token t alone. */
-static int member_quorum_on(ec_node *n, const ec_mp_entry *e, const ec_id *t,
-			    int contested)
-{
-	size_t k, yes = (size_t)node_member_yes(n, e, t, &k);
-	return contested ? yes >= k : 2 * yes > k;
-}
-
+ * the tx and every vote is reached once more).  A member also polls the
+ * members of a token it approves while the member quorum is not met. */
 static size_t repeat_targets(ec_node *n, ec_mp_entry *e, node_pend *p, ec_id *out)
 {
 	ec_tally t;
@@ -460,9 +474,10 @@ static size_t repeat_targets(ec_node *n, ec_mp_entry *e, node_pend *p, ec_id *ou
 			if (!is_nearest(n, a))
 				continue;
 		} else if (have) {
-			/* contested: a token of ours that we approve needs
-			 * every member's +1 (node_unanimous), so its members
-			 * are polled even when the balance is met */
+			/* a token of ours that we approve needs the member
+			 * quorum (a majority of its members' +1, all of them
+			 * when contested): its members are polled until then
+			 * even when the balance is met */
 			if (i < e->tx.n_entries &&
 			    t.balance[i] > n->cfg.mempool.vote_threshold &&
 			    !(node_is_responsible(n, a) && votes_yes_on(e, &n->self, a) &&
@@ -488,9 +503,8 @@ static size_t repeat_targets(ec_node *n, ec_mp_entry *e, node_pend *p, ec_id *ou
 	return w;
 }
 
-/* We are a member of token t's neighbourhood and e came from outside it:
- * from a client, or from a peer that is not one of t's neighbours in our
- * ring (a relay or a member of another token). */
+/* We are a member of token t's neighbourhood and took e from a local
+ * client (the entry member). */
 static int entry_member(ec_node *n, const ec_mp_entry *e, const ec_id *t)
 {
 	if (!node_is_responsible(n, t))
@@ -550,11 +564,11 @@ void node_push(ec_node *n, ec_mp_entry *e, node_pend *p, int mode, ec_time now)
 			if (!has_vote_from(e, &tg[i]) && !ec_id_eq(&tg[i], &e->sender))
 				node_send_copy(n, &tg[i], p->enc, p->enc_len);
 		/* the node nearest to an address spreads it to the address's
-		 * whole +-4 neighbourhood; so does the first member of a
-		 * token's neighbourhood to hold it (from a client or from a
-		 * peer outside it): every member then holds the tx one hop
-		 * after it entered, before anyone can decide a conflicting
-		 * twin (PROTOCOL 14b "Conflicts under bounded fan-out") */
+		 * whole +-4 neighbourhood; so does a member that took it
+		 * from a local client: every member then holds the tx one
+		 * hop after it entered, so that twins meet early and the
+		 * higher one reaches unanimity (PROTOCOL 14b "Conflicts under
+		 * bounded fan-out") */
 		for (unsigned a = 0; a <= e->tx.n_entries; a++) {
 			const ec_id *ad = a < e->tx.n_entries ? &e->tx.entries[a].token
 							      : &e->txid;
