@@ -280,7 +280,7 @@ static void test_net_conflict_storm(void **state)
 	hn *h = net_new(64, 7, 0);
 	hn_wl w;
 	size_t np, s1, two = 0, higher_won = 0, lower_won = 0, none = 0,
-	       violations = 0, checked = 0;
+	       violations = 0, checked = 0, forks = 0;
 	ec_time t0 = h->now;
 	double w0 = wall();
 	uint64_t blocks;
@@ -314,6 +314,18 @@ static void test_net_conflict_storm(void **state)
 			checked++;
 			violations += ih.body_at && ih.body_at < il.decided_at;
 		}
+		/* across the token's neighbourhood: never both twins (a
+		 * fork between nodes, PROTOCOL 14b "Conflicts under bounded
+		 * fan-out") */
+		{
+			size_t nb[2 * EC_NEIGHBOURS], m = hn_neighbourhood(h, &hi->entries[0].token, nb);
+			size_t ch = 0, cl = 0;
+			for (size_t j = 0; j < m; j++) {
+				ch += (size_t)hn_committed(h, nb[j], &hi->id);
+				cl += (size_t)hn_committed(h, nb[j], &lo->id);
+			}
+			forks += ch && cl;
+		}
 		if (hn_committed_majority(h, hi))
 			higher_won++;
 		else if (hn_committed_majority(h, lo))
@@ -323,11 +335,13 @@ static void test_net_conflict_storm(void **state)
 	}
 	blocks = check_chains(h);
 	printf("storm: %zu nodes, %zu double-signed tokens: higher id won %zu, "
-	       "lower won %zu, neither %zu; nodes with both committed %zu; "
+	       "lower won %zu, neither %zu; neighbourhoods with both twins %zu; "
+	       "nodes with both committed %zu; "
 	       "node commits of the lower checked %zu, higher body there first %zu; "
 	       "%llu blocks, wall %.2f s\n",
-	       h->n, np, higher_won, lower_won, none, two, checked, violations,
+	       h->n, np, higher_won, lower_won, none, forks, two, checked, violations,
 	       (unsigned long long)blocks, wall() - w0);
+	assert_int_equal(forks, 0);
 	assert_int_equal(two, 0);
 	assert_int_equal(violations, 0);
 	assert_true(np > 64);

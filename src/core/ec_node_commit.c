@@ -9,7 +9,11 @@
  *     head (decided or committed) prev must equal it (immutability, 7.5:
  *     a token committed to one successor is never given another; this
  *     also refuses a creation of an existing token).  Where we hold no
- *     state the majority's votes are taken.
+ *     state the majority's votes are taken;
+ *   - the member quorum: for every token of the tx we are a neighbour of,
+ *     +1 votes from more than half of its +-4 neighbourhood in our ring,
+ *     from all of it when the tx is contested (a conflicting twin known:
+ *     PROTOCOL 14b "Conflicts under bounded fan-out").
  * A decided transaction goes into the open block; later evaluations see
  * its tokens' new heads.  The open block is sealed when it holds 32
  * transactions or block_interval_ms after its first decision: the chain
@@ -221,6 +225,39 @@ static int decided_conflict(ec_node *n, const ec_mp_entry *e)
 	return 0;
 }
 
+/* +1 votes on e for token t from the members of t's +-4 neighbourhood in
+ * our ring (ourselves included); *k = how many members there are. */
+int node_member_yes(ec_node *n, const ec_mp_entry *e, const ec_id *t, size_t *k)
+{
+	ec_id nb[2 * EC_NEIGHBOURS];
+	size_t yes = 0;
+	*k = ec_peerset_neighbourhood(&n->ring, t, EC_NEIGHBOURS, nb);
+	for (size_t j = 0; j < *k; j++)
+		for (uint32_t v = 0; v < e->n_votes; v++)
+			if (ec_id_eq(ec_mp_voter(e, v), &nb[j])) {
+				yes += ec_mp_vote_flag(e, v, t) > 0;
+				break;
+			}
+	return (int)yes;
+}
+
+/* The member quorum (PROTOCOL 14b "Conflicts under bounded fan-out"): for
+ * every token of e we are a neighbour of, +1 on e from more than half of
+ * its members in our ring, or from all of them when e is contested. */
+int node_member_quorum(ec_node *n, const ec_mp_entry *e, int contested)
+{
+	for (unsigned i = 0; i < e->tx.n_entries; i++) {
+		const ec_id *t = &e->tx.entries[i].token;
+		size_t k, yes;
+		if (!node_is_responsible(n, t))
+			continue;
+		yes = (size_t)node_member_yes(n, e, t, &k);
+		if (contested ? yes < k : 2 * yes <= k)
+			return 0;
+	}
+	return 1;
+}
+
 static void try_decide(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
 {
 	node_open *o = &n->open;
@@ -242,6 +279,8 @@ static void try_decide(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
 	}
 	if (decided_conflict(n, e))
 		return; /* 7.5 also where we keep no token state (witness) */
+	if (!node_member_quorum(n, e, node_contested(n, e)))
+		return; /* a twin known: every member's +1; else a majority */
 	if (o->n == EC_BLOCK_MAX_TXS && node_seal(n, now) != EC_OK)
 		return;
 	votes = malloc(EC_PROOF_MAX_VOTES * sizeof *votes);

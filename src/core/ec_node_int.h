@@ -192,6 +192,16 @@ void node_request_tx(ec_node *n, const ec_id *txid, const ec_id *peer,
 int node_token_head(ec_node *n, const ec_id *token, ec_id *txid, ec_tx *tx,
 		    int *has_body);
 void node_reevaluate_conflicts(ec_node *n, ec_mp_entry *e, ec_time now);
+/* e is contested: the pool holds a tx (body known, not rejected) that
+ * shares a (token, prev) with it, or a vote on e from a member of one of
+ * its tokens lists a conflicting txid. */
+int node_contested(ec_node *n, const ec_mp_entry *e);
+/* ec_node_commit.c: +1 votes on e for token t from t's members in our
+ * ring (*k of them, ourselves included). */
+int node_member_yes(ec_node *n, const ec_mp_entry *e, const ec_id *t, size_t *k);
+/* For every token of e we are a neighbour of: +1 from more than half of its
+ * members, or from all of them when `contested` (the member quorum). */
+int node_member_quorum(ec_node *n, const ec_mp_entry *e, int contested);
 /* A peer signs with pk, not the key our peer table holds: adopt pk when
  * our state of its identity token says pk is its current lamppost key
  * (it rotated).  1 = adopted (peer->pk updated), 0 = not. */

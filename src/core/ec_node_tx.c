@@ -111,6 +111,35 @@ static int higher_conflict_on(ec_node *n, const ec_mp_entry *e, const ec_id *tok
 	return ec_mempool_higher_on(n->mp, e, tok, prev);
 }
 
+int node_contested(ec_node *n, const ec_mp_entry *e)
+{
+	ec_id ids[EC_VOTE_MAX_CONFLICTS];
+	size_t k;
+	if (!e->has_tx)
+		return 0;
+	k = ec_mempool_conflicts(n->mp, e, ids, EC_VOTE_MAX_CONFLICTS);
+	if (k > EC_VOTE_MAX_CONFLICTS)
+		return 1; /* very many: certainly some valid one among them */
+	for (size_t i = 0; i < k; i++) {
+		const ec_mp_entry *o = ec_mempool_get(n->mp, &ids[i]);
+		if (o && o->has_tx && o->state != EC_MP_REJECTED)
+			return 1;
+	}
+	/* a member of one of e's tokens lists a conflict in its vote: it
+	 * saw a twin we may not have (spec 8.5 "conflict evidence") */
+	if (!e->votes)
+		return 0; /* compacted: decided already */
+	for (uint32_t j = 0; j < e->n_votes; j++) {
+		const ec_vote *v = &e->votes[j];
+		if (!v->n_conflicts || ec_id_eq(&v->voter, &n->self))
+			continue;
+		for (unsigned i = 0; i < e->tx.n_entries; i++)
+			if (ec_peerset_is_eligible(&n->ring, &v->voter, &e->tx.entries[i].token))
+				return 1;
+	}
+	return 0;
+}
+
 /* 1 = YES, 0 = NO, -1 = NO and the entry is certainly invalid here: it
  * extends our head but is not authorized by it (key or timestamp). */
 static int entry_ok(ec_node *n, ec_mp_entry *e, unsigned i, ec_time now)
@@ -224,8 +253,21 @@ int node_evaluate(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
 	p->participant = (uint8_t)participant;
 	if (!participant && !bounded)
 		return 0; /* relay only */
-	nc = ec_mempool_conflicts(n->mp, e, v.conflicts, EC_VOTE_MAX_CONFLICTS);
-	v.n_conflicts = (uint8_t)(nc < EC_VOTE_MAX_CONFLICTS ? nc : EC_VOTE_MAX_CONFLICTS);
+	{
+		/* the known conflicts, without the certainly invalid ones (a
+		 * forgery is no conflict, spec 8.5, and listing it would make
+		 * the tx contested at its receivers) */
+		ec_id ids[EC_VOTE_MAX_CONFLICTS];
+		nc = ec_mempool_conflicts(n->mp, e, ids, EC_VOTE_MAX_CONFLICTS);
+		if (nc > EC_VOTE_MAX_CONFLICTS)
+			nc = EC_VOTE_MAX_CONFLICTS;
+		v.n_conflicts = 0;
+		for (size_t i = 0; i < nc; i++) {
+			const ec_mp_entry *o = ec_mempool_get(n->mp, &ids[i]);
+			if (!o || o->state != EC_MP_REJECTED)
+				v.conflicts[v.n_conflicts++] = ids[i];
+		}
+	}
 	if (p->voted && memcmp(v.flags, p->vote.flags, sizeof v.flags) == 0 &&
 	    v.n_conflicts == p->vote.n_conflicts &&
 	    memcmp(v.conflicts, p->vote.conflicts, sizeof v.conflicts) == 0)
@@ -255,7 +297,8 @@ static int cmp_id(const void *a, const void *b)
  * votes and changes (upstream's first_vote_target_count 4: the nearest of
  * each neighbourhood); EC_NEIGHBOURS (the whole neighbourhood) is what
  * repeat_targets and the nearest node's spread use. */
-#define MAX_TARGETS ((EC_TX_MAX_ENTRIES + 1) * 2 * EC_NEIGHBOURS)
+/* room for targets_k at EC_NEIGHBOURS plus the members a contested tx adds */
+#define MAX_TARGETS (2 * (EC_TX_MAX_ENTRIES + 1) * 2 * EC_NEIGHBOURS)
 static size_t targets_k(ec_node *n, const ec_tx *tx, const ec_id *txid,
 			unsigned per_side, ec_id *out)
 {
@@ -310,8 +353,24 @@ static size_t push_targets(ec_node *n, const ec_mp_entry *e, const node_pend *p,
 {
 	size_t m = 0, w = 0;
 	unsigned k = (n->cfg.vote_fanout + 1u) / 2, last;
-	if (!n->cfg.vote_fanout || p->participant)
+	if (!n->cfg.vote_fanout)
 		return targets(n, &e->tx, &e->txid, out);
+	if (p->participant) {
+		m = targets(n, &e->tx, &e->txid, out);
+		/* a contested tx (a conflicting one is known): a member's
+		 * vote goes to its whole token neighbourhoods, whose every
+		 * vote a contested decision needs (PROTOCOL 14b "Conflicts
+		 * under bounded fan-out") */
+		if (!p->member || !node_contested(n, e))
+			return m;
+		for (unsigned i = 0; i < e->tx.n_entries; i++) {
+			const ec_id *t = &e->tx.entries[i].token;
+			if (node_is_responsible(n, t))
+				m += ec_peerset_neighbourhood(&n->peers, t, EC_NEIGHBOURS,
+							      out + m);
+		}
+		goto dedupe;
+	}
 	if (k > EC_NEIGHBOURS)
 		k = EC_NEIGHBOURS;
 	if (!asked(n, e)) {
@@ -335,6 +394,7 @@ static size_t push_targets(ec_node *n, const ec_mp_entry *e, const node_pend *p,
 			if (ec_ring_closer(a, &nb[j], &n->self) < 0)
 				out[m++] = nb[j];
 	}
+dedupe:
 	qsort(out, m, sizeof *out, cmp_id);
 	for (size_t i = 0; i < m; i++)
 		if (!w || !ec_id_eq(&out[w - 1], &out[i]))
@@ -380,6 +440,14 @@ static int is_nearest(ec_node *n, const ec_id *a)
 	return ec_peerset_closest(&n->ring, a, 1, &near) == 1 && ec_id_eq(&near, &n->self);
 }
 
+/* The member quorum (node_member_quorum) met for token t alone. */
+static int member_quorum_on(ec_node *n, const ec_mp_entry *e, const ec_id *t,
+			    int contested)
+{
+	size_t k, yes = (size_t)node_member_yes(n, e, t, &k);
+	return contested ? yes >= k : 2 * yes > k;
+}
+
 /* Re-push targets (bounded fan-out), ascending, no duplicates: while
  * undecided, for every token whose balance our tally does not meet yet,
  * the peers of its +-4 neighbourhood (over peers) whose vote we lack or
@@ -389,12 +457,14 @@ static int is_nearest(ec_node *n, const ec_id *a)
  * counted, those of its neighbourhood whose vote we lack (any vote is a
  * witness signal); after our decision, only for the addresses we are the
  * nearest node to, the members whose vote we lack (a member that missed
- * the tx and every vote is reached once more). */
+ * the tx and every vote is reached once more).  A member also polls the
+ * members of a token it approves while the member quorum is not met. */
 static size_t repeat_targets(ec_node *n, ec_mp_entry *e, node_pend *p, ec_id *out)
 {
 	ec_tally t;
 	size_t m = 0, w = 0;
 	int have = ec_mempool_tally(n->mp, e, &n->ring, &t) == EC_OK;
+	int contested = !p->decided && p->member && node_contested(n, e);
 	for (unsigned i = 0; i <= e->tx.n_entries; i++) {
 		const ec_id *a = i < e->tx.n_entries ? &e->tx.entries[i].token : &e->txid;
 		ec_id nb[2 * EC_NEIGHBOURS];
@@ -404,8 +474,14 @@ static size_t repeat_targets(ec_node *n, ec_mp_entry *e, node_pend *p, ec_id *ou
 			if (!is_nearest(n, a))
 				continue;
 		} else if (have) {
+			/* a token of ours that we approve needs the member
+			 * quorum (a majority of its members' +1, all of them
+			 * when contested): its members are polled until then
+			 * even when the balance is met */
 			if (i < e->tx.n_entries &&
-			    t.balance[i] > n->cfg.mempool.vote_threshold)
+			    t.balance[i] > n->cfg.mempool.vote_threshold &&
+			    !(node_is_responsible(n, a) && votes_yes_on(e, &n->self, a) &&
+			      !member_quorum_on(n, e, a, contested)))
 				continue;
 			if (i == e->tx.n_entries && t.witnesses >= n->cfg.mempool.witness_min)
 				continue;
@@ -425,6 +501,15 @@ static size_t repeat_targets(ec_node *n, ec_mp_entry *e, node_pend *p, ec_id *ou
 		if (!w || !ec_id_eq(&out[w - 1], &out[i]))
 			out[w++] = out[i];
 	return w;
+}
+
+/* We are a member of token t's neighbourhood and took e from a local
+ * client (the entry member). */
+static int entry_member(ec_node *n, const ec_mp_entry *e, const ec_id *t)
+{
+	if (!node_is_responsible(n, t))
+		return 0;
+	return ec_id_is_zero(&e->sender);
 }
 
 void node_push(ec_node *n, ec_mp_entry *e, node_pend *p, int mode, ec_time now)
@@ -479,13 +564,17 @@ void node_push(ec_node *n, ec_mp_entry *e, node_pend *p, int mode, ec_time now)
 			if (!has_vote_from(e, &tg[i]) && !ec_id_eq(&tg[i], &e->sender))
 				node_send_copy(n, &tg[i], p->enc, p->enc_len);
 		/* the node nearest to an address spreads it to the address's
-		 * whole +-4 neighbourhood */
+		 * whole +-4 neighbourhood; so does a member that took it
+		 * from a local client: every member then holds the tx one
+		 * hop after it entered, so that twins meet early and the
+		 * higher one reaches unanimity (PROTOCOL 14b "Conflicts under
+		 * bounded fan-out") */
 		for (unsigned a = 0; a <= e->tx.n_entries; a++) {
 			const ec_id *ad = a < e->tx.n_entries ? &e->tx.entries[a].token
 							      : &e->txid;
 			ec_id nb[2 * EC_NEIGHBOURS];
 			size_t k;
-			if (!is_nearest(n, ad))
+			if (!is_nearest(n, ad) && !(a < e->tx.n_entries && entry_member(n, e, ad)))
 				continue;
 			k = ec_peerset_neighbourhood(&n->peers, ad, EC_NEIGHBOURS, nb);
 			for (size_t i = 0; i < k; i++)
