@@ -317,6 +317,7 @@ static void test_pending_commit_blocks(void **state)
 	conv c;
 	ec_swap_cfg sc;
 	ec_swap_status st;
+	ec_node_tx_info ti;
 	ec_tx tx;
 	uint8_t *enc;
 	size_t len;
@@ -345,8 +346,22 @@ static void test_pending_commit_blocks(void **state)
 	assert_int_equal(ec_node_swap_status(c.n, &st), EC_OK);
 	assert_true(st.waits_pending > 0);
 	assert_int_equal(st.done, 0);
-	/* the tx expires from the mempool: nothing pending, the swap ends */
-	run_to(&c, c.now + 4000);
+	/* a second creation, begun after the disconnect step began, needs the
+	 * old peer as much, but does not hold the swap (PROTOCOL 14d.1
+	 * "pending guard"): else a steady load, or an attacker feeding
+	 * transactions near its victim, would hold it for ever */
+	run_to(&c, c.now + 100);
+	tx.entries[0].token.b[0] = 0x43;
+	tx.timestamp = c.now;
+	assert_int_equal(ec_tx_finalize(&tx), EC_OK);
+	assert_int_equal(ec_tx_encode(&tx, &enc, &len), EC_OK);
+	assert_int_equal(ec_node_submit_tx(c.n, enc, len, c.now), EC_OK);
+	free(enc);
+	/* the first tx expires (3 s after it came) while the second is still
+	 * pending (until 1.6 s later): the swap ends */
+	run_to(&c, c.now + 2200);
+	assert_int_equal(ec_node_tx_info_get(c.n, &tx.id, &ti), EC_OK);
+	assert_int_equal(ti.state, EC_NODE_TX_PENDING);
 	assert_false(in_table(&c, &c.p[2]));
 	assert_int_equal(ec_node_swap_status(c.n, &st), EC_OK);
 	assert_int_equal(st.done, 1);

@@ -882,10 +882,12 @@ static void test_min_size_guard(void **state)
 
 static int g_pending;
 static ec_id g_pending_peer;
-static int pending_fn(void *ctx, const ec_id *peer)
+static ec_time g_pending_since;
+static int pending_fn(void *ctx, const ec_id *peer, ec_time since)
 {
 	(void)ctx;
 	g_pending_peer = *peer;
+	g_pending_since = since;
 	return g_pending;
 }
 
@@ -919,6 +921,10 @@ static void test_pending_commit_guard(void **state)
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(a[i].kind, EC_SWAP_ACT_LOAD);
 	assert_true(ec_id_eq(&g_pending_peer, &out));
+	/* the guard asks about commits pending when the disconnect step began
+	 * (after 4 load steps of 30 s), not about ones begun since: a fixed
+	 * instant, however long the wait */
+	assert_int_equal(g_pending_since, T0 + 4 * 30000);
 	ec_swap_get_status(sw, &st);
 	assert_int_equal(st.waits_pending, 7);
 	assert_int_equal(ec_swap_role(sw, &out), EC_SWAP_NEIGHBOUR);
@@ -1467,9 +1473,10 @@ static void test_bad_inputs(void **state)
 /* ---- random calls, invariants ---------------------------------------------- */
 
 static uint64_t g_epoch; /* the pending predicate changes between calls */
-static int pending_rand(void *ctx, const ec_id *peer)
+static int pending_rand(void *ctx, const ec_id *peer, ec_time since)
 {
 	(void)ctx;
+	(void)since;
 	return ((peer->b[0] ^ peer->b[7] ^ (uint8_t)g_epoch) & 3) == 0;
 }
 
@@ -1588,7 +1595,7 @@ static void test_random_invariants(void **state)
 				for (size_t i = 0; i < nsnap; i++)
 					if (a.kind == EC_SWAP_ACT_DISCONNECT && a.op == snap[i].id &&
 					    ec_id_eq(&a.peer, &snap[i].out)) {
-						assert_false(pending_rand(NULL, &a.peer));
+						assert_false(pending_rand(NULL, &a.peer, 0));
 						checked_disc++;
 					}
 			}

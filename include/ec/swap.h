@@ -44,9 +44,14 @@
 #include "ec/store.h"    /* ec_peer_metrics, persistence */
 
 /* Caller's predicate: 1 while a commit that needs `peer` (a vote of it
- * outstanding, a transaction it relays) is pending; a swap never
- * disconnects such a peer. */
-typedef int (*ec_swap_pending_fn)(void *ctx, const ec_id *peer);
+ * outstanding, a transaction it relays) and that was already pending at
+ * `since` (when the swap's disconnect step began, after the load shift)
+ * is still pending; a swap never disconnects such a peer.  Commits that
+ * began later do not hold the swap, so the wait is bounded by the
+ * caller's pending lifetime (the mempool timeout): a busy network, or an
+ * attacker submitting transactions near its victims, cannot hold an old
+ * peer for ever (PROTOCOL 14d.1 "pending guard"). */
+typedef int (*ec_swap_pending_fn)(void *ctx, const ec_id *peer, ec_time since);
 
 typedef struct ec_swap_cfg {
 	/* schedule */

@@ -20,8 +20,10 @@
  *   DISCONNECT   ec_node_remove_peer
  *   pending      a peer is needed by a pending commit while an undecided
  *                mempool entry we take part in (participant: responsible
- *                for a token or a witness) holds its vote or names a token
- *                (or the txid) whose neighbourhood, in our ring, holds it
+ *                for a token or a witness), first seen no later than the
+ *                start of the disconnect step, holds its vote or names a
+ *                token (or the txid) whose neighbourhood, in our ring,
+ *                holds it
  *
  * Deterministic like the rest of the core: time from the caller, randomness
  * from cfg.swap.rng (default cfg.rng). */
@@ -152,7 +154,7 @@ static void rekeep(ec_node *n, struct node_swap *s, ec_time now)
 
 /* ---- the pending-commit guard ------------------------------------------- */
 
-static int pending_commit(void *ctx, const ec_id *peer)
+static int pending_commit(void *ctx, const ec_id *peer, ec_time since)
 {
 	ec_node *n = ctx;
 	if (kept(n, peer))
@@ -161,8 +163,8 @@ static int pending_commit(void *ctx, const ec_id *peer)
 		const node_pend *p = n->pend[i];
 		ec_mp_entry *e;
 		if (p->decided || !p->participant ||
-		    !(e = ec_mempool_get(n->mp, &p->txid)))
-			continue;
+		    !(e = ec_mempool_get(n->mp, &p->txid)) || e->first_seen > since)
+			continue; /* later commits do not hold the swap */
 		for (uint32_t v = 0; v < e->n_votes; v++)
 			if (ec_id_eq(ec_mp_voter(e, v), peer))
 				return 1;

@@ -986,7 +986,8 @@ static void try_disconnect(ec_swap *sw, sw_op *o, ec_time now)
 		o->next = now + sw->cfg.shift_step_ms;
 		return;
 	}
-	if (sw->cfg.pending_commit && sw->cfg.pending_commit(sw->cfg.pending_ctx, &o->out)) {
+	if (sw->cfg.pending_commit &&
+	    sw->cfg.pending_commit(sw->cfg.pending_ctx, &o->out, o->phase_since)) {
 		sw->st.waits_pending++;
 		o->next = now + sw->cfg.shift_step_ms;
 		return;
