@@ -317,6 +317,8 @@ int ec_node_swap_counters_get(const ec_node *n, ec_node_swap_counters *c);
  * response's endorsements of other peers are checked (key we hold for the
  * endorser, signature over the block id) and kept in the endorsement
  * cache.  Unanswered fetches are dropped after 5 s; a refusal ends one.
+ * The request is queued in the outbox at once (poll after the call; the
+ * next deadline is also set to now, so polling after the tick works).
  * EC_OK (queued), EC_ERR_NOTFOUND (peer not in our peer table),
  * EC_ERR_BUSY (32 fetches outstanding), EC_ERR_ARG. */
 int ec_node_fetch_block(ec_node *n, const ec_id *peer, const ec_id *block_id,

@@ -205,7 +205,9 @@ int ec_node_fetch_block(ec_node *n, const ec_id *peer, const ec_id *block_id,
 	e->n_fetch++;
 	n->st.block_fetches++;
 	node_send(n, peer, enc, len);
-	node_deadline_min(n, f->deadline);
+	/* queued now; a driver that polls only after ticks gets a tick at
+	 * once (harmless when nothing else is due) */
+	node_deadline_min(n, now);
 	return EC_OK;
 }
 
