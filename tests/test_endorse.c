@@ -123,6 +123,7 @@ typedef struct mut {
 	size_t n_repl;
 	size_t wrong_key_peer; /* MUT_TAMPER: node index given bad endorsements */
 	int hits;
+	uint64_t n_endorse; /* endorsements in the responses matched */
 } mut;
 
 static int endorse_cmp(const void *a, const void *b)
@@ -146,9 +147,17 @@ static void mutate(void *ctx, const hn *h, size_t from, size_t to, uint8_t **msg
 	ec_block_resp r;
 	uint8_t *enc;
 	size_t elen;
-	if (from != m->from || to != m->to || *len == 0 || (*msg)[0] != EC_MSG_BLOCK_RESP)
+	if ((m->from != SIZE_MAX && from != m->from) ||
+	    (m->to != SIZE_MAX && to != m->to) || *len == 0 ||
+	    (*msg)[0] != EC_MSG_BLOCK_RESP)
 		return;
 	m->hits++;
+	if (m->mode == MUT_PASS && m->from == SIZE_MAX) { /* counting only */
+		assert_int_equal(ec_block_resp_decode(&r, *msg, *len), EC_OK);
+		m->n_endorse += r.n_endorse;
+		ec_block_resp_free(&r);
+		return;
+	}
 	if (m->mode == MUT_BREAK) {
 		(*msg)[*len - 1] ^= 0x01; /* the responder's signature */
 	} else if (m->mode != MUT_PASS) {
@@ -433,6 +442,69 @@ static void test_endorse_bounds(void **state)
 	hn_free(h);
 }
 
+/* Spread: 16 nodes; C's head is first fetched from C by two nodes, then
+ * in every round every node (C too: it learns the others' endorsements of
+ * its own block that way) fetches it from a random other node that holds
+ * it.  Endorsements per response grow round by round to the wire maximum
+ * of 8 (the responder's own + the 7 lowest ids of its cache), and every
+ * node ends with 7 collected endorsements (PROTOCOL 14b: measured numbers
+ * in docs/RESULTS.md "Endorsements"). */
+static void test_endorse_spread(void **state)
+{
+	(void)state;
+	hn *h = net_new(16, 15, 0, 0);
+	enum { R = 8 };
+	const size_t C = 0;
+	ec_id blk = head_of(h, C);
+	ec_endorsement e[EC_RESP_MAX_ENDORSE];
+	int holds[16] = {0};
+	mut m = {.from = SIZE_MAX, .to = SIZE_MAX, .mode = MUT_PASS};
+	double avg[R];
+	h->mutate = mutate;
+	h->mutate_ctx = &m;
+	holds[C] = 1;
+	for (size_t r = 0; r < R; r++) {
+		size_t src[16], ns = 0;
+		int got[16];
+		m.hits = 0;
+		m.n_endorse = 0;
+		for (size_t i = 0; i < h->n; i++)
+			if (holds[i])
+				src[ns++] = i;
+		for (size_t i = 0; i < h->n; i++) {
+			size_t from;
+			got[i] = 0;
+			if (r == 0 && (i == C || i > 2))
+				continue;
+			do
+				from = src[hn_rand(h) % ns];
+			while (from == i);
+			assert_int_equal(ec_node_fetch_block(N(i), ID(from), &blk,
+							     EC_PRIO_VALIDATION, h->now),
+					 EC_OK);
+			got[i] = 1;
+		}
+		hn_run_until(h, h->now + 300);
+		for (size_t i = 0; i < h->n; i++)
+			holds[i] |= got[i];
+		assert_true(m.hits > 0);
+		avg[r] = (double)m.n_endorse / (double)m.hits;
+		fprintf(stderr, "round %zu: %d responses, %.2f endorsements each\n", r,
+			m.hits, avg[r]);
+	}
+	assert_true(avg[0] == 1.0); /* only C's own */
+	for (size_t r = 1; r < R; r++)
+		assert_true(avg[r] >= avg[r - 1]);
+	assert_true(avg[R - 1] == (double)EC_RESP_MAX_ENDORSE);
+	for (size_t i = 0; i < h->n; i++) {
+		size_t n = ec_node_endorsements(N(i), &blk, e, EC_RESP_MAX_ENDORSE);
+		assert_int_equal(n, EC_RESP_MAX_ENDORSE - 1);
+		for (size_t j = 0; j < n; j++)
+			assert_int_equal(ec_endorsement_verify(&e[j], &blk), EC_OK);
+	}
+	hn_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -440,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_endorse_rejects_bad),
 		cmocka_unit_test(test_endorse_unbelieved),
 		cmocka_unit_test(test_endorse_bounds),
+		cmocka_unit_test(test_endorse_spread),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
