@@ -336,6 +336,10 @@ static int handle_resp(ec_node *n, const ec_id *from, const uint8_t *msg,
 		return 1;
 	}
 	held = block_held(n, &want);
+	if (held < 0) { /* our store failed: nothing to check against */
+		ec_block_resp_free(&r);
+		return 1;
+	}
 	if (held == 0) {
 		if (store_fetched(n, &r) != EC_OK) {
 			n->st.dropped_invalid++;
@@ -346,8 +350,7 @@ static int handle_resp(ec_node *n, const ec_id *from, const uint8_t *msg,
 		held = 1;
 	}
 	n->st.blocks_fetched++;
-	if (held == 1)
-		collect(n, &r);
+	collect(n, &r);
 	ec_block_resp_free(&r);
 	return 1;
 }
