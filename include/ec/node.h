@@ -107,6 +107,12 @@ typedef struct ec_node_cfg {
 	 * swapped out, its disconnect waits.  Default EC_NEIGHBOURS (4). */
 	uint8_t swap_keep_ring;
 	ec_swap_cfg swap;
+	/* Endorsement cache (PROTOCOL 14b "Endorsements"): endorsements of
+	 * other peers collected from block responses to our block fetches
+	 * (ec_node_fetch_block), for at most this many block ids (the oldest
+	 * block id is evicted), up to 7 endorsers each; served with our own in
+	 * our block responses.  0 = default 256.  Memory only. */
+	uint32_t endorse_cache_blocks;
 } ec_node_cfg;
 
 /* Fills the defaults: mempool defaults, block interval 1000 ms, re-push
@@ -159,6 +165,15 @@ typedef struct ec_node_stats {
 				      * rotated key (its identity token's
 				      * neighbours) */
 	uint64_t keys_learned;       /* rotated keys adopted from those answers */
+	/* Block fetches (ec_node_fetch_block) and endorsement collection. */
+	uint64_t block_fetches;      /* block requests sent */
+	uint64_t blocks_fetched;     /* block responses believed (held block) */
+	uint64_t blocks_fetched_stored; /* of which the block was new, stored */
+	uint64_t block_fetch_refused;   /* signed refusals of our fetches */
+	uint64_t block_fetch_timeouts;  /* fetches unanswered for 5 s */
+	uint64_t endorsements_kept;     /* new endorsements put in the cache */
+	uint64_t endorsements_rejected; /* not kept: unknown endorser, key not
+					 * the one we hold, bad signature */
 } ec_node_stats;
 
 /* Creates a node.  Loads the own chain from the store (heads and blocks
@@ -292,6 +307,27 @@ typedef struct ec_node_swap_counters {
 	uint64_t checks_agreed, checks_failed, sync_samples;
 } ec_node_swap_counters;
 int ec_node_swap_counters_get(const ec_node *n, ec_node_swap_counters *c);
+
+/* Block fetch (PROTOCOL 14b "Endorsements"): sends a signed block request
+ * (0x14) for block_id to peer (priority EC_PRIO_*).  The answer, matched by
+ * nonce and sender, is believed after the responder's key and signature
+ * checks and block id = block_id; a block we do not hold is stored (block,
+ * and its proof when it matches proof_hash; no head is set) when it
+ * verifies alone and is signed with its creator's key; then the
+ * response's endorsements of other peers are checked (key we hold for the
+ * endorser, signature over the block id) and kept in the endorsement
+ * cache.  Unanswered fetches are dropped after 5 s; a refusal ends one.
+ * The request is queued in the outbox at once (poll after the call; the
+ * next deadline is also set to now, so polling after the tick works).
+ * EC_OK (queued), EC_ERR_NOTFOUND (peer not in our peer table),
+ * EC_ERR_BUSY (32 fetches outstanding), EC_ERR_ARG. */
+int ec_node_fetch_block(ec_node *n, const ec_id *peer, const ec_id *block_id,
+			uint8_t priority, ec_time now);
+/* The endorsements of block_id in the cache (other peers only, each
+ * verified when kept), ascending by peer: writes up to max, returns how
+ * many (0..7). */
+size_t ec_node_endorsements(const ec_node *n, const ec_id *block_id,
+			    ec_endorsement *out, size_t max);
 
 const ec_node_stats *ec_node_stats_get(const ec_node *n);
 /* Height of our chain head and its id; EC_ERR_NOTFOUND when empty. */

@@ -587,6 +587,8 @@ int ec_node_new(ec_node **out, const ec_node_cfg *cfg, ec_time now)
 		err = EC_ERR_ARG;
 		goto fail;
 	}
+	if ((err = node_endorse_new(n)) != EC_OK)
+		goto fail;
 	if ((err = node_serve_new(n)) != EC_OK)
 		goto fail;
 	if ((err = node_swap_new(n, now)) != EC_OK)
@@ -639,6 +641,7 @@ void ec_node_free(ec_node *n)
 	ec_idindex_free(&n->pidx);
 	free(n->dirtyq);
 	node_serve_free(n);
+	node_endorse_free(n);
 	node_sync_free(n);
 	node_swap_free(n);
 	ec_mempool_free(n->mp);
@@ -684,7 +687,8 @@ int ec_node_recv(ec_node *n, const ec_id *from, const uint8_t *msg, size_t len,
 		node_handle_tx_resp(n, from, msg, len, now);
 		break;
 	case EC_MSG_REFUSAL:
-		if (!node_sync_recv(n, from, type, msg, len, now))
+		if (!node_sync_recv(n, from, type, msg, len, now) &&
+		    !node_endorse_recv(n, from, type, msg, len))
 			node_handle_refusal(n, from, msg, len, now);
 		break;
 	case EC_MSG_MAPPING_REQ:
@@ -698,10 +702,15 @@ int ec_node_recv(ec_node *n, const ec_id *from, const uint8_t *msg, size_t len,
 		/* A mapping response may answer a rotated-key lookup
 		 * (ec_node_key.c) or the sync engine (ec_sync.c), both
 		 * matched by nonce and sender; mapping/block/range/tx-batch
-		 * responses and referrals answer the sync engine; anything
-		 * else (blocks, proofs, unasked answers) is unsolicited. */
+		 * responses and referrals answer the sync engine; block
+		 * responses answer our block fetches (ec_node_endorse.c);
+		 * anything else (blocks, proofs, unasked answers) is
+		 * unsolicited. */
 		if (type == EC_MSG_MAPPING_RESP &&
 		    node_keylook_recv(n, from, msg, len, now))
+			break;
+		if (type == EC_MSG_BLOCK_RESP &&
+		    node_endorse_recv(n, from, type, msg, len))
 			break;
 		if (!node_sync_recv(n, from, type, msg, len, now))
 			n->st.dropped_unsolicited++;
@@ -749,6 +758,7 @@ int ec_node_tick(ec_node *n, ec_time now)
 	}
 	node_commit_tick(n, now);
 	node_sync_tick(n, now);
+	node_endorse_tick(n, now);
 	node_swap_tick(n, now);
 	return n->fatal;
 }

@@ -131,6 +131,8 @@ struct ec_node {
 	node_keylook klook[NODE_MAX_KEYLOOK]; /* rotated-key lookups */
 	size_t n_klook;
 
+	struct node_endorse *endo; /* block fetches + endorsement cache
+				    * (ec_node_endorse.c) */
 	struct node_swap *swp; /* peer swapping (ec_node_swap.c); NULL unless
 				* cfg.swap_enabled */
 	ec_time deadline; /* cached next deadline */
@@ -251,6 +253,21 @@ void node_swap_response(ec_node *n, const ec_id *peer, int answered,
 void node_swap_tick(ec_node *n, ec_time now);
 /* One signed answer of `peer` cross-checked (agreed or not). */
 void node_swap_check(ec_node *n, const ec_id *peer, int agreed, ec_time now);
+
+/* ec_node_endorse.c: block fetches and the endorsement cache */
+#define NODE_ENDORSE_BLOCKS 256   /* default cache size in block ids */
+#define NODE_MAX_FETCH 32         /* outstanding block fetches */
+#define NODE_FETCH_TIMEOUT_MS 5000
+int node_endorse_new(ec_node *n);
+void node_endorse_free(ec_node *n);
+/* A block response or a refusal: 1 = answered one of our fetches
+ * (consumed, counted), 0 = not ours. */
+int node_endorse_recv(ec_node *n, const ec_id *from, uint8_t type,
+		      const uint8_t *msg, size_t len);
+void node_endorse_tick(ec_node *n, ec_time now);
+/* Cached endorsements of block (the serve hook). */
+size_t node_endorse_get(const ec_node *n, const ec_id *block, ec_endorsement *out,
+			size_t max);
 
 /* ec_node_serve.c */
 int node_serve_new(ec_node *n);   /* service, limiter, evidence from store */

@@ -10,7 +10,8 @@
  *     requester_key_ok = ec_node_check_lamppost (NOTFOUND, i.e. we hold no
  *     state of the requester's identity token: accepted unless our peer
  *     table holds another key for it; the requester is bound by `from`
- *     already); addr_of = the address from the peer's hello.
+ *     already); addr_of = the address from the peer's hello;
+ *     endorsements = the endorsement cache (ec_node_endorse.c).
  *   - Every request: one read txn, ec_serve_request with our peer set (not
  *     self) for referrals, the answer queued to `from` (the zero id = the
  *     local client).  A request that does not decode is dropped and
@@ -46,6 +47,12 @@ static int hook_key_ok(void *ctx, const ec_id *requester,
 	}
 }
 
+static size_t hook_endorsements(void *ctx, const ec_id *block_id,
+				ec_endorsement *out, size_t max)
+{
+	return node_endorse_get(ctx, block_id, out, max);
+}
+
 static uint8_t hook_addr_of(void *ctx, const ec_id *peer, uint8_t *addr)
 {
 	ec_node *n = ctx;
@@ -79,6 +86,7 @@ int node_serve_new(ec_node *n)
 	hooks.pending_tx = hook_pending_tx;
 	hooks.requester_key_ok = hook_key_ok;
 	hooks.addr_of = hook_addr_of;
+	hooks.endorsements = hook_endorsements;
 	if ((err = ec_serve_new(&n->srv, &n->cfg.serve, &n->self, &n->cfg.key,
 				n->rl, &hooks)) != EC_OK)
 		return err;
