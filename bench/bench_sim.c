@@ -264,10 +264,11 @@ int main(void)
 			continue;
 		}
 		printf("ecsim %-28s %-7s %10llu events, %7llu txs committed, wall %8.2f s, "
-		       "CPU %8.2f s, %9.0f events/s = heap x %.4f\n",
+		       "CPU %8.2f s, %9.0f events/s = heap x %.4f (%9.0f events per CPU s)\n",
 		       runs[i].path, runs[i].fake ? "fake" : "ed25519",
 		       (unsigned long long)r.events, (unsigned long long)r.committed, r.wall,
-		       r.cpu, r.rate, heap > 0 ? r.rate / heap : 0);
+		       r.cpu, r.rate, heap > 0 ? r.rate / heap : 0,
+		       r.cpu > 0 ? (double)r.events / r.cpu : 0);
 		fflush(stdout);
 	}
 	return bad;
