@@ -11,7 +11,8 @@
 #     every neighbourhood and every vote fan-out target set is the whole set
 #     and ids cannot move witnesses or targets);
 #   - topologies ring and random (partial peer sets): everything commits,
-#     every neighbourhood agrees, the chain-sync joiner completes;
+#     every neighbourhood agrees, the chain-sync joiner completes; and a ring
+#     under churn keeps every peer's ring neighbours known;
 #   - a malformed scenario: "FILE:LINE: field '...'" on stderr, exit 2, and
 #     no output directory written.
 # Run by scripts/run-tests.sh with BUILD set and the repo root as cwd.
@@ -106,6 +107,30 @@ for topo in ring random; do
 		fail "$topo: chain-sync joiner did not complete"
 	grep -q "\"topology\": \"$topo\"" "$s" || fail "$topo: topology not in the summary"
 done
+
+# ring under churn (tests/data/ecsim_ring_churn.yaml: 4 leave, 3 join, 2 crash,
+# 2 return): everything commits, a majority of every neighbourhood holds each
+# head, and every online peer still knows >= 2 x degree = 8 peers (the ring
+# neighbours around a leaver learn their new neighbours; without that the
+# leaver's neighbours end with 7)
+o="$T/churn"
+$E tests/data/ecsim_ring_churn.yaml --quiet --fake-signatures --out "$o" >/dev/null 2>&1 ||
+	fail "ring churn run exit $?"
+s="$o/summary.json"
+sub=$(key "$s" txs submitted)
+com=$(key "$s" txs committed)
+toks=$(key "$s" agreement tokens)
+maj=$(key "$s" agreement majority)
+kmin=$(key "$s" agreement known_peers_min)
+left=$(key "$s" peers left)
+echo "ring churn: committed $com of $sub, $left left, tokens $toks, majority $maj," \
+	"known peers >= $kmin"
+[ -n "$sub" ] && [ "$sub" -ge 190 ] && [ "$com" = "$sub" ] ||
+	fail "ring churn: committed '$com' of '$sub'"
+[ "$left" = 4 ] || fail "ring churn: left '$left'"
+[ -n "$toks" ] && [ "$toks" -ge 100 ] && [ "$maj" = "$toks" ] ||
+	fail "ring churn: majority $maj of $toks tokens"
+[ -n "$kmin" ] && [ "$kmin" -ge 8 ] || fail "ring churn: a peer knows only '$kmin' peers"
 
 # malformed scenario: the line and the field, exit 2, nothing written
 printf 'meta: {name: bad}\nduration_ms: 1000\npeers:\n  count: 0\nreport: {dir: %s}\n' \
