@@ -7,7 +7,7 @@
  *   - always: tests/data/ecsim_tiny.yaml (Ed25519 and fake) and
  *     scenarios/quick.yaml;
  *   - by default the two full scenarios of issue 6, scenarios/steady-2000.yaml
- *     (~1-10 min) and scenarios/sync-100k.yaml (~25-30 min), with their
+ *     (1-3 min) and scenarios/sync-100k.yaml (30-45 min), with their
  *     progress line on stderr and their outputs in $BENCH_SIM_OUT/<name>
  *     (default build/bench/sim/);
  *   - BENCH_QUICK=1 instead: the scaled-down scenarios/sync-10k.yaml.
