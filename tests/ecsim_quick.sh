@@ -10,6 +10,9 @@
 #     provider: summary.json identical but for "signatures" (5 peers, so
 #     every neighbourhood and every vote fan-out target set is the whole set
 #     and ids cannot move witnesses or targets);
+#   - topologies ring and random (partial peer sets): everything commits,
+#     every neighbourhood agrees, the chain-sync joiner completes; and a ring
+#     under churn keeps every peer's ring neighbours known;
 #   - a malformed scenario: "FILE:LINE: field '...'" on stderr, exit 2, and
 #     no output directory written.
 # Run by scripts/run-tests.sh with BUILD set and the repo root as cwd.
@@ -70,6 +73,64 @@ sed 's/"signatures": "[a-z0-9]*"//' "$T/fake/summary.json" >"$T/f.json"
 cmp -s "$T/r.json" "$T/f.json" || fail "real and fake signatures give different counts"
 [ "$(key "$T/real/summary.json" txs committed)" -ge 55 ] || fail "tiny commits"
 cmp -s "$T/real/summary.json" "$T/s8/summary.json" && fail "--seed 8 changed nothing"
+
+# partial peer sets (topology ring / random, tests/data/ecsim_{ring,random}.yaml,
+# fake signatures): each peer knows only its 4 ring neighbours a side (and
+# 2 random peers), so txs, votes and the joiner's sync travel hop by hop;
+# every tx commits, every live token's neighbourhood holds its head, the
+# chain-sync joiner completes
+for topo in ring random; do
+	o="$T/$topo"
+	$E "tests/data/ecsim_$topo.yaml" --quiet --fake-signatures --out "$o" >/dev/null 2>&1 ||
+		fail "$topo run exit $?"
+	s="$o/summary.json"
+	sub=$(key "$s" txs submitted)
+	com=$(key "$s" txs committed)
+	ssub=$(key "$s" txs setup_submitted)
+	scom=$(key "$s" txs setup_committed)
+	toks=$(key "$s" agreement tokens)
+	maj=$(key "$s" agreement majority)
+	una=$(key "$s" agreement unanimous)
+	kmax=$(key "$s" agreement known_peers_max)
+	echo "$topo: committed $com of $sub (setup $scom of $ssub), tokens $toks," \
+		"majority $maj, unanimous $una, known peers <= $kmax"
+	[ -n "$sub" ] && [ "$sub" -ge 190 ] && [ "$com" = "$sub" ] ||
+		fail "$topo: committed '$com' of '$sub'"
+	[ -n "$ssub" ] && [ "$scom" = "$ssub" ] || fail "$topo: setup '$scom' of '$ssub'"
+	[ -n "$toks" ] && [ "$toks" -ge 100 ] && [ "$maj" = "$toks" ] && [ "$una" = "$toks" ] ||
+		fail "$topo: agreement $maj / $una of $toks tokens"
+	# partial: 8 ring neighbours (+ 2 random, + those who drew this peer,
+	# + the joiner) of 64, not everyone
+	[ -n "$kmax" ] && [ "$kmax" -ge 8 ] && [ "$kmax" -le 24 ] ||
+		fail "$topo: known peers max '$kmax'"
+	sed -n '/^    "chain": {/,/^    }/p' "$s" | grep -q '^      "complete": true,' ||
+		fail "$topo: chain-sync joiner did not complete"
+	grep -q "\"topology\": \"$topo\"" "$s" || fail "$topo: topology not in the summary"
+done
+
+# ring under churn (tests/data/ecsim_ring_churn.yaml: 4 leave, 3 join, 2 crash,
+# 2 return): everything commits, a majority of every neighbourhood holds each
+# head, and every online peer still knows >= 2 x degree = 8 peers (the ring
+# neighbours around a leaver learn their new neighbours; without that the
+# leaver's neighbours end with 7)
+o="$T/churn"
+$E tests/data/ecsim_ring_churn.yaml --quiet --fake-signatures --out "$o" >/dev/null 2>&1 ||
+	fail "ring churn run exit $?"
+s="$o/summary.json"
+sub=$(key "$s" txs submitted)
+com=$(key "$s" txs committed)
+toks=$(key "$s" agreement tokens)
+maj=$(key "$s" agreement majority)
+kmin=$(key "$s" agreement known_peers_min)
+left=$(key "$s" peers left)
+echo "ring churn: committed $com of $sub, $left left, tokens $toks, majority $maj," \
+	"known peers >= $kmin"
+[ -n "$sub" ] && [ "$sub" -ge 190 ] && [ "$com" = "$sub" ] ||
+	fail "ring churn: committed '$com' of '$sub'"
+[ "$left" = 4 ] || fail "ring churn: left '$left'"
+[ -n "$toks" ] && [ "$toks" -ge 100 ] && [ "$maj" = "$toks" ] ||
+	fail "ring churn: majority $maj of $toks tokens"
+[ -n "$kmin" ] && [ "$kmin" -ge 8 ] || fail "ring churn: a peer knows only '$kmin' peers"
 
 # malformed scenario: the line and the field, exit 2, nothing written
 printf 'meta: {name: bad}\nduration_ms: 1000\npeers:\n  count: 0\nreport: {dir: %s}\n' \

@@ -487,14 +487,16 @@ static int parse_regions(pctx *p, ec_scenario *sc, yaml_node_t *n)
 static int parse_peers(pctx *p, ec_scenario *sc, yaml_node_t *n)
 {
 	static const char *const keys[] = {"count", "identity_difficulty",
-					   "topology", "degree", "regions", NULL};
-	yaml_node_t *v[5];
+					   "topology", "degree", "regions",
+					   "random_peers", NULL};
+	yaml_node_t *v[6];
 	ec_scn_peers *pe = &sc->peers;
 	if (map_fields(p, n, "peers", keys, v) || required(p, n, v[0], "peers", "count") ||
 	    get_u32(p, v[0], "peers", "count", 1, EC_SCN_MAX_PEERS, &pe->count) ||
 	    get_u32(p, v[1], "peers", "identity_difficulty", 0, 32,
 		    &pe->identity_difficulty) ||
-	    get_u32(p, v[3], "peers", "degree", 1, 1024, &pe->degree))
+	    get_u32(p, v[3], "peers", "degree", 1, 1024, &pe->degree) ||
+	    get_u32(p, v[5], "peers", "random_peers", 0, 1024, &pe->random_peers))
 		return EC_ERR_VALUE;
 	if (v[2]) {
 		int t;
@@ -579,10 +581,10 @@ static int parse_workload(pctx *p, ec_scenario *sc, yaml_node_t *n)
 {
 	static const char *const keys[] = {"tx_rate", "total_txs", "initial_tokens",
 					   "tokens_per_tx", "mix", "double_sign",
-					   "start_ms", "stop_ms", NULL};
+					   "start_ms", "stop_ms", "setup_tokens_per_tx", NULL};
 	static const char *const tkeys[] = {"min", "max", NULL};
 	static const char *const mkeys[] = {"create", "transfer", "destroy", NULL};
-	yaml_node_t *v[8], *t[2], *m[3];
+	yaml_node_t *v[9], *t[2], *m[3];
 	ec_scn_workload *w = &sc->workload;
 	const char *P = "workload";
 	if (map_fields(p, n, P, keys, v) ||
@@ -592,7 +594,9 @@ static int parse_workload(pctx *p, ec_scenario *sc, yaml_node_t *n)
 		    &w->initial_tokens) ||
 	    get_f64(p, v[5], P, "double_sign", 0, 1, 0, &w->double_sign) ||
 	    get_u64(p, v[6], P, "start_ms", 0, sc->duration_ms, &w->start_ms) ||
-	    get_u64(p, v[7], P, "stop_ms", 0, sc->duration_ms, &w->stop_ms))
+	    get_u64(p, v[7], P, "stop_ms", 0, sc->duration_ms, &w->stop_ms) ||
+	    get_u32(p, v[8], P, "setup_tokens_per_tx", 1, EC_TX_MAX_ENTRIES,
+		    &w->setup_tokens))
 		return EC_ERR_VALUE;
 	if (!v[7])
 		w->stop_ms = sc->duration_ms;
@@ -1023,6 +1027,7 @@ static void set_defaults(ec_scenario *sc)
 	sc->peers.identity_difficulty = 0;
 	sc->peers.topology = EC_SCN_TOPO_RING;
 	sc->peers.degree = 8;
+	sc->peers.random_peers = 2;
 	sc->peers.nregions = 1;
 	strcpy(sc->peers.regions[0].name, "all");
 	sc->peers.regions[0].fraction = 1.0;
@@ -1030,6 +1035,7 @@ static void set_defaults(ec_scenario *sc)
 	sc->workload.tx_rate = 1.0;
 	sc->workload.tokens_min = 1;
 	sc->workload.tokens_max = 3;
+	sc->workload.setup_tokens = EC_TX_MAX_ENTRIES;
 	sc->workload.mix_create = 1.0;
 	sc->sync.strategies = 1u << EC_SCN_SYNC_CHAIN;
 	sc->sync.joiners = 1;

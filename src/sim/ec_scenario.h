@@ -33,7 +33,7 @@
 
 enum ec_scn_topology {
 	EC_SCN_TOPO_RING = 0, /* each peer knows `degree` ring neighbours a side */
-	EC_SCN_TOPO_RANDOM,   /* each peer knows `degree` random peers */
+	EC_SCN_TOPO_RANDOM,   /* ring neighbours + `random_peers` random peers */
 	EC_SCN_TOPO_FULL,     /* every peer knows every peer */
 };
 
@@ -132,7 +132,8 @@ typedef struct ec_scn_peers {
 	uint32_t count;               /* initial peers, 1..1,000,000 (required) */
 	uint32_t identity_difficulty; /* Argon2 trailing zero bits, 0..32 */
 	enum ec_scn_topology topology;
-	uint32_t degree;              /* ring/random: known peers, 1..1024 */
+	uint32_t degree;              /* ring/random: ring neighbours a side, 1..1024 */
+	uint32_t random_peers;        /* random: extra random peers each, 0..1024 */
 	ec_scn_region regions[EC_SCN_MAX_REGIONS];
 	size_t nregions;              /* >= 1; default one region "all" */
 } ec_scn_peers;
@@ -149,6 +150,7 @@ typedef struct ec_scn_workload {
 	uint64_t total_txs;      /* stop submitting after this many; 0 = no limit */
 	uint64_t initial_tokens; /* tokens existing at start (transfer sources) */
 	uint32_t tokens_min, tokens_max; /* tokens per transaction, 1..6 */
+	uint32_t setup_tokens;   /* tokens per initial creation, 1..6 (default 6) */
 	double mix_create, mix_transfer, mix_destroy; /* sum to 1 */
 	double double_sign;      /* fraction of txs whose tokens are double-signed */
 	uint64_t start_ms, stop_ms; /* submission window */

@@ -142,6 +142,8 @@ json_t *ec_scenario_json(const ec_scenario *sc)
 		ec_sim_json_put(x, "topology", json_string(ec_scn_topology_name(sc->peers.topology)),
 		    &ok);
 		ec_sim_json_put(x, "degree", u64j(sc->peers.degree), &ok);
+		if (sc->peers.topology == EC_SCN_TOPO_RANDOM)
+			ec_sim_json_put(x, "random_peers", u64j(sc->peers.random_peers), &ok);
 		json_t *a = json_array();
 		ec_sim_json_put(x, "regions", a, &ok);
 		for (size_t i = 0; a && i < sc->peers.nregions; i++) {
@@ -176,6 +178,7 @@ json_t *ec_scenario_json(const ec_scenario *sc)
 		ec_sim_json_put(x, "tx_rate", json_real(w->tx_rate), &ok);
 		ec_sim_json_put(x, "total_txs", u64j(w->total_txs), &ok);
 		ec_sim_json_put(x, "initial_tokens", u64j(w->initial_tokens), &ok);
+		ec_sim_json_put(x, "setup_tokens_per_tx", u64j(w->setup_tokens), &ok);
 		ec_sim_json_put(x, "tokens_per_tx", json_pack("{s:I,s:I}", "min", (json_int_t)w->tokens_min,
 						  "max", (json_int_t)w->tokens_max), &ok);
 		ec_sim_json_put(x, "mix", json_pack("{s:f,s:f,s:f}", "create", w->mix_create, "transfer",

@@ -400,43 +400,104 @@ void sim_link_pair(ec_sim *s, size_t a, size_t b)
 	link_pair(s, a, b);
 }
 
-/* Peers peer i should know by the topology, among the members (i is one).
- * For `full` every member; `ring` degree neighbours each side by id;
- * `random` degree members drawn from rng. */
-static void link_new(ec_sim *s, size_t i, uint64_t *rng)
+/* Partial peer sets: `ring` and `random` over more than 1 + 2 * degree
+ * members (fewer: everyone knows everyone, as `full`). */
+static int topo_partial(const ec_sim *s)
 {
 	const ec_scn_peers *pp = &s->sc->peers;
-	size_t n = s->members.n;
-	if (pp->topology == EC_SCN_TOPO_FULL || n <= 1 + 2 * (size_t)pp->degree) {
-		for (size_t k = 0; k < n; k++) {
-			size_t j = sim_index_of(s, &s->members.ids[k]);
-			if (j != i)
-				link_pair(s, i, j);
-		}
-		return;
+	return pp->topology != EC_SCN_TOPO_FULL && s->members.n > 1 + 2 * (size_t)pp->degree;
+}
+
+/* Member at ring position pos (mod n) as a peer index. */
+static size_t member_at(const ec_sim *s, size_t pos)
+{
+	return sim_index_of(s, &s->members.ids[pos % s->members.n]);
+}
+
+/* Ring position of peer i among the members (SIZE_MAX: not a member). */
+static size_t member_pos(const ec_sim *s, size_t i)
+{
+	const ec_id *id = &s->peers[i].ident.peer_id;
+	size_t lo = 0, hi = s->members.n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ec_id_cmp(&s->members.ids[mid], id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	if (pp->topology == EC_SCN_TOPO_RING) {
-		size_t pos = 0;
-		while (pos < n && !ec_id_eq(&s->members.ids[pos], &s->peers[i].ident.peer_id))
-			pos++;
-		for (size_t d = 1; d <= pp->degree; d++) {
-			link_pair(s, i, sim_index_of(s, &s->members.ids[(pos + d) % n]));
-			link_pair(s, i, sim_index_of(s, &s->members.ids[(pos + n - d) % n]));
-		}
-		return;
+	return lo < s->members.n && ec_id_eq(&s->members.ids[lo], id) ? lo : SIZE_MAX;
+}
+
+/* The `degree` ring neighbours on each side of the member at pos. */
+static void link_ring(ec_sim *s, size_t pos)
+{
+	size_t n = s->members.n, i = member_at(s, pos);
+	for (size_t d = 1; d <= s->sc->peers.degree && d < n; d++) {
+		link_pair(s, i, member_at(s, pos + d));
+		link_pair(s, i, member_at(s, pos + n - d));
 	}
-	for (size_t d = 0; d < pp->degree; d++) {
-		size_t j = sim_index_of(s, &s->members.ids[sim_rand(rng) % n]);
+}
+
+/* `random`: random_peers members drawn from rng (itself: skipped). */
+static void link_random(ec_sim *s, size_t i, uint64_t *rng)
+{
+	for (uint32_t d = 0; d < s->sc->peers.random_peers; d++) {
+		size_t j = member_at(s, (size_t)(sim_rand(rng) % s->members.n));
 		if (j != i)
 			link_pair(s, i, j);
 	}
 }
 
+/* Peers peer i (a member now) learns by the topology; all links mutual.
+ * `full`: every member.  `ring`: its `degree` ring neighbours on each side
+ * (each of them thereby learns it: the newcomer is within their own
+ * `degree`).  `random`: the same plus `random_peers` members drawn from
+ * rng.  This is the whole of peer discovery in the engine: see "Engine
+ * model" in docs/SCENARIOS.md. */
+static void link_new(ec_sim *s, size_t i, uint64_t *rng)
+{
+	size_t n = s->members.n;
+	if (!topo_partial(s)) {
+		for (size_t k = 0; k < n; k++) {
+			size_t j = member_at(s, k);
+			if (j != i)
+				link_pair(s, i, j);
+		}
+		return;
+	}
+	size_t pos = member_pos(s, i);
+	if (pos == SIZE_MAX)
+		return;
+	link_ring(s, pos);
+	if (s->sc->peers.topology == EC_SCN_TOPO_RANDOM)
+		link_random(s, i, rng);
+}
+
+/* Peer i leaves the members (already removed from s->members): everyone
+ * forgets it; with partial peer sets the members around the gap learn
+ * their new ring neighbours (one step further out on that side), so that
+ * ring neighbourhoods stay known as the ring changes. */
 static void unlink_peer(ec_sim *s, size_t i)
 {
 	for (size_t j = 0; j < s->n_peers; j++)
 		if (j != i && s->peers[j].node)
 			(void)ec_node_remove_peer(s->peers[j].node, &s->peers[i].ident.peer_id);
+	if (!topo_partial(s))
+		return;
+	const ec_id *id = &s->peers[i].ident.peer_id;
+	size_t n = s->members.n, lo = 0, hi = n, deg = s->sc->peers.degree;
+	while (lo < hi) { /* first member above the gap */
+		size_t mid = lo + (hi - lo) / 2;
+		if (ec_id_cmp(&s->members.ids[mid], id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t d = 0; d < deg && d < n; d++) {
+		link_ring(s, lo + d);
+		link_ring(s, lo + n - 1 - d);
+	}
 }
 
 /* A new peer joins now (join events, attackers, sync joiners). */
@@ -797,31 +858,27 @@ int ec_sim_new(ec_sim **out, const ec_scenario *sc, const ec_sim_opts *opts,
 		}
 	}
 	if (rc == EC_OK) {
-		const ec_scn_peers *pp = &sc->peers;
+		/* full: every member's key, in ring order; ring: each member
+		 * and the next `degree` (mutual, so each side); random: then
+		 * `random_peers` random members each, from the peer stream */
 		size_t n = s->members.n;
-		int full = pp->topology == EC_SCN_TOPO_FULL || n <= 1 + 2 * (size_t)pp->degree;
+		int partial = topo_partial(s);
 		for (size_t k = 0; k < n; k++) {
-			size_t i = sim_index_of(s, &s->members.ids[k]);
-			if (full) {
+			size_t i = member_at(s, k);
+			if (!partial) {
 				for (size_t m = 0; m < n; m++)
 					if (m != k)
 						(void)ec_node_add_peer_key(
 						    s->peers[i].node, &s->members.ids[m],
-						    s->peers[sim_index_of(s, &s->members.ids[m])].key.pk);
-			} else if (pp->topology == EC_SCN_TOPO_RING) {
-				for (size_t d = 1; d <= pp->degree; d++) {
-					size_t j = sim_index_of(s, &s->members.ids[(k + d) % n]);
-					link_pair(s, i, j);
-				}
+						    s->peers[member_at(s, m)].key.pk);
 			} else {
-				for (size_t d = 0; d < pp->degree; d++) {
-					size_t j = sim_index_of(
-					    s, &s->members.ids[sim_rand(&rng_peers) % n]);
-					if (j != i)
-						link_pair(s, i, j);
-				}
+				for (size_t d = 1; d <= sc->peers.degree; d++)
+					link_pair(s, i, member_at(s, k + d));
 			}
 		}
+		if (partial && sc->peers.topology == EC_SCN_TOPO_RANDOM)
+			for (size_t k = 0; k < n; k++)
+				link_random(s, member_at(s, k), &rng_peers);
 	}
 	if (rc == EC_OK)
 		rc = sim_atk_init(s);

@@ -214,6 +214,16 @@ void sim_wl_step(ec_sim *s);
 /* Peer i sealed a block committing txid. */
 void sim_wl_committed(ec_sim *s, size_t i, const ec_id *txid);
 
+/* ec_sim_agree.c: the summary's "agreement" section */
+typedef struct sim_agree {
+	uint64_t tokens;    /* live workload tokens with a committed head */
+	uint64_t majority;  /* ... held by > half of their neighbourhood */
+	uint64_t unanimous; /* ... held by every online member of it */
+	uint64_t members;   /* (token, online member) pairs checked */
+	uint64_t members_on_head, members_other, members_none;
+} sim_agree;
+void sim_agreement(const ec_sim *s, sim_agree *a);
+
 /* ec_sim_out.c */
 extern const char *const sim_ts_columns[];
 size_t sim_ts_ncols(void);

@@ -260,6 +260,37 @@ static json_t *extra_json(ec_sim *s, int *ok)
 	ec_sim_json_put(txs, "setup_committed", u64j(s->setup_committed), ok);
 	ec_sim_json_put(txs, "skipped", u64j(s->wl_skipped), ok);
 
+	/* the neighbourhoods' agreement at the end */
+	json_t *ag = json_object();
+	ec_sim_json_put(o, "agreement", ag, ok);
+	if (ag) {
+		sim_agree a;
+		sim_agreement(s, &a);
+		ec_sim_json_put(ag, "tokens", u64j(a.tokens), ok);
+		ec_sim_json_put(ag, "majority", u64j(a.majority), ok);
+		ec_sim_json_put(ag, "unanimous", u64j(a.unanimous), ok);
+		ec_sim_json_put(ag, "members", u64j(a.members), ok);
+		ec_sim_json_put(ag, "members_on_head", u64j(a.members_on_head), ok);
+		ec_sim_json_put(ag, "members_other", u64j(a.members_other), ok);
+		ec_sim_json_put(ag, "members_none", u64j(a.members_none), ok);
+		/* the size of the online peers' peer sets: how partial the
+		 * topology made them */
+		uint64_t kmin = UINT64_MAX, kmax = 0, ksum = 0, kn = 0;
+		for (size_t i = 0; i < s->n_peers; i++) {
+			if (s->peers[i].state != PEER_ONLINE)
+				continue;
+			uint64_t k = ec_node_peer_count(s->peers[i].node);
+			kmin = k < kmin ? k : kmin;
+			kmax = k > kmax ? k : kmax;
+			ksum += k;
+			kn++;
+		}
+		ec_sim_json_put(ag, "known_peers_min", u64j(kn ? kmin : 0), ok);
+		ec_sim_json_put(ag, "known_peers_max", u64j(kmax), ok);
+		ec_sim_json_put(ag, "known_peers_mean",
+				kn ? json_real((double)ksum / (double)kn) : json_null(), ok);
+	}
+
 	/* the peers' own chains: what a joiner would traverse */
 	json_t *ch = json_object();
 	ec_sim_json_put(o, "chains", ch, ok);

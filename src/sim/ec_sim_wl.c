@@ -303,8 +303,10 @@ static void expire(ec_sim *s)
 static void setup_step(ec_sim *s)
 {
 	int32_t tk[EC_TX_MAX_ENTRIES], own[EC_TX_MAX_ENTRIES];
-	int n = s->setup_tokens_left < EC_TX_MAX_ENTRIES ? (int)s->setup_tokens_left
-							 : EC_TX_MAX_ENTRIES;
+	uint32_t per = s->sc->workload.setup_tokens;
+	if (per < 1 || per > EC_TX_MAX_ENTRIES)
+		per = EC_TX_MAX_ENTRIES;
+	int n = s->setup_tokens_left < per ? (int)s->setup_tokens_left : (int)per;
 	for (int e = 0; e < n; e++) {
 		if ((tk[e] = new_token(s)) < 0)
 			return;
