@@ -957,7 +957,8 @@ int ecn_rpc_on_answer(ecnode *d, const ecn_peer *from, const uint8_t *msg, size_
 		return 0;
 	for (int i = 0; i < MAX_PENDING; i++) {
 		rpc_pending *q = &d->rpc->pend[i];
-		if (q->used && memcmp(q->nonce, msg + 2, EC_NONCE_BYTES) == 0 &&
+		if (q->used && q->kind != 3 && /* a fetch's answer is the core's */
+		    memcmp(q->nonce, msg + 2, EC_NONCE_BYTES) == 0 &&
 		    memcmp(q->kx, from->kx, 32) == 0) {
 			p = q;
 			break;
