@@ -178,6 +178,8 @@ static void online_usage(const char *cmd)
 	       "  mapping TOKEN [--peer ID]     signed mapping (ours, or a peer's over UDP)\n"
 	       "  tx TXID                       a transaction, its block and confirmations\n"
 	       "  block ID | --height H [--creator ID]   a stored block\n"
+	       "  block fetch ID --peer P       fetch a block from peer P over UDP; lists\n"
+	       "                                the endorsements collected for it\n"
 	       "  walk [PEER] [--remote]        walk and verify a chain (store, or the\n"
 	       "                                peer itself over UDP with --remote)\n"
 	       "  sync [--start chain|poll] [--watch [--timeout S]]  sync status/progress\n"
@@ -260,6 +262,30 @@ static int sync_watch(const char *rpc, int json, double timeout_s)
 	}
 }
 
+/* ecctl block fetch, human form: the outcome, then one endorser a line. */
+static int fetch_print(json_t *res)
+{
+	json_t *e = json_object_get(res, "endorsements"), *x;
+	const char *oc = json_string_value(json_object_get(res, "outcome"));
+	size_t i;
+	printf("block      %s\n", json_string_value(json_object_get(res, "id")));
+	printf("from       %s\n", json_string_value(json_object_get(res, "peer")));
+	printf("outcome    %s\n", oc ? oc : "?");
+	printf("stored     %s\n", json_is_true(json_object_get(res, "stored")) ? "yes (new here)"
+									       : "no");
+	printf("held       %s", json_is_true(json_object_get(res, "held")) ? "yes" : "no");
+	if (json_is_integer(json_object_get(res, "height")))
+		printf(" (height %lld)",
+		       (long long)json_integer_value(json_object_get(res, "height")));
+	printf("\nendorsements %lld\n", (long long)json_integer_value(json_object_get(res, "n")));
+	json_array_foreach(e, i, x)
+	{
+		printf("  %s\n", json_string_value(json_object_get(x, "peer")));
+	}
+	json_decref(res);
+	return 0;
+}
+
 int ctl_cmd_online(int argc, char **argv)
 {
 	const char *rpc = NULL;
@@ -322,6 +348,21 @@ int ctl_cmd_online(int argc, char **argv)
 			USAGE("TXID (64 hex) required");
 		json_object_set_new(params, "txid", json_string(rest[0]));
 		method = "get_tx";
+	} else if (!strcmp(cmd, "block") && nrest >= 1 && !strcmp(rest[0], "fetch")) {
+		for (int i = 1; i < nrest; i++) {
+			if (!strcmp(rest[i], "--peer") && i + 1 < nrest && is_hex_id(rest[i + 1]) &&
+			    !json_object_get(params, "peer"))
+				json_object_set_new(params, "peer", json_string(rest[++i]));
+			else if (is_hex_id(rest[i]) && !json_object_get(params, "id"))
+				json_object_set_new(params, "id", json_string(rest[i]));
+			else
+				USAGE("fetch ID (64 hex) --peer P (64 hex)");
+		}
+		if (!json_object_get(params, "id") || !json_object_get(params, "peer"))
+			USAGE("fetch needs a block ID and --peer P");
+		if ((r = ctl_rpc_call(rpc, "fetch_block", params, &res)) != 0)
+			return r;
+		return json ? ctl_rpc_print(res, 1) : fetch_print(res);
 	} else if (!strcmp(cmd, "block")) {
 		for (int i = 0; i < nrest; i++) {
 			char *end;

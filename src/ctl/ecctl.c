@@ -25,7 +25,8 @@ static const struct {
 	{"submit", ctl_cmd_online, "submit HEX|--file F    submit an encoded transaction"},
 	{"mapping", ctl_cmd_online, "mapping TOKEN [--peer ID]  signed token mapping, verified"},
 	{"tx", ctl_cmd_online, "tx TXID                a transaction, its block, confirmations"},
-	{"block", ctl_cmd_online, "block ID|--height H    a stored block"},
+	{"block", ctl_cmd_online, "block ID|--height H    a stored block; block fetch ID --peer P\n"
+				  "                         fetches it from P, lists its endorsements"},
 	{"walk", ctl_cmd_online, "walk [PEER] [--remote] walk and verify a peer's chain"},
 	{"sync", ctl_cmd_online, "sync [--start S] [--watch]  sync progress and completeness"},
 	{"swap", ctl_cmd_online,

@@ -1,8 +1,8 @@
 /* ecn_rpc.c - JSON-RPC 2.0 over a Unix domain socket (mode 0600), one
  * request object per line, one response object per line, in the manner of
  * Core Lightning's lightning-cli.  Methods: status, peers, submit_tx,
- * get_mapping, get_tx, get_block, walk_chain, sync_status, sync_start,
- * stop.  Malformed input gets a JSON-RPC error object, never a crash;
+ * get_mapping, get_tx, get_block, fetch_block, walk_chain, sync_status,
+ * sync_start, stop.  Malformed input gets a JSON-RPC error object, never a crash;
  * a line over 1 MiB closes the connection after an error. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +45,7 @@ typedef struct rpc_pending {
 	int used;
 	rpc_client *c;
 	json_t *id;
-	int kind; /* 1 mapping, 2 walk */
+	int kind; /* 1 mapping, 2 walk, 3 block fetch */
 	uint8_t nonce[EC_NONCE_BYTES];
 	uint8_t kx[32];  /* the peer asked */
 	ec_id peer;
@@ -56,12 +56,16 @@ typedef struct rpc_pending {
 	ec_block *blocks; /* newest first while collecting */
 	size_t n_blocks, cap_blocks;
 	uint64_t proofs_ok, proofs_bad, bytes, requests;
+	/* block fetch: the core's counters when it was sent (ec_node_stats) */
+	uint64_t f_fetched, f_stored, f_refused, f_timeouts, f_invalid;
 } rpc_pending;
 
 #define MAX_PENDING 16
 struct ecn_rpc {
 	uv_pipe_t server;
 	uv_timer_t timer;
+	uv_timer_t fetch_timer; /* 20 ms polls while a block fetch runs */
+	int fetching;           /* a fetch_block call is waiting (one at a time) */
 	rpc_client *clients;
 	rpc_pending pend[MAX_PENDING];
 };
@@ -414,6 +418,19 @@ static json_t *block_json(const ec_block *b)
 			 "txids", txs);
 }
 
+/* The cached endorsements of a block (other peers that hold it and
+ * signed its id, each checked when kept): {n, peers: [{peer, pk}]}. */
+static json_t *endorse_json(ecnode *d, const ec_id *bid)
+{
+	ec_endorsement e[EC_RESP_MAX_ENDORSE];
+	size_t n = ec_node_endorsements(d->node, bid, e, EC_RESP_MAX_ENDORSE);
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:o, s:o}", "peer", idj(&e[i].peer), "pk",
+						   hexj(e[i].pk, 32)));
+	return json_pack("{s:I, s:o}", "n", (json_int_t)n, "peers", a);
+}
+
 static void m_get_block(rpc_client *c, json_t *id, json_t *params)
 {
 	ecnode *d = c->d;
@@ -451,6 +468,7 @@ static void m_get_block(rpc_client *c, json_t *id, json_t *params)
 		res = block_json(&b);
 		json_object_set_new(res, "has_proof",
 				    json_boolean(ec_store_get_proof_raw(t, &bid, &p, &plen) == EC_OK));
+		json_object_set_new(res, "endorsements", endorse_json(d, &bid));
 	}
 	ec_store_txn_abort(t);
 	if (!res)
@@ -605,6 +623,123 @@ static void m_get_mapping(rpc_client *c, json_t *id, json_t *params)
 	free(d->cap_msg);
 	d->cap_msg = NULL;
 	ecn_schedule(d);
+}
+
+/* ---- block fetch with endorsements (PROTOCOL 14b "Endorsements") ---------------- */
+
+#define FETCH_WAIT_MS 6000 /* the core drops an unanswered fetch after 5 s */
+#define FETCH_POLL_MS 20
+
+/* The answer of a finished (or given up) fetch: whether the block is held
+ * now, whether this fetch stored it, and the endorsements now cached. */
+static json_t *fetch_result(ecnode *d, rpc_pending *p, const char *outcome)
+{
+	const ec_node_stats *ns = ec_node_stats_get(d->node);
+	ec_store_txn *t;
+	ec_block b;
+	int held = 0;
+	json_t *e = endorse_json(d, &p->head), *o;
+	if (ec_store_txn_begin(d->store, 0, &t) == EC_OK) {
+		held = ec_store_get_block(t, &p->head, &b) == EC_OK;
+		ec_store_txn_abort(t);
+	}
+	o = json_pack("{s:o, s:o, s:s, s:b, s:b, s:I, s:O}", "id", idj(&p->head), "peer",
+		      idj(&p->peer), "outcome", outcome, "stored",
+		      ns->blocks_fetched_stored > p->f_stored, "held", held, "n",
+		      json_integer_value(json_object_get(e, "n")), "endorsements",
+		      json_object_get(e, "peers"));
+	json_decref(e);
+	if (o && held)
+		json_object_set_new(o, "height", json_integer((json_int_t)b.height));
+	return o;
+}
+
+static void fetch_finish(ecnode *d, rpc_pending *p, const char *outcome)
+{
+	if (p->c)
+		reply(p->c, p->id, fetch_result(d, p, outcome));
+	pend_done(p);
+	d->rpc->fetching = 0;
+	uv_timer_stop(&d->rpc->fetch_timer);
+}
+
+/* The core keeps no per-fetch state for callers, so the outcome is read
+ * from its counters; fetch_block calls are serialised daemon-wide and
+ * nothing else in the daemon fetches blocks, so a change is ours. */
+static void on_fetch_timer(uv_timer_t *tm)
+{
+	ecnode *d = tm->data;
+	const ec_node_stats *ns = ec_node_stats_get(d->node);
+	for (int i = 0; i < MAX_PENDING; i++) {
+		rpc_pending *p = &d->rpc->pend[i];
+		if (!p->used || p->kind != 3)
+			continue;
+		if (ns->blocks_fetched > p->f_fetched)
+			fetch_finish(d, p, "answered");
+		else if (ns->block_fetch_refused > p->f_refused)
+			fetch_finish(d, p, "refused");
+		else if (ns->block_fetch_timeouts > p->f_timeouts)
+			fetch_finish(d, p, "timeout");
+		else if (ecn_now_ms() >= p->deadline)
+			/* no answer that passed the checks (none, a bad signature,
+			 * another block, a block that does not verify) */
+			fetch_finish(d, p, "timeout");
+		return;
+	}
+	uv_timer_stop(tm); /* nothing waiting */
+}
+
+static void m_fetch_block(rpc_client *c, json_t *id, json_t *params)
+{
+	ecnode *d = c->d;
+	ec_id bid, peer;
+	rpc_pending *pd;
+	const ec_node_stats *ns;
+	int err;
+	if (get_id(params, "id", &bid) != 0) {
+		reply_err(c, id, JE_PARAMS, "params.id: block id, 64 hex chars required");
+		return;
+	}
+	if (get_id(params, "peer", &peer) != 0) {
+		reply_err(c, id, JE_PARAMS, "params.peer: peer id, 64 hex chars required");
+		return;
+	}
+	if (ec_id_eq(&peer, &d->ident.peer_id)) {
+		reply_err(c, id, JE_PARAMS, "params.peer: that is this node");
+		return;
+	}
+	if (d->rpc->fetching) {
+		reply_err(c, id, JE_UNAVAILABLE, "busy: another fetch_block call is running");
+		return;
+	}
+	if (!(pd = pend_new(d, c, id, 3))) {
+		reply_err(c, id, JE_UNAVAILABLE, "too many calls in flight");
+		return;
+	}
+	ns = ec_node_stats_get(d->node);
+	pd->f_fetched = ns->blocks_fetched;
+	pd->f_stored = ns->blocks_fetched_stored;
+	pd->f_refused = ns->block_fetch_refused;
+	pd->f_timeouts = ns->block_fetch_timeouts;
+	pd->peer = peer;
+	pd->head = bid;
+	pd->deadline = ecn_now_ms() + FETCH_WAIT_MS;
+	err = ec_node_fetch_block(d->node, &peer, &bid, EC_PRIO_VALIDATION, ecn_now_ms());
+	ecn_flush(d);
+	ecn_schedule(d);
+	if (err != EC_OK) {
+		pend_done(pd);
+		reply_err(c, id,
+			  err == EC_ERR_NOTFOUND ? JE_NOTFOUND
+			  : err == EC_ERR_BUSY   ? JE_UNAVAILABLE
+						 : JE_INTERNAL,
+			  err == EC_ERR_NOTFOUND ? "unknown peer: not in the node's peer table"
+			  : err == EC_ERR_BUSY   ? "busy: too many block fetches outstanding"
+						 : ec_strerror(err));
+		return;
+	}
+	d->rpc->fetching = 1;
+	uv_timer_start(&d->rpc->fetch_timer, on_fetch_timer, FETCH_POLL_MS, FETCH_POLL_MS);
 }
 
 /* ---- chain walk ----------------------------------------------------------------- */
@@ -822,7 +957,8 @@ int ecn_rpc_on_answer(ecnode *d, const ecn_peer *from, const uint8_t *msg, size_
 		return 0;
 	for (int i = 0; i < MAX_PENDING; i++) {
 		rpc_pending *q = &d->rpc->pend[i];
-		if (q->used && memcmp(q->nonce, msg + 2, EC_NONCE_BYTES) == 0 &&
+		if (q->used && q->kind != 3 && /* a fetch's answer is the core's */
+		    memcmp(q->nonce, msg + 2, EC_NONCE_BYTES) == 0 &&
 		    memcmp(q->kx, from->kx, 32) == 0) {
 			p = q;
 			break;
@@ -1036,6 +1172,8 @@ static void handle(rpc_client *c, const char *line, size_t n)
 		m_get_tx(c, id, params);
 	} else if (!strcmp(method, "get_block")) {
 		m_get_block(c, id, params);
+	} else if (!strcmp(method, "fetch_block")) {
+		m_fetch_block(c, id, params);
 	} else if (!strcmp(method, "walk_chain")) {
 		m_walk(c, id, params);
 	} else if (!strcmp(method, "sync_status")) {
@@ -1128,7 +1266,7 @@ static void on_rpc_timer(uv_timer_t *t)
 	ec_time now = ecn_now_ms();
 	for (int i = 0; i < MAX_PENDING; i++) {
 		rpc_pending *p = &d->rpc->pend[i];
-		if (!p->used || now < p->deadline)
+		if (!p->used || p->kind == 3 || now < p->deadline)
 			continue;
 		if (p->kind == 2 && p->n_blocks > 0) {
 			walk_finish(d, p);
@@ -1161,6 +1299,8 @@ int ecn_rpc_start(ecnode *d)
 	uv_timer_init(d->loop, &d->rpc->timer);
 	d->rpc->timer.data = d;
 	uv_timer_start(&d->rpc->timer, on_rpc_timer, 200, 200);
+	uv_timer_init(d->loop, &d->rpc->fetch_timer);
+	d->rpc->fetch_timer.data = d;
 	return 0;
 }
 
