@@ -395,6 +395,21 @@ static void link_pair(ec_sim *s, size_t a, size_t b)
 				   s->peers[a].key.pk);
 }
 
+int sim_grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? *cap : 64;
+	void *q;
+	if (need <= *cap)
+		return EC_OK;
+	while (c < need)
+		c *= 2;
+	if (!(q = realloc(*p, c * size)))
+		return EC_ERR_NOMEM;
+	*p = q;
+	*cap = c;
+	return EC_OK;
+}
+
 void sim_link_pair(ec_sim *s, size_t a, size_t b)
 {
 	link_pair(s, a, b);

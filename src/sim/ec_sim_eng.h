@@ -189,6 +189,9 @@ int sim_peer_join(ec_sim *s, int region, int group, uint64_t *rng, int link, siz
 int sim_group_index(ec_sim *s, const char *name, int create);
 /* Peers a and b know each other (keys both ways). */
 void sim_link_pair(ec_sim *s, size_t a, size_t b);
+/* Grows the array *p (element size `size`, capacity *cap) to hold at least
+ * `need` elements, doubling from 64: EC_OK or EC_ERR_NOMEM (*p unchanged). */
+int sim_grow(void **p, size_t *cap, size_t need, size_t size);
 
 /* ec_sim_swap.c: the scenario's swap section in every node, attacker
  * groups (hold / eclipse), their measurement and outputs. */

@@ -32,20 +32,6 @@ size_t sim_ts_ncols(void)
 	return n;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t c = *cap ? *cap : 64;
-	void *q;
-	if (need <= *cap)
-		return EC_OK;
-	while (c < need)
-		c *= 2;
-	if (!(q = realloc(*p, c * size)))
-		return EC_ERR_NOMEM;
-	*p = q;
-	*cap = c;
-	return EC_OK;
-}
 
 static int joined(const ec_sim *s, int st)
 {
@@ -112,7 +98,7 @@ void sim_probe_sync(ec_sim *s)
 void sim_sample(ec_sim *s)
 {
 	size_t nc = sim_ts_ncols();
-	if (grow((void **)&s->ts, &s->ts_cap, (s->ts_rows + 1) * nc, sizeof *s->ts)) {
+	if (sim_grow((void **)&s->ts, &s->ts_cap, (s->ts_rows + 1) * nc, sizeof *s->ts)) {
 		s->fatal = EC_ERR_NOMEM;
 		return;
 	}
@@ -136,7 +122,7 @@ void sim_sample(ec_sim *s)
 		r[18 + st] = on ? (double)y->st.txs_held : NAN;
 		if (!on)
 			continue;
-		if (grow((void **)&y->c_t, &y->c_cap, y->c_n + 1, sizeof *y->c_t)) {
+		if (sim_grow((void **)&y->c_t, &y->c_cap, y->c_n + 1, sizeof *y->c_t)) {
 			s->fatal = EC_ERR_NOMEM;
 			return;
 		}

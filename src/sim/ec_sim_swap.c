@@ -150,20 +150,6 @@ static int is_kept(const ec_sim *s, const ec_peerset *view, size_t v, size_t p)
 	return 0;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t c = *cap ? *cap : 16;
-	void *q;
-	if (need <= *cap)
-		return EC_OK;
-	while (c < need)
-		c *= 2;
-	if (!(q = realloc(*p, c * size)))
-		return EC_ERR_NOMEM;
-	*p = q;
-	*cap = c;
-	return EC_OK;
-}
 
 /* One hello from a random honest online peer that v does not know. */
 static void discover(ec_sim *s, struct sim_atk *a, size_t v)
@@ -255,7 +241,7 @@ void sim_atk_free(ec_sim *s)
 static int add_victim(ec_sim *s, struct sim_atk *a, size_t v, uint32_t grp)
 {
 	atk_vic *x;
-	if (grow((void **)&a->vic, &a->cap_v, a->nv + 1, sizeof *a->vic) != EC_OK)
+	if (sim_grow((void **)&a->vic, &a->cap_v, a->nv + 1, sizeof *a->vic) != EC_OK)
 		return EC_ERR_NOMEM;
 	x = &a->vic[a->nv];
 	memset(x, 0, sizeof *x);
@@ -605,7 +591,7 @@ static void sample(ec_sim *s, struct sim_atk *a)
 					pr = st.progress;
 			}
 		}
-		if (grow((void **)&G->t, &G->cap, G->ns + 1, sizeof(double)) != EC_OK) {
+		if (sim_grow((void **)&G->t, &G->cap, G->ns + 1, sizeof(double)) != EC_OK) {
 			s->fatal = EC_ERR_NOMEM;
 			snprintf(s->err, sizeof s->err, "attack series: out of memory");
 			return;

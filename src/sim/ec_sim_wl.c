@@ -28,20 +28,6 @@
 #define SETUP_GAP_US 2000
 #define RELEASE_US 90000000ull
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t c = *cap ? *cap : 256;
-	void *q;
-	if (need <= *cap)
-		return EC_OK;
-	while (c < need)
-		c *= 2;
-	if (!(q = realloc(*p, c * size)))
-		return EC_ERR_NOMEM;
-	*p = q;
-	*cap = c;
-	return EC_OK;
-}
 
 static size_t tx_slot(const ec_id *id, size_t cap)
 {
@@ -145,7 +131,7 @@ static void idle_push(ec_sim *s, int32_t t)
 	sim_tok *k = &s->toks[t];
 	if (k->in_idle || k->owner < 0 || ec_id_is_zero(&k->head) || k->busy >= 0)
 		return;
-	if (grow((void **)&s->idle, &s->cap_idle, s->n_idle + 1, sizeof *s->idle)) {
+	if (sim_grow((void **)&s->idle, &s->cap_idle, s->n_idle + 1, sizeof *s->idle)) {
 		s->fatal = EC_ERR_NOMEM;
 		return;
 	}
@@ -224,7 +210,7 @@ static long submit(ec_sim *s, const int32_t *tk, const int32_t *own, int n, size
 	}
 	if (ec_tx_finalize(&tx) != EC_OK || ec_tx_encode(&tx, &enc, &len) != EC_OK)
 		return -1;
-	if (grow((void **)&s->sent, &s->cap_sent, s->n_sent + 1, sizeof *s->sent) ||
+	if (sim_grow((void **)&s->sent, &s->cap_sent, s->n_sent + 1, sizeof *s->sent) ||
 	    txmap_reserve(s, s->n_sent + 1)) {
 		free(enc);
 		s->fatal = EC_ERR_NOMEM;
@@ -275,7 +261,7 @@ static size_t entry_peer(ec_sim *s, const ec_id *t, size_t avoid)
 
 static int new_token(ec_sim *s)
 {
-	if (grow((void **)&s->toks, &s->cap_toks, s->n_toks + 1, sizeof *s->toks)) {
+	if (sim_grow((void **)&s->toks, &s->cap_toks, s->n_toks + 1, sizeof *s->toks)) {
 		s->fatal = EC_ERR_NOMEM;
 		return -1;
 	}
@@ -436,7 +422,7 @@ void sim_wl_committed(ec_sim *s, size_t i, const ec_id *txid)
 		s->setup_committed++;
 	} else {
 		s->wl_committed++;
-		if (grow((void **)&s->lat_ms, &s->cap_lat, s->n_lat + 1, sizeof *s->lat_ms)) {
+		if (sim_grow((void **)&s->lat_ms, &s->cap_lat, s->n_lat + 1, sizeof *s->lat_ms)) {
 			s->fatal = EC_ERR_NOMEM;
 			return;
 		}
