@@ -97,6 +97,24 @@ ecnet_wait_rpc() {
 	return 1
 }
 
+# Waits until nodes 0..N-1 each report N-1 peers; polls every 0.1 s, at
+# most TRIES times (default 150).  0 when they did, 1 when they did not.
+ecnet_wait_peers() {
+	_ek=0
+	while [ $_ek -lt "${2:-150}" ]; do
+		_eok=1
+		_ei2=0
+		while [ $_ei2 -lt "$1" ]; do
+			[ "$(ecnet_ctl $_ei2 status --json | ecnet_field peers)" = $(($1 - 1)) ] || _eok=0
+			_ei2=$((_ei2 + 1))
+		done
+		[ $_eok = 1 ] && return 0
+		_ek=$((_ek + 1))
+		sleep 0.1
+	done
+	return 1
+}
+
 ecnet_stop() {
 	[ -f "$ECNET_DIR/n$1.pid" ] || return 0
 	_epid=$(cat "$ECNET_DIR/n$1.pid")

@@ -41,19 +41,7 @@ mkdir -p "$RUN_DIR"
 say "1. starting $N ecnode daemons on 127.0.0.1 (data in $RUN_DIR)"
 ecnet_init "$RUN_DIR" $((N + 1)) "$PORT0" || die "init failed"
 ecnet_start_all $N || die "the nodes did not start (see $RUN_DIR/n*.log)"
-k=0
-while :; do
-	all=1
-	i=0
-	while [ $i -lt $N ]; do
-		[ "$(ecnet_ctl $i status --json | ecnet_field peers)" = $((N - 1)) ] || all=0
-		i=$((i + 1))
-	done
-	[ $all = 1 ] && break
-	k=$((k + 1))
-	[ $k -lt 200 ] || die "nodes did not find each other"
-	sleep 0.1
-done
+ecnet_wait_peers $N 200 || die "nodes did not find each other"
 echo "every node knows the other $((N - 1)) (one bootstrap contact: node 0)"
 i=0
 while [ $i -lt $N ]; do

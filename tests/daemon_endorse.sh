@@ -22,19 +22,7 @@ fail() {
 N=4
 ecnet_init "$tmp/net" $N 0 || fail "init" # ephemeral ports
 ecnet_start_all $N || fail "start"
-k=0
-while :; do
-	ok=1
-	i=0
-	while [ $i -lt $N ]; do
-		[ "$(ecnet_ctl $i status --json | ecnet_field peers)" = $((N - 1)) ] || ok=0
-		i=$((i + 1))
-	done
-	[ $ok = 1 ] && break
-	k=$((k + 1))
-	[ $k -lt 150 ] || fail "peers did not converge"
-	sleep 0.1
-done
+ecnet_wait_peers $N || fail "peers did not converge"
 
 "$BUILD/ecctl" keygen "$tmp/o.key" >/dev/null
 txs=""

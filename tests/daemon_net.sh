@@ -23,20 +23,7 @@ ecnet_init "$tmp/net" $N 0 || fail "init" # ephemeral ports
 ecnet_start_all $N || fail "start"
 
 # every node learns the other 7 from the single bootstrap contact
-k=0
-while :; do
-	ok=1
-	i=0
-	while [ $i -lt $N ]; do
-		p=$(ecnet_ctl $i status --json | ecnet_field peers)
-		[ "$p" = $((N - 1)) ] || ok=0
-		i=$((i + 1))
-	done
-	[ $ok = 1 ] && break
-	k=$((k + 1))
-	[ $k -lt 150 ] || fail "peers did not converge"
-	sleep 0.1
-done
+ecnet_wait_peers $N || fail "peers did not converge"
 echo "8 nodes, each knows 7 peers"
 
 # wait_committed TXID: every node holds TXID committed (30 s)

@@ -62,19 +62,7 @@ while [ $i -lt $N ]; do
 done
 i=0
 while [ $i -lt $N ]; do ecnet_wait_rpc $i || fail "node $i rpc"; i=$((i + 1)); done
-k=0
-while :; do
-	ok=1
-	i=0
-	while [ $i -lt $N ]; do
-		[ "$(ecnet_ctl $i status --json | ecnet_field peers)" = $((N - 1)) ] || ok=0
-		i=$((i + 1))
-	done
-	[ $ok = 1 ] && break
-	k=$((k + 1))
-	[ $k -lt 200 ] || fail "peers did not converge across namespaces"
-	sleep 0.1
-done
+ecnet_wait_peers $N 200 || fail "peers did not converge across namespaces"
 ecnet_ctl 2 status --json | ecnet_field listen | grep -q "^$net.3:7000$" || fail "node 2 address"
 echo "4 daemons in 4 namespaces ($net.1-4) know each other"
 
