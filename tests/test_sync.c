@@ -258,7 +258,9 @@ static size_t check_store(size_t j, size_t *blocks)
 	return c.bad;
 }
 
-static size_t join(void)
+/* A fresh peer set up for EC_SYNC_CHAIN (not started: a test may set its
+ * link hooks first). */
+static size_t add_joiner(void)
 {
 	size_t j;
 	memset(&net->sync, 0, sizeof net->sync);
@@ -266,6 +268,12 @@ static size_t join(void)
 	net->sync.strategy = EC_SYNC_CHAIN;
 	j = hn_add_node(net);
 	assert_true(j != SIZE_MAX);
+	return j;
+}
+
+static size_t join(void)
+{
+	size_t j = add_joiner();
 	assert_int_equal(ec_node_sync_start(net->nodes[j].node, 0, net->now), EC_OK);
 	return j;
 }
@@ -579,11 +587,7 @@ static void test_sync_silent_peer(void **state)
 	size_t j, checked, confirmed, dropped = 0;
 	double w0 = wall();
 	(void)state;
-	memset(&net->sync, 0, sizeof net->sync);
-	ec_sync_cfg_default(&net->sync);
-	net->sync.strategy = EC_SYNC_CHAIN;
-	j = hn_add_node(net);
-	assert_true(j != SIZE_MAX);
+	j = add_joiner();
 	x.peer = nearest(j, 1);
 	x.victim = j;
 	x.dropped = 0;
@@ -652,11 +656,7 @@ static void test_sync_silent_bootstrap(void **state)
 	size_t j, k, dropped = 0, live = 0;
 	double w0 = wall();
 	(void)state;
-	memset(&net->sync, 0, sizeof net->sync);
-	ec_sync_cfg_default(&net->sync);
-	net->sync.strategy = EC_SYNC_CHAIN;
-	j = hn_add_node(net);
-	assert_true(j != SIZE_MAX);
+	j = add_joiner();
 	assert_non_null(mask = calloc(net->n, 1));
 	ec_peerset_init(&ps);
 	for (size_t i = 0; i < net->n; i++)
@@ -733,11 +733,7 @@ static void test_sync_equivocation(void **state)
 	size_t j, checked, confirmed, dropped = 0;
 	double w0 = wall();
 	(void)state;
-	memset(&net->sync, 0, sizeof net->sync);
-	ec_sync_cfg_default(&net->sync);
-	net->sync.strategy = EC_SYNC_CHAIN;
-	j = hn_add_node(net);
-	assert_true(j != SIZE_MAX);
+	j = add_joiner();
 	memset(&l, 0, sizeof l);
 	l.liar = nearest(j, 1);
 	l.victim = j;
