@@ -349,6 +349,12 @@ int ec_node_fetch_block(ec_node *n, const ec_id *peer, const ec_id *block_id,
 size_t ec_node_endorsements(const ec_node *n, const ec_id *block_id,
 			    ec_endorsement *out, size_t max);
 
+/* Replaces the query rate limits (cfg->per_peer and cfg->total; the
+ * table size and hash seed stay) at run time, keeping the buckets
+ * (ec_ratelimit_set_limits).  EC_ERR_NOTFOUND when the node runs without
+ * rate limits (cfg.rate_limit 0), EC_ERR_ARG for a bad limit. */
+int ec_node_set_rate_limits(ec_node *n, const ec_ratelimit_cfg *cfg);
+
 /* Store full (see the top of this file).  While paused: paused = 1, the
  * id and height of the sealed block waiting to be written, when writing
  * paused, the next retry and the failed retries so far. */
