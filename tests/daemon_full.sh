@@ -38,17 +38,14 @@ ecnet_start_all $N || fail "start"
 ecnet_wait_peers $N || fail "peers did not converge"
 st() { ecnet_ctl 3 status --json | ecnet_field "$1"; }
 state() { ecnet_ctl "$1" tx "$2" --json 2>/dev/null | ecnet_field state; }
+state_is() { [ "$(state "$1" "$2")" = "$3" ]; }
+paused_is() { [ "$(st writes_paused)" = "$1" ]; }
 # wait_state TXID STATE SECONDS NODES...
 wait_state() {
 	_tx=$1 _want=$2 _sec=$3
 	shift 3
 	for _n in "$@"; do
-		_k=0
-		while [ "$(state "$_n" "$_tx")" != "$_want" ]; do
-			_k=$((_k + 1))
-			[ $_k -lt $((_sec * 10)) ] || return 1
-			sleep 0.1
-		done
+		ecnet_until "$_sec" state_is "$_n" "$_tx" "$_want" || return 1
 	done
 }
 "$BUILD/ecctl" keygen "$tmp/o.key" >/dev/null
@@ -60,19 +57,14 @@ wait_state "$t1" committed 15 0 1 2 3 || fail "first transaction did not commit 
 # fill node 3's file system, then commit until its store write fails
 dd if=/dev/zero of="$mnt/filler" bs=4096 2>/dev/null
 paused=""
+paused_or_committed() { paused_is true || state_is 3 "$tp" committed; }
 k=0
 while [ $k -lt 30 ]; do
 	tp=$(create)
 	[ -n "$tp" ] || fail "submit"
 	wait_state "$tp" committed 15 0 1 2 || fail "transaction $tp did not commit on 0-2"
-	_j=0
-	while [ $_j -lt 20 ]; do
-		[ "$(st writes_paused)" = true ] && { paused=$tp; break; }
-		[ "$(state 3 "$tp")" = committed ] && break
-		_j=$((_j + 1))
-		sleep 0.1
-	done
-	[ -n "$paused" ] && break
+	ecnet_until 5 paused_or_committed
+	paused_is true && { paused=$tp; break; }
 	k=$((k + 1))
 done
 [ -n "$paused" ] || fail "node 3 never reported store.writes_paused on a full disk"
@@ -93,18 +85,8 @@ echo "while paused: status answers, reads served, paused tx decided, others comm
 
 # space returns
 rm -f "$mnt/filler"
-_k=0
-while [ "$(st writes_paused)" != false ]; do
-	_k=$((_k + 1))
-	[ $_k -lt 300 ] || fail "node 3 did not resume after space returned"
-	sleep 0.1
-done
-_k=0
-until grep -q "store writable again" "$tmp/net/n3.log"; do
-	_k=$((_k + 1))
-	[ $_k -lt 50 ] || fail "resume not logged"
-	sleep 0.1
-done
+ecnet_until 30 paused_is false || fail "node 3 did not resume after space returned"
+ecnet_until 5 grep -q "store writable again" "$tmp/net/n3.log" || fail "resume not logged"
 wait_state "$paused" committed 15 3 || fail "the paused transaction did not commit on node 3"
 wait_state "$tm" committed 15 3 || fail "the transaction from the pause did not commit on node 3"
 t2=$(create)

@@ -33,14 +33,8 @@ grep -q "^[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T" "$log" || fail "log lines are not d
 # count PATTERN FILE: matching lines (0 when the file is missing)
 count() { if [ -f "$2" ]; then grep -c "$1" "$2"; else echo 0; fi; }
 # wait_log PATTERN N: until the log holds N lines matching (5 s)
-wait_log() {
-	_k=0
-	while [ "$(count "$1" "$log")" -lt "$2" ]; do
-		_k=$((_k + 1))
-		[ $_k -lt 50 ] || return 1
-		sleep 0.1
-	done
-}
+log_has() { [ "$(count "$1" "$log")" -ge "$2" ]; }
+wait_log() { ecnet_until 5 log_has "$1" "$2"; }
 tok=0000000000000000000000000000000000000000000000000000000000000001
 mappings() { # how many of 10 quick local mapping queries are answered
 	_ok=0

@@ -67,12 +67,8 @@ echo "a live socket and a plain file at --rpc: refused, left alone"
 rm -f "$sock"
 "$E" --data "$tmp/x" --pow test --network 42 --listen 127.0.0.1:0 --rpc "$sock" 2>"$tmp/x.err" &
 xpid=$!
-k=0
-until "$BUILD/ecctl" status --rpc "$sock" >/dev/null 2>&1; do
-	k=$((k + 1))
-	[ $k -lt 100 ] || fail "node x did not start"
-	sleep 0.1
-done
+x_up() { "$BUILD/ecctl" status --rpc "$sock" >/dev/null 2>&1; }
+ecnet_until 10 x_up || fail "node x did not start"
 idx=$("$BUILD/ecctl" status --json --rpc "$sock" | ecnet_field peer_id)
 [ "$idx" != "$id0" ] || fail "node x answers with node 0's id"
 ecnet_stop 0 TERM

@@ -209,6 +209,19 @@ static int committed_on_others(hn *h, const ec_id *txid)
 	return 1;
 }
 
+/* A fresh network whose node 0 is paused: its store refuses commits
+ * (FULL) while tx a (seed) is sealed.  *ss = node 0's store state. */
+static hn *paused_net(ec_tx *a, uint64_t seed, ec_node_store_state *ss)
+{
+	hn *h = net_new();
+	g_mode = FAIL_COMMIT;
+	create(h, a, seed, 1);
+	hn_run_until(h, h->now + 2000);
+	ec_node_store_state_get(h->nodes[0].node, ss);
+	assert_int_equal(ss->paused, 1);
+	return h;
+}
+
 static void store_head(hn *h, ec_id *id, uint64_t *height)
 {
 	ec_store_txn *t;
@@ -328,18 +341,15 @@ static void test_full_at_put(void **state)
  * the node restarts from the last stored block and commits again. */
 static void test_crash_while_paused(void **state)
 {
-	hn *h = net_new();
+	hn *h;
 	ec_tx a, c;
 	ec_id head0, head;
 	uint64_t h0, height, len;
 	ec_node_store_state ss;
 	(void)state;
-	store_head(h, &head0, &h0);
-	g_mode = FAIL_COMMIT;
-	create(h, &a, 400, 1);
-	hn_run_until(h, h->now + 2000);
-	ec_node_store_state_get(h->nodes[0].node, &ss);
-	assert_int_equal(ss.paused, 1);
+	h = paused_net(&a, 400, &ss);
+	store_head(h, &head0, &h0); /* the paused block is not stored */
+	assert_int_equal(h0 + 1, ss.height);
 	g_mode = FAIL_NONE;
 	assert_int_equal(hn_restart_node(h, 0), EC_OK);
 	ec_node_store_state_get(h->nodes[0].node, &ss);
@@ -374,12 +384,7 @@ static void test_io_error_fatal(void **state)
 	assert_true(committed_on_others(h, &a.id));
 	/* also when the pause's retry meets an IO error */
 	hn_free(h);
-	h = net_new();
-	g_mode = FAIL_COMMIT;
-	create(h, &a, 700, 1);
-	hn_run_until(h, h->now + 2000);
-	ec_node_store_state_get(h->nodes[0].node, &ss);
-	assert_int_equal(ss.paused, 1);
+	h = paused_net(&a, 700, &ss);
 	g_err = EC_ERR_IO;
 	hn_run_until(h, ss.next_retry + 100);
 	assert_int_equal(ec_node_tick(h->nodes[0].node, h->now), EC_ERR_IO);
