@@ -9,6 +9,8 @@
 #   ecnet_stop I [SIG]            signal node I (TERM) and wait for it
 #   ecnet_ctl I ARGS...           ecctl against node I's control socket
 #   ecnet_wait_rpc I              until node I answers 'status' (10 s)
+#   ecnet_until SECONDS CMD...    until CMD (a command or shell function)
+#                                 succeeds, polling every 0.1 s; 1 if it never did
 #   ecnet_stop_all                every node started here
 # Needs BUILD (build dir) and ECNET_NET (network id, default 42);
 # ECNET_WRAP, when set, prefixes ecnode (e.g. 'ip netns exec NS').
@@ -85,6 +87,16 @@ ecnet_ctl() {
 	_ei=$1
 	shift
 	"$BUILD/ecctl" "$@" --rpc "$ECNET_DIR/n$_ei/ecnode.sock"
+}
+
+ecnet_until() {
+	_eu=$(($1 * 10))
+	shift
+	until "$@"; do
+		_eu=$((_eu - 1))
+		[ $_eu -gt 0 ] || return 1
+		sleep 0.1
+	done
 }
 
 ecnet_wait_rpc() {

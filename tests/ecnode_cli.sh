@@ -18,7 +18,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 "$E" --help >"$tmp/help" || fail "--help exit"
 for o in config listen announce data rpc bootstrap network pow block-interval rate-limit \
-	rate-scale sync sync-delay sync-range-blocks hello-interval log-level init \
+	rate-scale sync sync-delay sync-range-blocks hello-interval log-level log-file init \
 	datagram-max message-max reassembly-timeout answer-datagrams peer-dead-after; do
 	grep -q -- "--$o" "$tmp/help" || fail "--help does not explain --$o"
 done

@@ -1,7 +1,8 @@
 /* test_ratelimit.c - token buckets at explicit times: burst, exact refill
  * and retry-after, per-requester isolation, classes, the class-wide bucket,
- * costs above the burst, time going backwards, unlimited classes, and the
- * bounded table with LRU eviction under id rotation. */
+ * costs above the burst, time going backwards, unlimited classes, the
+ * bounded table with LRU eviction under id rotation, and limits replaced
+ * at run time. */
 #include <stdlib.h>
 
 #include "ec/ratelimit.h"
@@ -208,6 +209,57 @@ static void test_bad_cfg(void **state)
 	ec_ratelimit_free(NULL);
 }
 
+/* Limits replaced at run time: levels over the new burst are cut, rates
+ * apply from then on, a bad limit changes nothing, unlimited and back. */
+static void test_set_limits(void **state)
+{
+	ec_ratelimit_cfg c = open_cfg();
+	ec_ratelimit *rl;
+	ec_id a = pid(1), b = pid(2);
+	ec_rl_limit pp[EC_RL_CLASSES], tot[EC_RL_CLASSES];
+	uint32_t ra;
+	(void)state;
+	c.per_peer[EC_RL_MAPPING] = (ec_rl_limit){10, 10};
+	c.total[EC_RL_MAPPING] = (ec_rl_limit){100, 100};
+	assert_int_equal(ec_ratelimit_new(&rl, &c), EC_OK);
+	assert_int_equal(ec_ratelimit_take(rl, &a, EC_RL_MAPPING, 1, T0, &ra), EC_OK);
+	/* a's bucket holds 9 tokens; the new burst is 2 */
+	memcpy(pp, c.per_peer, sizeof pp);
+	memcpy(tot, c.total, sizeof tot);
+	pp[EC_RL_MAPPING] = (ec_rl_limit){1, 2};
+	tot[EC_RL_MAPPING] = (ec_rl_limit){1, 3};
+	assert_int_equal(ec_ratelimit_set_limits(rl, pp, tot), EC_OK);
+	assert_int_equal(ec_ratelimit_take(rl, &a, EC_RL_MAPPING, 1, T0, &ra), EC_OK);
+	assert_int_equal(ec_ratelimit_take(rl, &a, EC_RL_MAPPING, 1, T0, &ra), EC_OK);
+	assert_int_equal(ec_ratelimit_take(rl, &a, EC_RL_MAPPING, 1, T0, &ra),
+			 EC_ERR_REFUSED);
+	assert_int_equal(ra, 1000); /* 1/s now */
+	/* the class-wide bucket was cut to 3: one left, for b */
+	assert_int_equal(ec_ratelimit_take(rl, &b, EC_RL_MAPPING, 1, T0, &ra), EC_OK);
+	assert_int_equal(ec_ratelimit_take(rl, &b, EC_RL_MAPPING, 1, T0, &ra),
+			 EC_ERR_REFUSED);
+	/* a bad limit: refused, nothing changed */
+	pp[EC_RL_TX] = (ec_rl_limit){5, 0};
+	assert_int_equal(ec_ratelimit_set_limits(rl, pp, tot), EC_ERR_ARG);
+	assert_int_equal(ec_ratelimit_take(rl, &a, EC_RL_MAPPING, 1, T0 + 1000, &ra), EC_OK);
+	assert_int_equal(ec_ratelimit_take(rl, &a, EC_RL_MAPPING, 1, T0 + 1000, &ra),
+			 EC_ERR_REFUSED);
+	/* unlimited, then limited again */
+	memset(pp, 0, sizeof pp);
+	memset(tot, 0, sizeof tot);
+	assert_int_equal(ec_ratelimit_set_limits(rl, pp, tot), EC_OK);
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(ec_ratelimit_take(rl, &a, EC_RL_MAPPING, 1, T0 + 1000, &ra),
+				 EC_OK);
+	pp[EC_RL_MAPPING] = (ec_rl_limit){1, 1};
+	assert_int_equal(ec_ratelimit_set_limits(rl, pp, tot), EC_OK);
+	assert_int_equal(ec_ratelimit_take(rl, &a, EC_RL_MAPPING, 1, T0 + 1000, &ra),
+			 EC_ERR_REFUSED);
+	assert_int_equal(ec_ratelimit_take(rl, &a, EC_RL_MAPPING, 1, T0 + 2000, &ra), EC_OK);
+	assert_int_equal(ec_ratelimit_set_limits(NULL, pp, tot), EC_ERR_ARG);
+	ec_ratelimit_free(rl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -216,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_class_total_caps_rotation),
 		cmocka_unit_test(test_lru_eviction_keeps_active),
 		cmocka_unit_test(test_bad_cfg),
+		cmocka_unit_test(test_set_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,9 +20,26 @@
  * Errors: every function returns EC_OK or an EC_ERR_* code.  Input from
  * peers never makes a call fail: bad messages are dropped and counted in
  * ec_node_stats (recv still returns EC_OK; see ec_node_recv).  A store
- * failure while sealing a block (EC_ERR_FULL, EC_ERR_IO, ...) is fatal:
+ * failure while sealing a block is fatal (EC_ERR_IO, EC_ERR_NOMEM, ...):
  * the node returns that error from then on and must be recreated (the
- * store holds every block sealed before the failure).
+ * store holds every block sealed before the failure).  EC_ERR_FULL is not
+ * fatal: see "Store full" below.
+ *
+ * Store full: when the batch that writes a sealed block fails with
+ * EC_ERR_FULL the node pauses writing.  It keeps that block exactly as
+ * signed and writes the same bytes again on a backoff (first after
+ * EC_NODE_STORE_RETRY_MIN_MS, doubling up to EC_NODE_STORE_RETRY_MAX_MS,
+ * driven by ec_node_next_deadline / ec_node_tick); meanwhile it decides
+ * and seals nothing, so no other block is ever signed at that height.  A
+ * block is disclosed only once stored: ec_node_head (and so our hellos)
+ * names the last stored block, and queries are answered from the store
+ * as always, so nothing is served or reported committed that is not
+ * persisted; the paused block's transactions stay DECIDED.  Votes, tx
+ * requests and answers go on (a vote is held in memory only, as for any
+ * open block).  When a retry succeeds the node resumes: the block counts
+ * as sealed and pending transactions are evaluated again.  A crash while
+ * paused loses that block as a crash before its seal would.  A retry that
+ * fails with another error is fatal.  ec_node_store_state reports it.
  */
 #ifndef EC_NODE_H
 #define EC_NODE_H
@@ -174,6 +191,9 @@ typedef struct ec_node_stats {
 	uint64_t endorsements_kept;     /* new endorsements put in the cache */
 	uint64_t endorsements_rejected; /* not kept: unknown endorser, key not
 					 * the one we hold, bad signature */
+	/* Store full (see the top of this file). */
+	uint64_t store_full_pauses;  /* seals whose store write failed FULL */
+	uint64_t store_retries_failed; /* retries of a paused write that failed */
 } ec_node_stats;
 
 /* Creates a node.  Loads the own chain from the store (heads and blocks
@@ -329,8 +349,30 @@ int ec_node_fetch_block(ec_node *n, const ec_id *peer, const ec_id *block_id,
 size_t ec_node_endorsements(const ec_node *n, const ec_id *block_id,
 			    ec_endorsement *out, size_t max);
 
+/* Replaces the query rate limits (cfg->per_peer and cfg->total; the
+ * table size and hash seed stay) at run time, keeping the buckets
+ * (ec_ratelimit_set_limits).  EC_ERR_NOTFOUND when the node runs without
+ * rate limits (cfg.rate_limit 0), EC_ERR_ARG for a bad limit. */
+int ec_node_set_rate_limits(ec_node *n, const ec_ratelimit_cfg *cfg);
+
+/* Store full (see the top of this file).  While paused: paused = 1, the
+ * id and height of the sealed block waiting to be written, when writing
+ * paused, the next retry and the failed retries so far. */
+#define EC_NODE_STORE_RETRY_MIN_MS 1000
+#define EC_NODE_STORE_RETRY_MAX_MS 10000
+typedef struct ec_node_store_state {
+	uint8_t paused;
+	ec_id block;
+	uint64_t height;
+	ec_time since, next_retry;
+	uint64_t retries;
+} ec_node_store_state;
+void ec_node_store_state_get(const ec_node *n, ec_node_store_state *out);
+
 const ec_node_stats *ec_node_stats_get(const ec_node *n);
-/* Height of our chain head and its id; EC_ERR_NOTFOUND when empty. */
+/* Height of our chain head and its id; EC_ERR_NOTFOUND when empty.  The
+ * head is the last block in the store (a block waiting for space is not
+ * reported: "Store full"). */
 int ec_node_head(const ec_node *n, ec_id *id, uint64_t *height);
 
 #endif

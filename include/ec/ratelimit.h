@@ -85,6 +85,14 @@ typedef struct ec_ratelimit_stats {
 int ec_ratelimit_new(ec_ratelimit **out, const ec_ratelimit_cfg *cfg);
 void ec_ratelimit_free(ec_ratelimit *rl); /* NULL ok */
 
+/* Replaces the limits of every class (per requester and per class) while
+ * keeping the table and the buckets' levels: a level over its new burst is
+ * cut to it, buckets refill at the new rates from now on.  max_entries and
+ * the hash seed stay.  EC_ERR_ARG (nothing changed) for a limit with a rate
+ * and burst 0. */
+int ec_ratelimit_set_limits(ec_ratelimit *rl, const ec_rl_limit per_peer[EC_RL_CLASSES],
+			    const ec_rl_limit total[EC_RL_CLASSES]);
+
 /* Charges `cost` tokens (>= 1; 0 is treated as 1) of class `cls` to
  * `peer` at time `now`.  EC_OK: allowed and charged; *retry_after_ms = 0.
  * EC_ERR_REFUSED: nothing charged; *retry_after_ms (may be NULL) = ms

@@ -399,6 +399,8 @@ const ec_node_stats *ec_node_stats_get(const ec_node *n)
 int ec_node_head(const ec_node *n, ec_id *id, uint64_t *height)
 {
 	const ec_block *b = n->chain ? ec_chain_head(n->chain) : NULL;
+	if (b && n->open.unsaved) /* the head waits for space: not disclosed */
+		b = b->height ? ec_chain_at(n->chain, b->height - 1) : NULL;
 	if (!b) {
 		if (id)
 			memset(id, 0, sizeof *id);

@@ -23,7 +23,10 @@
  * neighbourhood in the ring) and the consensus proof.  Only then is a transaction "committed".  A
  * crash before the seal loses the open block: those transactions were
  * never committed here (nothing was written) and their mempool entries are
- * gone; the network may still commit them. */
+ * gone; the network may still commit them.  A batch that fails with
+ * EC_ERR_FULL pauses writing: the signed block is kept and the same bytes
+ * are written again on a backoff, nothing else is decided or sealed
+ * meanwhile (node.h "Store full"). */
 #include <stdlib.h>
 
 #include "ec_node_int.h"
@@ -53,6 +56,8 @@ void node_open_free(node_open *o)
 		free(o->enc[i]);
 		free(o->votes[i]);
 	}
+	free(o->block_enc);
+	free(o->proof_enc);
 	memset(o, 0, sizeof *o);
 }
 
@@ -87,22 +92,82 @@ int node_load_chain(ec_node *n)
 	return err == EC_ERR_NOTFOUND ? EC_ERR_CORRUPT : err;
 }
 
+/* One store batch: the sealed block of the open transactions (block, head,
+ * bodies, tx index, Local states) and its proof.  The store's error, or
+ * EC_OK once committed. */
+static int write_sealed(ec_node *n)
+{
+	node_open *o = &n->open;
+	const uint8_t *encs[EC_BLOCK_MAX_TXS];
+	ec_store_txn *t;
+	int err;
+	for (size_t i = 0; i < o->n; i++)
+		encs[i] = o->enc[i];
+	if ((err = ec_store_txn_begin(n->cfg.store, 1, &t)) != EC_OK)
+		return err;
+	if ((err = ec_store_put_own_block_mask(t, &o->block, o->block_enc, o->block_len,
+					       o->txs, encs, o->enc_len, o->local)) != EC_OK ||
+	    (err = ec_store_put_proof(t, &o->block.id, o->proof_enc, o->proof_len)) != EC_OK) {
+		ec_store_txn_abort(t);
+		return err;
+	}
+	return ec_store_txn_commit(t);
+}
+
+/* The sealed block is stored: it counts from now on. */
+static void sealed_stored(ec_node *n)
+{
+	node_open *o = &n->open;
+	ec_serve_note_block(n->srv, &o->block, o->txs);
+	node_rotate_check(n, o->txs, o->n);
+	n->st.blocks_sealed++;
+	n->st.txs_committed += o->n;
+	node_open_free(o);
+}
+
+/* The outcome of writing the sealed block at `now`: stored, paused
+ * (EC_ERR_FULL: retried on a doubling backoff) or fatal (any other error:
+ * the chain module holds a block the store does not, see node.h). */
+static int sealed_outcome(ec_node *n, int err, ec_time now)
+{
+	node_open *o = &n->open;
+	if (err == EC_OK) {
+		sealed_stored(n);
+		return EC_OK;
+	}
+	if (err != EC_ERR_FULL) {
+		n->fatal = err;
+		return err;
+	}
+	if (!o->unsaved) {
+		o->unsaved = 1;
+		o->unsaved_since = now;
+		o->delay_ms = EC_NODE_STORE_RETRY_MIN_MS;
+		n->st.store_full_pauses++;
+	} else {
+		o->retries++;
+		n->st.store_retries_failed++;
+		o->delay_ms = o->delay_ms >= EC_NODE_STORE_RETRY_MAX_MS / 2
+				      ? EC_NODE_STORE_RETRY_MAX_MS
+				      : o->delay_ms * 2;
+	}
+	o->next_retry = now + o->delay_ms;
+	node_deadline_min(n, o->next_retry);
+	return EC_ERR_FULL;
+}
+
 int node_seal(ec_node *n, ec_time now)
 {
 	node_open *o = &n->open;
 	ec_id txids[EC_BLOCK_MAX_TXS], ph;
 	ec_proof proof;
-	ec_block b;
 	const ec_block *head = ec_chain_head(n->chain);
-	const uint8_t *encs[EC_BLOCK_MAX_TXS];
-	uint8_t local[EC_BLOCK_MAX_TXS];
-	uint8_t *benc = NULL, *penc = NULL;
-	size_t blen = 0, plen = 0;
-	ec_store_txn *t = NULL;
 	ec_time ts = now;
 	int err;
 	if (o->n == 0)
 		return EC_OK;
+	if (o->unsaved)
+		return EC_ERR_FULL; /* the sealed block waits for space */
 	if (head && head->timestamp > ts)
 		ts = head->timestamp;
 	memset(&proof, 0, sizeof proof);
@@ -110,48 +175,53 @@ int node_seal(ec_node *n, ec_time now)
 	for (size_t i = 0; i < o->n; i++) {
 		/* Local state only for the tokens we are responsible for now
 		 * (our ring); witness/relay entries would go stale here */
-		local[i] = 0;
+		o->local[i] = 0;
 		for (unsigned e = 0; e < o->txs[i].n_entries; e++)
 			if (node_is_responsible(n, &o->txs[i].entries[e].token))
-				local[i] |= (uint8_t)(1u << e);
+				o->local[i] |= (uint8_t)(1u << e);
 		txids[i] = o->txs[i].id;
-		encs[i] = o->enc[i];
 		proof.txs[i].txid = o->txs[i].id;
 		proof.txs[i].n_votes = o->n_votes[i];
 		proof.txs[i].votes = o->votes[i];
 	}
-	if ((err = ec_proof_encode(&proof, &penc, &plen)) != EC_OK)
-		goto out;
-	ec_hash(&ph, EC_TAG_PROOF, penc, plen);
+	if ((err = ec_proof_encode(&proof, &o->proof_enc, &o->proof_len)) != EC_OK)
+		goto fatal;
+	ec_hash(&ph, EC_TAG_PROOF, o->proof_enc, o->proof_len);
 	if ((err = ec_chain_seal(n->chain, &n->self, ts, txids, o->n, &ph,
-				 n->cfg.key.sk, &b)) != EC_OK)
-		goto out;
-	if ((err = ec_block_encode(&b, &benc, &blen)) != EC_OK)
-		goto out;
-	if ((err = ec_store_txn_begin(n->cfg.store, 1, &t)) != EC_OK)
-		goto out;
-	if ((err = ec_store_put_own_block_mask(t, &b, benc, blen, o->txs, encs,
-					       o->enc_len, local)) != EC_OK ||
-	    (err = ec_store_put_proof(t, &b.id, penc, plen)) != EC_OK) {
-		ec_store_txn_abort(t);
-		goto out;
-	}
-	err = ec_store_txn_commit(t);
-out:
-	free(benc);
-	free(penc);
-	if (err != EC_OK) {
-		/* The chain module already holds the block: memory and store
-		 * disagree, so the node stops (see node.h). */
-		n->fatal = err;
-		return err;
-	}
-	ec_serve_note_block(n->srv, &b, o->txs);
-	node_rotate_check(n, o->txs, o->n);
-	n->st.blocks_sealed++;
-	n->st.txs_committed += o->n;
-	node_open_free(o);
-	return EC_OK;
+				 n->cfg.key.sk, &o->block)) != EC_OK)
+		goto fatal;
+	if ((err = ec_block_encode(&o->block, &o->block_enc, &o->block_len)) != EC_OK)
+		goto fatal;
+	return sealed_outcome(n, write_sealed(n), now);
+fatal:
+	/* memory, or the chain module already holds the block while the
+	 * store does not: the node stops (see node.h) */
+	n->fatal = err;
+	return err;
+}
+
+/* A paused write is due again (node.h "Store full"). */
+static void retry_sealed(ec_node *n, ec_time now)
+{
+	if (sealed_outcome(n, write_sealed(n), now) != EC_OK)
+		return;
+	/* resumed: decisions skipped while paused are taken now */
+	for (size_t i = 0; i < n->n_pend; i++)
+		if (!n->pend[i]->decided)
+			node_mark_dirty(n, n->pend[i], now);
+}
+
+void ec_node_store_state_get(const ec_node *n, ec_node_store_state *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!n || !n->open.unsaved)
+		return;
+	out->paused = 1;
+	out->block = n->open.block.id;
+	out->height = n->open.block.height;
+	out->since = n->open.unsaved_since;
+	out->next_retry = n->open.next_retry;
+	out->retries = n->open.retries;
 }
 
 /* Re-evaluates undecided entries that extend txid (their prev is now our
@@ -267,6 +337,8 @@ static void try_decide(ec_node *n, ec_mp_entry *e, node_pend *p, ec_time now)
 	ec_id ids[EC_VOTE_MAX_CONFLICTS];
 	if (p->decided || !e->has_tx || !p->has_enc || e->state == EC_MP_REJECTED)
 		return;
+	if (o->unsaved)
+		return; /* writes paused: nothing decided (node.h "Store full") */
 	if (ec_mempool_tally(n->mp, e, &n->ring, &t) != EC_OK || !t.accepted)
 		return;
 	if (ec_mempool_has_higher_conflict(n->mp, e) || evidence_of_higher(n, e))
@@ -393,6 +465,10 @@ static void scan(ec_node *n, ec_time now)
 
 void node_commit_tick(ec_node *n, ec_time now)
 {
+	if (n->open.unsaved && now >= n->open.next_retry)
+		retry_sealed(n, now);
+	if (n->open.unsaved && !n->fatal)
+		node_deadline_min(n, n->open.next_retry);
 	/* decision checks for entries whose votes changed */
 	while (n->n_dirty && !n->fatal) {
 		ec_id txid = n->dirtyq[--n->n_dirty];
@@ -422,7 +498,7 @@ void node_commit_tick(ec_node *n, ec_time now)
 	if (now >= n->scan_due)
 		scan(n, now);
 	node_deadline_min(n, n->scan_due);
-	if (n->open.n && !n->fatal) {
+	if (n->open.n && !n->open.unsaved && !n->fatal) {
 		ec_time due = n->open.first_decided + n->cfg.block_interval_ms;
 		if (now >= due)
 			(void)node_seal(n, now);

@@ -86,6 +86,19 @@ typedef struct node_open {
 	uint8_t n_votes[EC_BLOCK_MAX_TXS];
 	ec_vote *votes[EC_BLOCK_MAX_TXS]; /* heap, ascending by voter */
 	ec_time first_decided;
+	/* Store full (node.h "Store full"): these transactions are sealed
+	 * into `block` (signed, in the chain module) but its store batch
+	 * failed with EC_ERR_FULL.  The same bytes are written again at
+	 * next_retry (backoff delay_ms, doubling); until then nothing is
+	 * decided or sealed and the block is not disclosed. */
+	uint8_t unsaved;
+	ec_block block;
+	uint8_t *block_enc, *proof_enc;
+	size_t block_len, proof_len;
+	uint8_t local[EC_BLOCK_MAX_TXS]; /* Local-state masks of the seal */
+	ec_time unsaved_since, next_retry;
+	uint32_t delay_ms;
+	uint64_t retries; /* failed retries of this pause */
 } node_open;
 
 struct ec_node {

@@ -17,7 +17,8 @@
  *     local client).  A request that does not decode is dropped and
  *     counted as malformed; the outcomes are counted in ec_node_stats
  *     (queries_served / _referred / _refused / _rate_limited / _dropped).
- *   - node_seal notes every sealed block (ec_serve_note_block). */
+ *   - node_seal notes every sealed block (ec_serve_note_block).
+ *   - ec_node_set_rate_limits replaces the limiter's limits at run time. */
 #include <stdlib.h>
 
 #include "ec_node_int.h"
@@ -95,6 +96,20 @@ int node_serve_new(ec_node *n)
 	err = ec_serve_load_evidence(n->srv, t);
 	ec_store_txn_abort(t);
 	return err;
+}
+
+int ec_node_set_rate_limits(ec_node *n, const ec_ratelimit_cfg *cfg)
+{
+	int err;
+	if (!n || !cfg)
+		return EC_ERR_ARG;
+	if (!n->rl)
+		return EC_ERR_NOTFOUND;
+	if ((err = ec_ratelimit_set_limits(n->rl, cfg->per_peer, cfg->total)) != EC_OK)
+		return err;
+	memcpy(n->cfg.ratelimit.per_peer, cfg->per_peer, sizeof cfg->per_peer);
+	memcpy(n->cfg.ratelimit.total, cfg->total, sizeof cfg->total);
+	return EC_OK;
 }
 
 void node_serve_free(ec_node *n)

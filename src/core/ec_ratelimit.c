@@ -172,6 +172,30 @@ static uint64_t bucket_wait(const rl_bucket *b, const ec_rl_limit *l,
 	return (need - b->level + l->per_sec - 1) / l->per_sec;
 }
 
+static void bucket_cap(rl_bucket *b, const ec_rl_limit *l)
+{
+	if (b->level > (uint64_t)l->burst * MILLI)
+		b->level = (uint64_t)l->burst * MILLI;
+}
+
+int ec_ratelimit_set_limits(ec_ratelimit *rl, const ec_rl_limit per_peer[EC_RL_CLASSES],
+			    const ec_rl_limit total[EC_RL_CLASSES])
+{
+	if (!rl || !per_peer || !total)
+		return EC_ERR_ARG;
+	for (unsigned c = 0; c < EC_RL_CLASSES; c++)
+		if (!limit_ok(&per_peer[c]) || !limit_ok(&total[c]))
+			return EC_ERR_ARG;
+	for (unsigned c = 0; c < EC_RL_CLASSES; c++) {
+		rl->cfg.per_peer[c] = per_peer[c];
+		rl->cfg.total[c] = total[c];
+		bucket_cap(&rl->total[c], &total[c]);
+	}
+	for (uint32_t i = 0; i < rl->n; i++)
+		bucket_cap(&rl->ents[i].b, &per_peer[rl->ents[i].cls]);
+	return EC_OK;
+}
+
 /* ---- the per-requester table --------------------------------------------- */
 
 static uint64_t mix64(uint64_t x)

@@ -50,8 +50,12 @@ static const char *help_text =
 	"  --data DIR             data directory: node.key (Ed25519 lamppost key),\n"
 	"                         kx.key (X25519 transport key), identity, store/\n"
 	"                         (LMDB), transport.epoch; keys are created 0600 on\n"
-	"                         first start (ecnode-data)\n"
-	"  --rpc PATH             JSON-RPC Unix socket, mode 0600 (DATA/ecnode.sock)\n"
+	"                         first start (ecnode-data); ecnode.lock: one\n"
+	"                         process at a time, a second exits 1 naming the\n"
+	"                         first one's pid (also --init)\n"
+	"  --rpc PATH             JSON-RPC Unix socket, mode 0600 (DATA/ecnode.sock);\n"
+	"                         a stale one is replaced, one a live process answers\n"
+	"                         on is refused\n"
 	"  --bootstrap KX@HOST:PORT  a peer to greet at start: its transport public key\n"
 	"                         (hex, 'ecctl status' prints it as 'contact') and its\n"
 	"                         address; repeat for several\n"
@@ -95,12 +99,24 @@ static const char *help_text =
 	"  --peer-dead-after MS   a peer heard nothing from this long is dead: out of\n"
 	"                         the peer set and routing until it is heard again;\n"
 	"                         >= 2 x --hello-interval, 0 = never (120000)\n"
-	"  --log-level error|warn|info|debug   stderr verbosity (info)\n"
+	"  --log-level error|warn|info|debug   log verbosity (info)\n"
+	"  --log-file PATH        append the log (and anything else written to stderr)\n"
+	"                         to PATH, created 0600, lines dated; reopened on\n"
+	"                         SIGHUP, for log rotation (default: stderr)\n"
 	"  --init                 create the data directory (keys, identity) and exit\n"
 	"  --help                 this text\n"
 	"\n"
 	"Signals: SIGINT/SIGTERM stop after the current batch; a killed node restarts\n"
-	"from its data directory and greets the peers it knew.\n";
+	"from its data directory and greets the peers it knew.  SIGHUP reopens\n"
+	"--log-file and re-reads the --config file (flags still win), logging what\n"
+	"changed; these settings take effect at once: log-level, log-file,\n"
+	"hello-interval, peer-dead-after and (when rate limits are on) rate-scale.\n"
+	"Any other changed setting is logged as taking effect at the next start; a\n"
+	"file with errors changes nothing.\n"
+	"\n"
+	"A full disk stops writing, not the node: the block that did not fit is\n"
+	"written again every 1..10 s, reads are served meanwhile, nothing new is\n"
+	"committed; 'ecctl status' shows store.writes_paused.\n";
 
 static int set_opt(ecn_cfg *c, const char *k, const char *v, const char *where)
 {
@@ -234,6 +250,9 @@ static int set_opt(ecn_cfg *c, const char *k, const char *v, const char *where)
 		}
 	} else if (!strcmp(k, "log-level")) {
 		NEEDV if ((c->log_level = ecn_log_level_parse(v)) < 0) goto bad;
+	} else if (!strcmp(k, "log-file")) {
+		NEEDV if (!*v || strlen(v) >= sizeof c->log_file) goto bad;
+		snprintf(c->log_file, sizeof c->log_file, "%s", v);
 	} else {
 		fprintf(stderr, "ecnode: %s: unknown option '%s' (see --help)\n", where, k);
 		return -1;

@@ -1,15 +1,21 @@
-/* ecn_log.c - stderr logging with levels, the wall clock and the random
- * source the daemon hands the core. */
+/* ecn_log.c - stderr logging with levels, the log file (--log-file: stderr
+ * itself is pointed at it, so that library and sanitizer messages land there
+ * too; reopened on SIGHUP), the wall clock and the random source the daemon
+ * hands the core. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "node/ecnode.h"
 
 int ecn_log_level = ECN_INFO;
+static int dated; /* lines carry the date: writing to a log file */
 
 static const char *names[] = {"error", "warn", "info", "debug"};
 
@@ -23,12 +29,35 @@ void ecn_log(int level, const char *fmt, ...)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	strftime(tbuf, sizeof tbuf, "%H:%M:%S", &tm);
+	strftime(tbuf, sizeof tbuf, dated ? "%Y-%m-%dT%H:%M:%S" : "%H:%M:%S", &tm);
 	fprintf(stderr, "%s.%03ld ecnode %-5s ", tbuf, ts.tv_nsec / 1000000L, names[level]);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+int ecn_log_open(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0)
+		return -1;
+	if (fd != STDERR_FILENO) {
+		int r = dup2(fd, STDERR_FILENO);
+		int e = errno;
+		close(fd);
+		if (r < 0) {
+			errno = e;
+			return -1;
+		}
+	}
+	dated = 1;
+	return 0;
+}
+
+const char *ecn_log_level_name(int level)
+{
+	return level >= 0 && level < 4 ? names[level] : "?";
 }
 
 int ecn_log_level_parse(const char *s)

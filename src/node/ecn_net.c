@@ -93,8 +93,10 @@ void ecn_persist_peer(ecnode *d, const ecn_peer *p, const uint8_t sign_pk[32])
 		memcpy(r.sign_pk, sign_pk, 32);
 	memcpy(r.kx_pk, p->kx, 32);
 	r.last_seen = p->last_rx;
-	if (ec_store_put_peer(t, &r) != EC_OK || ec_store_txn_commit(t) != EC_OK) {
+	if (ec_store_put_peer(t, &r) != EC_OK) {
 		ec_store_txn_abort(t);
+		ecn_log(ECN_WARN, "could not store peer record");
+	} else if (ec_store_txn_commit(t) != EC_OK) { /* commit freed t */
 		ecn_log(ECN_WARN, "could not store peer record");
 	}
 }

@@ -274,8 +274,18 @@ static json_t *m_status(ecnode *d)
 		(json_int_t)ns->dropped_invalid, "peers_added", (json_int_t)ns->peers_added,
 		"sync", "strategy", strategy_name(d->cfg.sync), "phase", phase_name(ss.phase),
 		"available", d->sync_started >= 0, "error", sync_error(d));
-	if (res)
+	if (res) {
+		ec_node_store_state sf;
 		status_frag(d, res);
+		ec_node_store_state_get(d->node, &sf);
+		json_object_set_new(
+			res, "store",
+			json_pack("{s:b, s:I, s:I, s:I, s:I}", "writes_paused", sf.paused,
+				  "paused_ms", (json_int_t)(sf.paused ? ecn_now_ms() - sf.since : 0),
+				  "retries", (json_int_t)sf.retries, "full_pauses",
+				  (json_int_t)ns->store_full_pauses, "waiting_height",
+				  (json_int_t)(sf.paused ? (int64_t)sf.height : -1)));
+	}
 	return res;
 }
 
@@ -1286,12 +1296,8 @@ int ecn_rpc_start(ecnode *d)
 		return -1;
 	uv_pipe_init(d->loop, &d->rpc->server, 0);
 	d->rpc->server.data = d;
-	(void)unlink(d->cfg.rpc_path); /* a stale socket of a killed daemon */
-	if ((r = uv_pipe_bind(&d->rpc->server, d->cfg.rpc_path)) < 0) {
-		ecn_log(ECN_ERROR, "rpc socket %s: %s", d->cfg.rpc_path, uv_strerror(r));
+	if (ecn_sock_listen(d, &d->rpc->server) != 0) /* stale: replaced; live: refused */
 		return -1;
-	}
-	chmod(d->cfg.rpc_path, 0600);
 	if ((r = uv_listen((uv_stream_t *)&d->rpc->server, 16, on_conn)) < 0) {
 		ecn_log(ECN_ERROR, "rpc listen: %s", uv_strerror(r));
 		return -1;
@@ -1313,5 +1319,5 @@ void ecn_rpc_close(ecnode *d)
 	for (int i = 0; i < MAX_PENDING; i++)
 		if (d->rpc->pend[i].used)
 			pend_done(&d->rpc->pend[i]);
-	(void)unlink(d->cfg.rpc_path);
+	ecn_sock_remove(d); /* only while the path is still our socket */
 }

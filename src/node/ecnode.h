@@ -19,6 +19,11 @@ enum { ECN_ERROR = 0, ECN_WARN, ECN_INFO, ECN_DEBUG };
 extern int ecn_log_level;
 void ecn_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int ecn_log_level_parse(const char *s); /* -1 if unknown */
+const char *ecn_log_level_name(int level);
+/* Points stderr (and so ecn_log) at PATH, appending, created 0600; lines
+ * carry the date from then on.  Called again on SIGHUP (log rotation).
+ * 0, or -1 with errno (stderr unchanged). */
+int ecn_log_open(const char *path);
 ec_time ecn_now_ms(void);               /* wall clock, protocol ms */
 void ecn_rng(void *ctx, void *out, size_t len);
 
@@ -59,6 +64,8 @@ typedef struct ecn_cfg {
 	uint16_t answer_dgrams;    /* range answers asked <= this many datagrams */
 	/* dead peers (PROTOCOL 16 "Dead peers") */
 	uint64_t peer_dead_ms;     /* bound peer silent this long: dead */
+	/* operation (ecnode_main.c, ecn_log.c) */
+	char log_file[512];        /* "" = stderr; reopened on SIGHUP */
 } ecn_cfg;
 
 void ecn_cfg_default(ecn_cfg *c);
@@ -153,11 +160,31 @@ typedef struct ecnode {
 	size_t cap_len;
 	int capturing;
 	struct ecn_rpc *rpc;
+	/* operation (ecnode_main.c): the data-directory lock, SIGHUP
+	 * (re-read settings, reopen the log), the control socket we bound,
+	 * the store-full state last logged */
+	int lock_fd;          /* DATA/ecnode.lock, flock'ed; -1 = none */
+	int argc;             /* the command line, re-applied on SIGHUP */
+	char **argv;
+	uv_signal_t sighup;
+	int sock_bound;       /* sock_dev/sock_ino name our control socket */
+	uint64_t sock_dev, sock_ino;
+	int store_paused;     /* the core's store-full pause as last logged */
+	ec_time store_paused_at;
 } ecnode;
 
 /* ecnode_main.c: persists and takes a new transport epoch >= min_epoch,
  * > the stored one and >= now in seconds; sets d->counter.  0 or -1. */
 int ecn_epoch_raise(ecnode *d, uint64_t min_epoch);
+/* ecnode_main.c, the control socket (PROTOCOL 16.1): ecn_sock_listen binds
+ * cfg.rpc_path (mode 0600) and opens it in `server` (uv_pipe_init'ed): a
+ * stale socket nobody answers on is replaced; a path where a live process
+ * accepts connections, or that is not a socket, is refused (-1, logged).
+ * The socket is bound here, not by libuv, so that closing the handle never
+ * unlinks the path; ecn_sock_remove unlinks it only while it is still the
+ * socket we bound. */
+int ecn_sock_listen(ecnode *d, uv_pipe_t *server);
+void ecn_sock_remove(ecnode *d);
 
 /* ecn_net.c */
 int ecn_net_start(ecnode *d);

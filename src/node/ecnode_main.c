@@ -1,12 +1,18 @@
-/* ecnode_main.c - the daemon: data directory (keys, identity, LMDB store,
- * transport epoch), the node core, bootstrap and stored peers, the
- * housekeeping timer (re-greeting, sync start), signals. */
+/* ecnode_main.c - the daemon: the data-directory lock, data directory
+ * (keys, identity, LMDB store, transport epoch), the node core, bootstrap
+ * and stored peers, the housekeeping timer (re-greeting, sync start, the
+ * store-full state), the control socket's path, signals (SIGINT/SIGTERM
+ * stop, SIGHUP re-reads settings and reopens the log). */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "ec/crypto.h"
@@ -22,6 +28,179 @@ static int path_in(char *out, size_t cap, const char *dir, const char *name)
 	out[a] = '/';
 	memcpy(out + a + 1, name, b + 1);
 	return 0;
+}
+
+/* ---- the data-directory lock ---------------------------------------------- */
+
+/* The live process whose pid the lock file records, or 0 (none yet: the
+ * holder writes it right after locking; or no such process). */
+static long lock_holder(int fd)
+{
+	char b[32], *end;
+	ssize_t n = pread(fd, b, sizeof b - 1, 0);
+	long pid;
+	if (n <= 0)
+		return 0;
+	b[n] = 0;
+	pid = strtol(b, &end, 10);
+	if (end == b || (*end && *end != '\n') || pid <= 0)
+		return 0;
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM ? pid : 0;
+}
+
+/* One process per data directory: an exclusive flock on DATA/ecnode.lock,
+ * held for the process's life (the kernel drops it at any exit, a crash
+ * included, so there is never a stale lock), taken before anything else
+ * in DATA is read or written: two processes would sign with one identity
+ * from one store.  The file holds our pid for the message a second process
+ * prints.  0, 1 (in use), 2 (error). */
+static int lock_data_dir(ecnode *d)
+{
+	char p[700], pid[32];
+	long holder = 0;
+	int fd, n;
+	if (mkdir(d->cfg.data_dir, 0700) != 0 && errno != EEXIST) {
+		ecn_log(ECN_ERROR, "%s: %s", d->cfg.data_dir, strerror(errno));
+		return 2;
+	}
+	if (path_in(p, sizeof p, d->cfg.data_dir, "ecnode.lock") != 0) {
+		ecn_log(ECN_ERROR, "%s: path too long", d->cfg.data_dir);
+		return 2;
+	}
+	if ((fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+		ecn_log(ECN_ERROR, "%s: %s", p, strerror(errno));
+		return 2;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK) {
+			ecn_log(ECN_ERROR, "%s: %s", p, strerror(errno));
+			close(fd);
+			return 2;
+		}
+		for (int i = 0; i < 50 && !(holder = lock_holder(fd)); i++)
+			usleep(20000);
+		if (holder)
+			ecn_log(ECN_ERROR, "data directory %s is in use by pid %ld",
+				d->cfg.data_dir, holder);
+		else
+			ecn_log(ECN_ERROR, "data directory %s is in use by another process",
+				d->cfg.data_dir);
+		close(fd);
+		return 1;
+	}
+	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		ecn_log(ECN_WARN, "%s: could not record our pid: %s", p, strerror(errno));
+	d->lock_fd = fd; /* kept open: the lock lasts as long as we run */
+	return 0;
+}
+
+/* ---- the control socket's path (PROTOCOL 16.1) ------------------------------- */
+
+/* 0 when path is free (absent, or a stale socket now removed), -1 when
+ * it must not be replaced (logged). */
+static int sock_clear(const char *path)
+{
+	struct sockaddr_un a;
+	struct stat st;
+	size_t len = strlen(path);
+	int fd, r, e;
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		ecn_log(ECN_ERROR, "control socket %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		ecn_log(ECN_ERROR, "control socket %s: exists and is not a socket; not replaced",
+			path);
+		return -1;
+	}
+	if (len >= sizeof a.sun_path)
+		return -1; /* ecn_sock_listen refuses it first */
+	/* someone listening there?  Non-blocking: a listener with a full
+	 * backlog answers EAGAIN instead of holding us up */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
+		ecn_log(ECN_ERROR, "control socket %s: %s", path, strerror(errno));
+		return -1;
+	}
+	memset(&a, 0, sizeof a);
+	a.sun_family = AF_UNIX;
+	memcpy(a.sun_path, path, len + 1);
+	r = connect(fd, (const struct sockaddr *)&a, sizeof a);
+	e = errno;
+	close(fd);
+	if (r == 0 || e == EAGAIN || e == EINPROGRESS) {
+		ecn_log(ECN_ERROR,
+			"control socket %s: a running process answers on it (another ecnode?); "
+			"not replaced: stop that process or choose another --rpc",
+			path);
+		return -1;
+	}
+	if (e != ECONNREFUSED) {
+		ecn_log(ECN_ERROR, "control socket %s: %s", path, strerror(e));
+		return -1;
+	}
+	if (unlink(path) != 0 && errno != ENOENT) {
+		ecn_log(ECN_ERROR, "control socket %s: %s", path, strerror(errno));
+		return -1;
+	}
+	ecn_log(ECN_INFO, "removed the stale control socket %s (nobody answered on it)", path);
+	return 0;
+}
+
+int ecn_sock_listen(ecnode *d, uv_pipe_t *server)
+{
+	const char *path = d->cfg.rpc_path;
+	struct sockaddr_un a;
+	struct stat st;
+	size_t len = strlen(path);
+	int fd, r;
+	if (len >= sizeof a.sun_path) {
+		ecn_log(ECN_ERROR, "control socket %s: path too long", path);
+		return -1;
+	}
+	if (sock_clear(path) != 0)
+		return -1;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		ecn_log(ECN_ERROR, "control socket %s: %s", path, strerror(errno));
+		return -1;
+	}
+	memset(&a, 0, sizeof a);
+	a.sun_family = AF_UNIX;
+	memcpy(a.sun_path, path, len + 1);
+	if (bind(fd, (const struct sockaddr *)&a, sizeof a) != 0 || chmod(path, 0600) != 0 ||
+	    lstat(path, &st) != 0) {
+		ecn_log(ECN_ERROR, "control socket %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	d->sock_dev = (uint64_t)st.st_dev;
+	d->sock_ino = (uint64_t)st.st_ino;
+	d->sock_bound = 1;
+	if ((r = uv_pipe_open(server, fd)) < 0) {
+		ecn_log(ECN_ERROR, "control socket %s: %s", path, uv_strerror(r));
+		close(fd);
+		ecn_sock_remove(d);
+		return -1;
+	}
+	return 0;
+}
+
+void ecn_sock_remove(ecnode *d)
+{
+	struct stat st;
+	if (!d->sock_bound)
+		return;
+	d->sock_bound = 0;
+	if (lstat(d->cfg.rpc_path, &st) != 0)
+		return;
+	if ((uint64_t)st.st_dev != d->sock_dev || (uint64_t)st.st_ino != d->sock_ino) {
+		ecn_log(ECN_INFO, "control socket %s is no longer ours: left in place",
+			d->cfg.rpc_path);
+		return;
+	}
+	(void)unlink(d->cfg.rpc_path);
 }
 
 /* ---- identity file: "ec-identity-v1", peer id, salt, network id ----------- */
@@ -213,10 +392,30 @@ static void greet(ecnode *d, ecn_peer *p, ec_time now)
 
 /* ---- housekeeping ----------------------------------------------------------- */
 
+/* The core's store-full pause (node.h "Store full"), logged once when it
+ * starts and once when it ends. */
+static void store_watch(ecnode *d, ec_time now)
+{
+	ec_node_store_state ss;
+	ec_node_store_state_get(d->node, &ss);
+	if (ss.paused && !d->store_paused) {
+		ecn_log(ECN_ERROR,
+			"store full: block %llu could not be written; writes paused (nothing "
+			"new is committed), reads still served; retrying every 1..10 s",
+			(unsigned long long)ss.height);
+		d->store_paused_at = now;
+	} else if (!ss.paused && d->store_paused) {
+		ecn_log(ECN_INFO, "store writable again: writes resumed after %llu s",
+			(unsigned long long)((now - d->store_paused_at) / 1000));
+	}
+	d->store_paused = ss.paused;
+}
+
 static void on_housekeeping(uv_timer_t *t)
 {
 	ecnode *d = t->data;
 	ec_time now = ecn_now_ms();
+	store_watch(d, now);
 	(void)ecn_peers_check_dead(d, now);
 	(void)ec_reasm_expire(d->reasm, now);
 	for (size_t i = 0; i < d->n_peers; i++) {
@@ -265,6 +464,144 @@ static void on_signal(uv_signal_t *s, int signum)
 	uv_stop(d->loop);
 }
 
+/* ---- SIGHUP: settings that change at run time, the log file ------------------ */
+
+/* The query rate limits: the defaults times --rate-scale, each at least 1. */
+static void scale_limits(ec_ratelimit_cfg *rc, double scale)
+{
+	for (int c = 0; c < EC_RL_CLASSES; c++) {
+		ec_rl_limit *lims[2] = {&rc->per_peer[c], &rc->total[c]};
+		for (int k = 0; k < 2; k++) {
+			double ps = lims[k]->per_sec * scale;
+			double b = lims[k]->burst * scale;
+			lims[k]->per_sec = ps > 4e9 ? 4000000000u : (uint32_t)(ps < 1 ? 1 : ps);
+			lims[k]->burst = b > 4e9 ? 4000000000u : (uint32_t)(b < 1 ? 1 : b);
+		}
+	}
+}
+
+static void later(const char *name)
+{
+	ecn_log(ECN_WARN, "SIGHUP: %s changed in the configuration: takes effect at the next start",
+		name);
+}
+
+/* Applies the settings of `n` that change at run time and names the others
+ * that differ from the running ones. */
+static void reload_apply(ecnode *d, const ecn_cfg *n)
+{
+	ecn_cfg *o = &d->cfg;
+	if (n->log_level != o->log_level) {
+		ecn_log(ECN_INFO, "SIGHUP: log-level %s -> %s", ecn_log_level_name(o->log_level),
+			ecn_log_level_name(n->log_level));
+		o->log_level = ecn_log_level = n->log_level;
+	}
+	if (strcmp(n->log_file, o->log_file) != 0) {
+		if (n->log_file[0]) {
+			ecn_log(ECN_INFO, "SIGHUP: log-file %s -> %s",
+				o->log_file[0] ? o->log_file : "(stderr)", n->log_file);
+			memcpy(o->log_file, n->log_file, sizeof o->log_file);
+		} else {
+			later("log-file (removed)");
+		}
+	}
+	if (n->hello_ms != o->hello_ms) {
+		ecn_log(ECN_INFO, "SIGHUP: hello-interval %u -> %u", o->hello_ms, n->hello_ms);
+		o->hello_ms = n->hello_ms;
+	}
+	if (n->peer_dead_ms != o->peer_dead_ms) {
+		ecn_log(ECN_INFO, "SIGHUP: peer-dead-after %llu -> %llu",
+			(unsigned long long)o->peer_dead_ms, (unsigned long long)n->peer_dead_ms);
+		o->peer_dead_ms = n->peer_dead_ms;
+	}
+	if (n->rate_scale != o->rate_scale) {
+		ec_ratelimit_cfg rc = ec_ratelimit_default_cfg;
+		int r;
+		scale_limits(&rc, n->rate_scale);
+		if (!o->rate_limit) {
+			later("rate-scale (rate limits are off)");
+		} else if ((r = ec_node_set_rate_limits(d->node, &rc)) != EC_OK) {
+			ecn_log(ECN_ERROR, "SIGHUP: rate-scale %g not applied: %s", n->rate_scale,
+				ec_strerror(r));
+		} else {
+			ecn_log(ECN_INFO, "SIGHUP: rate-scale %g -> %g", o->rate_scale,
+				n->rate_scale);
+			o->rate_scale = n->rate_scale;
+		}
+	}
+#define LATER_STR(f, name)                    \
+	if (strcmp(n->f, o->f) != 0)          \
+		later(name);
+#define LATER_NUM(f, name)                    \
+	if (n->f != o->f)                     \
+		later(name);
+	LATER_STR(listen, "listen")
+	LATER_STR(announce, "announce")
+	LATER_STR(data_dir, "data")
+	LATER_STR(rpc_path, "rpc")
+	LATER_NUM(network_id, "network")
+	LATER_NUM(pow_test, "pow")
+	LATER_NUM(block_interval_ms, "block-interval")
+	LATER_NUM(rate_limit, "rate-limit")
+	LATER_NUM(sync, "sync")
+	LATER_NUM(sync_delay_ms, "sync-delay")
+	LATER_NUM(sync_range_blocks, "sync-range-blocks")
+	LATER_NUM(swap, "swap")
+	LATER_NUM(swap_interval_ms, "swap-interval")
+	LATER_NUM(swap_initial_ms, "swap-initial")
+	LATER_NUM(swap_step_ms, "swap-step")
+	LATER_NUM(swap_cooldown_ms, "swap-cooldown")
+	LATER_NUM(swap_set_size, "swap-set-size")
+	LATER_NUM(swap_keep_ring, "swap-keep-ring")
+	LATER_NUM(swap_min, "swap-min")
+	LATER_NUM(dgram_max, "datagram-max")
+	LATER_NUM(msg_max, "message-max")
+	LATER_NUM(reasm_timeout_ms, "reassembly-timeout")
+	LATER_NUM(answer_dgrams, "answer-datagrams")
+#undef LATER_STR
+#undef LATER_NUM
+	{
+		int same = n->n_bootstrap == o->n_bootstrap;
+		for (size_t i = 0; same && i < n->n_bootstrap; i++)
+			same = !strcmp(n->bootstrap[i], o->bootstrap[i]);
+		if (!same)
+			later("bootstrap");
+	}
+}
+
+static void on_sighup(uv_signal_t *s, int signum)
+{
+	ecnode *d = s->data;
+	const char *file = NULL;
+	ecn_cfg n;
+	int ok = 0;
+	(void)signum;
+	for (int i = 1; i + 1 < d->argc; i++)
+		if (!strcmp(d->argv[i], "--config"))
+			file = d->argv[i + 1];
+	ecn_cfg_default(&n);
+	/* the file again, then the flags again (they still win) */
+	if (file)
+		ok = ecn_cfg_load(&n, d->argc, d->argv) == 0;
+	/* the log first, so that what follows lands in the new file */
+	if (d->cfg.log_file[0] || (ok && n.log_file[0])) {
+		const char *path = ok && n.log_file[0] ? n.log_file : d->cfg.log_file;
+		if (ecn_log_open(path) != 0)
+			ecn_log(ECN_ERROR, "SIGHUP: log file %s: %s (still writing to the old one)",
+				path, strerror(errno));
+		else
+			ecn_log(ECN_INFO, "SIGHUP: log file %s reopened", path);
+	}
+	if (!file)
+		ecn_log(ECN_INFO, "SIGHUP: no --config file to re-read");
+	else if (!ok)
+		ecn_log(ECN_ERROR, "SIGHUP: %s not applied: it has errors (printed above); "
+			"nothing changed", file);
+	else
+		reload_apply(d, &n);
+	ecn_cfg_free(&n);
+}
+
 static void close_walk(uv_handle_t *h, void *arg)
 {
 	(void)arg;
@@ -280,16 +617,27 @@ int main(int argc, char **argv)
 	char p[700];
 	int r;
 
+	d->lock_fd = -1;
+	d->argc = argc;
+	d->argv = argv;
+	signal(SIGHUP, SIG_IGN); /* until the loop handles it: never a kill */
 	ecn_cfg_default(&d->cfg);
 	if ((r = ecn_cfg_load(&d->cfg, argc, argv)) != 0)
 		return r > 0 ? 0 : 2;
 	ecn_log_level = d->cfg.log_level;
+	umask(077);
+	/* before anything else touches the data directory */
+	if ((r = lock_data_dir(d)) != 0)
+		return r;
+	if (d->cfg.log_file[0] && ecn_log_open(d->cfg.log_file) != 0) {
+		ecn_log(ECN_ERROR, "log file %s: %s", d->cfg.log_file, strerror(errno));
+		return 2;
+	}
 	if (ec_crypto_init() != EC_OK) {
 		ecn_log(ECN_ERROR, "crypto library failed to initialise");
 		return 2;
 	}
 	d->pow = d->cfg.pow_test ? &ec_pow_test : &ec_pow_production;
-	umask(077);
 	if (open_data_dir(d) != 0)
 		return 2;
 	if (d->cfg.init_only) {
@@ -335,15 +683,7 @@ int main(int argc, char **argv)
 		nc.addr_len = ecn_addr_pack((const struct sockaddr *)&ann, nc.addr);
 	}
 	nc.rate_limit = (uint8_t)d->cfg.rate_limit;
-	for (int c = 0; c < EC_RL_CLASSES; c++) {
-		ec_rl_limit *lims[2] = {&nc.ratelimit.per_peer[c], &nc.ratelimit.total[c]};
-		for (int k = 0; k < 2; k++) {
-			double ps = lims[k]->per_sec * d->cfg.rate_scale;
-			double b = lims[k]->burst * d->cfg.rate_scale;
-			lims[k]->per_sec = ps > 4e9 ? 4000000000u : (uint32_t)(ps < 1 ? 1 : ps);
-			lims[k]->burst = b > 4e9 ? 4000000000u : (uint32_t)(b < 1 ? 1 : b);
-		}
-	}
+	scale_limits(&nc.ratelimit, d->cfg.rate_scale);
 	/* Messages over one datagram travel as fragments up to --message-max
 	 * (PROTOCOL 16 "Fragments"): what we serve stays under it, and the
 	 * range answers we ask for are bounded to --answer-datagrams
@@ -419,9 +759,11 @@ int main(int argc, char **argv)
 	uv_timer_start(&d->housekeeping, on_housekeeping, 250, 250);
 	uv_signal_init(d->loop, &d->sigint);
 	uv_signal_init(d->loop, &d->sigterm);
-	d->sigint.data = d->sigterm.data = d;
+	uv_signal_init(d->loop, &d->sighup);
+	d->sigint.data = d->sigterm.data = d->sighup.data = d;
 	uv_signal_start(&d->sigint, on_signal, SIGINT);
 	uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&d->sighup, on_sighup, SIGHUP);
 	signal(SIGPIPE, SIG_IGN);
 	ecn_flush(d);
 	ecn_schedule(d);
