@@ -1293,8 +1293,8 @@ static void client_refuse(rpc_client *c, uint64_t *counter, const char *fmt, ...
 
 /* Room for `need` bytes of held input in c's buffer, within the daemon-wide
  * total: when the total would pass rpc_buffer_total, the connection holding
- * the largest buffer is closed (c itself when that is c).  0, or -1 when
- * c was closed. */
+ * the largest buffer is closed (c itself when it would hold the most).  0,
+ * or -1 when c was closed. */
 static int client_reserve(rpc_client *c, size_t need)
 {
 	struct ecn_rpc *r = c->d->rpc;
@@ -1339,9 +1339,9 @@ static int client_reserve(rpc_client *c, size_t need)
 	return 0;
 }
 
-/* Handles the complete lines at the start of p[0..n) until c is paused,
- * busy answering them is over the output mark, or closed; returns the
- * bytes consumed. */
+/* Handles the complete lines at the start of p[0..n) until c is closed or
+ * paused (its unread answers over RPC_OUT_PAUSE); returns the bytes
+ * consumed. */
 static size_t client_lines(rpc_client *c, const char *p, size_t n)
 {
 	struct ecn_rpc *r = c->d->rpc;
