@@ -141,4 +141,34 @@ size_t ec_mempool_expire(ec_mempool *mp, ec_time now);
 /* Iteration in insertion order: i from 0 while it returns non-NULL. */
 ec_mp_entry *ec_mempool_at(ec_mempool *mp, size_t i);
 
+/* Recent rejections: why a transaction was refused or dropped, for the
+ * client that submitted it (PROTOCOL 16.1 "Transaction states").  A
+ * bounded table: at most EC_MP_REJECT_MAX entries, the oldest overwritten
+ * first; noting a txid again replaces its reason and time. */
+enum ec_mp_reason {
+	EC_MP_R_NONE = 0,
+	EC_MP_R_FULL,      /* the mempool had no room */
+	EC_MP_R_NOT_OWNER, /* a signature is not by the key the token's current
+			    * transaction names (or the token is destroyed) */
+	EC_MP_R_CONFLICT,  /* prev is no longer the token's current transaction:
+			    * another one spending it was decided or committed */
+	EC_MP_R_TIMESTAMP, /* not later than the token's current transaction */
+	EC_MP_R_EXPIRED,   /* not decided within tx_timeout_ms */
+	EC_MP_R_COUNT
+};
+#define EC_MP_REJECT_MAX 1024
+/* "mempool_full", "not_owner", "conflict_lost", "bad_timestamp",
+ * "expired"; "none" for EC_MP_R_NONE or an unknown value. */
+const char *ec_mp_reason_name(uint8_t reason);
+/* A sentence for people ("another transaction ... committed"). */
+const char *ec_mp_reason_text(uint8_t reason);
+/* Records txid's rejection at `now` (reason EC_MP_R_NONE is ignored).
+ * Allocation failure drops the note (the table is advisory). */
+void ec_mempool_note_rejected(ec_mempool *mp, const ec_id *txid, uint8_t reason,
+			      ec_time now);
+/* EC_OK with *reason and *at (either may be NULL) when txid is in the
+ * table, else EC_ERR_NOTFOUND. */
+int ec_mempool_rejected(const ec_mempool *mp, const ec_id *txid, uint8_t *reason,
+			ec_time *at);
+
 #endif

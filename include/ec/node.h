@@ -269,6 +269,25 @@ typedef struct ec_node_tx_info {
 } ec_node_tx_info;
 int ec_node_tx_info_get(ec_node *n, const ec_id *txid, ec_node_tx_info *out);
 
+/* Submission with the node's verdict (PROTOCOL 16.1 "Transaction states"):
+ * a transaction our state of its tokens (decided or committed) already
+ * rules out is refused before it enters the mempool: EC_ERR_REFUSED with
+ * *reason (enum ec_mp_reason, mempool.h) EC_MP_R_NOT_OWNER,
+ * EC_MP_R_CONFLICT or EC_MP_R_TIMESTAMP; a full mempool gives
+ * EC_ERR_REFUSED with EC_MP_R_FULL.  Each is noted in the rejection
+ * table.  Otherwise as ec_node_submit_tx, *reason = EC_MP_R_NONE.  Tokens
+ * we hold no state of are not judged here (their neighbourhood votes). */
+int ec_node_submit_tx_checked(ec_node *n, const uint8_t *tx, size_t len, ec_time now,
+			      uint8_t *reason);
+/* Why txid will not commit here: EC_OK with *reason (and *at, the time it
+ * was judged) when it is in the table of recent rejections (refused at
+ * submission, or dropped from the mempool: a client's transaction that
+ * expires is noted with the verdict of our state, else EC_MP_R_EXPIRED),
+ * or when it is still pending but our state of its tokens rules it out;
+ * EC_ERR_NOTFOUND otherwise (unknown, pending with a chance, decided,
+ * committed). */
+int ec_node_tx_rejection(ec_node *n, const ec_id *txid, uint8_t *reason, ec_time *at);
+
 /* Lamppost key check (DESIGN.md): is pk the current signing key of peer
  * `peer`, i.e. H_tag("ec/v1/keyhash", pk) = next_key of the current
  * transaction of the identity token (token = peer id) in OUR state

@@ -6,7 +6,9 @@
  * network (every tx of the last tx_timeout_ms a node saw), so nothing on
  * the per-vote path scans them: a posting index by (token, prev) finds
  * conflicts, and counters (util/ec_idcount.h) give each sender's share and
- * each voter's placeholders.  All three are rebuilt when entries expire. */
+ * each voter's placeholders.  All three are rebuilt when entries expire.
+ * A small ring of recent rejections (txid, reason, time) answers clients
+ * asking what became of a transaction that left the pool. */
 #include <stddef.h>
 #include <stdlib.h>
 
@@ -38,7 +40,15 @@ struct ec_mempool {
 	ec_idcount senders;      /* held txs per sender */
 	ec_idcount placeholders; /* placeholders per first voter */
 	uint64_t next_seq;       /* insertion counter (ec_mp_entry.seq) */
+	struct mp_reject *rej;   /* recent rejections, a ring (lazily grown) */
+	size_t n_rej, cap_rej, next_rej;
 };
+
+typedef struct mp_reject {
+	ec_id txid;
+	ec_time at;
+	uint8_t reason;
+} mp_reject;
 
 /* ---- the (token, prev) posting index ---------------------------------- */
 
@@ -165,6 +175,7 @@ void ec_mempool_free(ec_mempool *mp)
 	free(mp->post);
 	ec_idcount_free(&mp->senders);
 	ec_idcount_free(&mp->placeholders);
+	free(mp->rej);
 	free(mp);
 }
 
@@ -572,4 +583,79 @@ size_t ec_mempool_expire(ec_mempool *mp, ec_time now)
 		derived_refill(mp);
 	}
 	return dropped;
+}
+
+/* ---- recent rejections ------------------------------------------------ */
+
+static const char *const reason_names[EC_MP_R_COUNT] = {
+	"none", "mempool_full", "not_owner", "conflict_lost", "bad_timestamp", "expired",
+};
+
+static const char *const reason_texts[EC_MP_R_COUNT] = {
+	"not rejected",
+	"the mempool was full",
+	"not signed by the key the token's current transaction names",
+	"another transaction spending the same token state was decided or committed",
+	"timestamp not later than the token's current transaction",
+	"not decided within the mempool lifetime",
+};
+
+const char *ec_mp_reason_name(uint8_t reason)
+{
+	return reason < EC_MP_R_COUNT ? reason_names[reason] : reason_names[0];
+}
+
+const char *ec_mp_reason_text(uint8_t reason)
+{
+	return reason < EC_MP_R_COUNT ? reason_texts[reason] : reason_texts[0];
+}
+
+static mp_reject *reject_find(const ec_mempool *mp, const ec_id *txid)
+{
+	for (size_t i = 0; i < mp->n_rej; i++)
+		if (ec_id_eq(&mp->rej[i].txid, txid))
+			return &mp->rej[i];
+	return NULL;
+}
+
+void ec_mempool_note_rejected(ec_mempool *mp, const ec_id *txid, uint8_t reason,
+			      ec_time now)
+{
+	mp_reject *r;
+	if (!mp || !txid || reason == EC_MP_R_NONE || reason >= EC_MP_R_COUNT)
+		return;
+	if (!(r = reject_find(mp, txid))) {
+		if (mp->n_rej == mp->cap_rej && mp->cap_rej < EC_MP_REJECT_MAX) {
+			size_t cap = mp->cap_rej ? mp->cap_rej * 2 : 16;
+			mp_reject *nr;
+			if (cap > EC_MP_REJECT_MAX)
+				cap = EC_MP_REJECT_MAX;
+			if (!(nr = realloc(mp->rej, cap * sizeof *nr)))
+				return;
+			mp->rej = nr;
+			mp->cap_rej = cap;
+		}
+		if (mp->n_rej < mp->cap_rej) {
+			r = &mp->rej[mp->n_rej++];
+		} else { /* full: the oldest goes */
+			r = &mp->rej[mp->next_rej];
+			mp->next_rej = (mp->next_rej + 1) % mp->cap_rej;
+		}
+		r->txid = *txid;
+	}
+	r->reason = reason;
+	r->at = now;
+}
+
+int ec_mempool_rejected(const ec_mempool *mp, const ec_id *txid, uint8_t *reason,
+			ec_time *at)
+{
+	const mp_reject *r = mp && txid ? reject_find(mp, txid) : NULL;
+	if (!r)
+		return EC_ERR_NOTFOUND;
+	if (reason)
+		*reason = r->reason;
+	if (at)
+		*at = r->at;
+	return EC_OK;
 }

@@ -752,6 +752,7 @@ int ec_node_tick(ec_node *n, ec_time now)
 	node_txreq_tick(n, now);
 	node_keylook_tick(n, now);
 	if (now >= n->scan_due) { /* scan_due <= earliest expiry */
+		node_note_expiring(n, now);
 		dropped = ec_mempool_expire(n->mp, now);
 		if (dropped) {
 			n->st.txs_expired += dropped;

@@ -207,6 +207,9 @@ void node_request_tx(ec_node *n, const ec_id *txid, const ec_id *peer,
 int node_token_head(ec_node *n, const ec_id *token, ec_id *txid, ec_tx *tx,
 		    int *has_body);
 void node_reevaluate_conflicts(ec_node *n, ec_mp_entry *e, ec_time now);
+/* Notes in the rejection table why each local client's transaction that
+ * ec_mempool_expire(now) is about to drop did not commit (ec_node_tx.c). */
+void node_note_expiring(ec_node *n, ec_time now);
 /* e is contested: the pool holds a tx (body known, not rejected) that
  * shares a (token, prev) with it, or a vote on e from a member of one of
  * its tokens lists a conflicting txid. */

@@ -1096,3 +1096,127 @@ void node_handle_refusal(ec_node *n, const ec_id *from, const uint8_t *msg,
 	q->deadline = now; /* retry elsewhere at the next tick */
 	node_deadline_min(n, now);
 }
+
+/* ---- verdicts for clients (PROTOCOL 16.1 "Transaction states") -------- */
+
+/* Why tx cannot commit here, judged by our state of its tokens (decided
+ * or committed, as entry_ok and the immutability rule of try_decide see
+ * it): EC_MP_R_NONE when it still may, or when we hold no state to judge
+ * by (a token we lack, a prev we may lack history for). */
+static uint8_t tx_verdict(ec_node *n, const ec_tx *tx)
+{
+	for (unsigned i = 0; i < tx->n_entries; i++) {
+		const ec_tx_entry *en = &tx->entries[i];
+		const ec_tx_sig *sig = NULL;
+		const ec_tx_entry *hen = NULL;
+		ec_id head, kh;
+		ec_tx htx;
+		int body;
+		if (!node_token_head(n, &en->token, &head, &htx, &body))
+			continue;
+		if (ec_id_eq(&head, &tx->id))
+			return EC_MP_R_NONE; /* it is the token's head: accepted */
+		for (unsigned k = 0; body && k < htx.n_entries; k++)
+			if (ec_id_eq(&htx.entries[k].token, &en->token))
+				hen = &htx.entries[k];
+		if (!ec_id_eq(&head, &en->prev)) {
+			/* prev was spent: a creation of a token that exists,
+			 * a twin on (token, prev) decided, or prev is in our
+			 * history (the token moved on); else we may lack the
+			 * history that leads to prev */
+			if (ec_id_is_zero(&en->prev) || (hen && ec_id_eq(&hen->prev, &en->prev)) ||
+			    committed_here(n, &en->prev))
+				return EC_MP_R_CONFLICT;
+			continue;
+		}
+		if (!hen)
+			continue; /* head known only by id */
+		for (unsigned k = 0; k < tx->n_sigs; k++)
+			if (tx->sigs[k].entry == i)
+				sig = &tx->sigs[k];
+		if (!sig)
+			return EC_MP_R_NOT_OWNER;
+		ec_keyhash(&kh, sig->pk);
+		if (!ec_id_eq(&kh, &hen->next_key))
+			return EC_MP_R_NOT_OWNER; /* also a destroyed token */
+		if (tx->timestamp <= htx.timestamp)
+			return EC_MP_R_TIMESTAMP;
+	}
+	return EC_MP_R_NONE;
+}
+
+/* 1 if e is decided or committed here (then no verdict applies). */
+static int accepted_here(ec_node *n, const ec_mp_entry *e)
+{
+	const node_pend *p = node_pend_get(n, &e->txid);
+	return e->state == EC_MP_COMMITTED || (p && p->decided) || committed_here(n, &e->txid);
+}
+
+void node_note_expiring(ec_node *n, ec_time now)
+{
+	ec_mp_entry *e;
+	for (size_t i = 0; (e = ec_mempool_at(n->mp, i)); i++) {
+		uint8_t r;
+		/* the local client's transactions (sender zero) that
+		 * ec_mempool_expire drops now */
+		if (!e->has_tx || !ec_id_is_zero(&e->sender) || now < e->first_seen ||
+		    now - e->first_seen < n->cfg.mempool.tx_timeout_ms || accepted_here(n, e))
+			continue;
+		r = tx_verdict(n, &e->tx);
+		ec_mempool_note_rejected(n->mp, &e->txid, r ? r : EC_MP_R_EXPIRED, now);
+	}
+}
+
+int ec_node_submit_tx_checked(ec_node *n, const uint8_t *msg, size_t len, ec_time now,
+			      uint8_t *reason)
+{
+	ec_tx tx;
+	ec_mp_entry *e;
+	uint8_t r;
+	int err;
+	if (!n || !reason || (!msg && len))
+		return EC_ERR_ARG;
+	*reason = EC_MP_R_NONE;
+	if (n->fatal)
+		return n->fatal;
+	if (len > EC_TX_MAX_BYTES || ec_tx_decode(&tx, msg, len) != EC_OK)
+		return ec_node_submit_tx(n, msg, len, now); /* its error, counted */
+	e = ec_mempool_get(n->mp, &tx.id);
+	if (!(e && e->has_tx) && !committed_here(n, &tx.id) && /* else: EC_ERR_EXISTS */
+	    (r = tx_verdict(n, &tx)) != EC_MP_R_NONE) {
+		/* a forgery is a bad signature, not a verdict on it */
+		if ((err = ec_tx_verify_sigs(&tx)) != EC_OK)
+			return ec_node_submit_tx(n, msg, len, now);
+		ec_mempool_note_rejected(n->mp, &tx.id, r, now);
+		*reason = r;
+		return EC_ERR_REFUSED;
+	}
+	err = ec_node_submit_tx(n, msg, len, now);
+	if (err == EC_ERR_REFUSED) {
+		ec_mempool_note_rejected(n->mp, &tx.id, EC_MP_R_FULL, now);
+		*reason = EC_MP_R_FULL;
+	}
+	return err;
+}
+
+int ec_node_tx_rejection(ec_node *n, const ec_id *txid, uint8_t *reason, ec_time *at)
+{
+	ec_mp_entry *e;
+	uint8_t r;
+	if (!n || !txid)
+		return EC_ERR_ARG;
+	e = ec_mempool_get(n->mp, txid);
+	if (e && e->has_tx) {
+		/* in the pool: its fate is open unless our state rules it out */
+		if (accepted_here(n, e) || (r = tx_verdict(n, &e->tx)) == EC_MP_R_NONE)
+			return EC_ERR_NOTFOUND;
+		if (reason)
+			*reason = r;
+		if (at)
+			*at = n->last_now;
+		return EC_OK;
+	}
+	if (committed_here(n, txid))
+		return EC_ERR_NOTFOUND;
+	return ec_mempool_rejected(n->mp, txid, reason, at);
+}

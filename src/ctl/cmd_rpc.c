@@ -17,6 +17,7 @@
 
 #include "ctl/ctl.h"
 #include "ec/ec.h"
+#include "ec/wire.h"
 
 const char *ctl_rpc_path(const char *given)
 {
@@ -24,7 +25,8 @@ const char *ctl_rpc_path(const char *given)
 	return given ? given : e && *e ? e : "ecnode-data/ecnode.sock";
 }
 
-int ctl_rpc_call(const char *path, const char *method, json_t *params, json_t **result)
+int ctl_rpc_call_err(const char *path, const char *method, json_t *params, json_t **result,
+		     json_t **error)
 {
 	struct sockaddr_un sa;
 	int fd;
@@ -33,6 +35,8 @@ int ctl_rpc_call(const char *path, const char *method, json_t *params, json_t **
 	json_t *msg, *err;
 	json_error_t je;
 	*result = NULL;
+	if (error)
+		*error = NULL;
 	if (strlen(path) >= sizeof sa.sun_path) {
 		fprintf(stderr, "ecctl: socket path too long\n");
 		json_decref(params);
@@ -93,15 +97,189 @@ int ctl_rpc_call(const char *path, const char *method, json_t *params, json_t **
 	}
 	if ((err = json_object_get(msg, "error"))) {
 		json_t *m = json_object_get(err, "message");
-		fprintf(stderr, "ecctl %s: error %lld: %s\n", method,
-			(long long)json_integer_value(json_object_get(err, "code")),
-			json_is_string(m) ? json_string_value(m) : "?");
+		if (error)
+			*error = json_incref(err);
+		else
+			fprintf(stderr, "ecctl %s: error %lld: %s\n", method,
+				(long long)json_integer_value(json_object_get(err, "code")),
+				json_is_string(m) ? json_string_value(m) : "?");
 		json_decref(msg);
 		return 1;
 	}
 	*result = json_incref(json_object_get(msg, "result"));
 	json_decref(msg);
 	return *result ? 0 : 2;
+}
+
+int ctl_rpc_call(const char *path, const char *method, json_t *params, json_t **result)
+{
+	return ctl_rpc_call_err(path, method, params, result, NULL);
+}
+
+int ctl_mapping(const char *rpc, const char *token, const char *peer, int quiet,
+		json_t **res)
+{
+	json_t *p = json_pack("{s:s}", "token", token), *ask;
+	const char *answer;
+	int r;
+	if (peer)
+		json_object_set_new(p, "peer", json_string(peer));
+	if ((r = ctl_rpc_call(rpc, "get_mapping", json_incref(p), res)) != 0) {
+		json_decref(p);
+		return r;
+	}
+	/* a referral from our node: ask the first peer it names (over UDP,
+	 * through our node), once */
+	answer = json_string_value(json_object_get(*res, "answer"));
+	ask = json_object_get(*res, "ask");
+	if (!peer && answer && !strcmp(answer, "referral") && json_array_size(ask) > 0) {
+		json_t *res2;
+		json_object_set(p, "peer", json_array_get(ask, 0));
+		if (!quiet)
+			printf("referred to %s\n", json_string_value(json_object_get(p, "peer")));
+		if (ctl_rpc_call(rpc, "get_mapping", json_incref(p), &res2) == 0) {
+			json_decref(*res);
+			*res = res2;
+		}
+	}
+	json_decref(p);
+	return 0;
+}
+
+/* "not_owner" -> "not owner" */
+static void reason_words(char *out, size_t cap, const char *reason)
+{
+	snprintf(out, cap, "%s", reason ? reason : "unknown reason");
+	for (char *q = out; *q; q++)
+		if (*q == '_')
+			*q = ' ';
+}
+
+static double elapsed_s(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The end of a wait: one line (or the JSON object) and the exit status. */
+static int wait_outcome(const char *txid, const char *outcome, json_t *tx, double waited,
+			int json)
+{
+	const char *reason = json_string_value(json_object_get(tx, "reason"));
+	const char *detail = json_string_value(json_object_get(tx, "detail"));
+	const char *state = json_string_value(json_object_get(tx, "state"));
+	int rc = !strcmp(outcome, "committed") ? 0 : !strcmp(outcome, "rejected") ? 1 : 3;
+	if (json) {
+		json_t *o = json_pack("{s:s, s:s, s:s, s:f}", "txid", txid, "outcome", outcome,
+				      "state", state ? state : "unknown", "waited_s", waited);
+		if (reason)
+			json_object_set_new(o, "reason", json_string(reason));
+		if (detail)
+			json_object_set_new(o, "detail", json_string(detail));
+		if (json_object_get(tx, "block"))
+			json_object_set(o, "block", json_object_get(tx, "block"));
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+	} else if (rc == 0) {
+		printf("committed: %s in block %s\n", txid,
+		       json_string_value(json_object_get(tx, "block")));
+	} else if (rc == 1) {
+		char w[64];
+		reason_words(w, sizeof w, reason);
+		printf("rejected: %s: %s (%s)\n", txid, w, detail ? detail : "");
+	} else {
+		printf("timed out after %.0f s: %s is still %s\n", waited, txid,
+		       state ? state : "unknown here");
+	}
+	return rc;
+}
+
+int ctl_tx_wait(const char *rpc, const char *txid, double seconds, int json)
+{
+	struct timespec t0;
+	json_t *last = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		json_t *res = NULL, *err = NULL;
+		int r = ctl_rpc_call_err(rpc, "get_tx", json_pack("{s:s}", "txid", txid), &res,
+					 &err);
+		const char *state;
+		if (r == 2) {
+			json_decref(last);
+			return 2;
+		}
+		if (r == 1) { /* not known (yet, or any more): keep asking */
+			json_decref(err);
+		} else {
+			json_decref(last);
+			last = res;
+			state = json_string_value(json_object_get(res, "state"));
+			if (state && (!strcmp(state, "committed") || !strcmp(state, "rejected"))) {
+				r = wait_outcome(txid, state, res, elapsed_s(&t0), json);
+				json_decref(res);
+				return r;
+			}
+		}
+		if (elapsed_s(&t0) >= seconds) {
+			r = wait_outcome(txid, "timeout", last, elapsed_s(&t0), json);
+			json_decref(last);
+			return r;
+		}
+		usleep(200000);
+	}
+}
+
+int ctl_submit_wait(const char *rpc, const char *hex, const char *txid, double wait_s, int json,
+		    json_t **result)
+{
+	json_t *err = NULL, *data;
+	int r = ctl_rpc_call_err(rpc, "submit_tx", json_pack("{s:s}", "tx", hex), result, &err);
+	const char *m;
+	if (r != 1) {
+		if (r == 0 && wait_s > 0) {
+			json_decref(*result);
+			*result = NULL;
+			return ctl_tx_wait(rpc, txid, wait_s, json);
+		}
+		return r;
+	}
+	data = json_object_get(err, "data");
+	m = json_string_value(json_object_get(err, "message"));
+	if (json_is_string(json_object_get(data, "reason"))) {
+		/* refused at once, with the reason */
+		json_t *tx = json_pack("{s:s, s:O, s:O}", "state", "rejected", "reason",
+				       json_object_get(data, "reason"), "detail",
+				       json_object_get(data, "detail"));
+		if (!json)
+			fprintf(stderr, "ecctl submit_tx: error %lld: %s\n",
+				(long long)json_integer_value(json_object_get(err, "code")),
+				m ? m : "?");
+		r = wait_outcome(txid, "rejected", tx, 0, json);
+		json_decref(tx);
+	} else if (wait_s > 0 && m && strstr(m, "EC_ERR_EXISTS")) {
+		/* submitted before: its fate is what we wait for */
+		r = ctl_tx_wait(rpc, txid, wait_s, json);
+	} else {
+		fprintf(stderr, "ecctl submit_tx: error %lld: %s\n",
+			(long long)json_integer_value(json_object_get(err, "code")), m ? m : "?");
+	}
+	json_decref(err);
+	return r;
+}
+
+double ctl_wait_arg(int argc, char **argv, int *i, double dflt)
+{
+	const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+	size_t n = v ? strlen(v) : 0;
+	char *end;
+	double x;
+	if (!v || n == 0 || n > 10 || strspn(v, "0123456789.") != n)
+		return dflt; /* no number follows: the default */
+	(*i)++;
+	x = strtod(v, &end);
+	return *end || !(x > 0) ? -1 : x;
 }
 
 /* key: value lines, nested objects with dotted prefixes, arrays listed. */
@@ -174,9 +352,14 @@ static void online_usage(const char *cmd)
 	       "(--rpc, $ECCTL_RPC, default ecnode-data/ecnode.sock):\n"
 	       "  status                        identity, contact, head, counters\n"
 	       "  peers                         transport peers and their addresses\n"
-	       "  submit HEX|--file F           submit an encoded transaction\n"
+	       "  submit HEX|--file F [--wait [S]]  submit an encoded transaction; --wait:\n"
+	       "                                until committed (exit 0) or rejected (1,\n"
+	       "                                with the node's reason), at most S seconds\n"
+	       "                                (120; then exit 3)\n"
 	       "  mapping TOKEN [--peer ID]     signed mapping (ours, or a peer's over UDP)\n"
-	       "  tx TXID                       a transaction, its block and confirmations\n"
+	       "  tx TXID [--wait [S]]          a transaction: state (pending, decided,\n"
+	       "                                committed, rejected + reason), block,\n"
+	       "                                confirmations; --wait as for submit\n"
 	       "  block ID | --height H [--creator ID]   a stored block\n"
 	       "  block fetch ID --peer P       fetch a block from peer P over UDP; lists\n"
 	       "                                the endorsements collected for it\n"
@@ -313,40 +496,90 @@ int ctl_cmd_online(int argc, char **argv)
 			USAGE("no arguments expected");
 		method = cmd;
 	} else if (!strcmp(cmd, "submit")) {
-		if (nrest == 2 && !strcmp(rest[0], "--file")) {
-			unsigned char *b;
-			size_t n;
-			char *hex;
-			if (ctl_read_file(rest[1], &b, &n) != 0) {
+		const char *file = NULL, *txhex = NULL;
+		double wait_s = 0;
+		unsigned char *b;
+		size_t n;
+		char *hex, txid[65];
+		ec_tx tx;
+		for (int i = 0; i < nrest; i++) {
+			if (!strcmp(rest[i], "--file") && i + 1 < nrest && !file && !txhex)
+				file = rest[++i];
+			else if (!strcmp(rest[i], "--wait")) {
+				if ((wait_s = ctl_wait_arg(nrest, rest, &i, CTL_WAIT_DEFAULT_S)) < 0)
+					USAGE("--wait SECONDS: a positive number");
+			} else if (!file && !txhex)
+				txhex = rest[i];
+			else
+				USAGE("one transaction (hex) or --file F [--wait [SECONDS]]");
+		}
+		if (!file && !txhex)
+			USAGE("one transaction (hex) or --file F [--wait [SECONDS]]");
+		if (file) {
+			if (ctl_read_file(file, &b, &n) != 0) {
 				json_decref(params);
 				return 2;
 			}
-			hex = malloc(2 * n + 1);
-			ec_hex_encode(hex, b, n);
-			json_object_set_new(params, "tx", json_string(hex));
-			free(hex);
+		} else {
+			n = strlen(txhex) / 2;
+			b = malloc(n ? n : 1);
+			if (strlen(txhex) % 2 || ec_hex_decode(b, n, txhex) != EC_OK) {
+				free(b);
+				USAGE("the transaction is not hex");
+			}
+		}
+		/* the txid, to follow it; the node judges the rest */
+		if (ec_tx_decode(&tx, b, n) != EC_OK) {
 			free(b);
-		} else if (nrest == 1) {
-			json_object_set_new(params, "tx", json_string(rest[0]));
-		} else
-			USAGE("one transaction (hex) or --file F");
-		method = "submit_tx";
+			fprintf(stderr, "ecctl submit: not an encoded transaction\n");
+			json_decref(params);
+			return 1;
+		}
+		ec_hex_encode(txid, tx.id.b, 32);
+		hex = malloc(2 * n + 1);
+		ec_hex_encode(hex, b, n);
+		free(b);
+		json_decref(params);
+		r = ctl_submit_wait(rpc, hex, txid, wait_s, json, &res);
+		free(hex);
+		if (r != 0 || wait_s > 0)
+			return r;
+		return ctl_rpc_print(res, json);
 	} else if (!strcmp(cmd, "mapping")) {
+		const char *tok = NULL, *peer = NULL;
 		for (int i = 0; i < nrest; i++) {
 			if (!strcmp(rest[i], "--peer") && i + 1 < nrest && is_hex_id(rest[i + 1]))
-				json_object_set_new(params, "peer", json_string(rest[++i]));
-			else if (is_hex_id(rest[i]) && !json_object_get(params, "token"))
-				json_object_set_new(params, "token", json_string(rest[i]));
+				peer = rest[++i];
+			else if (is_hex_id(rest[i]) && !tok)
+				tok = rest[i];
 			else
 				USAGE("TOKEN (64 hex) [--peer ID]");
 		}
-		if (!json_object_get(params, "token"))
+		if (!tok)
 			USAGE("TOKEN required");
-		method = "get_mapping";
+		json_decref(params);
+		if ((r = ctl_mapping(rpc, tok, peer, json, &res)) != 0)
+			return r;
+		return ctl_rpc_print(res, json);
 	} else if (!strcmp(cmd, "tx")) {
-		if (nrest != 1 || !is_hex_id(rest[0]))
+		const char *txid = NULL;
+		double wait_s = 0;
+		for (int i = 0; i < nrest; i++) {
+			if (!strcmp(rest[i], "--wait")) {
+				if ((wait_s = ctl_wait_arg(nrest, rest, &i, CTL_WAIT_DEFAULT_S)) < 0)
+					USAGE("--wait SECONDS: a positive number");
+			} else if (is_hex_id(rest[i]) && !txid) {
+				txid = rest[i];
+			} else
+				USAGE("TXID (64 hex) [--wait [SECONDS]]");
+		}
+		if (!txid)
 			USAGE("TXID (64 hex) required");
-		json_object_set_new(params, "txid", json_string(rest[0]));
+		if (wait_s > 0) {
+			json_decref(params);
+			return ctl_tx_wait(rpc, txid, wait_s, json);
+		}
+		json_object_set_new(params, "txid", json_string(txid));
 		method = "get_tx";
 	} else if (!strcmp(cmd, "block") && nrest >= 1 && !strcmp(rest[0], "fetch")) {
 		for (int i = 1; i < nrest; i++) {
@@ -422,28 +655,8 @@ int ctl_cmd_online(int argc, char **argv)
 	} else {
 		USAGE("unknown command");
 	}
-	json_t *again = !strcmp(method, "get_mapping") ? json_deep_copy(params) : NULL;
-	if ((r = ctl_rpc_call(rpc, method, params, &res)) != 0) {
-		json_decref(again);
+	if ((r = ctl_rpc_call(rpc, method, params, &res)) != 0)
 		return r;
-	}
-	/* a referral from our node: ask the first peer it names (over UDP,
-	 * through our node), once */
-	if (again && !json_object_get(again, "peer") &&
-	    json_is_string(json_object_get(res, "answer")) &&
-	    !strcmp(json_string_value(json_object_get(res, "answer")), "referral") &&
-	    json_array_size(json_object_get(res, "ask")) > 0) {
-		json_t *res2;
-		json_object_set(again, "peer", json_array_get(json_object_get(res, "ask"), 0));
-		if (!json)
-			printf("referred to %s\n",
-			       json_string_value(json_object_get(again, "peer")));
-		if (ctl_rpc_call(rpc, method, json_incref(again), &res2) == 0) {
-			json_decref(res);
-			res = res2;
-		}
-	}
-	json_decref(again);
 	return ctl_rpc_print(res, json);
 #undef USAGE
 }

@@ -1,13 +1,18 @@
 /* cmd_token.c - 'ecctl token create|transfer|destroy': builds a signed
  * one-entry transaction from key files (spec 7) and prints it (hex) or,
- * with --submit, hands it to a running ecnode (submit_tx).
+ * with --submit, hands it to a running ecnode (submit_tx); --wait [S]
+ * (implies --submit) then follows it until committed or rejected.
  *   create   --owner KEYFILE [--token HEX]       prev = 0, next_key = kh(owner)
  *   create   --owner KEYFILE --tokens N          N (1..6) random tokens in one
  *                                                 transaction (multi-token)
  *   transfer --token T --key KEYFILE (--to KEYFILE | --to-hash H) [--prev TXID]
  *   destroy  --token T --key KEYFILE [--prev TXID]          next_key = 0
  * Without --prev the token's current transaction is asked from the node
- * (get_mapping).  The timestamp is the wall clock in ms. */
+ * (get_mapping).  A transfer or destruction that talks to the node is
+ * checked against the node's mapping first: the signing key must be the
+ * owner (owner_key_hash) and --prev the token's current transaction, else
+ * nothing is submitted (exit 1) unless --force.  The timestamp is the wall
+ * clock in ms. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,31 +38,93 @@ static int parse_id(const char *s, ec_id *out)
 	return s && strlen(s) == 64 && ec_hex_decode(out->b, 32, s) == EC_OK ? 0 : -1;
 }
 
+/* The node's mapping of tok against the signer: kp must own it (its key
+ * hash is owner_key_hash) and prev (when given) must be its current
+ * transaction.  0 with *cur = the current transaction, 1 (printed) when
+ * the node holds no mapping or the check fails (unless force), 2 when the
+ * node cannot be asked. */
+static int owner_check(const char *rpc, const char *sub, const char *tok, const char *keyfile,
+		       const ec_keypair *kp, const char *prev, int force, ec_id *cur)
+{
+	json_t *res;
+	const char *owner, *txid;
+	char mine[65];
+	ec_id kh;
+	int r = ctl_mapping(rpc, tok, NULL, 1, &res);
+	if (r != 0)
+		return r;
+	owner = json_string_value(json_object_get(res, "owner_key_hash"));
+	txid = json_string_value(json_object_get(res, "txid"));
+	if (!json_is_true(json_object_get(res, "mapped")) || parse_id(txid, cur) != 0 || !owner) {
+		fprintf(stderr, "ecctl token %s: the node holds no mapping of token %s%s\n", sub,
+			tok, prev ? "" : " (give --prev)");
+		json_decref(res);
+		return prev && force ? 0 : 1;
+	}
+	ec_keyhash(&kh, kp->pk);
+	ec_hex_encode(mine, kh.b, 32);
+	r = 0;
+	if (strcmp(owner, mine) != 0) {
+		fprintf(stderr,
+			"ecctl token %s: token %s is owned by key hash %s%s, not by %s (key hash "
+			"%s)%s\n",
+			sub, tok, owner,
+			!strcmp(owner, "0000000000000000000000000000000000000000000000000000000000000000")
+				? " (destroyed)"
+				: "",
+			keyfile, mine, force ? "; --force: submitting anyway" : ": nothing submitted");
+		r = 1;
+	} else if (prev && strcmp(prev, txid) != 0) {
+		fprintf(stderr,
+			"ecctl token %s: token %s's current transaction is %s, not --prev %s%s\n",
+			sub, tok, txid, prev, force ? "; --force: submitting anyway" : ": nothing submitted");
+		r = 1;
+	}
+	json_decref(res);
+	return force ? 0 : r;
+}
+
 int ctl_cmd_token(int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : NULL, *owner = NULL, *key = NULL, *to = NULL,
 		   *to_hash = NULL, *tok = NULL, *prev = NULL, *rpc = NULL;
-	int submit = 0, json = 0, r, ntok = 1;
+	int submit = 0, json = 0, force = 0, r, ntok = 1;
+	double wait_s = 0;
 	ec_tx tx;
 	ec_keypair kp;
-	ec_id token, pv;
+	ec_id token, pv, cur;
 	struct timespec ts;
 	if (!sub || !strcmp(sub, "--help") || !strcmp(sub, "-h")) {
 		printf("usage: ecctl token create --owner KEYFILE [--token HEX | --tokens N]\n"
 		       "       ecctl token transfer --token T --key KEYFILE (--to KEYFILE | --to-hash H)\n"
 		       "                            [--prev TXID]\n"
 		       "       ecctl token destroy --token T --key KEYFILE [--prev TXID]\n"
-		       "  common: [--submit] [--rpc PATH] [--json]\n"
+		       "  common: [--submit] [--wait [SECONDS]] [--force] [--rpc PATH] [--json]\n"
 		       "Builds a signed transaction from key files; prints txid and hex, or\n"
 		       "submits it to ecnode with --submit.  Without --prev the token's current\n"
 		       "transaction is asked from the node.  --tokens N (1..6) creates N random\n"
-		       "tokens in one multi-token transaction.\n");
+		       "tokens in one multi-token transaction.\n"
+		       "A transfer or destruction sent to the node is first checked against the\n"
+		       "node's mapping: refused (exit 1, naming the owner's key hash) when KEYFILE\n"
+		       "does not own the token or --prev is not its current transaction;\n"
+		       "--force submits anyway.  --wait [SECONDS] (implies --submit) follows the\n"
+		       "transaction: exit 0 committed, 1 rejected (with the node's reason: not\n"
+		       "owner, conflict lost, expired, ...), 3 still undecided after SECONDS (120).\n");
 		return sub ? 0 : 2;
 	}
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--submit"))
 			submit = 1;
+		else if (!strcmp(a, "--force"))
+			force = 1;
+		else if (!strcmp(a, "--wait")) {
+			submit = 1;
+			if ((wait_s = ctl_wait_arg(argc, argv, &i, CTL_WAIT_DEFAULT_S)) < 0) {
+				fprintf(stderr, "ecctl token: --wait SECONDS: a positive number\n");
+				return 2;
+			}
+		}
 		else if (!strcmp(a, "--json"))
 			json = 1;
 		else if (v && !strcmp(a, "--owner"))
@@ -138,39 +205,35 @@ int ctl_cmd_token(int argc, char **argv)
 				sub, destroy ? "" : " (--to KEYFILE | --to-hash H)");
 			return 2;
 		}
-		if (prev) {
-			if (parse_id(prev, &pv) != 0) {
-				fprintf(stderr, "ecctl token: --prev: 64 hex chars\n");
-				return 2;
-			}
-		} else {
-			json_t *res, *p = json_pack("{s:s}", "token", tok), *t;
-			if ((r = ctl_rpc_call(ctl_rpc_path(rpc), "get_mapping", p, &res)) != 0)
-				return r;
-			t = json_object_get(res, "txid");
-			if (!json_is_true(json_object_get(res, "mapped")) ||
-			    parse_id(json_string_value(t), &pv) != 0) {
-				fprintf(stderr, "ecctl token: the node holds no mapping of that token "
-						"(give --prev)\n");
-				json_decref(res);
-				return 1;
-			}
-			json_decref(res);
-		}
-		tx.entries[0].token = token;
-		tx.entries[0].prev = pv;
-		if (to) {
-			ec_keypair nk;
-			if (load_key(to, &nk) != EC_OK)
-				return 2;
-			ec_keyhash(&tx.entries[0].next_key, nk.pk);
-			ec_keypair_wipe(&nk);
-		} else if (to_hash && parse_id(to_hash, &tx.entries[0].next_key) != 0) {
-			fprintf(stderr, "ecctl token: --to-hash: 64 hex chars\n");
+		if (prev && parse_id(prev, &pv) != 0) {
+			fprintf(stderr, "ecctl token: --prev: 64 hex chars\n");
 			return 2;
 		}
 		if (load_key(key, &kp) != EC_OK)
 			return 2;
+		/* the node's view first: whoever talks to it is checked */
+		if ((!prev || submit) &&
+		    (r = owner_check(ctl_rpc_path(rpc), sub, tok, key, &kp, prev, force, &cur)) != 0) {
+			ec_keypair_wipe(&kp);
+			return r;
+		}
+		if (!prev)
+			pv = cur;
+		tx.entries[0].token = token;
+		tx.entries[0].prev = pv;
+		if (to) {
+			ec_keypair nk;
+			if (load_key(to, &nk) != EC_OK) {
+				ec_keypair_wipe(&kp);
+				return 2;
+			}
+			ec_keyhash(&tx.entries[0].next_key, nk.pk);
+			ec_keypair_wipe(&nk);
+		} else if (to_hash && parse_id(to_hash, &tx.entries[0].next_key) != 0) {
+			fprintf(stderr, "ecctl token: --to-hash: 64 hex chars\n");
+			ec_keypair_wipe(&kp);
+			return 2;
+		}
 		r = ec_tx_sign_entry(&tx, 0, kp.pk, kp.sk);
 		ec_keypair_wipe(&kp);
 		if (r != EC_OK) {
@@ -196,13 +259,16 @@ int ctl_cmd_token(int argc, char **argv)
 	ec_hex_encode(txid, tx.id.b, 32);
 	ec_hex_encode(tokhex, token.b, 32);
 	if (submit) {
-		json_t *res;
-		r = ctl_rpc_call(ctl_rpc_path(rpc), "submit_tx", json_pack("{s:s}", "tx", hex),
-				 &res);
+		json_t *res = NULL;
+		if (wait_s > 0 && !json) { /* then the outcome's line */
+			printf("token %s\ntxid  %s\n", tokhex, txid);
+			fflush(stdout);
+		}
+		r = ctl_submit_wait(ctl_rpc_path(rpc), hex, txid, wait_s, json, &res);
 		free(hex);
-		if (r)
-			return r;
 		json_decref(res);
+		if (r != 0 || wait_s > 0)
+			return r;
 	}
 	if (json) {
 		json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "txid", txid, "token", tokhex,

@@ -24,6 +24,32 @@ struct json_t;
 const char *ctl_rpc_path(const char *given);
 int ctl_rpc_call(const char *path, const char *method, struct json_t *params,
 		 struct json_t **result);
+/* The same; with error != NULL a JSON-RPC error is not printed but put in
+ * *error (the error object: code, message[, data]; caller decrefs). */
+int ctl_rpc_call_err(const char *path, const char *method, struct json_t *params,
+		     struct json_t **result, struct json_t **error);
+/* get_mapping of token (64 hex) from our node, or from `peer` through it;
+ * a referral from our node is followed once (printed unless quiet).
+ * 0 with *res, else as ctl_rpc_call. */
+int ctl_mapping(const char *rpc, const char *token, const char *peer, int quiet,
+		struct json_t **res);
+
+/* Transaction outcomes (PROTOCOL 16.1 "Transaction states").  ctl_tx_wait
+ * polls get_tx until txid is committed or rejected or `seconds` pass, and
+ * prints one line (or a JSON object): exit status 0 committed, 1 rejected
+ * (with the node's reason), 3 timed out, 2 connection error.
+ * ctl_submit_wait submits hex (the encoded tx whose id is txid): without a
+ * wait (wait_s <= 0) as ctl_rpc_call (*result set on 0); with one, waits
+ * as ctl_tx_wait.  A refusal naming its reason prints the rejected line
+ * and gives 1 either way. */
+#define CTL_EXIT_TIMEOUT 3
+int ctl_tx_wait(const char *rpc, const char *txid, double seconds, int json);
+int ctl_submit_wait(const char *rpc, const char *hex, const char *txid, double wait_s,
+		    int json, struct json_t **result);
+/* --wait [SECONDS]: argv[*i] is "--wait"; takes a following number when
+ * there is one (else dflt).  The seconds, or -1 for a bad number. */
+double ctl_wait_arg(int argc, char **argv, int *i, double dflt);
+#define CTL_WAIT_DEFAULT_S 120
 
 /* Reads a whole file (or "-" for stdin) into a malloc'd buffer. 0 or -1
  * with a message on stderr. */

@@ -19,12 +19,18 @@ static const struct {
 	{"chain", ctl_cmd_chain,
 	 "chain gen|verify|seek  synthetic signed chains: generate, verify, seek by time"},
 	{"token", ctl_cmd_token,
-	 "token create|transfer|destroy  build (and --submit) a transaction from key files"},
+	 "token create|transfer|destroy  build (and --submit, --wait) a transaction from key\n"
+	 "                         files; transfer/destroy check the owner with the node"},
 	{"status", ctl_cmd_online, "status                 a running node: identity, contact, head, counters"},
 	{"peers", ctl_cmd_online, "peers                  the node's transport peers"},
-	{"submit", ctl_cmd_online, "submit HEX|--file F    submit an encoded transaction"},
+	{"submit", ctl_cmd_online,
+	 "submit HEX|--file F [--wait [S]]  submit an encoded transaction; --wait: until\n"
+	 "                         committed (exit 0) or rejected (1, with the reason), or\n"
+	 "                         S seconds (120) pass (3)"},
 	{"mapping", ctl_cmd_online, "mapping TOKEN [--peer ID]  signed token mapping, verified"},
-	{"tx", ctl_cmd_online, "tx TXID                a transaction, its block, confirmations"},
+	{"tx", ctl_cmd_online,
+	 "tx TXID [--wait [S]]   a transaction: state (rejected: with the reason), block,\n"
+	 "                         confirmations; --wait as for submit"},
 	{"block", ctl_cmd_online, "block ID|--height H    a stored block; block fetch ID --peer P\n"
 				  "                         fetches it from P, lists its endorsements"},
 	{"walk", ctl_cmd_online, "walk [PEER] [--remote] walk and verify a peer's chain"},

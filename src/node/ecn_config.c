@@ -27,6 +27,10 @@ void ecn_cfg_default(ecn_cfg *c)
 	c->reasm_timeout_ms = 5000;
 	c->answer_dgrams = 16;
 	c->peer_dead_ms = 120000;
+	c->rpc_max_clients = 64;
+	c->rpc_idle_ms = 30000;
+	c->rpc_line_max = 65536;
+	c->rpc_buffer_total = 4u << 20;
 }
 
 void ecn_cfg_free(ecn_cfg *c)
@@ -99,6 +103,16 @@ static const char *help_text =
 	"  --peer-dead-after MS   a peer heard nothing from this long is dead: out of\n"
 	"                         the peer set and routing until it is heard again;\n"
 	"                         >= 2 x --hello-interval, 0 = never (120000)\n"
+	"  --rpc-max-clients N    control-socket connections at once, 1..65536 (64); a\n"
+	"                         newcomer over the cap closes the longest-idle one;\n"
+	"                         lowered to fit the open-file limit (whose soft\n"
+	"                         value is raised to the hard one at start)\n"
+	"  --rpc-idle-timeout MS  a connection without a completed request or a call\n"
+	"                         running this long is closed, 100..3600000 (30000)\n"
+	"  --rpc-line-max BYTES   longest request line, 1024..16777216 (65536)\n"
+	"  --rpc-buffer-total BYTES  partial request input held over all connections,\n"
+	"                         >= --rpc-line-max + 65536, <= 1073741824 (4194304);\n"
+	"                         past it the connection holding the most is closed\n"
 	"  --log-level error|warn|info|debug   log verbosity (info)\n"
 	"  --log-file PATH        append the log (and anything else written to stderr)\n"
 	"                         to PATH, created 0600, lines dated; reopened on\n"
@@ -248,6 +262,30 @@ static int set_opt(ecn_cfg *c, const char *k, const char *v, const char *where)
 				goto bad;
 			c->peer_dead_ms = x;
 		}
+	} else if (!strcmp(k, "rpc-max-clients") || !strcmp(k, "rpc-idle-timeout") ||
+		   !strcmp(k, "rpc-line-max") || !strcmp(k, "rpc-buffer-total")) {
+		unsigned long long x;
+		NEEDV errno = 0;
+		x = strtoull(v, &end, 10);
+		if (errno || *end || !*v)
+			goto bad;
+		if (!strcmp(k, "rpc-max-clients")) {
+			if (x < 1 || x > 65536)
+				goto bad;
+			c->rpc_max_clients = (uint32_t)x;
+		} else if (!strcmp(k, "rpc-idle-timeout")) {
+			if (x < 100 || x > 3600000)
+				goto bad;
+			c->rpc_idle_ms = (uint32_t)x;
+		} else if (!strcmp(k, "rpc-line-max")) {
+			if (x < 1024 || x > (16u << 20))
+				goto bad;
+			c->rpc_line_max = (uint32_t)x;
+		} else {
+			if (x > (1u << 30))
+				goto bad;
+			c->rpc_buffer_total = (uint32_t)x;
+		}
 	} else if (!strcmp(k, "log-level")) {
 		NEEDV if ((c->log_level = ecn_log_level_parse(v)) < 0) goto bad;
 	} else if (!strcmp(k, "log-file")) {
@@ -342,6 +380,13 @@ int ecn_cfg_load(ecn_cfg *c, int argc, char **argv)
 	}
 	if (!c->rpc_path[0])
 		snprintf(c->rpc_path, sizeof c->rpc_path, "%s/ecnode.sock", c->data_dir);
+	if ((uint64_t)c->rpc_buffer_total < (uint64_t)c->rpc_line_max + 65536) {
+		fprintf(stderr,
+			"ecnode: --rpc-buffer-total %u is under --rpc-line-max %u + 65536: one "
+			"connection's request could not be held\n",
+			c->rpc_buffer_total, c->rpc_line_max);
+		return -1;
+	}
 	if (c->peer_dead_ms && c->peer_dead_ms < 2ull * c->hello_ms) {
 		fprintf(stderr,
 			"ecnode: --peer-dead-after %llu is under 2 x --hello-interval %u: "

@@ -2,11 +2,22 @@
  * request object per line, one response object per line, in the manner of
  * Core Lightning's lightning-cli.  Methods: status, peers, submit_tx,
  * get_mapping, get_tx, get_block, fetch_block, walk_chain, sync_status,
- * sync_start, stop.  Malformed input gets a JSON-RPC error object, never a crash;
- * a line over 1 MiB closes the connection after an error. */
+ * sync_start, stop.  Malformed input gets a JSON-RPC error object, never a crash.
+ *
+ * The socket's memory is bounded by construction (PROTOCOL 16.1 "Limits"):
+ * at most rpc_max_clients connections (a newcomer over the cap closes the
+ * longest-idle one), each closed after rpc_idle_ms without a completed
+ * request, a request line of at most rpc_line_max bytes, at most
+ * rpc_buffer_total bytes of partial input held over all connections (the
+ * connection holding the most is closed to make room), and a connection
+ * whose unread answers pass RPC_OUT_PAUSE is not read until they drain.
+ * Each limit answers with a JSON-RPC error line (-32005) and closes. */
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,24 +32,31 @@
 json_t *ecn_swap_rpc(ecnode *d, const char *method, json_t *params, int *code,
 		     const char **msg);
 
-#define RPC_MAX_LINE (1u << 20)
 #define RPC_TIMEOUT_MS 5000
 #define WALK_MAX_BLOCKS 200000
+#define RPC_READ_CHUNK 65536     /* one read from a connection */
+#define RPC_OUT_PAUSE (64u << 10) /* unread answers over this: stop reading */
+#define RPC_OUT_RESUME (16u << 10)
+#define RPC_BUF_MIN 4096
+#define RPC_FD_RESERVE 64         /* descriptors kept for the store, the UDP
+				   * socket, the log and libuv */
 
 enum { JE_PARSE = -32700, JE_INVALID = -32600, JE_METHOD = -32601, JE_PARAMS = -32602,
        JE_INTERNAL = -32603, JE_NOTFOUND = -32001, JE_UNAVAILABLE = -32002,
-       JE_REJECTED = -32003, JE_TIMEOUT = -32004 };
+       JE_REJECTED = -32003, JE_TIMEOUT = -32004, JE_LIMIT = -32005 };
 
 typedef struct rpc_client {
 	uv_pipe_t pipe;
 	ecnode *d;
-	char *buf;
+	char *buf;      /* input not handled yet: a partial line (and, while
+			 * paused, the lines after it) */
 	size_t len, cap;
+	ec_time active; /* connected, or a request or an answer completed */
 	int busy;       /* an asynchronous call is running */
+	int paused;     /* unread answers over RPC_OUT_PAUSE: not reading */
 	int closing;
 	struct rpc_client *next;
 } rpc_client;
-
 /* An asynchronous call waiting for a peer: a remote mapping query or a
  * chain walk (mapping query for the head, then range requests). */
 typedef struct rpc_pending {
@@ -68,6 +86,11 @@ struct ecn_rpc {
 	int fetching;           /* a fetch_block call is waiting (one at a time) */
 	rpc_client *clients;
 	rpc_pending pend[MAX_PENDING];
+	size_t n_clients;
+	size_t in_total;     /* bytes of client input buffers (their capacity) */
+	size_t fd_clients;   /* connections the open-file limit leaves room for */
+	uint64_t accepted, closed_idle, closed_clients, closed_line, closed_buffers,
+		paused;
 };
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -93,18 +116,18 @@ static int get_id(json_t *params, const char *key, ec_id *out)
 	return s && strlen(s) == 64 && ec_hex_decode(out->b, 32, s) == EC_OK ? 0 : -1;
 }
 
-static void after_write(uv_write_t *w, int status)
-{
-	(void)status;
-	free(w->data);
-	free(w);
-}
-
 static void client_closed(uv_handle_t *h)
 {
 	rpc_client *c = h->data;
-	free(c->buf);
 	free(c);
+}
+
+static void client_buf_free(rpc_client *c)
+{
+	c->d->rpc->in_total -= c->cap;
+	free(c->buf);
+	c->buf = NULL;
+	c->len = c->cap = 0;
 }
 
 static void client_close(rpc_client *c)
@@ -118,10 +141,27 @@ static void client_close(rpc_client *c)
 			*pp = c->next;
 			break;
 		}
+	r->n_clients--;
 	for (int i = 0; i < MAX_PENDING; i++)
 		if (r->pend[i].used && r->pend[i].c == c)
 			r->pend[i].c = NULL; /* answered into the void */
+	client_buf_free(c); /* the memory goes now, the handle when libuv is done */
 	uv_close((uv_handle_t *)&c->pipe, client_closed);
+}
+
+static void client_resume(rpc_client *c);
+
+static void after_write(uv_write_t *w, int status)
+{
+	rpc_client *c = w->handle->data;
+	(void)status;
+	free(w->data);
+	free(w);
+	if (c->closing)
+		return;
+	c->active = ecn_now_ms();
+	if (c->paused && c->pipe.write_queue_size <= RPC_OUT_RESUME)
+		client_resume(c);
 }
 
 static void send_json(rpc_client *c, json_t *o)
@@ -164,12 +204,22 @@ static void reply(rpc_client *c, json_t *id, json_t *result)
 	send_json(c, o);
 }
 
-static void reply_err(rpc_client *c, json_t *id, int code, const char *msg)
+/* An error with a `data` member (taken) when data is not NULL. */
+static void reply_err_data(rpc_client *c, json_t *id, int code, const char *msg,
+			   json_t *data)
 {
 	json_t *o = json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id",
 			      id ? id : json_null(), "error", "code", code, "message", msg);
+	if (o && data)
+		json_object_set(json_object_get(o, "error"), "data", data);
+	json_decref(data);
 	c->d->st.rpc_errors++;
 	send_json(c, o);
+}
+
+static void reply_err(rpc_client *c, json_t *id, int code, const char *msg)
+{
+	reply_err_data(c, id, code, msg, NULL);
 }
 
 /* ---- status, peers ---------------------------------------------------------- */
@@ -225,6 +275,8 @@ static void status_frag(ecnode *d, json_t *res)
 #undef SETI
 }
 
+static void status_rpc(ecnode *d, json_t *res); /* with the limits, below */
+
 static json_t *m_status(ecnode *d)
 {
 	const ec_node_stats *ns = ec_node_stats_get(d->node);
@@ -277,6 +329,7 @@ static json_t *m_status(ecnode *d)
 	if (res) {
 		ec_node_store_state sf;
 		status_frag(d, res);
+		status_rpc(d, res);
 		ec_node_store_state_get(d->node, &sf);
 		json_object_set_new(
 			res, "store",
@@ -329,13 +382,22 @@ static json_t *tx_json(const ec_tx *tx)
 			 (json_int_t)tx->timestamp, "entries", ents, "signatures", sigs);
 }
 
+/* A transaction's rejection into o: reason, detail[, rejected_at_ms]. */
+static void rejection_json(json_t *o, uint8_t reason, ec_time at)
+{
+	json_object_set_new(o, "reason", json_string(ec_mp_reason_name(reason)));
+	json_object_set_new(o, "detail", json_string(ec_mp_reason_text(reason)));
+	if (at)
+		json_object_set_new(o, "rejected_at_ms", json_integer((json_int_t)at));
+}
+
 static void m_submit(rpc_client *c, json_t *id, json_t *params)
 {
 	ecnode *d = c->d;
 	json_t *v = json_is_object(params) ? json_object_get(params, "tx") : NULL;
 	const char *hex = json_is_string(v) ? json_string_value(v) : NULL;
 	size_t n = hex ? strlen(hex) : 0;
-	uint8_t *b;
+	uint8_t *b, reason = EC_MP_R_NONE;
 	ec_tx tx;
 	int err;
 	if (!hex || n == 0 || n % 2 || n / 2 > EC_DGRAM_MAX_PAYLOAD) {
@@ -343,7 +405,7 @@ static void m_submit(rpc_client *c, json_t *id, json_t *params)
 		return;
 	}
 	b = malloc(n / 2);
-	if (ec_hex_decode(b, n / 2, hex) != EC_OK) {
+	if (!b || ec_hex_decode(b, n / 2, hex) != EC_OK) {
 		free(b);
 		reply_err(c, id, JE_PARAMS, "params.tx: not hex");
 		return;
@@ -353,15 +415,22 @@ static void m_submit(rpc_client *c, json_t *id, json_t *params)
 		reply_err(c, id, JE_PARAMS, ec_strerror(err));
 		return;
 	}
-	err = ec_node_submit_tx(d->node, b, n / 2, ecn_now_ms());
+	err = ec_node_submit_tx_checked(d->node, b, n / 2, ecn_now_ms(), &reason);
 	free(b);
 	ecn_flush(d);
 	ecn_schedule(d);
 	if (err != EC_OK) {
-		char m[160];
-		snprintf(m, sizeof m, "transaction rejected: %s (%s)", ec_strerror(err),
-			 ec_errname(err));
-		reply_err(c, id, JE_REJECTED, m);
+		char m[200];
+		json_t *data = json_pack("{s:o}", "txid", idj(&tx.id));
+		if (reason != EC_MP_R_NONE) {
+			snprintf(m, sizeof m, "transaction rejected: %s (%s)",
+				 ec_mp_reason_name(reason), ec_mp_reason_text(reason));
+			rejection_json(data, reason, 0);
+		} else {
+			snprintf(m, sizeof m, "transaction rejected: %s (%s)", ec_strerror(err),
+				 ec_errname(err));
+		}
+		reply_err_data(c, id, JE_REJECTED, m, data);
 		return;
 	}
 	reply(c, id, json_pack("{s:o, s:s}", "txid", idj(&tx.id), "state", "pending"));
@@ -374,16 +443,19 @@ static void m_get_tx(rpc_client *c, json_t *id, json_t *params)
 	ec_node_tx_info info;
 	ec_store_txn *t;
 	ec_tx tx;
-	uint8_t pos = 0;
+	uint8_t pos = 0, reason = EC_MP_R_NONE;
+	ec_time rej_at = 0;
 	uint64_t hh = 0;
 	static const char *states[] = {"unknown", "pending", "decided", "committed"};
-	int have_tx, have_idx;
+	int have_tx, have_idx, rejected = 0;
 	if (get_id(params, "txid", &txid) != 0) {
 		reply_err(c, id, JE_PARAMS, "params.txid: 64 hex chars required");
 		return;
 	}
 	memset(&info, 0, sizeof info);
 	(void)ec_node_tx_info_get(d->node, &txid, &info);
+	if (info.state == EC_NODE_TX_UNKNOWN || info.state == EC_NODE_TX_PENDING)
+		rejected = ec_node_tx_rejection(d->node, &txid, &reason, &rej_at) == EC_OK;
 	if (ec_store_txn_begin(d->store, 0, &t) != EC_OK) {
 		reply_err(c, id, JE_INTERNAL, "store busy");
 		return;
@@ -391,7 +463,9 @@ static void m_get_tx(rpc_client *c, json_t *id, json_t *params)
 	have_tx = ec_store_get_tx(t, &txid, &tx) == EC_OK;
 	have_idx = ec_store_get_tx_index(t, &txid, &blk, &pos) == EC_OK;
 	json_t *res = json_pack("{s:o, s:s}", "txid", idj(&txid), "state",
-				states[info.state < 4 ? info.state : 0]);
+				rejected ? "rejected" : states[info.state < 4 ? info.state : 0]);
+	if (rejected)
+		rejection_json(res, reason, rej_at);
 	if (have_idx) {
 		ec_block b;
 		uint64_t conf = 0;
@@ -405,7 +479,7 @@ static void m_get_tx(rpc_client *c, json_t *id, json_t *params)
 	ec_store_txn_abort(t);
 	if (have_tx)
 		json_object_set_new(res, "tx", tx_json(&tx));
-	if (!have_tx && !have_idx && info.state == EC_NODE_TX_UNKNOWN) {
+	if (!have_tx && !have_idx && info.state == EC_NODE_TX_UNKNOWN && !rejected) {
 		json_decref(res);
 		reply_err(c, id, JE_NOTFOUND, "transaction not known here");
 		return;
@@ -1202,57 +1276,187 @@ static void handle(rpc_client *c, const char *line, size_t n)
 	json_decref(req);
 }
 
+/* ---- connections and their limits ----------------------------------------- */
+
+static size_t rpc_max_clients(const ecnode *d)
+{
+	size_t m = d->cfg.rpc_max_clients;
+	return m < d->rpc->fd_clients ? m : d->rpc->fd_clients;
+}
+
+/* Answers with a JSON-RPC error line naming the limit, and closes. */
+static void client_refuse(rpc_client *c, uint64_t *counter, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void client_refuse(rpc_client *c, uint64_t *counter, const char *fmt, ...)
+{
+	char m[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(m, sizeof m, fmt, ap);
+	va_end(ap);
+	(*counter)++;
+	ecn_log(ECN_DEBUG, "rpc: closing a connection: %s", m);
+	reply_err(c, NULL, JE_LIMIT, m);
+	client_close(c);
+}
+
+/* Room for `need` bytes of held input in c's buffer, within the daemon-wide
+ * total: when the total would pass rpc_buffer_total, the connection holding
+ * the largest buffer is closed (c itself when it would hold the most).  0,
+ * or -1 when c was closed. */
+static int client_reserve(rpc_client *c, size_t need)
+{
+	struct ecn_rpc *r = c->d->rpc;
+	const ecn_cfg *cfg = &c->d->cfg;
+	size_t most = (size_t)cfg->rpc_line_max + RPC_READ_CHUNK, cap;
+	char *nb;
+	if (need <= c->cap)
+		return 0;
+	if (need > most) {
+		client_refuse(c, &r->closed_line, "request line over %u bytes",
+			      cfg->rpc_line_max);
+		return -1;
+	}
+	cap = c->cap > RPC_BUF_MIN ? c->cap : RPC_BUF_MIN;
+	while (cap < need)
+		cap *= 2;
+	if (cap > most)
+		cap = most;
+	while (r->in_total - c->cap + cap > cfg->rpc_buffer_total) {
+		rpc_client *big = c;
+		for (rpc_client *o = r->clients; o; o = o->next)
+			if (o->cap > big->cap)
+				big = o;
+		if (big == c || big->cap <= cap - c->cap) {
+			client_refuse(c, &r->closed_buffers,
+				      "control socket input buffers full (%u bytes held)",
+				      cfg->rpc_buffer_total);
+			return -1;
+		}
+		client_refuse(big, &r->closed_buffers,
+			      "control socket input buffers full (%u bytes held): closing "
+			      "the connection holding the most",
+			      cfg->rpc_buffer_total);
+	}
+	if (!(nb = realloc(c->buf, cap))) {
+		client_close(c);
+		return -1;
+	}
+	r->in_total += cap - c->cap;
+	c->buf = nb;
+	c->cap = cap;
+	return 0;
+}
+
+/* Handles the complete lines at the start of p[0..n) until c is closed or
+ * paused (its unread answers over RPC_OUT_PAUSE); returns the bytes
+ * consumed. */
+static size_t client_lines(rpc_client *c, const char *p, size_t n)
+{
+	struct ecn_rpc *r = c->d->rpc;
+	size_t off = 0;
+	while (off < n && !c->closing && !c->paused) {
+		const char *nl = memchr(p + off, '\n', n - off);
+		size_t k;
+		if (!nl)
+			break;
+		k = (size_t)(nl - (p + off));
+		if (k > c->d->cfg.rpc_line_max) {
+			client_refuse(c, &r->closed_line, "request line over %u bytes",
+				      c->d->cfg.rpc_line_max);
+			break;
+		}
+		if (k > 0)
+			handle(c, p + off, k);
+		off += k + 1;
+		c->active = ecn_now_ms();
+		if (!c->closing && c->pipe.write_queue_size > RPC_OUT_PAUSE) {
+			/* the client does not read its answers: nor do we */
+			c->paused = 1;
+			r->paused++;
+			uv_read_stop((uv_stream_t *)&c->pipe);
+		}
+	}
+	return off;
+}
+
+/* Consumes input: the lines it completes are handled, the rest is held
+ * (a partial line within rpc_line_max). */
+static void client_input(rpc_client *c, const char *p, size_t n)
+{
+	size_t used;
+	if (c->len) {
+		if (client_reserve(c, c->len + n) != 0)
+			return;
+		memcpy(c->buf + c->len, p, n);
+		c->len += n;
+		used = client_lines(c, c->buf, c->len);
+		if (c->closing)
+			return;
+		memmove(c->buf, c->buf + used, c->len - used);
+		c->len -= used;
+	} else {
+		used = client_lines(c, p, n); /* in place: nothing held */
+		if (c->closing)
+			return;
+		if (used < n) {
+			if (client_reserve(c, n - used) != 0)
+				return;
+			memcpy(c->buf, p + used, n - used);
+			c->len = n - used;
+		}
+	}
+	if (!c->paused && c->len > c->d->cfg.rpc_line_max) {
+		client_refuse(c, &c->d->rpc->closed_line, "request line over %u bytes",
+			      c->d->cfg.rpc_line_max);
+		return;
+	}
+	if (c->len == 0 && c->cap > RPC_BUF_MIN)
+		client_buf_free(c); /* an idle connection holds no buffer */
+}
+
 static void on_alloc(uv_handle_t *h, size_t sz, uv_buf_t *b)
 {
+	/* libuv reads into it and calls on_read before the next read: one
+	 * buffer serves every connection */
+	static char chunk[RPC_READ_CHUNK];
 	(void)h;
-	b->base = malloc(sz);
-	b->len = b->base ? sz : 0;
+	(void)sz;
+	b->base = chunk;
+	b->len = sizeof chunk;
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 {
 	rpc_client *c = s->data;
+	if (c->closing)
+		return;
 	if (nread < 0) {
-		free(b->base);
 		client_close(c);
 		return;
 	}
-	if (c->len + (size_t)nread > RPC_MAX_LINE) {
-		free(b->base);
-		reply_err(c, NULL, JE_INVALID, "request too large");
-		client_close(c);
+	if (nread > 0)
+		client_input(c, b->base, (size_t)nread);
+}
+
+/* Answers drained below RPC_OUT_RESUME: the held lines, then reading. */
+static void client_resume(rpc_client *c)
+{
+	size_t used;
+	c->paused = 0;
+	used = client_lines(c, c->buf, c->len);
+	if (c->closing)
 		return;
-	}
-	if (c->len + (size_t)nread > c->cap) {
-		size_t cap = (c->len + (size_t)nread) * 2;
-		char *nb = realloc(c->buf, cap);
-		if (!nb) {
-			free(b->base);
-			client_close(c);
-			return;
-		}
-		c->buf = nb;
-		c->cap = cap;
-	}
-	memcpy(c->buf + c->len, b->base, (size_t)nread);
-	c->len += (size_t)nread;
-	free(b->base);
-	for (;;) {
-		char *nl = memchr(c->buf, '\n', c->len);
-		size_t k;
-		if (!nl || c->closing)
-			break;
-		k = (size_t)(nl - c->buf);
-		if (k > 0)
-			handle(c, c->buf, k);
-		memmove(c->buf, nl + 1, c->len - k - 1);
-		c->len -= k + 1;
-	}
+	memmove(c->buf, c->buf + used, c->len - used);
+	c->len -= used;
+	if (!c->paused)
+		uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
 }
 
 static void on_conn(uv_stream_t *srv, int status)
 {
 	ecnode *d = srv->data;
+	struct ecn_rpc *r = d->rpc;
 	rpc_client *c;
 	if (status < 0 || !(c = calloc(1, sizeof *c)))
 		return;
@@ -1263,9 +1467,91 @@ static void on_conn(uv_stream_t *srv, int status)
 		uv_close((uv_handle_t *)&c->pipe, client_closed);
 		return;
 	}
-	c->next = d->rpc->clients;
-	d->rpc->clients = c;
+	c->active = ecn_now_ms();
+	c->next = r->clients;
+	r->clients = c;
+	r->n_clients++;
+	r->accepted++;
+	if (r->n_clients > rpc_max_clients(d)) {
+		/* over the cap: the longest idle connection without a call
+		 * running goes (a stuck tool cannot lock ecctl out) */
+		rpc_client *old = NULL;
+		for (rpc_client *o = c->next; o; o = o->next)
+			if (!o->busy && (!old || o->active <= old->active))
+				old = o;
+		client_refuse(old ? old : c, &r->closed_clients,
+			      old ? "connection limit (%zu) reached: closing the longest-idle "
+				    "connection"
+				  : "connection limit (%zu) reached: every connection has a call "
+				    "running",
+			      rpc_max_clients(d));
+		if (!old)
+			return;
+	}
 	uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+}
+
+/* Connections idle for rpc_idle_ms (no request completed, no answer
+ * drained, no call running) are closed. */
+static void sweep_idle(ecnode *d, ec_time now)
+{
+	struct ecn_rpc *r = d->rpc;
+	rpc_client *c = r->clients, *next;
+	for (; c; c = next) {
+		next = c->next;
+		if (!c->busy && now >= c->active && now - c->active >= d->cfg.rpc_idle_ms)
+			client_refuse(c, &r->closed_idle, "idle for %u ms: closed",
+				      d->cfg.rpc_idle_ms);
+	}
+}
+
+/* The open-file limit: raised to its hard limit (every connection holds a
+ * descriptor); the connection cap is lowered to fit what it allows. */
+static void rpc_fd_budget(ecnode *d)
+{
+	struct rlimit rl;
+	struct ecn_rpc *r = d->rpc;
+	r->fd_clients = SIZE_MAX;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t was = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			ecn_log(ECN_INFO, "open-file limit raised from %llu to %llu",
+				(unsigned long long)was, (unsigned long long)rl.rlim_cur);
+		else
+			rl.rlim_cur = was;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return;
+	r->fd_clients = rl.rlim_cur > RPC_FD_RESERVE + 1 ? (size_t)rl.rlim_cur - RPC_FD_RESERVE
+							  : 1;
+	if (d->cfg.rpc_max_clients > r->fd_clients)
+		ecn_log(ECN_WARN,
+			"rpc-max-clients %u does not fit the open-file limit %llu: at most "
+			"%zu connections",
+			d->cfg.rpc_max_clients, (unsigned long long)rl.rlim_cur, r->fd_clients);
+}
+
+/* The control socket's own counters, added to status. */
+static void status_rpc(ecnode *d, json_t *res)
+{
+	struct ecn_rpc *r = d->rpc;
+	json_object_set_new(
+		res, "rpc",
+		json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "clients",
+			  (json_int_t)r->n_clients, "max_clients",
+			  (json_int_t)rpc_max_clients(d), "idle_timeout_ms",
+			  (json_int_t)d->cfg.rpc_idle_ms, "line_max",
+			  (json_int_t)d->cfg.rpc_line_max, "buffered_bytes",
+			  (json_int_t)r->in_total, "buffer_total",
+			  (json_int_t)d->cfg.rpc_buffer_total, "accepted",
+			  (json_int_t)r->accepted, "closed_idle", (json_int_t)r->closed_idle,
+			  "closed_connection_limit", (json_int_t)r->closed_clients,
+			  "closed_line_limit", (json_int_t)r->closed_line,
+			  "closed_buffer_limit", (json_int_t)r->closed_buffers, "paused",
+			  (json_int_t)r->paused));
 }
 
 /* Timeouts of calls waiting for a peer; a walk that stalls returns what it
@@ -1274,6 +1560,7 @@ static void on_rpc_timer(uv_timer_t *t)
 {
 	ecnode *d = t->data;
 	ec_time now = ecn_now_ms();
+	sweep_idle(d, now);
 	for (int i = 0; i < MAX_PENDING; i++) {
 		rpc_pending *p = &d->rpc->pend[i];
 		if (!p->used || p->kind == 3 || now < p->deadline)
@@ -1296,9 +1583,10 @@ int ecn_rpc_start(ecnode *d)
 		return -1;
 	uv_pipe_init(d->loop, &d->rpc->server, 0);
 	d->rpc->server.data = d;
+	rpc_fd_budget(d);
 	if (ecn_sock_listen(d, &d->rpc->server) != 0) /* stale: replaced; live: refused */
 		return -1;
-	if ((r = uv_listen((uv_stream_t *)&d->rpc->server, 16, on_conn)) < 0) {
+	if ((r = uv_listen((uv_stream_t *)&d->rpc->server, 128, on_conn)) < 0) {
 		ecn_log(ECN_ERROR, "rpc listen: %s", uv_strerror(r));
 		return -1;
 	}

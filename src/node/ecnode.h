@@ -66,6 +66,11 @@ typedef struct ecn_cfg {
 	uint64_t peer_dead_ms;     /* bound peer silent this long: dead */
 	/* operation (ecnode_main.c, ecn_log.c) */
 	char log_file[512];        /* "" = stderr; reopened on SIGHUP */
+	/* control socket limits (PROTOCOL 16.1 "Limits"; ecn_rpc.c) */
+	uint32_t rpc_max_clients;  /* connections at once (64) */
+	uint32_t rpc_idle_ms;      /* closed without a request this long (30000) */
+	uint32_t rpc_line_max;     /* bytes of one request line (65536) */
+	uint32_t rpc_buffer_total; /* partial input held, all connections (4 MiB) */
 } ecn_cfg;
 
 void ecn_cfg_default(ecn_cfg *c);
