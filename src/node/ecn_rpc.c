@@ -223,6 +223,7 @@ static void status_frag(ecnode *d, json_t *res)
 	SETI("peers_died", d->st.peers_died);
 	SETI("peers_revived", d->st.peers_revived);
 #undef SETI
+	ecn_net_status(d, t);
 }
 
 static json_t *m_status(ecnode *d)
