@@ -16,14 +16,9 @@
  * mapping request is answered with a referral, and measures that too.
  *
  *   BUILD=build build/tests/test_daemon_amp     (prints the table) */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -50,25 +45,12 @@ static ec_id head, token, txids[NTOK];
 
 static int shell(const char *script)
 {
-	char cmd[2048];
-	snprintf(cmd, sizeof cmd, "BUILD='%s'; . scripts/ecnet.sh; ECNET_DIR='%s/net'; %s", build,
-		 dir, script);
-	return system(cmd);
+	return tu_ecnet(build, dir, script);
 }
 
-/* ecctl ARGS --json against node i; the parsed answer or NULL. */
 static json_t *ctl(int i, const char *args)
 {
-	char cmd[1024], buf[65536];
-	size_t len;
-	FILE *f;
-	snprintf(cmd, sizeof cmd, "'%s/ecctl' %s --json --rpc '%s/net/n%d/ecnode.sock' 2>/dev/null",
-		 build, args, dir, i);
-	if (!(f = popen(cmd, "r")))
-		return NULL;
-	len = fread(buf, 1, sizeof buf - 1, f);
-	pclose(f);
-	return json_loadb(buf, len, 0, NULL);
+	return tu_ctl(build, dir, i, args);
 }
 
 static void get_id(ec_id *out, json_t *o, const char *key)
@@ -128,37 +110,14 @@ static int setup_net(void **state)
 	wait_committed(0, NTOK);
 	assert_non_null(j = ctl(0, "status"));
 	get_id(&head, j, "head");
-	get_id(&node.id, j, "peer_id");
-	assert_int_equal(ec_hex_decode(node.kx, 32, json_string_value(json_object_get(j, "kx_pk"))),
-			 EC_OK);
-	{
-		char host[64];
-		unsigned port;
-		assert_int_equal(sscanf(json_string_value(json_object_get(j, "listen")),
-					"%63[^:]:%u", host, &port),
-				 2);
-		node.net = NET;
-		memset(&node.addr, 0, sizeof node.addr);
-		node.addr.sin_family = AF_INET;
-		node.addr.sin_port = htons((uint16_t)port);
-		assert_int_equal(inet_pton(AF_INET, host, &node.addr.sin_addr), 1);
-	}
 	json_decref(j);
+	tu_node_get(&node, build, dir, 0, NET);
 	return 0;
 }
 
-/* A counter of node 0's status, "transport" object. */
 static long long tstat(const char *k)
 {
-	json_t *j = ctl(0, "status");
-	json_t *v;
-	long long r;
-	assert_non_null(j);
-	v = json_object_get(json_object_get(j, "transport"), k);
-	assert_non_null(v);
-	r = json_integer_value(v);
-	json_decref(j);
-	return r;
+	return tu_tstat(build, dir, 0, k);
 }
 
 static int teardown_net(void **state)

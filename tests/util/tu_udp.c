@@ -3,11 +3,14 @@
 
 #include <arpa/inet.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "ec/crypto.h"
 #include "ec/identity.h"
@@ -226,4 +229,60 @@ void tu_mapping_req(const ec_id *token, uint8_t **enc, size_t *len)
 	q.token = *token;
 	q.flags = EC_MAPPING_WANT_EVIDENCE;
 	assert_int_equal(ec_mapping_req_encode(&q, enc, len), EC_OK);
+}
+
+int tu_ecnet(const char *build, const char *dir, const char *script)
+{
+	char cmd[2048];
+	snprintf(cmd, sizeof cmd, "BUILD='%s'; . scripts/ecnet.sh; ECNET_DIR='%s/net'; %s", build,
+		 dir, script);
+	return system(cmd);
+}
+
+json_t *tu_ctl(const char *build, const char *dir, int i, const char *args)
+{
+	char cmd[1024], buf[65536];
+	size_t len;
+	FILE *f;
+	snprintf(cmd, sizeof cmd, "'%s/ecctl' %s --json --rpc '%s/net/n%d/ecnode.sock' 2>/dev/null",
+		 build, args, dir, i);
+	if (!(f = popen(cmd, "r")))
+		return NULL;
+	len = fread(buf, 1, sizeof buf - 1, f);
+	pclose(f);
+	return json_loadb(buf, len, 0, NULL);
+}
+
+void tu_node_get(tu_node *n, const char *build, const char *dir, int i, uint64_t net)
+{
+	json_t *j = tu_ctl(build, dir, i, "status");
+	const char *listen, *kx, *id;
+	char host[64];
+	unsigned port;
+	assert_non_null(j);
+	listen = json_string_value(json_object_get(j, "listen"));
+	kx = json_string_value(json_object_get(j, "kx_pk"));
+	id = json_string_value(json_object_get(j, "peer_id"));
+	assert_true(listen && kx && id);
+	memset(n, 0, sizeof *n);
+	assert_int_equal(ec_hex_decode(n->kx, 32, kx), EC_OK);
+	assert_int_equal(ec_hex_decode(n->id.b, 32, id), EC_OK);
+	assert_int_equal(sscanf(listen, "%63[^:]:%u", host, &port), 2);
+	n->addr.sin_family = AF_INET;
+	n->addr.sin_port = htons((uint16_t)port);
+	assert_int_equal(inet_pton(AF_INET, host, &n->addr.sin_addr), 1);
+	n->net = net;
+	json_decref(j);
+}
+
+long long tu_tstat(const char *build, const char *dir, int i, const char *key)
+{
+	json_t *j = tu_ctl(build, dir, i, "status"), *v;
+	long long r;
+	assert_non_null(j);
+	v = json_object_get(json_object_get(j, "transport"), key);
+	assert_non_null(v);
+	r = json_integer_value(v);
+	json_decref(j);
+	return r;
 }

@@ -56,6 +56,20 @@ void tu_cli_forget(tu_client *c);
 void tu_pump(tu_client *cs, size_t n, int ms, int until_answered);
 
 ec_time tu_now_ms(void); /* wall clock, as ecnode's */
+
+/* ---- a local network of ecnode processes (scripts/ecnet.sh) ----------------
+ * Every function runs from the repository root with $BUILD's programs;
+ * `dir` holds the network (DIR/net/nI: node I's data directory). */
+struct json_t;
+/* Runs `script` after sourcing scripts/ecnet.sh with ECNET_DIR=DIR/net. */
+int tu_ecnet(const char *build, const char *dir, const char *script);
+/* `ecctl ARGS --json` against node i; the parsed answer (json_decref it)
+ * or NULL. */
+struct json_t *tu_ctl(const char *build, const char *dir, int i, const char *args);
+/* Node i's contact (status: peer_id, kx_pk, listen) into n. */
+void tu_node_get(tu_node *n, const char *build, const char *dir, int i, uint64_t net);
+/* One counter of node i's status "transport" object. */
+long long tu_tstat(const char *build, const char *dir, int i, const char *key);
 /* A signed hello of a fresh identity (PoW test parameters) naming c's key
  * and address; *id the identity's peer id.  *enc malloc'd. */
 void tu_hello(const tu_client *c, uint8_t **enc, size_t *len, ec_id *id);
