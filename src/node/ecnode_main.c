@@ -346,8 +346,7 @@ static int load_peer(void *ctx, const ec_peer_rec *r)
 		return 0;
 	if (ecn_addr_parse(r->addr, &p->addr, &p->addr_len) == 0)
 		p->has_addr = 1;
-	p->id = r->peer;
-	p->bound = 1;
+	ecn_peer_bind(d, p, &r->peer);
 	(void)ec_node_add_peer_key(d->node, &r->peer, r->sign_pk);
 	return 0;
 }
