@@ -25,4 +25,17 @@ void tu_id(ec_id *out, const char *tag, uint64_t n);
 void tu_make_block(ec_block *b, const ec_id *creator, uint64_t height,
 		   const ec_id *prev, ec_time ts, const ec_tx *txs, unsigned n);
 
+/* Writes table/key -> v (vn bytes) straight into the LMDB store in dir, as
+ * one LMDB commit the store did not make.  TU_RAW_SEAL appends the
+ * record's checksum; TU_RAW_DIGEST also updates meta/digest (count, sum,
+ * commit id) so that the commit looks like one of the store's own: what
+ * remains is only what the test wrote.  v NULL deletes the record. */
+#define TU_RAW_SEAL 1
+#define TU_RAW_DIGEST 2
+void tu_raw_put(const char *dir, int table, const void *k, size_t kn, const void *v,
+		size_t vn, int flags);
+/* Reads the raw stored value (seal included) into buf; returns its length. */
+size_t tu_raw_get(const char *dir, int table, const void *k, size_t kn, uint8_t *buf,
+		  size_t cap);
+
 #endif
