@@ -22,7 +22,10 @@
  * ec_node_stats (recv still returns EC_OK; see ec_node_recv).  A store
  * failure while sealing a block (EC_ERR_FULL, EC_ERR_IO, ...) is fatal:
  * the node returns that error from then on and must be recreated (the
- * store holds every block sealed before the failure).
+ * store holds every block sealed before the failure).  So is a store that
+ * reports corruption (store.h "Integrity"): from then on ec_node_poll
+ * yields nothing, not even what was queued before, and the calls return
+ * EC_ERR_CORRUPT.
  */
 #ifndef EC_NODE_H
 #define EC_NODE_H

@@ -269,6 +269,11 @@ void ec_store_seal(int table, const uint8_t *k, size_t kn, uint8_t *v, size_t vn
 	seal_of(v + vn, table, k, kn, v, vn);
 }
 
+int ec_store_sealed_len_ok(int table, size_t vn)
+{
+	return table >= 0 && table < EC_T_COUNT && vn >= EC_SEAL_BYTES + 1 && vn <= val_max(table);
+}
+
 int ec_store_sealed_ok(int table, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn)
 {
 	uint8_t want[EC_SEAL_BYTES];
@@ -340,7 +345,7 @@ int ec_store_kv_put(ec_store_txn *t, int table, const uint8_t *k, size_t kn,
 	if (!(flags & EC_PUT_NOOVERWRITE)) {
 		/* the replaced record leaves the digest */
 		r = t->s->ops->get(t->impl, table, k, kn, &old, &on);
-		if (r == EC_OK && on < EC_SEAL_BYTES + 1)
+		if (r == EC_OK && !ec_store_sealed_len_ok(table, on))
 			r = ec_store_corrupt(t->s, table, k, kn, "record length out of range");
 		else if (r == EC_ERR_CORRUPT)
 			r = backend_corrupt(t->s, table, k, kn);
@@ -375,7 +380,7 @@ int ec_store_kv_del(ec_store_txn *t, int table, const uint8_t *k, size_t kn)
 	if ((r = writable(t)) != EC_OK)
 		return r;
 	r = t->s->ops->get(t->impl, table, k, kn, &old, &on);
-	if (r == EC_OK && on < EC_SEAL_BYTES + 1)
+	if (r == EC_OK && !ec_store_sealed_len_ok(table, on))
 		r = ec_store_corrupt(t->s, table, k, kn, "record length out of range");
 	else if (r == EC_ERR_CORRUPT)
 		r = backend_corrupt(t->s, table, k, kn);

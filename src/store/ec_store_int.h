@@ -107,6 +107,11 @@ struct ec_store_txn {
 /* ec_store_evidence.c: 0 if (k, v) is a well-formed evidence record. */
 int ec_store_evid_check(const uint8_t *k, size_t kn, const uint8_t *v, size_t vn);
 
+/* ec_store_pages.c: the structural walk of an LMDB data file (fd, its page
+ * size, the commit id LMDB opened it at); EC_OK, or EC_ERR_CORRUPT with
+ * what is wrong in why. */
+int ec_store_lmdb_walk(int fd, unsigned psize, uint64_t txnid, char *why, size_t whylen);
+
 /* Backend constructors fill s->ops and s->impl. */
 int ec_store_mem_init(ec_store *s);
 
@@ -143,6 +148,7 @@ void ec_store_seal(int table, const uint8_t *k, size_t kn, uint8_t *v, size_t vn
 /* 1 if v (vn bytes, seal included) has a plausible length for the table
  * and a matching seal; reads nothing past v + vn and nothing at all when
  * the length is implausible. */
+int ec_store_sealed_len_ok(int table, size_t vn);
 int ec_store_sealed_ok(int table, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn);
 /* Reports a corruption "store corrupt: TABLE KEYHEX: what" (counted, kept,
  * passed to the log hook); returns EC_ERR_CORRUPT. */

@@ -461,6 +461,26 @@ static int check_commit(lstore *l, const ec_store_opts *o, uint64_t recorded)
 	return EC_ERR_CORRUPT;
 }
 
+/* The structural walk (ec_store_pages.c) before LMDB reads any tree. */
+static int walk_pages(lstore *l, const ec_store_opts *o)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	char why[160];
+	mdb_filehandle_t fd;
+	int rc = mdb_env_info(l->env, &info), r;
+	if (rc == MDB_SUCCESS)
+		rc = mdb_env_stat(l->env, &st);
+	if (rc == MDB_SUCCESS)
+		rc = mdb_env_get_fd(l->env, &fd);
+	if (rc != MDB_SUCCESS)
+		return lerr(l, rc);
+	r = ec_store_lmdb_walk(fd, st.ms_psize, info.me_last_txnid, why, sizeof why);
+	if (r == EC_ERR_CORRUPT)
+		say(o, 1, "store corrupt: data.mdb: %s", why);
+	return r;
+}
+
 static int env_open(lstore *l, const ec_store_opts *o, const char *dir, unsigned flags)
 {
 	int rc = mdb_env_create(&l->env);
@@ -567,6 +587,8 @@ int ec_store_open_lmdb(ec_store **out, const char *dir, const ec_store_opts *opt
 				   "(truncated)");
 		goto fail;
 	}
+	if (had_data && sb.st_size > 0 && (r = walk_pages(l, &o)) != EC_OK)
+		goto fail;
 	if (!o.read_only) {
 		/* reader slots of killed processes would pin old pages forever */
 		int dead;

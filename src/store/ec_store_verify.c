@@ -261,10 +261,13 @@ static int vcb(void *ctx, const uint8_t *k, size_t kn, const uint8_t *val, size_
 		return 0;
 	}
 	/* the scanned bytes count toward the digest whatever their state:
-	 * a damaged record is reported by itself, not again as a sum */
-	if (vn >= EC_SEAL_BYTES) {
+	 * a damaged record is reported by itself, not again as a sum (a
+	 * length out of range is not read at all) */
+	if (vn >= EC_SEAL_BYTES && ec_store_sealed_len_ok(v->table, vn)) {
 		v->count++;
 		v->sum += ec_get_u64(val + vn - EC_SEAL_BYTES);
+	} else {
+		v->count++;
 	}
 	r = lookup(v, k, kn, val, vn);
 	if (r == EC_ERR_NOTFOUND) {
@@ -372,12 +375,16 @@ int ec_store_verify(ec_store *s, unsigned flags, ec_store_report *out)
 		v.have_prev = 0;
 		v.count = v.sum = 0;
 		r = s->ops->iter(v.t->impl, i, (const uint8_t *)"", 0, 0, vcb, &v);
-		if (r == EC_ERR_CORRUPT) {
-			/* the backend could not go on (a damaged page) */
+		if (r != EC_OK && r != EC_ERR_NOMEM) {
+			/* the backend could not go on (a damaged page); its
+			 * txn is unusable from here */
 			const char *why = s->ops->why ? s->ops->why(s) : NULL;
-			problem(&v, NULL, 0, why ? why : "table cannot be read to its end");
+			char what[160];
+			snprintf(what, sizeof what, "table cannot be read to its end: %s",
+				 why ? why : ec_strerror(r));
+			problem(&v, NULL, 0, what);
 			r = EC_OK;
-			continue;
+			break;
 		}
 		if (r == EC_OK && i != EC_T_META)
 			digest_table_check(&v);
