@@ -351,8 +351,7 @@ typedef struct ec_peer_metrics {
  * out of order (responses > requests, agreed > checked), a non-finite or
  * out-of-range number (sync_sum outside [0, n_sync], latency < 0,
  * reputation outside [0,1]).  A read record failing the same checks is
- * EC_ERR_CORRUPT.  A store opened read-only that predates the table reads
- * as empty. */
+ * EC_ERR_CORRUPT. */
 int ec_store_put_metrics(ec_store_txn *t, const ec_peer_metrics *m);
 int ec_store_get_metrics(ec_store_txn *t, const ec_id *peer, ec_peer_metrics *out);
 int ec_store_del_metrics(ec_store_txn *t, const ec_id *peer);

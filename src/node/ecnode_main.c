@@ -208,7 +208,8 @@ static int check_store(const char *data_dir)
 		return 0;
 	}
 	if (r == EC_ERR_CORRUPT)
-		printf("store %s: %llu problems found\n", p, (unsigned long long)rep.problems);
+		printf("store %s: damaged, %llu problem%s found\n", p,
+		       (unsigned long long)rep.problems, rep.problems == 1 ? "" : "s");
 	else
 		printf("store %s: the check stopped: %s\n", p, ec_strerror(r));
 	return 1;

@@ -33,10 +33,11 @@ extern const char *const ec_store_table_names[EC_T_COUNT];
 #define EC_STORE_RV 1 /* record version byte that starts every value */
 
 /* Every stored value but meta/format ends with a seal: the first
- * EC_SEAL_BYTES of SHA-256 over a domain tag, the table number, the key
- * length, the key and the rest of the value (docs/STORAGE.md section 1). */
+ * EC_SEAL_BYTES of SHA-256 over the 4 tag bytes, the table number, the key
+ * length (u16), the key and the rest of the value (docs/STORAGE.md
+ * section 1). */
 #define EC_SEAL_BYTES 8
-#define EC_SEAL_TAG "ec/v2/store-record"
+#define EC_SEAL_TAG "ecS2"
 
 /* meta keys */
 #define EC_META_FORMAT "format"

@@ -83,6 +83,20 @@ int tu_file_hash(const char *path, ec_id *out)
 	return 0;
 }
 
+ec_store_txn *tu_wtxn(ec_store *s)
+{
+	ec_store_txn *t;
+	assert_int_equal(ec_store_txn_begin(s, 1, &t), EC_OK);
+	return t;
+}
+
+ec_store_txn *tu_rtxn(ec_store *s)
+{
+	ec_store_txn *t;
+	assert_int_equal(ec_store_txn_begin(s, 0, &t), EC_OK);
+	return t;
+}
+
 void tu_id(ec_id *out, const char *tag, uint64_t n)
 {
 	uint8_t b[8];

@@ -15,6 +15,10 @@ void tu_copydir(const char *src, const char *dst);
 /* SHA-256 of a file's bytes into out; 0 on success. */
 int tu_file_hash(const char *path, ec_id *out);
 
+/* A write / read txn on s (asserted to begin). */
+ec_store_txn *tu_wtxn(ec_store *s);
+ec_store_txn *tu_rtxn(ec_store *s);
+
 /* A creation transaction with n_entries (1..6) tokens derived from seed;
  * id filled. */
 void tu_make_tx(ec_tx *tx, uint64_t seed, unsigned n_entries, ec_time ts);
