@@ -12,15 +12,15 @@ set -u
 BUILD=${BUILD:-build}
 . scripts/ecnet.sh
 tmp=$(mktemp -d /tmp/ec-dstore.XXXXXX)
-cleanup() { ecnet_stop_all; [ -n "${KEEP:-}" ] || rm -rf "$tmp"; }
+cleanup() { ecnet_stop_all; rm -rf "$tmp"; }
 trap cleanup EXIT INT TERM
-KEEP=${KEEP:-}
 fail() {
 	echo "FAIL: $*" >&2
 	for l in "$tmp"/net/n*.log; do echo "--- $l" >&2; tail -n 8 "$l" >&2; done
 	exit 1
 }
 E="$BUILD/ecnode"
+"$E" --help | grep -q -- "--check-store" || fail "--help does not explain --check-store"
 N=3
 ecnet_init "$tmp/net" $N 0 || fail "init"
 ecnet_start_all $N || fail "start"
