@@ -16,6 +16,8 @@
 #include "store/ec_store_int.h"
 #include "util/ec_buf.h"
 
+_Static_assert(EC_STORE_TABLES == EC_T_COUNT, "store.h EC_STORE_TABLES != EC_T_COUNT");
+
 const char *const ec_store_table_names[EC_T_COUNT] = {
 	[EC_T_META] = "meta",	    [EC_T_BLOCKS] = "blocks", [EC_T_CHAIN] = "chain",
 	[EC_T_HEADS] = "heads",	    [EC_T_TXS] = "txs",	      [EC_T_TXIDX] = "txidx",
