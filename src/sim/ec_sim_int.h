@@ -1,9 +1,10 @@
-/* ec_sim_int.h - small helpers shared by the simulator's report modules
+/* ec_sim_int.h - small helpers shared by the simulator's modules
  * (not part of any public interface). */
 #ifndef EC_SIM_INT_H
 #define EC_SIM_INT_H
 
 #include <math.h>
+#include <stddef.h>
 
 #include <jansson.h>
 
@@ -29,6 +30,11 @@ static inline json_t *ec_sim_json_real(double v)
 {
 	return isfinite(v) ? json_real(v) : json_null();
 }
+
+/* Grows the array *p (element size `size`, capacity *cap) to hold at least
+ * `need` elements, doubling from 64: EC_OK or EC_ERR_NOMEM (*p unchanged).
+ * (ec_sim.c) */
+int sim_grow(void **p, size_t *cap, size_t need, size_t size);
 
 /* {count, mean, p50, p90, p95, p99, max} of a distribution (ec_report.c). */
 json_t *ec_report_dist_json(const ec_sum_dist *d, int *ok);

@@ -233,6 +233,7 @@ static long submit(ec_sim *s, const int32_t *tk, const int32_t *own, int n, size
 		x->prev[e] = s->toks[tk[e]].head;
 	}
 	txmap_put(s, k);
+	sim_inv_tx(s, k);
 	(void)ec_node_submit_tx(s->peers[at].node, enc, len, now);
 	free(enc);
 	sim_after(s, at);
@@ -386,12 +387,20 @@ void sim_wl_committed(ec_sim *s, size_t i, const ec_id *txid)
 		return; /* identity tokens and other non-workload txs */
 	sim_sent *x = &s->sent[k];
 	uint8_t full = (uint8_t)((1u << x->n) - 1);
+	ec_chk_nbhd nbs[EC_TX_MAX_ENTRIES];
 	for (int e = 0; e < x->n; e++) {
 		size_t nb[2 * EC_NEIGHBOURS], m = sim_neighbourhood(s, &s->toks[x->tok[e]].id, nb);
+		nbs[e].n = (uint32_t)m;
+		for (size_t j = 0; j < m; j++)
+			nbs[e].node[j] = (uint32_t)nb[j];
+	}
+	sim_inv_commit(s, i, k, nbs);
+	for (int e = 0; e < x->n; e++) {
+		size_t m = nbs[e].n;
 		int in = 0;
 		uint8_t bit = (uint8_t)(1u << e);
 		for (size_t j = 0; j < m; j++)
-			in |= nb[j] == i;
+			in |= nbs[e].node[j] == i;
 		if (!in)
 			continue;
 		x->any_mask |= bit;

@@ -151,6 +151,8 @@ int main(int argc, char **argv)
 				json_decref(j);
 			}
 			free(js);
+			if (ec_sim_invariants(s))
+				ec_chk_print(stdout, "ecsim: ", ec_sim_invariants(s), 3);
 			printf("ecsim: %llu events in %.1f s wall (%.1f s building the network), %.0f events/s\n",
 			       (unsigned long long)ec_sim_events(s), el, t_build,
 			       el > t_build ? (double)ec_sim_events(s) / (el - t_build) : 0);
