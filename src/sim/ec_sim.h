@@ -100,4 +100,7 @@ typedef struct ec_sim_live {
 } ec_sim_live;
 void ec_sim_liveness(const ec_sim *s, ec_sim_live *out);
 
+/* Workload transactions submitted and committed so far. */
+void ec_sim_counts(const ec_sim *s, uint64_t *submitted, uint64_t *committed);
+
 #endif

@@ -121,6 +121,12 @@ void ec_sim_liveness(const ec_sim *s, ec_sim_live *o)
 	o->messages_last_10s = s->tail_marked ? s->delivered - s->tail_msgs_base : 0;
 }
 
+void ec_sim_counts(const ec_sim *s, uint64_t *submitted, uint64_t *committed)
+{
+	*submitted = s->wl_submitted;
+	*committed = s->wl_committed;
+}
+
 json_t *sim_inv_json(ec_sim *s, int *ok)
 {
 	json_t *o;
