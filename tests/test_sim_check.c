@@ -58,21 +58,31 @@ static void eval(ec_chk *c, ec_chk_result *r)
 	assert_int_equal(ec_chk_eval(c, r), EC_OK);
 }
 
+/* Transactions 1 and 2 on (token 50, prev 900): 1 committed by node 3 at
+ * t1 (a member of nodes 0..7), 2 by node n2 at t2 with neighbourhood nb2. */
+static ec_chk *two_on_one_prev(uint64_t t1, uint32_t n2, uint64_t t2, ec_chk_nbhd nb2)
+{
+	ec_chk *c;
+	ec_id prev = idn(900);
+	assert_int_equal(ec_chk_new(&c), EC_OK);
+	tx1(c, 1, 50, &prev);
+	tx1(c, 2, 50, &prev);
+	commit1(c, 1, 3, t1, nbhd(0, 8));
+	commit1(c, 2, n2, t2, nb2);
+	return c;
+}
+
 /* Two different transactions committed on one (token, prev) by members of
  * its neighbourhood: one violation, whether they are twins or a stale
  * transaction committed much later; the example names both sides. */
 static void test_double_commit(void **state)
 {
 	(void)state;
-	ec_chk *c;
 	ec_chk_result r;
 	ec_id prev = idn(900);
-	assert_int_equal(ec_chk_new(&c), EC_OK);
-	tx1(c, 1, 50, &prev);
-	tx1(c, 2, 50, &prev);
-	commit1(c, 1, 3, 1000, nbhd(0, 8));
+	/* 2: 95 s later, in a moved neighbourhood */
+	ec_chk *c = two_on_one_prev(1000, 7, 95000000, nbhd(4, 8));
 	commit1(c, 1, 4, 1200, nbhd(0, 8));
-	commit1(c, 2, 7, 95000000, nbhd(4, 8)); /* 95 s later, a moved neighbourhood */
 	eval(c, &r);
 	assert_int_equal(r.count[EC_CHK_DOUBLE_COMMIT], 1);
 	assert_int_equal(r.double_commit_any, 1);
@@ -142,14 +152,8 @@ static void test_same_tx_twice(void **state)
 static void test_witness_commit(void **state)
 {
 	(void)state;
-	ec_chk *c;
 	ec_chk_result r;
-	ec_id prev = idn(900);
-	assert_int_equal(ec_chk_new(&c), EC_OK);
-	tx1(c, 1, 50, &prev);
-	tx1(c, 2, 50, &prev);
-	commit1(c, 1, 3, 1000, nbhd(0, 8));
-	commit1(c, 2, 20, 2000, nbhd(0, 8)); /* node 20: not a member */
+	ec_chk *c = two_on_one_prev(1000, 20, 2000, nbhd(0, 8)); /* node 20: not a member */
 	eval(c, &r);
 	assert_int_equal(r.count[EC_CHK_DOUBLE_COMMIT], 0);
 	assert_int_equal(r.double_commit_any, 1);
@@ -352,14 +356,8 @@ static void test_divergence(void **state)
 static void test_outputs(void **state)
 {
 	(void)state;
-	ec_chk *c;
 	ec_chk_result r;
-	ec_id prev = idn(900);
-	assert_int_equal(ec_chk_new(&c), EC_OK);
-	tx1(c, 1, 50, &prev);
-	tx1(c, 2, 50, &prev);
-	commit1(c, 1, 3, 1500, nbhd(0, 8));
-	commit1(c, 2, 4, 2500, nbhd(0, 8));
+	ec_chk *c = two_on_one_prev(1500, 4, 2500, nbhd(0, 8));
 	eval(c, &r);
 	json_t *j = ec_chk_json(&r);
 	assert_non_null(j);

@@ -33,8 +33,7 @@ typedef struct chk_final {
 struct ec_chk {
 	chk_tx *tx;
 	size_t n_tx, cap_tx;
-	uint32_t *map;        /* txid -> tx index + 1, open addressing */
-	size_t map_cap;
+	sim_idmap map;        /* txid -> tx index */
 	chk_commit *cm;
 	size_t n_cm, cap_cm;
 	chk_final *fin;
@@ -42,17 +41,19 @@ struct ec_chk {
 	int fin_sorted;
 };
 
+static const ec_id *tx_key(const void *ctx, size_t k)
+{
+	return &((const ec_chk *)ctx)->tx[k].txid;
+}
+
 int ec_chk_new(ec_chk **out)
 {
 	ec_chk *c = calloc(1, sizeof *c);
 	*out = NULL;
 	if (!c)
 		return EC_ERR_NOMEM;
-	c->map_cap = 1024;
-	if (!(c->map = calloc(c->map_cap, sizeof *c->map))) {
-		free(c);
-		return EC_ERR_NOMEM;
-	}
+	c->map.key = tx_key;
+	c->map.ctx = c;
 	*out = c;
 	return EC_OK;
 }
@@ -62,7 +63,7 @@ void ec_chk_free(ec_chk *c)
 	if (!c)
 		return;
 	free(c->tx);
-	free(c->map);
+	sim_idmap_free(&c->map);
 	free(c->cm);
 	free(c->fin);
 	free(c);
@@ -70,31 +71,9 @@ void ec_chk_free(ec_chk *c)
 
 /* ---- transactions ------------------------------------------------------- */
 
-static size_t slot(const ec_id *id, size_t cap)
-{
-	uint64_t h = 0;
-	for (int i = 0; i < 8; i++)
-		h = h << 8 | id->b[i];
-	return (size_t)(h & (cap - 1));
-}
-
-static void map_put(ec_chk *c, size_t k)
-{
-	size_t i = slot(&c->tx[k].txid, c->map_cap);
-	while (c->map[i])
-		i = (i + 1) & (c->map_cap - 1);
-	c->map[i] = (uint32_t)(k + 1);
-}
-
 static size_t find_tx(const ec_chk *c, const ec_id *id)
 {
-	for (size_t i = slot(id, c->map_cap);; i = (i + 1) & (c->map_cap - 1)) {
-		uint32_t v = c->map[i];
-		if (!v)
-			return SIZE_MAX;
-		if (ec_id_eq(&c->tx[v - 1].txid, id))
-			return v - 1;
-	}
+	return sim_idmap_get(&c->map, id);
 }
 
 int ec_chk_tx(ec_chk *c, const ec_id *txid, unsigned n, const ec_id *token,
@@ -104,18 +83,9 @@ int ec_chk_tx(ec_chk *c, const ec_id *txid, unsigned n, const ec_id *token,
 		return EC_ERR_ARG;
 	if (find_tx(c, txid) != SIZE_MAX)
 		return EC_OK;
-	if (sim_grow((void **)&c->tx, &c->cap_tx, c->n_tx + 1, sizeof *c->tx))
+	if (sim_grow((void **)&c->tx, &c->cap_tx, c->n_tx + 1, sizeof *c->tx) ||
+	    sim_idmap_reserve(&c->map, c->n_tx + 1, c->n_tx))
 		return EC_ERR_NOMEM;
-	if (2 * (c->n_tx + 1) > c->map_cap) {
-		uint32_t *m = calloc(2 * c->map_cap, sizeof *m);
-		if (!m)
-			return EC_ERR_NOMEM;
-		free(c->map);
-		c->map = m;
-		c->map_cap *= 2;
-		for (size_t k = 0; k < c->n_tx; k++)
-			map_put(c, k);
-	}
 	chk_tx *x = &c->tx[c->n_tx];
 	memset(x, 0, sizeof *x);
 	x->txid = *txid;
@@ -124,7 +94,7 @@ int ec_chk_tx(ec_chk *c, const ec_id *txid, unsigned n, const ec_id *token,
 		x->token[e] = token[e];
 		x->prev[e] = prev[e];
 	}
-	map_put(c, c->n_tx++);
+	sim_idmap_put(&c->map, c->n_tx++);
 	return EC_OK;
 }
 
@@ -492,20 +462,33 @@ static json_t *side_json(const ec_chk_side *s, int *ok)
 	return o;
 }
 
+/* A new object appended to array a (NULL, with *ok = 0, on failure). */
+static json_t *push_obj(json_t *a, int *ok)
+{
+	json_t *x = a ? json_object() : NULL;
+	if (!x || json_array_append_new(a, x)) {
+		*ok = 0;
+		return NULL;
+	}
+	return x;
+}
+
+/* A new array or object set as o[k] (NULL, with *ok = 0, on failure). */
+static json_t *put_new(json_t *o, const char *k, json_t *v, int *ok)
+{
+	if (!o || !v || json_object_set_new(o, k, v)) {
+		*ok = 0;
+		return NULL;
+	}
+	return v;
+}
+
 json_t *ec_chk_json(const ec_chk_result *r)
 {
 	int ok = 1;
-	json_t *o = json_object(), *ex = json_object(), *chk = json_object();
-	json_t *a1 = json_array(), *a2 = json_array(), *a3 = json_array();
-	if (!o || !ex || !chk || !a1 || !a2 || !a3) {
-		json_decref(o);
-		json_decref(ex);
-		json_decref(chk);
-		json_decref(a1);
-		json_decref(a2);
-		json_decref(a3);
+	json_t *o = json_object();
+	if (!o)
 		return NULL;
-	}
 	ec_sim_json_put(o, "double_commit", u64j(r->count[EC_CHK_DOUBLE_COMMIT]), &ok);
 	ec_sim_json_put(o, "atomicity", u64j(r->count[EC_CHK_ATOMICITY]), &ok);
 	ec_sim_json_put(o, "divergence", u64j(r->count[EC_CHK_DIVERGENCE]), &ok);
@@ -513,23 +496,19 @@ json_t *ec_chk_json(const ec_chk_result *r)
 	ec_sim_json_put(o, "divergence_heads", u64j(r->divergence_heads), &ok);
 	ec_sim_json_put(o, "divergence_missing", u64j(r->divergence_missing), &ok);
 	ec_sim_json_put(o, "double_commit_any_node", u64j(r->double_commit_any), &ok);
-	ec_sim_json_put(o, "checked", chk, &ok);
+	json_t *chk = put_new(o, "checked", json_object(), &ok);
 	ec_sim_json_put(chk, "txs", u64j(r->txs), &ok);
 	ec_sim_json_put(chk, "multi_token_txs", u64j(r->multi_token_txs), &ok);
 	ec_sim_json_put(chk, "commits", u64j(r->commits), &ok);
 	ec_sim_json_put(chk, "member_commits", u64j(r->member_commits), &ok);
 	ec_sim_json_put(chk, "tokens", u64j(r->tokens), &ok);
-	ec_sim_json_put(o, "examples", ex, &ok);
-	ec_sim_json_put(ex, "double_commit", a1, &ok);
-	ec_sim_json_put(ex, "atomicity", a2, &ok);
-	ec_sim_json_put(ex, "divergence", a3, &ok);
+	json_t *ex = put_new(o, "examples", json_object(), &ok);
+	json_t *a1 = put_new(ex, "double_commit", json_array(), &ok);
+	json_t *a2 = put_new(ex, "atomicity", json_array(), &ok);
+	json_t *a3 = put_new(ex, "divergence", json_array(), &ok);
 	for (size_t i = 0; ok && i < r->n_double; i++) {
 		const ec_chk_double *d = &r->dbl[i];
-		json_t *x = json_object();
-		if (!x || json_array_append_new(a1, x)) {
-			ok = 0;
-			break;
-		}
+		json_t *x = push_obj(a1, &ok);
 		ec_sim_json_put(x, "token", idj(&d->token), &ok);
 		ec_sim_json_put(x, "prev", idj(&d->prev), &ok);
 		ec_sim_json_put(x, "txs", u64j(d->txs), &ok);
@@ -538,21 +517,12 @@ json_t *ec_chk_json(const ec_chk_result *r)
 	}
 	for (size_t i = 0; ok && i < r->n_atomic; i++) {
 		const ec_chk_atomic *a = &r->atom[i];
-		json_t *x = json_object(), *ents = json_array();
-		if (!x || json_array_append_new(a2, x)) {
-			json_decref(ents);
-			ok = 0;
-			break;
-		}
+		json_t *x = push_obj(a2, &ok);
 		ec_sim_json_put(x, "txid", idj(&a->txid), &ok);
 		ec_sim_json_put(x, "first", side_json(&a->first, &ok), &ok);
-		ec_sim_json_put(x, "entries", ents, &ok);
+		json_t *ents = put_new(x, "entries", json_array(), &ok);
 		for (unsigned e = 0; ok && e < a->n; e++) {
-			json_t *y = json_object();
-			if (!y || json_array_append_new(ents, y)) {
-				ok = 0;
-				break;
-			}
+			json_t *y = push_obj(ents, &ok);
 			ec_sim_json_put(y, "token", idj(&a->token[e]), &ok);
 			ec_sim_json_put(y, "established", json_boolean(a->established >> e & 1), &ok);
 			ec_sim_json_put(y, "member_committers", u64j(a->committers[e]), &ok);
@@ -562,20 +532,11 @@ json_t *ec_chk_json(const ec_chk_result *r)
 	}
 	for (size_t i = 0; ok && i < r->n_diverge; i++) {
 		const ec_chk_diverge *d = &r->div[i];
-		json_t *x = json_object(), *vals = json_array();
-		if (!x || json_array_append_new(a3, x)) {
-			json_decref(vals);
-			ok = 0;
-			break;
-		}
+		json_t *x = push_obj(a3, &ok);
 		ec_sim_json_put(x, "token", idj(&d->token), &ok);
-		ec_sim_json_put(x, "values", vals, &ok);
+		json_t *vals = put_new(x, "values", json_array(), &ok);
 		for (uint32_t v = 0; ok && v < d->n_values; v++) {
-			json_t *y = json_object();
-			if (!y || json_array_append_new(vals, y)) {
-				ok = 0;
-				break;
-			}
+			json_t *y = push_obj(vals, &ok);
 			ec_sim_json_put(y, "head", d->v[v].has ? idj(&d->v[v].head) : json_null(), &ok);
 			ec_sim_json_put(y, "members", u64j(d->v[v].count), &ok);
 			ec_sim_json_put(y, "node", u64j(d->v[v].node), &ok);

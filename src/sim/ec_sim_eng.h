@@ -150,8 +150,7 @@ struct ec_sim {
 	size_t n_idle, cap_idle;
 	sim_sent *sent;
 	size_t n_sent, cap_sent;
-	uint32_t *txmap;     /* txid -> sent index + 1 */
-	size_t txmap_cap;
+	sim_idmap txmap;     /* txid -> sent index */
 	size_t expire_head;  /* FIFO position in sent[] for token release */
 	uint64_t setup_txs, setup_next_us, setup_tokens_left;
 	uint64_t wl_next_k, wl_submitted, wl_committed, wl_skipped;

@@ -449,10 +449,13 @@ int ec_swarm_main(int argc, char **argv)
 	}
 	if (!have_count && !seconds)
 		count = 100;
-	printf("ecsim swarm: seed %llu, %s%llu scenarios%s, fake signatures\n",
-	       (unsigned long long)campaign, have_count || !seconds ? "" : "up to ",
-	       (unsigned long long)(have_count || !seconds ? count : 0),
-	       seconds ? " or the time limit" : "");
+	if (have_count || !seconds)
+		printf("ecsim swarm: seed %llu, %llu scenarios%s, fake signatures\n",
+		       (unsigned long long)campaign, (unsigned long long)count,
+		       seconds ? " (or fewer: a time limit)" : "");
+	else
+		printf("ecsim swarm: seed %llu, scenarios for %llu s of wall time, fake signatures\n",
+		       (unsigned long long)campaign, (unsigned long long)seconds);
 	fflush(stdout);
 
 	double t0 = wall();
