@@ -6,6 +6,7 @@
 #   make SAN=1 ...  the same with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make FUZZ=1     libFuzzer targets (clang) in build/fuzz/
 #   make check-source   the core may not call clocks, RNGs or printf
+#   make swarm SECONDS=N  an ecsim swarm campaign of N wall seconds (nice'd)
 #
 # New files are picked up by wildcard: src/<layer>/*.c go into libec.a (or
 # the program of that directory), tests/test_*.c become one test binary each,
@@ -70,7 +71,7 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
 ALL_OBJS := $(LIB_OBJS) $(CTL_OBJS) $(NODE_OBJS) $(SIM_OBJS) $(SIMLIB_OBJS) $(TESTUTIL_OBJS)
 
-.PHONY: all test bench check-source clean fuzz tests-build run demo
+.PHONY: all test bench check-source clean fuzz tests-build run demo swarm
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -132,6 +133,15 @@ test: tests-build check-source
 
 bench: $(LIB) $(PROGS) $(BENCH_BINS)
 	BUILD=$(BUILD) scripts/run-bench.sh
+
+# A swarm campaign (docs/SCENARIOS.md "Swarm"): random scenarios, each
+# checked against the global invariants, for SECONDS of wall time at nice 10
+# (the machine is shared); SWARM_SEED picks the campaign (default: random,
+# printed).  Scenario files of violations go to out/swarm/.
+SECONDS ?= 300
+SWARM_SEED ?=
+swarm: $(LIB) $(PROGS)
+	nice -n 10 $(BUILD)/ecsim swarm --seconds $(SECONDS) $(if $(SWARM_SEED),--seed $(SWARM_SEED)) --out out/swarm
 
 # The sans-I/O layers take time and randomness from their caller.
 check-source:

@@ -1,12 +1,15 @@
 /* ecsim_main.c - the simulator program:
  *
  *   ecsim SCENARIO.yaml [--seed N|HEX] [--out DIR] [--quiet] [--fake-signatures]
+ *   ecsim swarm ...   (random scenarios checked against the invariants:
+ *                      ec_sim_swarm.h, docs/SCENARIOS.md "Swarm")
  *
  * Prints the seed it runs with (the scenario's, --seed, or one drawn from
  * /dev/urandom when neither gives one), a progress line on stderr (\r;
  * simulated time, events/s, ETA) unless --quiet or report.progress is
- * false, and a few result lines; writes summary.json, timeseries.csv and
- * the SVG plots into --out or the scenario's report.dir.
+ * false, and a few result lines (counts, latency, the invariants); writes
+ * summary.json, timeseries.csv and the SVG plots into --out or the
+ * scenario's report.dir.
  * Exit codes: 0 done, 1 the run failed, 2 usage or scenario error. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +21,13 @@
 
 #include "ec/crypto.h"
 #include "sim/ec_sim.h"
+#include "sim/ec_sim_swarm.h"
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: ecsim SCENARIO.yaml [--seed N|HEX] [--out DIR] [--quiet]"
-			" [--fake-signatures]\n");
+			" [--fake-signatures]\n"
+			"       ecsim swarm [--seed N] [--count N] [--seconds T] [--out DIR]\n");
 }
 
 static double wall(void)
@@ -69,6 +74,8 @@ int main(int argc, char **argv)
 	ec_scenario sc;
 	uint8_t seed[EC_HASH_BYTES];
 	char hex[2 * EC_HASH_BYTES + 1];
+	if (argc > 1 && !strcmp(argv[1], "swarm"))
+		return ec_swarm_main(argc - 1, argv + 1);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--seed") && i + 1 < argc)
 			seed_arg = argv[++i];
@@ -151,6 +158,8 @@ int main(int argc, char **argv)
 				json_decref(j);
 			}
 			free(js);
+			if (ec_sim_invariants(s))
+				ec_chk_print(stdout, "ecsim: ", ec_sim_invariants(s), 3);
 			printf("ecsim: %llu events in %.1f s wall (%.1f s building the network), %.0f events/s\n",
 			       (unsigned long long)ec_sim_events(s), el, t_build,
 			       el > t_build ? (double)ec_sim_events(s) / (el - t_build) : 0);
