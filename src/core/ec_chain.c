@@ -516,19 +516,33 @@ int ec_chain_seek(const ec_chain *c, const ec_id *from_id, uint64_t back_ms,
 		}
 		/* Largest delta with b.ts - delta >= target: jump i's block is
 		 * the newest with ts <= b.ts - delta, so it is not older than
-		 * the answer. */
-		for (int i = EC_JUMP_COUNT - 1; !next && i >= 0; i--) {
+		 * the answer.  Of it and the skip block, the lower one. */
+		for (int i = EC_JUMP_COUNT - 1; i >= 0; i--) {
 			if (b->timestamp - target >= ec_jump_delta_ms[i]) {
-				via = i;
-				ref = &b->jumps[i];
+				const ec_block *j;
+				if (ec_id_is_zero(&b->jumps[i])) {
+					/* no block at all is that old */
+					r = EC_ERR_NOTFOUND;
+					break;
+				}
+				j = ec_chain_find(c, &b->jumps[i]);
+				if (!j || j->height >= b->height) {
+					r = EC_ERR_CORRUPT;
+					break;
+				}
+				if (!next || j->height < next->height) {
+					next = j;
+					via = i;
+				}
 				break;
 			}
 		}
+		if (r != EC_OK)
+			break;
 		if (!next) {
 			if (ec_id_is_zero(ref)) {
-				/* A zero jump: no block at all is that old.  A
-				 * zero prev: b is genesis and still newer than
-				 * target. */
+				/* a zero prev: b is genesis and still newer
+				 * than target */
 				r = EC_ERR_NOTFOUND;
 				break;
 			}
