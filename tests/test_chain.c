@@ -835,6 +835,29 @@ static void test_seek_height_bound(void **state)
 					      64, &nh),
 			 EC_ERR_ARG);
 	fx_free(&f);
+
+	/* Time seek on irregular version-2 chains: the answer is the brute
+	 * force's, and the walk is at most one hop longer than the height
+	 * walk to the answer's height + 1. */
+	uint64_t rs = 99;
+	fx_build(&f, 42, N, 1700000000000ull, GAPS_IRREGULAR, 1);
+	uint64_t span = f.blocks[N - 1].timestamp - f.blocks[0].timestamp;
+	max = 0;
+	for (int q = 0; q < 4000; q++) {
+		uint64_t from = q % 2 ? N - 1 : tu_rand_u64(&rs) % N, found;
+		uint64_t back = tu_rand_u64(&rs) % (span + 1);
+		uint64_t exp = brute_seek(f.blocks, from, back);
+		int r = ec_chain_seek(f.chain, &f.blocks[from].id, back, hops,
+				      64, &nh, &found);
+		assert_int_equal(r, exp == UINT64_MAX ? EC_ERR_NOTFOUND : EC_OK);
+		assert_int_equal(found, exp);
+		if (r == EC_OK && exp < from)
+			assert_true(nh <= model_walk(from, exp + 1) + 1);
+		if (nh > max)
+			max = nh;
+	}
+	printf("# time seek, N=%d irregular: max %zu hops\n", N, max);
+	fx_free(&f);
 }
 
 /* A version-1 block sealed by hand onto c (the chain's own seal makes

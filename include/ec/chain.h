@@ -120,12 +120,15 @@ typedef struct ec_seek_hop {
 /* Walks from block from_id back to the NEWEST block (from itself or an
  * ancestor; equal timestamps allowed) whose timestamp is
  * <= from.timestamp - back_ms.  At block B (not yet at the target time T)
- * two references cannot overshoot: the skip reference of a version-2 B
- * when the skip block's timestamp is still > T, and the largest jump
- * reference with B.timestamp - delta >= T (its target is the newest block
- * with timestamp <= B.timestamp - delta, not older than the answer).  The
- * walk follows the lower of the two, else prev, and stops at the first
- * block with timestamp <= T, which is the answer.
+ * the walk reads J, the target of the largest jump reference with
+ * B.timestamp - delta >= T (the newest block with timestamp <=
+ * B.timestamp - delta, so not older than the answer).  A version-1 B
+ * follows J.  A version-2 B follows J only when J.timestamp <= T (then J
+ * is the answer), else its skip reference when the skip block is still
+ * newer than T, else prev: the height walk toward the answer, so at most
+ * one hop more than ec_chain_seek_height to the answer's height + 1.
+ * Without J: prev.  The walk stops at the first block with
+ * timestamp <= T, which is the answer.
  *
  * Up to max_hops hops are written to hops (may be NULL when max_hops is
  * 0); *n_hops receives the total number of hops (may exceed max_hops).

@@ -501,22 +501,9 @@ int ec_chain_seek(const ec_chain *c, const ec_id *from_id, uint64_t back_ms,
 		const ec_id *ref = &b->prev;
 		const ec_block *next = NULL;
 		int via = -1;
-		if (b->version == EC_BLOCK_V2 && b->height > 0) {
-			/* The skip block is read first: when it is still newer
-			 * than T the answer lies below it. */
-			const ec_block *sk = ec_chain_find(c, &b->skip);
-			if (!sk || sk->height >= b->height) {
-				r = EC_ERR_CORRUPT;
-				break;
-			}
-			if (sk->timestamp > target) {
-				next = sk;
-				via = EC_REF_SKIP;
-			}
-		}
-		/* Largest delta with b.ts - delta >= target: jump i's block is
-		 * the newest with ts <= b.ts - delta, so it is not older than
-		 * the answer.  Of it and the skip block, the lower one. */
+		/* The largest delta with b.ts - delta >= target: jump i's block
+		 * J is the newest with ts <= b.ts - delta, not older than the
+		 * answer; when J.ts <= target it IS the answer. */
 		for (int i = EC_JUMP_COUNT - 1; i >= 0; i--) {
 			if (b->timestamp - target >= ec_jump_delta_ms[i]) {
 				const ec_block *j;
@@ -530,11 +517,26 @@ int ec_chain_seek(const ec_chain *c, const ec_id *from_id, uint64_t back_ms,
 					r = EC_ERR_CORRUPT;
 					break;
 				}
-				if (!next || j->height < next->height) {
+				if (j->timestamp <= target || b->version != EC_BLOCK_V2) {
 					next = j;
 					via = i;
 				}
 				break;
+			}
+		}
+		if (r != EC_OK)
+			break;
+		if (!next && b->version == EC_BLOCK_V2 && b->height > 0) {
+			/* Otherwise the height walk toward the answer: skip
+			 * while the skip block is still newer than target. */
+			const ec_block *sk = ec_chain_find(c, &b->skip);
+			if (!sk || sk->height >= b->height) {
+				r = EC_ERR_CORRUPT;
+				break;
+			}
+			if (sk->timestamp > target) {
+				next = sk;
+				via = EC_REF_SKIP;
 			}
 		}
 		if (r != EC_OK)
