@@ -72,12 +72,24 @@ static void die(const char *what, int r)
 	exit(1);
 }
 
-/* A chain of n blocks with k txs each, gap_ms apart. */
+/* Irregular gaps: most under 2 min, some hours, a few days. */
+static uint64_t skip_gap(void)
+{
+	uint64_t r = rnd() % 100;
+	if (r < 70)
+		return rnd() % 120000;
+	if (r < 95)
+		return rnd() % (3 * 3600000ull);
+	return rnd() % (3 * 86400000ull);
+}
+
+/* A chain of n blocks with k txs each, gap_ms apart (0: irregular gaps). */
 static ec_chain *build(size_t n, unsigned k, uint64_t gap_ms,
 		       const ec_keypair *kp)
 {
 	ec_chain *c = ec_chain_new();
 	ec_id creator, ph;
+	ec_time ts = 1700000000000ull;
 	if (!c)
 		die("ec_chain_new", EC_ERR_NOMEM);
 	ec_keyhash(&creator, kp->pk);
@@ -86,8 +98,9 @@ static ec_chain *build(size_t n, unsigned k, uint64_t gap_ms,
 		ec_id tx[EC_BLOCK_MAX_TXS];
 		int r;
 		rnd_bytes(tx, k * sizeof tx[0]);
-		r = ec_chain_seal(c, &creator, 1700000000000ull + h * gap_ms, tx,
-				  k, &ph, kp->sk, NULL);
+		if (h)
+			ts += gap_ms ? gap_ms : skip_gap();
+		r = ec_chain_seal(c, &creator, ts, tx, k, &ph, kp->sk, NULL);
 		if (r != EC_OK)
 			die("seal", r);
 	}
@@ -325,43 +338,15 @@ static void bench_seek(const ec_keypair *kp, uint64_t gap_ms, const char *name)
 #define SKIP_TIME_QUERIES 20000
 #define SKIP_PROOFS 1000
 
-/* Irregular gaps: most under 2 min, some hours, a few days. */
-static uint64_t skip_gap(void)
-{
-	uint64_t r = rnd() % 100;
-	if (r < 70)
-		return rnd() % 120000;
-	if (r < 95)
-		return rnd() % (3 * 3600000ull);
-	return rnd() % (3 * 86400000ull);
-}
-
 static void bench_skip(const ec_keypair *kp, size_t n)
 {
-	ec_chain *c = ec_chain_new();
-	ec_id creator, ph;
-	ec_time ts = 1700000000000ull;
+	double t0 = now();
+	ec_chain *c = build(n, SKIP_TXS, 0, kp);
 	const ec_block *head;
 	size_t hmax = 0, htotal = 0, tmax = 0, ttotal = 0;
 	size_t pbmax = 0, pbtotal = 0, pymax = 0, pytotal = 0;
 	unsigned lg = 0, fl = 0;
-	double t0 = now();
 
-	if (!c)
-		die("ec_chain_new", EC_ERR_NOMEM);
-	ec_keyhash(&creator, kp->pk);
-	rnd_bytes(&ph, sizeof ph);
-	for (size_t h = 0; h < n; h++) {
-		ec_id tx[SKIP_TXS];
-		int r;
-		rnd_bytes(tx, sizeof tx);
-		if (h)
-			ts += skip_gap();
-		r = ec_chain_seal(c, &creator, ts, tx, SKIP_TXS, &ph, kp->sk,
-				  NULL);
-		if (r != EC_OK)
-			die("seal", r);
-	}
 	head = ec_chain_head(c);
 	while (((uint64_t)1 << lg) < n)
 		lg++;
