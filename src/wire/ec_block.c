@@ -65,8 +65,11 @@ uint64_t ec_skip_height(uint64_t h)
 		}
 	}
 	if (m >= 2 && k_prev == k_last) {
-		uint64_t tree = ((uint64_t)1 << (k_last + 1)) - 1;
-		if (k_last >= 63 || h < tree)
+		uint64_t tree;
+		if (k_last >= 63)
+			return 0; /* a tree of 2^64 - 1 blocks starts at genesis */
+		tree = ((uint64_t)1 << (k_last + 1)) - 1;
+		if (h < tree)
 			return 0; /* the tree starts at genesis */
 		return h - tree;
 	}
