@@ -2,7 +2,8 @@
  * "fragments", PROTOCOL 16 "Fragments"): the chunk rule, in-order,
  * reordered and duplicated fragments, a lost fragment freed by the
  * timeout, a forged fragment dropped by authentication, inconsistent and
- * malformed fragments, senders kept apart, a flood of first fragments
+ * malformed fragments (every header field out of range on its own, count
+ * 0 included), conflicting and duplicate chunks, senders kept apart, a flood of first fragments
  * bounded per sender and in total, the maximum message size, and the
  * known-answer vector of PROTOCOL 16 (printed with EC_PRINT_VECTORS=1,
  * checked against Python `cryptography`). */
@@ -300,6 +301,159 @@ static void test_inconsistent_and_malformed(void **state)
 	ec_reasm_free(r);
 }
 
+/* A fragment plaintext with the given header fields and a chunk of len
+ * bytes of fill (a peer may write any header). */
+static size_t raw_frag(uint8_t *out, uint64_t id, uint16_t index, uint16_t count,
+		       uint32_t total, size_t len, uint8_t fill)
+{
+	for (int i = 0; i < 8; i++)
+		out[i] = (uint8_t)(id >> (56 - 8 * i));
+	out[8] = (uint8_t)(index >> 8);
+	out[9] = (uint8_t)index;
+	out[10] = (uint8_t)(count >> 8);
+	out[11] = (uint8_t)count;
+	for (int i = 0; i < 4; i++)
+		out[12 + i] = (uint8_t)(total >> (24 - 8 * i));
+	memset(out + EC_FRAG_HEADER_BYTES, fill, len);
+	return EC_FRAG_HEADER_BYTES + len;
+}
+
+/* Feeds one raw fragment from P1 and expects it dropped as malformed with
+ * nothing held and nothing handed out. */
+static void expect_malformed(ec_reasm *r, const uint8_t *f, size_t n, int parse_err)
+{
+	ec_reasm_stats a, b;
+	ec_frag_hdr h;
+	uint8_t *m = NULL;
+	size_t ml = 0;
+	assert_int_equal(ec_frag_parse(&h, f, n, 262144), parse_err);
+	ec_reasm_get_stats(r, &a);
+	assert_int_equal(ec_reasm_add(r, P1, f, n, 1, &m, &ml), EC_OK);
+	assert_null(m);
+	ec_reasm_get_stats(r, &b);
+	assert_int_equal(b.malformed, a.malformed + 1);
+	assert_int_equal(b.held_msgs, a.held_msgs);
+	assert_int_equal(b.held_bytes, a.held_bytes);
+}
+
+/* Every header field a peer controls, each out of range on its own: the
+ * fields are refused before they enter any arithmetic (count 0 is a
+ * divisor of the chunk rule). */
+static void test_malformed_headers(void **state)
+{
+	static uint8_t f[EC_FRAG_HEADER_BYTES + 70000];
+	ec_reasm *r = mk(0);
+	uint8_t msg[8];
+	size_t n, ol;
+	/* count 0, with and without a chunk, any index and total */
+	n = raw_frag(f, 1, 0, 0, 100, 0, 0);
+	expect_malformed(r, f, n, EC_ERR_VALUE);
+	n = raw_frag(f, 1, 0, 0, 100, 50, 0);
+	expect_malformed(r, f, n, EC_ERR_VALUE);
+	n = raw_frag(f, 1, 65535, 0, 0xffffffffu, 1, 0);
+	expect_malformed(r, f, n, EC_ERR_LIMIT);
+	n = raw_frag(f, 1, 65535, 0, 262144, 1, 0);
+	expect_malformed(r, f, n, EC_ERR_VALUE);
+	/* count 1: a message of one fragment is never fragmented */
+	n = raw_frag(f, 2, 0, 1, 100, 100, 0);
+	expect_malformed(r, f, n, EC_ERR_VALUE);
+	/* index >= count */
+	n = raw_frag(f, 3, 2, 2, 100, 50, 0);
+	expect_malformed(r, f, n, EC_ERR_VALUE);
+	n = raw_frag(f, 3, 65535, 2, 100, 50, 0);
+	expect_malformed(r, f, n, EC_ERR_VALUE);
+	n = raw_frag(f, 3, 65535, 65535, 262144, 4, 0);
+	expect_malformed(r, f, n, EC_ERR_VALUE);
+	/* total 0 */
+	n = raw_frag(f, 4, 0, 2, 0, 0, 0);
+	expect_malformed(r, f, n, EC_ERR_VALUE);
+	n = raw_frag(f, 4, 1, 65535, 0, 0, 0);
+	expect_malformed(r, f, n, EC_ERR_VALUE);
+	/* total over the receiver's limit, up to the largest u32 */
+	n = raw_frag(f, 5, 0, 2, 262145, 1, 0);
+	expect_malformed(r, f, n, EC_ERR_LIMIT);
+	n = raw_frag(f, 5, 0, 65535, 0xffffffffu, 1, 0);
+	expect_malformed(r, f, n, EC_ERR_LIMIT);
+	/* total < count: some chunk would be empty (also total 10, count 6) */
+	n = raw_frag(f, 6, 0, 65535, 100, 1, 0);
+	expect_malformed(r, f, n, EC_ERR_VALUE);
+	n = raw_frag(f, 6, 0, 6, 10, 2, 0);
+	expect_malformed(r, f, n, EC_ERR_VALUE);
+	/* header cut short, chunk short of / past the rule's length */
+	expect_malformed(r, f, EC_FRAG_HEADER_BYTES - 1, EC_ERR_SHORT);
+	n = raw_frag(f, 7, 0, 2, 100, 49, 0);
+	expect_malformed(r, f, n, EC_ERR_SHORT);
+	n = raw_frag(f, 7, 1, 2, 100, 51, 0);
+	expect_malformed(r, f, n, EC_ERR_TRAILING);
+	/* the largest count with its last chunk still parses (c = 4 here) */
+	n = raw_frag(f, 8, 65534, 65535, 65535u * 4, 4, 0);
+	{
+		ec_frag_hdr h;
+		assert_int_equal(ec_frag_parse(&h, f, n, 262144), EC_OK);
+		assert_int_equal(h.count, 65535);
+		assert_int_equal(h.offset + h.chunk_len, 65535u * 4);
+	}
+	/* ec_frag_make refuses the same fields without dividing by them */
+	memset(msg, 1, sizeof msg);
+	assert_int_equal(ec_frag_make(f, sizeof f, &ol, 1, msg, sizeof msg, 0, 0), EC_ERR_VALUE);
+	assert_int_equal(ec_frag_make(f, sizeof f, &ol, 1, msg, 0, 0, 2), EC_ERR_VALUE);
+	assert_int_equal(ec_frag_make(f, sizeof f, &ol, 1, msg, sizeof msg, 3, 3), EC_ERR_VALUE);
+	ec_reasm_free(r);
+}
+
+/* Fragments of one msg_id that disagree with the first one: another count
+ * (chunks that would overlap the held ones) or another total; and a
+ * duplicate index with other bytes, which must not overwrite the first. */
+static void test_conflicting_fragments(void **state)
+{
+	static uint8_t f[EC_FRAG_HEADER_BYTES + 4096];
+	ec_reasm *r = mk(0);
+	ec_reasm_stats st;
+	uint8_t *m = NULL;
+	size_t n, ol;
+	/* 3000 bytes in 3 chunks of 1000; then index 1 of a 2-fragment split
+	 * of 3000 (bytes 1500..3000: overlaps chunks 1 and 2) */
+	n = raw_frag(f, 9, 0, 3, 3000, 1000, 0xa0);
+	assert_int_equal(ec_reasm_add(r, P1, f, n, 1, &m, &ol), EC_OK);
+	n = raw_frag(f, 9, 1, 2, 3000, 1500, 0xb1);
+	assert_int_equal(ec_reasm_add(r, P1, f, n, 1, &m, &ol), EC_OK);
+	assert_null(m);
+	ec_reasm_get_stats(r, &st);
+	assert_int_equal(st.inconsistent, 1);
+	assert_int_equal(st.held_msgs, 0);
+	assert_int_equal(st.held_bytes, 0);
+	/* the rest of the first split starts nothing complete */
+	n = raw_frag(f, 9, 1, 3, 3000, 1000, 0xa1);
+	assert_int_equal(ec_reasm_add(r, P1, f, n, 1, &m, &ol), EC_OK);
+	n = raw_frag(f, 9, 2, 3, 3000, 1000, 0xa2);
+	assert_int_equal(ec_reasm_add(r, P1, f, n, 1, &m, &ol), EC_OK);
+	assert_null(m);
+	/* another total under the same count */
+	n = raw_frag(f, 10, 0, 2, 100, 50, 0xc0);
+	assert_int_equal(ec_reasm_add(r, P1, f, n, 2, &m, &ol), EC_OK);
+	n = raw_frag(f, 10, 1, 2, 102, 51, 0xc1);
+	assert_int_equal(ec_reasm_add(r, P1, f, n, 2, &m, &ol), EC_OK);
+	assert_null(m);
+	ec_reasm_get_stats(r, &st);
+	assert_int_equal(st.inconsistent, 2);
+	/* a duplicate of index 0 with other bytes: the first copy stays */
+	n = raw_frag(f, 11, 0, 2, 100, 50, 0xd0);
+	assert_int_equal(ec_reasm_add(r, P1, f, n, 3, &m, &ol), EC_OK);
+	n = raw_frag(f, 11, 0, 2, 100, 50, 0xee);
+	assert_int_equal(ec_reasm_add(r, P1, f, n, 3, &m, &ol), EC_OK);
+	assert_null(m);
+	n = raw_frag(f, 11, 1, 2, 100, 50, 0xd1);
+	assert_int_equal(ec_reasm_add(r, P1, f, n, 3, &m, &ol), EC_OK);
+	assert_non_null(m);
+	assert_int_equal(ol, 100);
+	for (size_t i = 0; i < 100; i++)
+		assert_int_equal(m[i], i < 50 ? 0xd0 : 0xd1);
+	free(m);
+	ec_reasm_get_stats(r, &st);
+	assert_int_equal(st.duplicate, 1);
+	ec_reasm_free(r);
+}
+
 static void test_max_size(void **state)
 {
 	const uint32_t max = 40000;
@@ -513,6 +667,8 @@ int main(void)
 		cmocka_unit_test(test_duplicate_and_interleaved),
 		cmocka_unit_test(test_lost_fragment_times_out),
 		cmocka_unit_test(test_inconsistent_and_malformed),
+		cmocka_unit_test(test_malformed_headers),
+		cmocka_unit_test(test_conflicting_fragments),
 		cmocka_unit_test(test_max_size),
 		cmocka_unit_test(test_flood_bounded),
 		cmocka_unit_test(test_forged_fragment),

@@ -46,13 +46,20 @@ static uint64_t get_be(const uint8_t *p, int n)
 }
 
 /* The chunk rule: c = ceil(total / count); fragment i covers
- * [i*c, min(total, (i+1)*c)).  0 when some chunk would be empty. */
+ * [i*c, min(total, (i+1)*c)).  0 when the fields cannot describe a
+ * fragment: count < 2, index >= count, total 0, or some chunk empty.
+ * The fields are checked before any arithmetic uses them: count is a
+ * divisor and every value here can come from a peer. */
 static int chunk_of(uint32_t total, uint16_t count, uint16_t index, uint32_t *off,
 		    uint32_t *len)
 {
-	uint64_t c = ((uint64_t)total + count - 1) / count;
-	uint64_t o = (uint64_t)index * c, last = (uint64_t)(count - 1) * c;
-	if (count < 2 || index >= count || last >= total)
+	uint64_t c, o, last;
+	if (count < 2 || index >= count || total == 0)
+		return 0;
+	c = ((uint64_t)total + count - 1) / count;
+	o = (uint64_t)index * c;
+	last = (uint64_t)(count - 1) * c;
+	if (last >= total)
 		return 0;
 	*off = (uint32_t)o;
 	*len = (uint32_t)((o + c > total ? total : o + c) - o);
