@@ -15,6 +15,9 @@
  *     (a flipped txid byte) and tampers every tx body it serves: sync still
  *     completes from the honest peers, no stored block or body fails its
  *     id, the liar's reputation in the joiner's store is negative;
+ *   - long retry: one neighbour refuses a range request with the largest
+ *     retry_after_ms (49.7 days): the wait is bounded by stall_max_ms, the
+ *     chain is asked again and sync completes with no chain dropped;
  *   - equivocation: one neighbour's first head answer is replaced by a
  *     signed answer naming another head at the same height: detected,
  *     counted, the chain dropped, its signer penalised;
@@ -555,6 +558,68 @@ static void test_sync_hostile(void **state)
 	off = compare_state(j, &checked, &confirmed);
 	assert_int_equal(off, 0);
 	assert_true(checked >= min_checked());
+}
+
+/* The peer refuses the victim's first range request, validly signed, with
+ * the largest retry_after_ms a refusal can carry (about 49.7 days). */
+struct refuser {
+	size_t peer, victim;
+	size_t refused;
+};
+
+static void refuse_mutate(void *ctx, const hn *h, size_t from, size_t to, uint8_t **msg,
+			  size_t *len)
+{
+	struct refuser *x = ctx;
+	ec_range_resp r;
+	ec_refusal f;
+	uint8_t *enc;
+	size_t elen;
+	if (from != x->peer || to != x->victim || x->refused || *len < 1 ||
+	    (*msg)[0] != EC_MSG_RANGE_RESP || ec_range_resp_decode(&r, *msg, *len) != EC_OK)
+		return;
+	memset(&f, 0, sizeof f);
+	memcpy(f.nonce, r.nonce, EC_NONCE_BYTES);
+	f.responder = r.responder;
+	f.request_type = EC_MSG_RANGE_REQ;
+	f.reason = EC_REFUSE_RATE;
+	f.retry_after_ms = UINT32_MAX;
+	ec_range_resp_free(&r);
+	if (ec_refusal_sign(&f, h->nodes[from].key.sk) == EC_OK &&
+	    ec_refusal_encode(&f, &enc, &elen) == EC_OK) {
+		replace(msg, len, enc, elen);
+		x->refused++;
+	}
+}
+
+/* A followed peer's retry_after_ms is bounded by stall_max_ms: its chain
+ * is asked again within seconds and the joiner catches up with every
+ * chain complete (none dropped, the refuser's included). */
+static void test_sync_long_retry(void **state)
+{
+	struct refuser x;
+	ec_sync_status st;
+	ec_sync_chain ch[32];
+	size_t j;
+	double w0 = wall();
+	(void)state;
+	j = add_joiner();
+	memset(&x, 0, sizeof x);
+	x.peer = nearest(j, 0);
+	x.victim = j;
+	net->mutate = refuse_mutate;
+	net->mutate_ctx = &x;
+	assert_int_equal(ec_node_sync_start(net->nodes[j].node, 0, net->now), EC_OK);
+	assert_int_equal(run_sync(j, 60000, &st), EC_SYNC_CAUGHT_UP);
+	net->mutate = NULL;
+	print_status("long retry", &st, w0);
+	assert_int_equal(x.refused, 1);
+	assert_int_equal(ec_node_sync_status(net->nodes[j].node, &st, ch, 32), EC_OK);
+	for (size_t i = 0; i < st.n_chains && i < 32; i++) {
+		assert_false(ch[i].dropped);
+		assert_true(ch[i].complete);
+	}
+	assert_int_equal(st.txs_held, st.txs_referenced);
 }
 
 struct silent {
@@ -1584,6 +1649,7 @@ int main(void)
 		cmocka_unit_test(test_sync_maintenance),
 		cmocka_unit_test(test_sync_resume),
 		cmocka_unit_test(test_sync_hostile),
+		cmocka_unit_test(test_sync_long_retry),
 		cmocka_unit_test(test_sync_equivocation),
 		cmocka_unit_test(test_sync_silent_peer),
 		cmocka_unit_test(test_sync_silent_bootstrap),

@@ -1243,6 +1243,7 @@ static void on_refusal(ec_node *n, node_sync *s, const ec_id *from, sync_req *rq
 	int ci = rq->chain;
 	uint8_t kind = rq->kind;
 	unsigned fi = rq->fill;
+	uint64_t wait;
 	s->st.round_trips++;
 	if (kind == RQ_TXB)
 		for (unsigned i = 0; i < rq->n_ids; i++)
@@ -1264,7 +1265,13 @@ static void on_refusal(ec_node *n, node_sync *s, const ec_id *from, sync_req *rq
 		strike(n, s, ci, now);
 		return;
 	}
-	s->ch[ci].not_before = now + (f->retry_after_ms ? f->retry_after_ms : 100);
+	/* the peer's retry_after_ms is its wish, bounded by our stall limit:
+	 * one signed refusal must not hold a chain (and so the whole
+	 * catch-up) back for up to 49 days */
+	wait = f->retry_after_ms ? f->retry_after_ms : 100;
+	if (wait > s->cfg.stall_max_ms)
+		wait = s->cfg.stall_max_ms;
+	s->ch[ci].not_before = now + wait;
 	if (++s->ch[ci].tries >= SYNC_TRIES && kind == RQ_RANGE)
 		chain_drop(n, s, ci);
 }
