@@ -552,6 +552,108 @@ static void test_flood_bounded(void **state)
 	ec_reasm_free(r);
 }
 
+/* First fragment (index 0 of 2) of a message of `total` bytes. */
+static void first_of(ec_reasm *r, const uint8_t *peer, uint64_t id, uint32_t total,
+		     uint64_t now)
+{
+	static uint8_t f[EC_FRAG_HEADER_BYTES + 4096];
+	uint8_t *m = NULL;
+	size_t n = raw_frag(f, id, 0, 2, total, (total + 1) / 2, (uint8_t)id), ol;
+	assert_int_equal(ec_reasm_add(r, peer, f, n, now, &m, &ol), EC_OK);
+	assert_null(m);
+}
+
+/* Second fragment: 1 when it completed the message. */
+static int second_of(ec_reasm *r, const uint8_t *peer, uint64_t id, uint32_t total,
+		     uint64_t now)
+{
+	static uint8_t f[EC_FRAG_HEADER_BYTES + 4096];
+	uint8_t *m = NULL;
+	size_t n = raw_frag(f, id, 1, 2, total, total / 2, (uint8_t)id), ol;
+	assert_int_equal(ec_reasm_add(r, peer, f, n, now, &m, &ol), EC_OK);
+	free(m);
+	return m != NULL;
+}
+
+/* What each sender holds is kept up to date through completion, timeout
+ * and drop_peer (a sender that finished its messages may start as many
+ * again without evicting anything), and past the global limit the
+ * oldest message of the sender holding the most bytes goes first. */
+static void test_sender_accounting(void **state)
+{
+	ec_reasm_cfg c;
+	ec_reasm_stats st;
+	ec_reasm *r;
+	ec_reasm_cfg_default(&c);
+	r = mk(0);
+	for (uint64_t id = 1; id <= 4; id++)
+		first_of(r, P1, id, 1000, 1);
+	assert_true(second_of(r, P1, 1, 1000, 2) && second_of(r, P1, 2, 1000, 2));
+	first_of(r, P1, 5, 1000, 3);
+	first_of(r, P1, 6, 1000, 3);
+	ec_reasm_get_stats(r, &st);
+	assert_int_equal(st.held_msgs, 4);
+	assert_int_equal(st.held_bytes, 4000);
+	assert_int_equal(st.evicted, 0);
+	ec_reasm_expire(r, 3 + c.timeout_ms);
+	for (uint64_t id = 7; id <= 10; id++)
+		first_of(r, P1, id, 1000, 4 + c.timeout_ms);
+	ec_reasm_drop_peer(r, P1);
+	for (uint64_t id = 11; id <= 14; id++)
+		first_of(r, P1, id, 1000, 5 + c.timeout_ms);
+	ec_reasm_get_stats(r, &st);
+	assert_int_equal(st.held_msgs, 4);
+	assert_int_equal(st.evicted, 0);
+	/* a fifth message: P1's oldest (11) goes, 12..15 complete */
+	first_of(r, P1, 15, 1000, 6 + c.timeout_ms);
+	ec_reasm_get_stats(r, &st);
+	assert_int_equal(st.evicted, 1);
+	for (uint64_t id = 12; id <= 15; id++)
+		assert_true(second_of(r, P1, id, 1000, 7 + c.timeout_ms));
+	assert_false(second_of(r, P1, 11, 1000, 7 + c.timeout_ms));
+	ec_reasm_free(r);
+
+	/* global limit of 4 messages: P1 holds 2 x 1000 bytes, P2 2 x 100;
+	 * a message from P3 evicts P1's oldest, not P2's older ones */
+	c.max_partial = 4;
+	assert_int_equal(ec_reasm_new(&r, &c), EC_OK);
+	first_of(r, P2, 21, 100, 1);
+	first_of(r, P2, 22, 100, 2);
+	first_of(r, P1, 23, 1000, 3);
+	first_of(r, P1, 24, 1000, 4);
+	first_of(r, (const uint8_t[32]){3}, 25, 100, 5);
+	ec_reasm_get_stats(r, &st);
+	assert_int_equal(st.evicted, 1);
+	assert_int_equal(st.held_msgs, 4);
+	assert_int_equal(st.held_bytes, 100 + 100 + 1000 + 100);
+	assert_true(second_of(r, P2, 21, 100, 6) && second_of(r, P2, 22, 100, 6));
+	assert_true(second_of(r, P1, 24, 1000, 6));
+	assert_false(second_of(r, P1, 23, 1000, 6));
+	ec_reasm_free(r);
+	/* equal bytes: the one holding more messages goes first, then (equal
+	 * counts too) the lower key */
+	assert_int_equal(ec_reasm_new(&r, &c), EC_OK);
+	first_of(r, P2, 31, 100, 1);
+	first_of(r, P2, 32, 100, 2);
+	first_of(r, P1, 33, 200, 3);
+	first_of(r, (const uint8_t[32]){4}, 34, 100, 4);
+	first_of(r, (const uint8_t[32]){5}, 35, 100, 5);
+	ec_reasm_get_stats(r, &st);
+	assert_int_equal(st.evicted, 1);
+	assert_true(second_of(r, P2, 32, 100, 6) && second_of(r, P1, 33, 200, 6));
+	assert_false(second_of(r, P2, 31, 100, 6));
+	ec_reasm_free(r);
+	assert_int_equal(ec_reasm_new(&r, &c), EC_OK);
+	first_of(r, P2, 41, 100, 1);
+	first_of(r, P1, 42, 100, 2);
+	first_of(r, (const uint8_t[32]){4}, 43, 50, 3);
+	first_of(r, (const uint8_t[32]){5}, 44, 50, 4);
+	first_of(r, (const uint8_t[32]){6}, 45, 50, 5);
+	assert_true(second_of(r, P2, 41, 100, 6));
+	assert_false(second_of(r, P1, 42, 100, 6));
+	ec_reasm_free(r);
+}
+
 /* Fragments travel sealed: a forged or altered fragment fails
  * authentication and never reaches the reassembler; a fragment sealed
  * for another receiver does not open. */
@@ -671,6 +773,7 @@ int main(void)
 		cmocka_unit_test(test_conflicting_fragments),
 		cmocka_unit_test(test_max_size),
 		cmocka_unit_test(test_flood_bounded),
+		cmocka_unit_test(test_sender_accounting),
 		cmocka_unit_test(test_forged_fragment),
 		cmocka_unit_test(test_vector),
 	};
