@@ -174,6 +174,9 @@ typedef struct ec_node_stats {
 	uint64_t endorsements_kept;     /* new endorsements put in the cache */
 	uint64_t endorsements_rejected; /* not kept: unknown endorser, key not
 					 * the one we hold, bad signature */
+	uint64_t hellos_limited;     /* hellos of unknown peers dropped before
+				      * their identity proof: the budget of
+				      * proof checks was spent (ec_node.c) */
 } ec_node_stats;
 
 /* Creates a node.  Loads the own chain from the store (heads and blocks
