@@ -18,6 +18,9 @@
  *   - long retry: one neighbour refuses a range request with the largest
  *     retry_after_ms (49.7 days): the wait is bounded by stall_max_ms, the
  *     chain is asked again and sync completes with no chain dropped;
+ *   - huge height: a stored segment at height 2^64 - 1 (a progress record
+ *     of an earlier run) is resumed without walking every height, the
+ *     block counts saturate, sync completes;
  *   - equivocation: one neighbour's first head answer is replaced by a
  *     signed answer naming another head at the same height: detected,
  *     counted, the chain dropped, its signer penalised;
@@ -43,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ec/chain.h"
 #include "ec/crypto.h"
@@ -620,6 +624,56 @@ static void test_sync_long_retry(void **state)
 		assert_true(ch[i].complete);
 	}
 	assert_int_equal(st.txs_held, st.txs_referenced);
+}
+
+/* A previous run left a segment at the top of the height range: a
+ * verified block at height 2^64 - 1 and a progress record naming it (a
+ * peer may announce, and sign blocks at, any height).  Resuming visits
+ * the stored blocks only, not every height down to genesis (that walk
+ * would never end: the test would die by its alarm), the block counts
+ * saturate instead of wrapping, and the sync still completes. */
+static void test_sync_huge_height(void **state)
+{
+	ec_sync_status st;
+	ec_store_txn *t;
+	ec_sync_progress pg;
+	ec_block b;
+	size_t j, x;
+	uint64_t rs = 99;
+	double w0 = wall();
+	(void)state;
+	j = add_joiner();
+	x = nearest(j, 1);
+	memset(&b, 0, sizeof b);
+	b.creator = net->nodes[x].ident.peer_id;
+	b.height = UINT64_MAX;
+	b.timestamp = net->now;
+	tu_rand_bytes(&rs, b.prev.b, sizeof b.prev.b);
+	tu_rand_bytes(&rs, b.txids[0].b, sizeof b.txids[0].b);
+	b.n_txs = 1;
+	ec_merkle_root(&b.merkle_root, b.txids, 1);
+	assert_int_equal(ec_block_sign(&b, net->nodes[x].key.sk), EC_OK);
+	memset(&pg, 0, sizeof pg);
+	pg.chain = b.creator;
+	pg.head = pg.low = b.id;
+	pg.head_height = pg.low_height = b.height;
+	pg.started = pg.updated = net->now;
+	assert_int_equal(ec_store_txn_begin(net->nodes[j].store, 1, &t), EC_OK);
+	assert_int_equal(ec_store_put_block(t, &b, NULL, 0), EC_OK);
+	assert_int_equal(ec_store_put_progress(t, &pg), EC_OK);
+	assert_int_equal(ec_store_txn_commit(t), EC_OK);
+	alarm(60); /* the resume walk must not go through 2^64 heights */
+	assert_int_equal(ec_node_sync_start(net->nodes[j].node, 0, net->now), EC_OK);
+	alarm(0);
+	hn_run_until(net, net->now + 1);
+	assert_int_equal(ec_node_sync_status(net->nodes[j].node, &st, NULL, 0), EC_OK);
+	assert_int_equal(st.blocks_target, UINT64_MAX);
+	assert_true(st.progress >= 0.0 && st.progress <= 1.0);
+	assert_int_equal(run_sync(j, 60000, &st), EC_SYNC_CAUGHT_UP);
+	print_status("huge height", &st, w0);
+	assert_true(st.blocks_target < UINT64_MAX); /* that chain was given up */
+	/* every body but the planted block's made-up one */
+	assert_int_equal(st.txs_held + 1, st.txs_referenced);
 }
 
 struct silent {
@@ -1650,6 +1704,7 @@ int main(void)
 		cmocka_unit_test(test_sync_resume),
 		cmocka_unit_test(test_sync_hostile),
 		cmocka_unit_test(test_sync_long_retry),
+		cmocka_unit_test(test_sync_huge_height),
 		cmocka_unit_test(test_sync_equivocation),
 		cmocka_unit_test(test_sync_silent_peer),
 		cmocka_unit_test(test_sync_silent_bootstrap),
