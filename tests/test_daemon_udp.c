@@ -526,15 +526,7 @@ static void send_frag_hdr(client *c, uint64_t id, uint16_t index, uint16_t count
 	uint8_t f[EC_FRAG_HEADER_BYTES + 512], d[EC_FRAG_HEADER_BYTES + 512 + EC_DGRAM_OVERHEAD];
 	size_t n;
 	assert_true(len <= 512);
-	for (int i = 0; i < 8; i++)
-		f[i] = (uint8_t)(id >> (56 - 8 * i));
-	f[8] = (uint8_t)(index >> 8);
-	f[9] = (uint8_t)index;
-	f[10] = (uint8_t)(count >> 8);
-	f[11] = (uint8_t)count;
-	for (int i = 0; i < 4; i++)
-		f[12 + i] = (uint8_t)(total >> (24 - 8 * i));
-	memset(f + EC_FRAG_HEADER_BYTES, fill, len);
+	(void)tu_frag_raw(f, id, index, count, total, len, fill);
 	assert_int_equal(ec_dgram_seal_flags(d, sizeof d, &n, c->keys.tx, c->kx.pk, c->ctr++,
 					     EC_DGRAM_FLAG_FRAG, f, EC_FRAG_HEADER_BYTES + len),
 			 EC_OK);

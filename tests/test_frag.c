@@ -301,23 +301,6 @@ static void test_inconsistent_and_malformed(void **state)
 	ec_reasm_free(r);
 }
 
-/* A fragment plaintext with the given header fields and a chunk of len
- * bytes of fill (a peer may write any header). */
-static size_t raw_frag(uint8_t *out, uint64_t id, uint16_t index, uint16_t count,
-		       uint32_t total, size_t len, uint8_t fill)
-{
-	for (int i = 0; i < 8; i++)
-		out[i] = (uint8_t)(id >> (56 - 8 * i));
-	out[8] = (uint8_t)(index >> 8);
-	out[9] = (uint8_t)index;
-	out[10] = (uint8_t)(count >> 8);
-	out[11] = (uint8_t)count;
-	for (int i = 0; i < 4; i++)
-		out[12 + i] = (uint8_t)(total >> (24 - 8 * i));
-	memset(out + EC_FRAG_HEADER_BYTES, fill, len);
-	return EC_FRAG_HEADER_BYTES + len;
-}
-
 /* Feeds one raw fragment from P1 and expects it dropped as malformed with
  * nothing held and nothing handed out. */
 static void expect_malformed(ec_reasm *r, const uint8_t *f, size_t n, int parse_err)
@@ -346,47 +329,47 @@ static void test_malformed_headers(void **state)
 	uint8_t msg[8];
 	size_t n, ol;
 	/* count 0, with and without a chunk, any index and total */
-	n = raw_frag(f, 1, 0, 0, 100, 0, 0);
+	n = tu_frag_raw(f, 1, 0, 0, 100, 0, 0);
 	expect_malformed(r, f, n, EC_ERR_VALUE);
-	n = raw_frag(f, 1, 0, 0, 100, 50, 0);
+	n = tu_frag_raw(f, 1, 0, 0, 100, 50, 0);
 	expect_malformed(r, f, n, EC_ERR_VALUE);
-	n = raw_frag(f, 1, 65535, 0, 0xffffffffu, 1, 0);
+	n = tu_frag_raw(f, 1, 65535, 0, 0xffffffffu, 1, 0);
 	expect_malformed(r, f, n, EC_ERR_LIMIT);
-	n = raw_frag(f, 1, 65535, 0, 262144, 1, 0);
+	n = tu_frag_raw(f, 1, 65535, 0, 262144, 1, 0);
 	expect_malformed(r, f, n, EC_ERR_VALUE);
 	/* count 1: a message of one fragment is never fragmented */
-	n = raw_frag(f, 2, 0, 1, 100, 100, 0);
+	n = tu_frag_raw(f, 2, 0, 1, 100, 100, 0);
 	expect_malformed(r, f, n, EC_ERR_VALUE);
 	/* index >= count */
-	n = raw_frag(f, 3, 2, 2, 100, 50, 0);
+	n = tu_frag_raw(f, 3, 2, 2, 100, 50, 0);
 	expect_malformed(r, f, n, EC_ERR_VALUE);
-	n = raw_frag(f, 3, 65535, 2, 100, 50, 0);
+	n = tu_frag_raw(f, 3, 65535, 2, 100, 50, 0);
 	expect_malformed(r, f, n, EC_ERR_VALUE);
-	n = raw_frag(f, 3, 65535, 65535, 262144, 4, 0);
+	n = tu_frag_raw(f, 3, 65535, 65535, 262144, 4, 0);
 	expect_malformed(r, f, n, EC_ERR_VALUE);
 	/* total 0 */
-	n = raw_frag(f, 4, 0, 2, 0, 0, 0);
+	n = tu_frag_raw(f, 4, 0, 2, 0, 0, 0);
 	expect_malformed(r, f, n, EC_ERR_VALUE);
-	n = raw_frag(f, 4, 1, 65535, 0, 0, 0);
+	n = tu_frag_raw(f, 4, 1, 65535, 0, 0, 0);
 	expect_malformed(r, f, n, EC_ERR_VALUE);
 	/* total over the receiver's limit, up to the largest u32 */
-	n = raw_frag(f, 5, 0, 2, 262145, 1, 0);
+	n = tu_frag_raw(f, 5, 0, 2, 262145, 1, 0);
 	expect_malformed(r, f, n, EC_ERR_LIMIT);
-	n = raw_frag(f, 5, 0, 65535, 0xffffffffu, 1, 0);
+	n = tu_frag_raw(f, 5, 0, 65535, 0xffffffffu, 1, 0);
 	expect_malformed(r, f, n, EC_ERR_LIMIT);
 	/* total < count: some chunk would be empty (also total 10, count 6) */
-	n = raw_frag(f, 6, 0, 65535, 100, 1, 0);
+	n = tu_frag_raw(f, 6, 0, 65535, 100, 1, 0);
 	expect_malformed(r, f, n, EC_ERR_VALUE);
-	n = raw_frag(f, 6, 0, 6, 10, 2, 0);
+	n = tu_frag_raw(f, 6, 0, 6, 10, 2, 0);
 	expect_malformed(r, f, n, EC_ERR_VALUE);
 	/* header cut short, chunk short of / past the rule's length */
 	expect_malformed(r, f, EC_FRAG_HEADER_BYTES - 1, EC_ERR_SHORT);
-	n = raw_frag(f, 7, 0, 2, 100, 49, 0);
+	n = tu_frag_raw(f, 7, 0, 2, 100, 49, 0);
 	expect_malformed(r, f, n, EC_ERR_SHORT);
-	n = raw_frag(f, 7, 1, 2, 100, 51, 0);
+	n = tu_frag_raw(f, 7, 1, 2, 100, 51, 0);
 	expect_malformed(r, f, n, EC_ERR_TRAILING);
 	/* the largest count with its last chunk still parses (c = 4 here) */
-	n = raw_frag(f, 8, 65534, 65535, 65535u * 4, 4, 0);
+	n = tu_frag_raw(f, 8, 65534, 65535, 65535u * 4, 4, 0);
 	{
 		ec_frag_hdr h;
 		assert_int_equal(ec_frag_parse(&h, f, n, 262144), EC_OK);
@@ -413,9 +396,9 @@ static void test_conflicting_fragments(void **state)
 	size_t n, ol;
 	/* 3000 bytes in 3 chunks of 1000; then index 1 of a 2-fragment split
 	 * of 3000 (bytes 1500..3000: overlaps chunks 1 and 2) */
-	n = raw_frag(f, 9, 0, 3, 3000, 1000, 0xa0);
+	n = tu_frag_raw(f, 9, 0, 3, 3000, 1000, 0xa0);
 	assert_int_equal(ec_reasm_add(r, P1, f, n, 1, &m, &ol), EC_OK);
-	n = raw_frag(f, 9, 1, 2, 3000, 1500, 0xb1);
+	n = tu_frag_raw(f, 9, 1, 2, 3000, 1500, 0xb1);
 	assert_int_equal(ec_reasm_add(r, P1, f, n, 1, &m, &ol), EC_OK);
 	assert_null(m);
 	ec_reasm_get_stats(r, &st);
@@ -423,26 +406,26 @@ static void test_conflicting_fragments(void **state)
 	assert_int_equal(st.held_msgs, 0);
 	assert_int_equal(st.held_bytes, 0);
 	/* the rest of the first split starts nothing complete */
-	n = raw_frag(f, 9, 1, 3, 3000, 1000, 0xa1);
+	n = tu_frag_raw(f, 9, 1, 3, 3000, 1000, 0xa1);
 	assert_int_equal(ec_reasm_add(r, P1, f, n, 1, &m, &ol), EC_OK);
-	n = raw_frag(f, 9, 2, 3, 3000, 1000, 0xa2);
+	n = tu_frag_raw(f, 9, 2, 3, 3000, 1000, 0xa2);
 	assert_int_equal(ec_reasm_add(r, P1, f, n, 1, &m, &ol), EC_OK);
 	assert_null(m);
 	/* another total under the same count */
-	n = raw_frag(f, 10, 0, 2, 100, 50, 0xc0);
+	n = tu_frag_raw(f, 10, 0, 2, 100, 50, 0xc0);
 	assert_int_equal(ec_reasm_add(r, P1, f, n, 2, &m, &ol), EC_OK);
-	n = raw_frag(f, 10, 1, 2, 102, 51, 0xc1);
+	n = tu_frag_raw(f, 10, 1, 2, 102, 51, 0xc1);
 	assert_int_equal(ec_reasm_add(r, P1, f, n, 2, &m, &ol), EC_OK);
 	assert_null(m);
 	ec_reasm_get_stats(r, &st);
 	assert_int_equal(st.inconsistent, 2);
 	/* a duplicate of index 0 with other bytes: the first copy stays */
-	n = raw_frag(f, 11, 0, 2, 100, 50, 0xd0);
+	n = tu_frag_raw(f, 11, 0, 2, 100, 50, 0xd0);
 	assert_int_equal(ec_reasm_add(r, P1, f, n, 3, &m, &ol), EC_OK);
-	n = raw_frag(f, 11, 0, 2, 100, 50, 0xee);
+	n = tu_frag_raw(f, 11, 0, 2, 100, 50, 0xee);
 	assert_int_equal(ec_reasm_add(r, P1, f, n, 3, &m, &ol), EC_OK);
 	assert_null(m);
-	n = raw_frag(f, 11, 1, 2, 100, 50, 0xd1);
+	n = tu_frag_raw(f, 11, 1, 2, 100, 50, 0xd1);
 	assert_int_equal(ec_reasm_add(r, P1, f, n, 3, &m, &ol), EC_OK);
 	assert_non_null(m);
 	assert_int_equal(ol, 100);
@@ -558,7 +541,7 @@ static void first_of(ec_reasm *r, const uint8_t *peer, uint64_t id, uint32_t tot
 {
 	static uint8_t f[EC_FRAG_HEADER_BYTES + 4096];
 	uint8_t *m = NULL;
-	size_t n = raw_frag(f, id, 0, 2, total, (total + 1) / 2, (uint8_t)id), ol;
+	size_t n = tu_frag_raw(f, id, 0, 2, total, (total + 1) / 2, (uint8_t)id), ol;
 	assert_int_equal(ec_reasm_add(r, peer, f, n, now, &m, &ol), EC_OK);
 	assert_null(m);
 }
@@ -569,7 +552,7 @@ static int second_of(ec_reasm *r, const uint8_t *peer, uint64_t id, uint32_t tot
 {
 	static uint8_t f[EC_FRAG_HEADER_BYTES + 4096];
 	uint8_t *m = NULL;
-	size_t n = raw_frag(f, id, 1, 2, total, total / 2, (uint8_t)id), ol;
+	size_t n = tu_frag_raw(f, id, 1, 2, total, total / 2, (uint8_t)id), ol;
 	assert_int_equal(ec_reasm_add(r, peer, f, n, now, &m, &ol), EC_OK);
 	free(m);
 	return m != NULL;
