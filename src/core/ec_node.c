@@ -224,8 +224,10 @@ size_t ec_node_peer_count(const ec_node *n)
  * is in Argon2 KiB-passes (mem_kib x ops per check), so the same CPU share
  * buys 64 production checks a second (burst 64) or 4,096 with the test
  * parameters: about a third of a core at most, whatever strangers send.
- * A hello refused here is counted (hellos_limited); its sender says hello
- * again (bootstrap: every second; bound peers: every hello interval). */
+ * A hello refused here is counted (hellos_limited) and changes nothing:
+ * the peer is admitted by its next hello (ecnode greets a peer it has
+ * not heard from, or sent nothing to, for a --hello-interval, so a
+ * refusal delays a newcomer by about that while the budget is spent). */
 #define NODE_IDC_KIB_PER_S (256ull * 1024)
 #define NODE_IDC_BURST_S 1
 
