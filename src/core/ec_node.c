@@ -11,7 +11,6 @@
 
 #include "ec/node.h"
 #include "ec_node_int.h"
-#include "util/ec_buf.h"
 
 void ec_node_cfg_default(ec_node_cfg *cfg)
 {
@@ -251,17 +250,6 @@ static int idc_take(ec_node *n, ec_time now)
 	return 1;
 }
 
-/* Identity proof of h, without the costly hash: the mining time is within
- * bounds and the claimed id has the required zero bits. */
-static int identity_cheap_ok(const ec_node *n, const ec_hello *h, ec_time now)
-{
-	uint64_t mined = ec_get_u64(h->salt + 8), now_s = now / 1000;
-	const ec_pow_params *p = n->cfg.pow;
-	return mined <= now_s + p->future_tol_s &&
-	       !(now_s > p->max_age_s && mined < now_s - p->max_age_s) &&
-	       ec_id_trailing_zeros(&h->peer_id) >= p->difficulty;
-}
-
 /* Checks a hello: network, signature, identity proof (cheap -> costly).
  * limited: the proof's hash is paid from the budget (EC_ERR_BUSY when it
  * is spent). */
@@ -277,7 +265,8 @@ static int hello_check(ec_node *n, const ec_hello *h, ec_time now, int limited)
 	id.network_id = h->network_id;
 	memcpy(id.salt, h->salt, sizeof id.salt);
 	id.peer_id = h->peer_id;
-	if (limited && identity_cheap_ok(n, h, now) && !idc_take(n, now))
+	if (limited && ec_identity_precheck(&id, now / 1000, n->cfg.pow) == EC_OK &&
+	    !idc_take(n, now))
 		return EC_ERR_BUSY;
 	err = ec_identity_verify(&id, now / 1000, n->cfg.pow);
 	/* A peer that rotated its lamppost key signs hellos with the new
