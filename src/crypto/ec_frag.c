@@ -140,9 +140,9 @@ typedef struct partial {
 } partial;
 
 /* What one sender holds: the limits are checked against these, so no
- * step of admission or eviction has to add up the partial messages again
- * (that sum, per sender, per eviction, made a first fragment cost
- * O(held^2) work: 180 us with 256 held messages of 200 senders). */
+ * step of admission or eviction adds up the partial messages again (such
+ * a sum per sender per eviction would make one first fragment cost
+ * O(held^2) work, ~180 us with 256 messages of 200 senders held). */
 typedef struct sender {
 	uint8_t peer[32];
 	uint32_t msgs;
