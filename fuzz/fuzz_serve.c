@@ -12,7 +12,9 @@
  * Ids whose first byte is 0xEE are replaced, after decoding, by a fixture
  * object picked by their second byte (token, txid, block; each txid of a
  * tx-batch unless two would become equal), so that short
- * inputs reach stored data.
+ * inputs reach stored data.  The service has the hooks a node gives it:
+ * one pending transaction (served by tx and tx-batch queries), one
+ * collected endorsement per block, addresses for half the referral peers.
  * Invariants (abort otherwise): a request that decodes gets an answer the
  * first time, anything else none; EC_OK comes with an answer, anything
  * else with none; an answer is at most 4 MiB, decodes strictly as the type
@@ -23,10 +25,11 @@
  * mapping of a fixture token names its txid and commit block; a tx, block
  * or range answer carries exactly the ids asked (a range: the chain from
  * start down, each block its successor's parent, within max_blocks and
- * max_bytes, "complete" only at genesis or stop); a tx-batch answer holds
- * the bodies of the held ids in request order and flags exactly the
- * others missing; a referral only for a token not held and only peers of
- * the set; a refusal names the request's type, and "not found" only for
+ * max_bytes, "complete" only at genesis or stop; a block answer carries
+ * both endorsements, ordered, verifying); a tx-batch answer holds the
+ * bodies of the held (stored or pending) ids in request order and flags
+ * exactly the others missing; a referral only for a token not held, only
+ * peers of the set, with the hook's addresses; a refusal names the request's type, and "not found" only for
  * an id not held, "bad" only for a request not re-signed.
  * The store is built once (read only afterwards); the server and its rate
  * limiter are new for every input, so a replay is deterministic.
@@ -46,6 +49,15 @@ static ec_id g_blocks[FZ_BLOCKS];
 static ec_id g_tokens[FZ_BLOCKS * 2];
 static ec_id g_txids[FZ_BLOCKS * 2];
 static ec_peerset g_peers;
+/* The hooks a node gives its service: one pending (mempool) transaction,
+ * one collected endorsement per block (by g_endo_kp, peer g_endo_id), and
+ * a 6-byte address for referral peers whose id starts with an even byte. */
+static ec_tx g_pending;
+static ec_keypair g_endo_kp;
+static ec_id g_endo_id;
+/* txids the 0xEE substitution picks from: the stored ones, then the
+ * pending one */
+static ec_id g_any_txids[FZ_BLOCKS * 2 + 1];
 
 static void fz_id(ec_id *out, const char *tag, uint64_t n)
 {
@@ -118,6 +130,42 @@ static void fixture(void)
 		fz_id(&x, "fuzz/peer", i);
 		fuzz_check(ec_peerset_add(&g_peers, &x) == EC_OK);
 	}
+	memset(&g_pending, 0, sizeof g_pending);
+	g_pending.timestamp = FZ_T0 + 99000;
+	g_pending.n_entries = 1;
+	fz_id(&g_pending.entries[0].token, "fuzz/pending-token", 0);
+	fz_id(&g_pending.entries[0].next_key, "fuzz/key", 99);
+	fuzz_check(ec_tx_finalize(&g_pending) == EC_OK);
+	memcpy(g_any_txids, g_txids, sizeof g_txids);
+	g_any_txids[FZ_BLOCKS * 2] = g_pending.id;
+	fz_key(&g_endo_kp, 0x3e);
+	fz_id(&g_endo_id, "fuzz/endorser", 0);
+}
+
+static const ec_tx *hook_pending(void *ctx, const ec_id *txid)
+{
+	(void)ctx;
+	return ec_id_eq(txid, &g_pending.id) ? &g_pending : NULL;
+}
+
+static size_t hook_endorsements(void *ctx, const ec_id *block_id, ec_endorsement *out,
+				size_t max)
+{
+	(void)ctx;
+	if (max < 1)
+		return 0;
+	fuzz_check(ec_endorsement_sign(&out[0], block_id, g_endo_kp.sk) == EC_OK);
+	out[0].peer = g_endo_id;
+	return 1;
+}
+
+static uint8_t hook_addr(void *ctx, const ec_id *peer, uint8_t *addr)
+{
+	(void)ctx;
+	if (peer->b[0] & 1)
+		return 0;
+	memcpy(addr, peer->b, 6);
+	return 6;
 }
 
 /* 0xEE-prefixed ids name fixture objects. */
@@ -163,7 +211,7 @@ static int pick_batch(ec_txbatch_req *q)
 {
 	ec_txbatch_req c = *q;
 	for (unsigned i = 0; i < c.n; i++)
-		pick(&c.txids[i], g_txids, FZ_BLOCKS * 2);
+		pick(&c.txids[i], g_any_txids, FZ_BLOCKS * 2 + 1);
 	for (unsigned i = 0; i < c.n; i++)
 		for (unsigned j = i + 1; j < c.n; j++)
 			if (ec_id_eq(&c.txids[i], &c.txids[j]))
@@ -196,7 +244,7 @@ static void prepare(fz_req *q, const uint8_t **msg, size_t *len, uint8_t **owned
 		ec_tx_req *x = &q->u.tx;
 		if (ec_tx_req_decode(x, *msg, *len) != EC_OK)
 			return;
-		pick(&x->txid, g_txids, FZ_BLOCKS * 2);
+		pick(&x->txid, g_any_txids, FZ_BLOCKS * 2 + 1);
 		memcpy(q->nonce, x->nonce, EC_NONCE_BYTES);
 		r = ec_tx_req_encode(x, owned, len);
 		break;
@@ -281,7 +329,14 @@ static void check_tx(const fz_req *q, const ec_tx_resp *x)
 	fuzz_check(!memcmp(x->pk, g_srv_kp.pk, 32) && !memcmp(x->nonce, q->nonce, 16));
 	fuzz_check(ec_id_eq(&x->responder, &g_self));
 	/* the body answers the id asked (id = hash of the body) */
-	fuzz_check(k >= 0 && ec_id_eq(&x->tx.id, &q->u.tx.txid));
+	fuzz_check(ec_id_eq(&x->tx.id, &q->u.tx.txid));
+	if (ec_id_eq(&q->u.tx.txid, &g_pending.id)) {
+		/* pending: no block, no confirmations */
+		fuzz_check(ec_id_is_zero(&x->commit_block) && x->position == 0 &&
+			   x->confirmations == 0);
+		return;
+	}
+	fuzz_check(k >= 0);
 	fuzz_check(ec_id_eq(&x->commit_block, &g_blocks[k / 2]) && x->position == k % 2);
 	fuzz_check(x->confirmations == (uint64_t)(FZ_BLOCKS - 1 - k / 2));
 }
@@ -294,9 +349,15 @@ static void check_block(const fz_req *q, const ec_block_resp *b)
 	fuzz_check(ec_id_eq(&b->responder, &g_self));
 	fuzz_check(k >= 0 && ec_id_eq(&b->block.id, &q->u.block.block_id));
 	fuzz_check(b->has_proof == (k != 3)); /* block 3's proof is not stored */
-	/* our own endorsement only (no hook), and it verifies */
-	fuzz_check(b->n_endorse == 1 && ec_id_eq(&b->endorse[0].peer, &g_self));
-	fuzz_check(ec_endorsement_verify(&b->endorse[0], &b->block.id) == EC_OK);
+	/* ours and the one collected (the hook's), ascending by peer, each
+	 * verifying over the block id */
+	fuzz_check(b->n_endorse == 2);
+	fuzz_check(ec_id_cmp(&b->endorse[0].peer, &b->endorse[1].peer) < 0);
+	for (unsigned i = 0; i < 2; i++) {
+		fuzz_check(ec_id_eq(&b->endorse[i].peer, &g_self) ||
+			   ec_id_eq(&b->endorse[i].peer, &g_endo_id));
+		fuzz_check(ec_endorsement_verify(&b->endorse[i], &b->block.id) == EC_OK);
+	}
 }
 
 static void check_range(const fz_req *q, const ec_range_resp *g, size_t len)
@@ -341,7 +402,7 @@ static void check_txbatch(const fz_req *q, const ec_txbatch_resp *x)
 	/* every id asked: its body in request order, or its missing bit
 	 * (set exactly for the ids the store does not hold) */
 	for (unsigned i = 0; i < rq->n; i++) {
-		int held = find(&rq->txids[i], g_txids, FZ_BLOCKS * 2) >= 0;
+		int held = find(&rq->txids[i], g_any_txids, FZ_BLOCKS * 2 + 1) >= 0;
 		int miss = (int)(x->missing >> i & 1);
 		fuzz_check(held != miss);
 		if (held) {
@@ -364,6 +425,12 @@ static void check_referral(const fz_req *q, const ec_referral *f)
 		fuzz_check(!ec_id_eq(&f->peers[i].peer, &g_self) &&
 			   !ec_id_eq(&f->peers[i].peer, &g_requester));
 		fuzz_check(ec_peerset_contains(&g_peers, &f->peers[i].peer));
+		/* the hook's address, or none */
+		if (f->peers[i].peer.b[0] & 1)
+			fuzz_check(f->peers[i].addr_len == 0);
+		else
+			fuzz_check(f->peers[i].addr_len == 6 &&
+				   !memcmp(f->peers[i].addr, f->peers[i].peer.b, 6));
 	}
 }
 
@@ -379,7 +446,7 @@ static void check_refusal(const fz_req *q, const ec_serve_answer *a, const ec_re
 	case EC_REFUSE_NOTFOUND:
 		/* only for an id we do not hold */
 		if (q->type == EC_MSG_TX_REQ)
-			fuzz_check(find(&q->u.tx.txid, g_txids, FZ_BLOCKS * 2) < 0);
+			fuzz_check(find(&q->u.tx.txid, g_any_txids, FZ_BLOCKS * 2 + 1) < 0);
 		else if (q->type == EC_MSG_BLOCK_REQ)
 			fuzz_check(find(&q->u.block.block_id, g_blocks, FZ_BLOCKS) < 0);
 		else
@@ -473,10 +540,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len;
 	ec_time now;
 	fz_req *q;
+	ec_serve_hooks hooks;
 	int r;
 	if (size < 3)
 		return 0;
 	fixture();
+	memset(&hooks, 0, sizeof hooks);
+	hooks.pending_tx = hook_pending;
+	hooks.endorsements = hook_endorsements;
+	hooks.addr_of = hook_addr;
 	flags = data[0];
 	now = FZ_T0 + 1000ull * (uint64_t)((data[1] << 8) | data[2]);
 	msg = data + 3;
@@ -487,7 +559,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			rc.per_peer[c] = (ec_rl_limit){1, 1};
 	}
 	fuzz_check(ec_ratelimit_new(&rl, &rc) == EC_OK);
-	fuzz_check(ec_serve_new(&srv, NULL, &g_self, &g_srv_kp, rl, NULL) == EC_OK);
+	fuzz_check(ec_serve_new(&srv, NULL, &g_self, &g_srv_kp, rl, &hooks) == EC_OK);
 	fuzz_check(ec_store_txn_begin(g_store, 0, &t) == EC_OK);
 	fuzz_check((q = calloc(1, sizeof *q)) != NULL);
 	q->flags = flags;
