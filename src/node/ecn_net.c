@@ -235,7 +235,8 @@ static int evict_bound(ecnode *d, const ecn_peer *keep)
 	q->dead = 0;
 	q->intro_wait = 0;
 	peer_unbind(d, q);
-	lru_first(d, q);
+	if (!q->bootstrap) /* a bootstrap contact keeps its entry, unbound */
+		lru_first(d, q);
 	d->st.peers_bound_evicted++;
 	return 0;
 }
