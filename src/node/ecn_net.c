@@ -145,6 +145,26 @@ static void lru_unlink(ecnode *d, ecn_peer *p)
 	d->n_lru--;
 }
 
+/* (Re)links p into the LRU list: first (next to evict) or last (most
+ * recently heard). */
+static void lru_link(ecnode *d, ecn_peer *p, int first)
+{
+	uint32_t i = pix(d, p);
+	uint32_t *end = first ? &d->lru_head : &d->lru_tail;
+	lru_unlink(d, p);
+	p->lru_prev = first ? LRU_NONE : *end;
+	p->lru_next = first ? *end : LRU_NONE;
+	if (*end == LRU_NONE)
+		*(first ? &d->lru_tail : &d->lru_head) = i;
+	else if (first)
+		d->peers[*end].lru_prev = i;
+	else
+		d->peers[*end].lru_next = i;
+	*end = i;
+	p->in_lru = 1;
+	d->n_lru++;
+}
+
 /* Heard from now: an unbound, non-bootstrap entry becomes the most
  * recent of the LRU list; any other leaves it. */
 static void lru_touch(ecnode *d, ecn_peer *p)
@@ -156,16 +176,7 @@ static void lru_touch(ecnode *d, ecn_peer *p)
 	}
 	if (p->in_lru && d->lru_tail == i)
 		return;
-	lru_unlink(d, p);
-	p->lru_prev = d->lru_tail;
-	p->lru_next = LRU_NONE;
-	if (d->lru_tail != LRU_NONE)
-		d->peers[d->lru_tail].lru_next = i;
-	else
-		d->lru_head = i;
-	d->lru_tail = i;
-	p->in_lru = 1;
-	d->n_lru++;
+	lru_link(d, p, 0);
 }
 
 static void set_id(ecnode *d, ecn_peer *p, const ec_id *id)
@@ -176,21 +187,6 @@ static void set_id(ecnode *d, ecn_peer *p, const ec_id *id)
 	p->id = *id;
 	hkey(d, &p->hk_id, "id", id->b);
 	ec_idindex_insert(&d->idx_id, p); /* one out, one in: room kept */
-}
-
-static void lru_first(ecnode *d, ecn_peer *p)
-{
-	uint32_t i = pix(d, p);
-	lru_unlink(d, p);
-	p->lru_prev = LRU_NONE;
-	p->lru_next = d->lru_head;
-	if (d->lru_head != LRU_NONE)
-		d->peers[d->lru_head].lru_prev = i;
-	else
-		d->lru_tail = i;
-	d->lru_head = i;
-	p->in_lru = 1;
-	d->n_lru++;
 }
 
 static void peer_unbind(ecnode *d, ecn_peer *p)
@@ -236,7 +232,7 @@ static int evict_bound(ecnode *d, const ecn_peer *keep)
 	q->intro_wait = 0;
 	peer_unbind(d, q);
 	if (!q->bootstrap) /* a bootstrap contact keeps its entry, unbound */
-		lru_first(d, q);
+		lru_link(d, q, 1);
 	d->st.peers_bound_evicted++;
 	return 0;
 }
