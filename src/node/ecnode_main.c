@@ -405,9 +405,12 @@ static int load_peer(void *ctx, const ec_peer_rec *r)
 		return 0;
 	if (!(p = ecn_peer_add(d, r->kx_pk)))
 		return 0;
+	/* the bound share holds the first records that fit (none is dead
+	 * yet); the rest stay unbound entries until their hello arrives */
+	if (ecn_peer_bind(d, p, &r->peer) != 0)
+		return 0;
 	if (ecn_addr_parse(r->addr, &p->addr, &p->addr_len) == 0)
 		p->has_addr = 1;
-	ecn_peer_bind(d, p, &r->peer);
 	(void)ec_node_add_peer_key(d->node, &r->peer, r->sign_pk);
 	return 0;
 }
