@@ -314,10 +314,70 @@ static void test_bound_share(void **state)
 		tu_cli_close(&fresh[i]);
 }
 
+/* A self-signed hello from a fresh key that claims a bound peer's id (its
+ * identity proof cannot hold: the id was not mined over this key) takes
+ * nothing from that peer: it is dropped before binding (counted), and the
+ * node's answers to the id still go to the real peer's key and address. */
+static void test_forged_id_not_bound(void **state)
+{
+	tu_client real, forger;
+	ec_id id_real, id_forger, token = node.id;
+	uint8_t *enc;
+	size_t len;
+	ec_hello h;
+	ec_keypair k;
+	tu_cli_open(&real, &node, 1);
+	tu_hello(&real, &enc, &len, &id_real);
+	real.want = EC_MSG_HELLO;
+	tu_cli_send(&real, enc, len, 1);
+	free(enc);
+	tu_pump(&real, 1, 20000, 1);
+	assert_non_null(real.msg);
+	assert_int_equal(status_int("bound_peers"), 1);
+
+	/* the forger: a valid hello of its own identity, re-signed with the
+	 * real peer's id put in */
+	tu_cli_open(&forger, &node, 1);
+	tu_hello(&forger, &enc, &len, &id_forger);
+	assert_int_equal(ec_hello_decode(&h, enc, len), EC_OK);
+	free(enc);
+	h.peer_id = id_real;
+	assert_int_equal(ec_keypair_generate(&k), EC_OK);
+	memcpy(h.pk, k.pk, 32);
+	assert_int_equal(ec_hello_sign(&h, k.sk), EC_OK);
+	ec_keypair_wipe(&k);
+	assert_int_equal(ec_hello_encode(&h, &enc, &len), EC_OK);
+	forger.want = EC_MSG_MAPPING_RESP; /* nothing it should get */
+	tu_cli_send(&forger, enc, len, 1);
+	free(enc);
+	tu_pump(&forger, 1, 1500, 0);
+	{
+		json_t *j = tu_ctl(build, dir, 0, "status");
+		assert_non_null(j);
+		assert_int_equal(json_integer_value(json_object_get(
+					 json_object_get(j, "transport"), "dropped_hello_unproven")),
+				 1);
+		json_decref(j);
+	}
+	assert_int_equal(status_int("bound_peers"), 1);
+	/* the real peer's id still routes to the real peer */
+	tu_cli_forget(&real);
+	real.want = EC_MSG_MAPPING_RESP;
+	tu_mapping_req(&token, &enc, &len);
+	tu_cli_send(&real, enc, len, 1);
+	free(enc);
+	tu_pump(&real, 1, 20000, 1);
+	assert_non_null(real.msg);
+	assert_int_equal(real.challenges, 1);
+	tu_cli_close(&real);
+	tu_cli_close(&forger);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_flood_keeps_bound_peers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forged_id_not_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probes_capped, setup_small, teardown),
 		cmocka_unit_test_setup_teardown(test_bound_share, setup_small, teardown),
 	};

@@ -249,6 +249,13 @@ int ec_node_poll(ec_node *n, ec_node_out *out);
  * with the same key.  add_peer_key trusts its caller (configuration,
  * bootstrap lists, tests): no proof checked. */
 int ec_node_add_peer(ec_node *n, const ec_hello *h, ec_time now);
+/* Checks a hello's signature and identity proof as receiving it would
+ * (under the same budget of proof checks), without adding the peer: EC_OK
+ * when it is valid or its (peer, key) is already known; else the error,
+ * counted as receiving it would count it (EC_ERR_BUSY: hellos_limited).
+ * A transport binds a key to a peer id only after this; the same hello
+ * then reaching ec_node_recv is not checked a second time. */
+int ec_node_hello_check(ec_node *n, const ec_hello *h, ec_time now);
 int ec_node_add_peer_key(ec_node *n, const ec_id *peer, const uint8_t pk[32]);
 int ec_node_remove_peer(ec_node *n, const ec_id *peer);
 size_t ec_node_peer_count(const ec_node *n);

@@ -284,6 +284,45 @@ static int hello_check(ec_node *n, const ec_hello *h, ec_time now, int limited)
 	return err;
 }
 
+/* 1 when h is the hello ec_node_hello_check accepted last (its proof is
+ * not checked twice); the mark is used up. */
+static int hello_checked(ec_node *n, const ec_hello *h)
+{
+	ec_id dg;
+	if (!n->hello_ok_set || ec_hello_digest(h, &dg) != EC_OK || !ec_id_eq(&dg, &n->hello_ok))
+		return 0;
+	n->hello_ok_set = 0;
+	return 1;
+}
+
+int ec_node_hello_check(ec_node *n, const ec_hello *h, ec_time now)
+{
+	const node_peer *p;
+	int err;
+	if (!n || !h)
+		return EC_ERR_ARG;
+	p = node_peer_find(n, &h->peer_id);
+	if (p && memcmp(p->pk, h->pk, 32) == 0)
+		return EC_OK; /* checked when it was added */
+	err = hello_check(n, h, now, 1);
+	if (err == EC_OK && ec_id_eq(&h->peer_id, &n->self))
+		err = EC_ERR_VALUE;
+	switch (err) {
+	case EC_OK:
+		n->hello_ok_set = ec_hello_digest(h, &n->hello_ok) == EC_OK;
+		break;
+	case EC_ERR_BUSY:
+		n->st.hellos_limited++;
+		break;
+	case EC_ERR_SIGNATURE:
+		n->st.dropped_bad_sig++;
+		break;
+	default:
+		n->st.dropped_invalid++;
+	}
+	return err;
+}
+
 int ec_node_add_peer(ec_node *n, const ec_hello *h, ec_time now)
 {
 	const node_peer *p;
@@ -346,7 +385,7 @@ static void handle_hello(ec_node *n, const ec_id *from, const uint8_t *msg,
 		n->st.dropped_replayed++;
 		return;
 	}
-	err = hello_check(n, &h, now, 1);
+	err = hello_checked(n, &h) ? EC_OK : hello_check(n, &h, now, 1);
 	if (err == EC_ERR_BUSY) {
 		n->st.hellos_limited++;
 		return;

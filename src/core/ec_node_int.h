@@ -152,6 +152,9 @@ struct ec_node {
 	ec_time last_now;
 	uint64_t idc_level; /* identity-proof budget left, KiB-passes x 1000 */
 	ec_time idc_last;   /* its last refill */
+	/* the hello ec_node_hello_check accepted last (its digest) */
+	ec_id hello_ok;
+	int hello_ok_set;
 	ec_node_stats st;
 };
 

@@ -971,8 +971,16 @@ static int on_hello(ecnode *d, ecn_peer *p, const uint8_t *msg, size_t len)
 	}
 	fresh = !p->bound || !ec_id_eq(&p->id, &h.peer_id);
 	if (fresh) {
-		ecn_peer *other = ecn_peer_by_id(d, &h.peer_id);
+		ecn_peer *other;
 		char hex[17];
+		/* the identity proof first (the core's check, under its budget):
+		 * a self-signed hello claiming another peer's id must not take
+		 * that id's binding, address or stored record */
+		if (ec_node_hello_check(d->node, &h, ecn_now_ms()) != EC_OK) {
+			d->st.drop_hello_unproven++;
+			return -1;
+		}
+		other = ecn_peer_by_id(d, &h.peer_id);
 		if (other && other != p) /* the peer changed transport key */
 			peer_unbind(d, other);
 		if (ecn_peer_bind(d, p, &h.peer_id) != 0)

@@ -335,6 +335,8 @@ static json_t *m_status(ecnode *d)
 		ec_node_store_state sf;
 		status_frag(d, res);
 		status_rpc(d, res);
+		json_object_set_new(json_object_get(res, "transport"), "dropped_hello_unproven",
+				    json_integer((json_int_t)d->st.drop_hello_unproven));
 		ec_node_store_state_get(d->node, &sf);
 		json_object_set_new(
 			res, "store",

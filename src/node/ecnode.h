@@ -141,6 +141,7 @@ typedef struct ecn_stats {
 	uint64_t drop_bad_key;    /* low-order sender key */
 	uint64_t drop_kx_limited; /* new-sender key derivations over budget */
 	uint64_t drop_hello_kx;   /* hello naming another transport key */
+	uint64_t drop_hello_unproven; /* hello whose identity proof failed: no binding */
 	uint64_t drop_oversize;   /* outgoing message over one datagram */
 	uint64_t drop_no_route;   /* outgoing message to a peer without address */
 	uint64_t send_errors;
