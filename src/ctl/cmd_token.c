@@ -94,7 +94,11 @@ int ctl_cmd_token(int argc, char **argv)
 	ec_keypair kp;
 	ec_id token, pv, cur;
 	struct timespec ts;
-	if (!sub || !strcmp(sub, "--help") || !strcmp(sub, "-h")) {
+	int want_help = !sub;
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			want_help = 1;
+	if (want_help) {
 		printf("usage: ecctl token create --owner KEYFILE [--token HEX | --tokens N]\n"
 		       "       ecctl token transfer --token T --key KEYFILE (--to KEYFILE | --to-hash H)\n"
 		       "                            [--prev TXID]\n"
@@ -110,7 +114,7 @@ int ctl_cmd_token(int argc, char **argv)
 		       "--force submits anyway.  --wait [SECONDS] (implies --submit) follows the\n"
 		       "transaction: exit 0 committed, 1 rejected (with the node's reason: not\n"
 		       "owner, conflict lost, expired, ...), 3 still undecided after SECONDS (120).\n");
-		return sub ? 0 : 2;
+		return argc > 1 ? 0 : 2;
 	}
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;

@@ -8,6 +8,7 @@
 
 #include "ctl/ctl.h"
 #include "ec/crypto.h"
+#include "ec/version.h"
 
 static const struct {
 	const char *name;
@@ -45,7 +46,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: ecctl <command> [args]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(f, "  %s\n", commands[i].help);
-	fprintf(f, "\n'ecctl <command> --help' describes a command.\n");
+	fprintf(f, "\n'ecctl <command> --help' describes a command; 'ecctl --version'\n"
+		   "prints the version.\n");
 }
 
 int ctl_read_file(const char *path, unsigned char **buf, size_t *len)
@@ -96,6 +98,10 @@ int main(int argc, char **argv)
 	    !strcmp(argv[1], "help")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("ecctl %s\n", ec_version());
+		return 0;
 	}
 	if (ec_crypto_init() != EC_OK) {
 		fprintf(stderr, "ecctl: crypto library failed to initialise\n");

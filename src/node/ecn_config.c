@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ec/version.h"
 #include "node/ecnode.h"
 
 void ecn_cfg_default(ecn_cfg *c)
@@ -118,6 +119,7 @@ static const char *help_text =
 	"                         to PATH, created 0600, lines dated; reopened on\n"
 	"                         SIGHUP, for log rotation (default: stderr)\n"
 	"  --init                 create the data directory (keys, identity) and exit\n"
+	"  --version              print the version and exit\n"
 	"  --help                 this text\n"
 	"\n"
 	"Signals: SIGINT/SIGTERM stop after the current batch; a killed node restarts\n"
@@ -349,6 +351,10 @@ int ecn_cfg_load(ecn_cfg *c, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			fputs(help_text, stdout);
+			return 1;
+		}
+		if (!strcmp(argv[i], "--version")) {
+			printf("ecnode %s\n", ec_version());
 			return 1;
 		}
 		if (!strcmp(argv[i], "--config")) {

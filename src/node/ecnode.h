@@ -20,8 +20,8 @@ extern int ecn_log_level;
 void ecn_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int ecn_log_level_parse(const char *s); /* -1 if unknown */
 const char *ecn_log_level_name(int level);
-/* Points stderr (and so ecn_log) at PATH, appending, created 0600; lines
- * carry the date from then on.  Called again on SIGHUP (log rotation).
+/* Points stderr (and so ecn_log) at PATH, appending, created 0600.  Called
+ * again on SIGHUP (log rotation).
  * 0, or -1 with errno (stderr unchanged). */
 int ecn_log_open(const char *path);
 ec_time ecn_now_ms(void);               /* wall clock, protocol ms */
@@ -176,6 +176,8 @@ typedef struct ecnode {
 	uint64_t sock_dev, sock_ino;
 	int store_paused;     /* the core's store-full pause as last logged */
 	ec_time store_paused_at;
+	uint64_t status_height; /* sd_notify STATUS= as last sent */
+	size_t status_peers;
 } ecnode;
 
 /* ecnode_main.c: persists and takes a new transport epoch >= min_epoch,

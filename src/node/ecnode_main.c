@@ -2,7 +2,10 @@
  * (keys, identity, LMDB store, transport epoch), the node core, bootstrap
  * and stored peers, the housekeeping timer (re-greeting, sync start, the
  * store-full state), the control socket's path, signals (SIGINT/SIGTERM
- * stop, SIGHUP re-reads settings and reopens the log). */
+ * stop, SIGHUP re-reads settings and reopens the log), and the service
+ * manager's readiness protocol (sd_notify: READY=1 once the UDP socket and
+ * the control socket are up, STATUS= lines, RELOADING=1 and STOPPING=1;
+ * nothing when NOTIFY_SOCKET is unset, i.e. not started by systemd). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -14,6 +17,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "ec/crypto.h"
 #include "ec/identity.h"
@@ -411,11 +416,30 @@ static void store_watch(ecnode *d, ec_time now)
 	d->store_paused = ss.paused;
 }
 
+/* STATUS= for the service manager (`systemctl status`): height and peers,
+ * sent when they change. */
+static void status_notify(ecnode *d)
+{
+	ec_id head;
+	uint64_t height = 0;
+	size_t peers = ec_node_peer_count(d->node);
+	if (ec_node_head(d->node, &head, &height) != EC_OK)
+		height = 0;
+	if (height == d->status_height && peers == d->status_peers)
+		return;
+	d->status_height = height;
+	d->status_peers = peers;
+	sd_notifyf(0, "STATUS=height %llu, %zu peers, listening on %s%s",
+		   (unsigned long long)height, peers, d->listen_str,
+		   d->store_paused ? ", store full: writes paused" : "");
+}
+
 static void on_housekeeping(uv_timer_t *t)
 {
 	ecnode *d = t->data;
 	ec_time now = ecn_now_ms();
 	store_watch(d, now);
+	status_notify(d);
 	(void)ecn_peers_check_dead(d, now);
 	(void)ec_reasm_expire(d->reasm, now);
 	for (size_t i = 0; i < d->n_peers; i++) {
@@ -460,6 +484,7 @@ static void on_signal(uv_signal_t *s, int signum)
 {
 	ecnode *d = s->data;
 	ecn_log(ECN_INFO, "signal %d: stopping", signum);
+	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
 	d->stopping = 1;
 	uv_stop(d->loop);
 }
@@ -576,6 +601,7 @@ static void on_sighup(uv_signal_t *s, int signum)
 	ecn_cfg n;
 	int ok = 0;
 	(void)signum;
+	sd_notify(0, "RELOADING=1\nSTATUS=re-reading the configuration");
 	for (int i = 1; i + 1 < d->argc; i++)
 		if (!strcmp(d->argv[i], "--config"))
 			file = d->argv[i + 1];
@@ -600,6 +626,8 @@ static void on_sighup(uv_signal_t *s, int signum)
 	else
 		reload_apply(d, &n);
 	ecn_cfg_free(&n);
+	d->status_height = UINT64_MAX; /* the next housekeeping rewrites STATUS */
+	sd_notify(0, "READY=1");
 }
 
 static void close_walk(uv_handle_t *h, void *arg)
@@ -750,6 +778,10 @@ int main(int argc, char **argv)
 			d->cfg.n_bootstrap, d->cfg.rpc_path);
 		(void)height;
 	}
+	/* the UDP socket and the control socket are up: ready */
+	d->status_height = UINT64_MAX;
+	status_notify(d);
+	sd_notify(0, "READY=1");
 	/* greet everyone we know: stored peers (rejoin) and bootstrap */
 	for (size_t i = 0; i < d->n_peers; i++)
 		if (d->peers[i].has_addr)
