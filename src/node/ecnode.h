@@ -79,14 +79,25 @@ void ecn_cfg_default(ecn_cfg *c);
 int ecn_cfg_load(ecn_cfg *c, int argc, char **argv);
 void ecn_cfg_free(ecn_cfg *c);
 
-/* "HOST:PORT" / "[V6]:PORT" -> sockaddr.  0 or -1. */
+/* "HOST:PORT" / "[V6]:PORT" -> sockaddr.  0 or -1.  HOST is an IPv4 or
+ * IPv6 address or a host name (getaddrinfo; blocks while it resolves):
+ * its first address, or with ecn_addr_parse_family its first of `family`
+ * (AF_INET, AF_INET6) when it has one. */
 int ecn_addr_parse(const char *s, struct sockaddr_storage *out, socklen_t *len);
+int ecn_addr_parse_family(const char *s, int family, struct sockaddr_storage *out,
+			  socklen_t *len);
 void ecn_addr_str(const struct sockaddr *sa, char *out, size_t cap);
 /* Binary address for hellos (PROTOCOL 16): IPv4 (4) or IPv6 (16) address
  * bytes then the u16 port, big-endian: 6 or 18 bytes. */
 uint8_t ecn_addr_pack(const struct sockaddr *sa, uint8_t out[EC_ADDR_MAX]);
 int ecn_addr_unpack(const uint8_t *p, uint8_t len, struct sockaddr_storage *out,
 		    socklen_t *olen);
+
+/* ecn_mine.c: mines an identity for pk on `threads` threads (0 = one per
+ * online CPU), logging progress and an ETA; EC_OK with *out, else the
+ * error.  *attempts (may be NULL): the attempts made. */
+int ecn_identity_mine_all(ec_identity *out, const uint8_t pk[32], uint64_t network_id,
+			  const ec_pow_params *pow, unsigned threads, uint64_t *attempts);
 
 /* ---- the daemon ----------------------------------------------------------- */
 typedef struct ecn_peer {

@@ -208,6 +208,22 @@ void ecn_sock_remove(ecnode *d)
 	(void)unlink(d->cfg.rpc_path);
 }
 
+/* ---- file modes ------------------------------------------------------------- */
+
+/* A secret-holding file or directory that group or others may use: the
+ * exact mode and what it should be.  0 fine (or absent), -1 (logged) when
+ * group or others have any bit of `forbid`. */
+static int mode_check(const char *path, const char *what, mode_t want, mode_t forbid, int level)
+{
+	struct stat st;
+	if (stat(path, &st) != 0 || !(st.st_mode & forbid))
+		return 0;
+	ecn_log(level, "%s %s: mode %04o, expected %04o (group or others can %s it; chmod %o %s)",
+		what, path, (unsigned)(st.st_mode & 07777), (unsigned)want,
+		S_ISDIR(st.st_mode) ? "enter or list" : "read", (unsigned)want, path);
+	return -1;
+}
+
 /* ---- identity file: "ec-identity-v1", peer id, salt, network id ----------- */
 
 static int identity_write(const char *path, const ec_identity *id)
@@ -243,6 +259,41 @@ static int identity_read(const char *path, ec_identity *id)
 	return ok ? 0 : -1;
 }
 
+static const char *pow_name(const ec_pow_params *p)
+{
+	return p == &ec_pow_test ? "test" : "production";
+}
+
+/* Why the stored identity does not verify, in the operator's terms: most
+ * often it was mined under the other --pow setting. */
+static void identity_explain(ecnode *d, const char *path, int r)
+{
+	const ec_pow_params *other = d->pow == &ec_pow_test ? &ec_pow_production : &ec_pow_test;
+	unsigned zeros = ec_id_trailing_zeros(&d->ident.peer_id);
+	uint64_t now_s = ecn_now_ms() / 1000;
+	if (ec_identity_verify(&d->ident, now_s, other) == EC_OK) {
+		ecn_log(ECN_ERROR,
+			"%s: the identity was mined for --pow %s (difficulty %u bits), this node "
+			"is configured with --pow %s (difficulty %u bits): use --pow %s, or move "
+			"%s aside to mine a new identity (a new peer id)",
+			path, pow_name(other), other->difficulty, pow_name(d->pow),
+			d->pow->difficulty, pow_name(other), path);
+	} else if (r == EC_ERR_VALUE) {
+		ecn_log(ECN_ERROR,
+			"%s: the identity's peer id has %u trailing zero bits, --pow %s needs %u: "
+			"it was mined at another difficulty; move %s aside to mine a new one",
+			path, zeros, pow_name(d->pow), d->pow->difficulty, path);
+	} else if (r == EC_ERR_TIME) {
+		ecn_log(ECN_ERROR,
+			"%s: the identity's mining time is outside the accepted window (too old "
+			"or in the future; check the clock): %s",
+			path, ec_strerror(r));
+	} else {
+		ecn_log(ECN_ERROR, "%s: identity does not verify (not mined for this key "
+			"and network, or damaged): %s", path, ec_strerror(r));
+	}
+}
+
 static int open_data_dir(ecnode *d)
 {
 	char p[700];
@@ -251,7 +302,10 @@ static int open_data_dir(ecnode *d)
 		ecn_log(ECN_ERROR, "%s: %s", d->cfg.data_dir, strerror(errno));
 		return -1;
 	}
+	(void)mode_check(d->cfg.data_dir, "data directory", 0700, 077, ECN_WARN);
 	path_in(p, sizeof p, d->cfg.data_dir, "node.key");
+	if (mode_check(p, "key file", 0600, 077, ECN_ERROR) != 0)
+		return -1;
 	r = ec_keyfile_read(p, &d->key);
 	if (r == EC_ERR_NOTFOUND) {
 		if ((r = ec_keypair_generate(&d->key)) == EC_OK)
@@ -264,6 +318,8 @@ static int open_data_dir(ecnode *d)
 		return -1;
 	}
 	path_in(p, sizeof p, d->cfg.data_dir, "kx.key");
+	if (mode_check(p, "key file", 0600, 077, ECN_ERROR) != 0)
+		return -1;
 	r = ec_kx_keyfile_read(p, &d->kx);
 	if (r == EC_ERR_NOTFOUND) {
 		if ((r = ec_kx_keypair_generate(&d->kx)) == EC_OK)
@@ -285,7 +341,7 @@ static int open_data_dir(ecnode *d)
 			return -1;
 		}
 		if ((r = ec_identity_verify(&d->ident, ecn_now_ms() / 1000, d->pow)) != EC_OK) {
-			ecn_log(ECN_ERROR, "%s: identity does not verify: %s", p, ec_strerror(r));
+			identity_explain(d, p, r);
 			return -1;
 		}
 	} else if (access(p, F_OK) == 0) {
@@ -293,15 +349,15 @@ static int open_data_dir(ecnode *d)
 		return -1;
 	} else {
 		uint64_t tries = 0;
-		ecn_log(ECN_INFO, "mining identity (difficulty %u bits)...", d->pow->difficulty);
-		r = ec_identity_mine(&d->ident, d->key.pk, d->cfg.network_id,
-				     ecn_now_ms() / 1000, d->pow, ecn_rng, NULL, UINT64_MAX,
-				     &tries);
+		ec_time t0 = ecn_now_ms();
+		r = ecn_identity_mine_all(&d->ident, d->key.pk, d->cfg.network_id, d->pow, 0,
+					  &tries);
 		if (r != EC_OK || identity_write(p, &d->ident) != 0) {
 			ecn_log(ECN_ERROR, "%s: could not create identity", p);
 			return -1;
 		}
-		ecn_log(ECN_INFO, "identity mined after %llu attempts", (unsigned long long)tries);
+		ecn_log(ECN_INFO, "identity mined after %llu attempts in %.1f s",
+			(unsigned long long)tries, (double)(ecn_now_ms() - t0) / 1000);
 	}
 	return 0;
 }
@@ -357,12 +413,12 @@ static int load_peer(void *ctx, const ec_peer_rec *r)
 	return 0;
 }
 
-static int add_bootstrap(ecnode *d, const char *spec)
+/* KXPUBKEY@HOST:PORT -> key and address.  0, or -1 (logged). */
+static int bootstrap_parse(const char *spec, int family, uint8_t kx[32],
+			   struct sockaddr_storage *addr, socklen_t *len)
 {
 	char kxhex[65];
-	uint8_t kx[32];
 	const char *at = strchr(spec, '@');
-	ecn_peer *p;
 	if (!at || at - spec != 64) {
 		ecn_log(ECN_ERROR, "bootstrap '%s': expected KXPUBKEY@HOST:PORT", spec);
 		return -1;
@@ -373,19 +429,74 @@ static int add_bootstrap(ecnode *d, const char *spec)
 		ecn_log(ECN_ERROR, "bootstrap '%s': bad key", spec);
 		return -1;
 	}
+	if (ecn_addr_parse_family(at + 1, family, addr, len) != 0) {
+		ecn_log(ECN_ERROR, "bootstrap '%s': bad address (or host name not resolved)",
+			spec);
+		return -1;
+	}
+	return 0;
+}
+
+static int add_bootstrap(ecnode *d, const char *spec)
+{
+	uint8_t kx[32];
+	struct sockaddr_storage addr;
+	socklen_t len;
+	ecn_peer *p;
+	/* a host name's address of our socket's family */
+	if (bootstrap_parse(spec, d->listen_addr.ss_family, kx, &addr, &len) != 0)
+		return -1;
 	if (!memcmp(kx, d->kx.pk, 32))
 		return 0; /* ourselves (shared config files) */
 	if (!(p = ecn_peer_add(d, kx))) {
 		ecn_log(ECN_ERROR, "bootstrap '%s': unusable key", spec);
 		return -1;
 	}
-	if (ecn_addr_parse(at + 1, &p->addr, &p->addr_len) != 0) {
-		ecn_log(ECN_ERROR, "bootstrap '%s': bad address", spec);
-		return -1;
-	}
+	p->addr = addr;
+	p->addr_len = len;
 	p->has_addr = 1;
 	p->bootstrap = 1;
 	return 0;
+}
+
+/* Everything in the configuration that can be wrong, checked before the
+ * data directory is touched beyond its lock (an identity is mined for
+ * hours there): the addresses (host names resolved), the bootstrap specs,
+ * the UDP port (bound once and released) and the control socket's path.
+ * 0, or -1 with every problem logged. */
+static int preflight(ecnode *d)
+{
+	struct sockaddr_storage a;
+	socklen_t len;
+	uint8_t kx[32];
+	int bad = 0;
+	if (ecn_addr_parse(d->cfg.listen, &a, &len) != 0) {
+		ecn_log(ECN_ERROR, "bad listen address '%s' (HOST:PORT, [IPv6]:PORT, or a host "
+			"name that resolves)", d->cfg.listen);
+		bad = 1;
+	} else {
+		int fd = socket(a.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || bind(fd, (const struct sockaddr *)&a, len) != 0) {
+			ecn_log(ECN_ERROR, "listen %s: %s", d->cfg.listen, strerror(errno));
+			bad = 1;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (d->cfg.announce[0] && ecn_addr_parse(d->cfg.announce, &a, &len) != 0) {
+		ecn_log(ECN_ERROR, "bad announce address '%s'", d->cfg.announce);
+		bad = 1;
+	}
+	for (size_t i = 0; i < d->cfg.n_bootstrap; i++)
+		if (bootstrap_parse(d->cfg.bootstrap[i], AF_UNSPEC, kx, &a, &len) != 0)
+			bad = 1;
+	if (strlen(d->cfg.rpc_path) >= sizeof ((struct sockaddr_un *)0)->sun_path) {
+		ecn_log(ECN_ERROR, "control socket %s: path too long", d->cfg.rpc_path);
+		bad = 1;
+	} else if (sock_clear(d->cfg.rpc_path) != 0) {
+		bad = 1;
+	}
+	return bad ? -1 : 0;
 }
 
 static void greet(ecnode *d, ecn_peer *p, ec_time now)
@@ -666,6 +777,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	d->pow = d->cfg.pow_test ? &ec_pow_test : &ec_pow_production;
+	if (!d->cfg.init_only && preflight(d) != 0)
+		return 2;
 	if (open_data_dir(d) != 0)
 		return 2;
 	if (d->cfg.init_only) {
@@ -704,7 +817,8 @@ int main(int argc, char **argv)
 	{
 		struct sockaddr_storage ann = d->listen_addr;
 		socklen_t al;
-		if (d->cfg.announce[0] && ecn_addr_parse(d->cfg.announce, &ann, &al) != 0) {
+		if (d->cfg.announce[0] &&
+		    ecn_addr_parse_family(d->cfg.announce, d->listen_addr.ss_family, &ann, &al) != 0) {
 			ecn_log(ECN_ERROR, "bad announce address '%s'", d->cfg.announce);
 			return 2;
 		}
