@@ -95,8 +95,6 @@ INSTALL ?= install
 SCDOC := $(shell command -v scdoc 2>/dev/null)
 MAN_SRCS := $(wildcard docs/man/*.scd)
 MAN_PAGES := $(if $(SCDOC),$(MAN_SRCS:docs/man/%.scd=$(BUILD)/man/%))
-# files generated from dist/*.in with the installation paths filled in
-DIST_FILES := $(BUILD)/dist/libec.pc $(BUILD)/dist/ecnode.service
 
 ALL_OBJS := $(LIB_OBJS) $(CTL_OBJS) $(NODE_OBJS) $(SIM_OBJS) $(SIMLIB_OBJS) $(TESTUTIL_OBJS)
 
@@ -108,7 +106,7 @@ ifeq ($(FUZZ),1)
 all: $(FUZZ_BINS)
 fuzz: $(FUZZ_BINS)
 else
-all: $(LIB) $(SIMLIB) $(PROGS) $(MAN_PAGES) $(DIST_FILES)
+all: $(LIB) $(SIMLIB) $(PROGS) $(MAN_PAGES)
 endif
 
 $(BUILD)/obj/%.o: %.c
@@ -181,26 +179,19 @@ $(BUILD)/man/%: docs/man/%.scd
 	@mkdir -p $(dir $@)
 	$(SCDOC) <$< >$@
 
-SUBST = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
-	-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
+# dist/*.in with the installation paths filled in, at install time (the
+# build tree holds nothing that depends on PREFIX); libec.pc names its
+# directories relative to ${prefix} where they are under PREFIX, so that
+# `pkg-config --define-variable=prefix=...` relocates it
+PC_LIBDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))
+PC_INCLUDEDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
+SUBST = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@PC_LIBDIR@|$(PC_LIBDIR)|g' \
+	-e 's|@PC_INCLUDEDIR@|$(PC_INCLUDEDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
 	-e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	-e 's|@LOCALSTATEDIR@|$(LOCALSTATEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	-e 's|@LIBEC_REQUIRES@|$(LIBEC_REQUIRES)|g'
 
-# regenerated whenever the paths change (the stamp names them)
-$(BUILD)/dist/paths: FORCE
-	@mkdir -p $(dir $@)
-	@echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(SBINDIR) $(BINDIR) $(SYSCONFDIR) $(LOCALSTATEDIR) $(VERSION)' \
-		| cmp -s - $@ || echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(SBINDIR) $(BINDIR) $(SYSCONFDIR) $(LOCALSTATEDIR) $(VERSION)' >$@
-
-$(BUILD)/dist/%: dist/%.in $(BUILD)/dist/paths include/ec/version.h
-	@mkdir -p $(dir $@)
-	$(SUBST) $< >$@
-
-.PHONY: FORCE
-FORCE:
-
-install: $(LIB) $(PROGS) $(MAN_PAGES) $(DIST_FILES)
+install: $(LIB) $(PROGS) $(MAN_PAGES)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(INCLUDEDIR)/ec $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/ec
@@ -209,8 +200,10 @@ install: $(LIB) $(PROGS) $(MAN_PAGES) $(DIST_FILES)
 	$(INSTALL) -m 0755 $(BUILD)/ecsim $(DESTDIR)$(BINDIR)/ecsim
 	$(INSTALL) -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/libec.a
 	$(INSTALL) -m 0644 include/ec/*.h $(DESTDIR)$(INCLUDEDIR)/ec/
-	$(INSTALL) -m 0644 $(BUILD)/dist/libec.pc $(DESTDIR)$(LIBDIR)/pkgconfig/libec.pc
-	$(INSTALL) -m 0644 $(BUILD)/dist/ecnode.service $(DESTDIR)$(UNITDIR)/ecnode.service
+	$(SUBST) dist/libec.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/libec.pc
+	chmod 0644 $(DESTDIR)$(LIBDIR)/pkgconfig/libec.pc
+	$(SUBST) dist/ecnode.service.in >$(DESTDIR)$(UNITDIR)/ecnode.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/ecnode.service
 	$(INSTALL) -m 0644 dist/ec.sysusers $(DESTDIR)$(SYSUSERSDIR)/ec.conf
 	@# the operator's configuration is never overwritten
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/ec/ecnode.conf ]; then \
