@@ -517,7 +517,7 @@ static int is_hex_id(const char *s)
 int ctl_is_id_prefix(const char *s)
 {
 	size_t n = s ? strspn(s, "0123456789abcdefABCDEF") : 0;
-	return n >= 4 && n <= 64 && (!s[n] || !strcmp(s + n, ".."));
+	return n >= 4 && n <= 64 && (!s[n] || !strcmp(s + n, "..") || !strcmp(s + n, "..."));
 }
 
 /* Adds the peer ids of `list` (objects with key) to ids[] (65 bytes each). */

@@ -75,7 +75,7 @@ int ctl_text_tx(unsigned char **buf, size_t *len);
 void ctl_iso_time(char *out, size_t cap, long long ms);
 
 /* Peer ids may be shortened: 4..64 hex digits, optionally followed by
- * "..", as ecctl prints them.  ctl_is_id_prefix: s has that form.
+ * ".." or "...", as ecctl and the daemon's log print them.  ctl_is_id_prefix: s has that form.
  * ctl_peer_expand: the one id among the node's own and its peers' that
  * starts with s, into out; 0, else 2 (none, or ambiguous: printed with
  * the candidates) or ctl_rpc_call's status. */
