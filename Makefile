@@ -177,7 +177,7 @@ man: $(MAN_PAGES)
 
 $(BUILD)/man/%: docs/man/%.scd
 	@mkdir -p $(dir $@)
-	$(SCDOC) <$< >$@
+	$(SCDOC) <$< >$@.tmp && mv $@.tmp $@
 
 # dist/*.in with the installation paths filled in, at install time (the
 # build tree holds nothing that depends on PREFIX); libec.pc names its
