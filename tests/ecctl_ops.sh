@@ -5,7 +5,8 @@
 # in ISO 8601 UTC (JSON keeps epoch ms); a peers table; 'sync --watch' on a
 # node without sync exits at once; 'token create --tokens N' prints all N
 # ids; 'submit --file' takes the hex (or the whole output) 'token create'
-# prints; errors name the command typed; a loose key file's mode is named.
+# prints; the node logs its chain height, a sync's phases and 'sync
+# finished'; errors name the command typed; a loose key file's mode is named.
 set -u
 BUILD=${BUILD:-build}
 . scripts/ecnet.sh
@@ -98,6 +99,19 @@ rc=$?
 [ $(($(date +%s) - st)) -lt 20 ] || fail "sync --watch with sync off took $(($(date +%s) - st)) s"
 grep -q "ecctl sync: sync is off on this node" "$tmp/sync.err" || fail "sync off message: $(cat "$tmp/sync.err")"
 echo "sync --watch with sync off: exit 1 at once"
+
+# --- progress in the log: the height, a sync's phases and its end -----------------
+heightlog() { grep -q "ecnode info  chain: height [0-9]* (+[0-9]* blocks since the last report), [0-9]* peers" "$tmp/net/n0.log"; }
+ecnet_until 20 heightlog || fail "node 0 never logged its chain height"
+"$BUILD/ecnode" --init --data "$tmp/net/n4" --pow test --network "$ECNET_NET" >/dev/null 2>&1 || fail "init n4"
+sed "s|$tmp/net/n1\$|$tmp/net/n4|" "$tmp/net/n1.conf" >"$tmp/net/n4.conf"
+printf 'sync = chain\nsync-delay = 500\n' >>"$tmp/net/n4.conf"
+ecnet_start 4
+ecnet_wait_rpc 4 || fail "node 4 did not start"
+ecnet_ctl 4 sync --watch --timeout 60 >/dev/null 2>"$tmp/watch.err" || fail "sync --watch on a syncing node: $(tail -c 300 "$tmp/watch.err")"
+finished() { grep -q "ecnode info  sync finished: caught up after [0-9.]* s, [0-9]* blocks and [0-9]* transactions verified" "$tmp/net/n4.log"; }
+ecnet_until 20 finished || fail "no 'sync finished' line in node 4's log"
+echo "log: $(grep -m1 'chain: height' "$tmp/net/n0.log" | cut -d' ' -f4-); $(grep -m1 'sync finished' "$tmp/net/n4.log" | cut -d' ' -f4-)"
 
 # --- errors name the command ------------------------------------------------------
 ecnet_ctl 0 block "$(printf '%064d' 7)" 2>"$tmp/blk.err" && fail "an unknown block found"

@@ -189,6 +189,12 @@ typedef struct ecnode {
 	ec_time store_paused_at;
 	uint64_t status_height; /* sd_notify STATUS= as last sent */
 	size_t status_peers;
+	/* progress in the log (ecnode_main.c progress_watch) */
+	int log_has_head;
+	uint64_t log_height, log_height_reported;
+	ec_time log_height_at;
+	uint8_t log_sync_phase;
+	ec_time log_sync_at;
 } ecnode;
 
 /* ecnode_main.c: persists and takes a new transport epoch >= min_epoch,

@@ -501,6 +501,14 @@ static int preflight(ecnode *d)
 
 static void greet(ecnode *d, ecn_peer *p, ec_time now)
 {
+	if (ecn_log_level >= ECN_DEBUG) {
+		char a[128], id[65];
+		ecn_addr_str((const struct sockaddr *)&p->addr, a, sizeof a);
+		ec_hex_encode(id, p->id.b, 32);
+		ecn_log(ECN_DEBUG, "hello to %.16s... at %s (%s)", id, a,
+			!p->bound ? "bootstrap, not bound yet"
+			: now - p->last_rx >= d->cfg.hello_ms ? "quiet peer" : "keepalive");
+	}
 	p->hello_sent = now;
 	if (ec_node_send_hello(d->node, &p->id, now) == EC_OK)
 		ecn_flush(d);
@@ -545,12 +553,77 @@ static void status_notify(ecnode *d)
 		   d->store_paused ? ", store full: writes paused" : "");
 }
 
+static const char *phase_word(uint8_t phase)
+{
+	switch (phase) {
+	case EC_SYNC_DISCOVER: return "discovering heads";
+	case EC_SYNC_TRAVERSE: return "traversing chains";
+	case EC_SYNC_CAUGHT_UP: return "caught up";
+	case EC_SYNC_POLLING: return "polling";
+	default: return "idle";
+	}
+}
+
+/* Progress in the log: the sync's phase changes, its progress every 10 s
+ * while it runs, "sync finished" once caught up; our chain's height when
+ * it grows (at most every 10 s at info, each block at debug). */
+static void progress_watch(ecnode *d, ec_time now)
+{
+	ec_sync_status ss;
+	ec_id head;
+	uint64_t height = 0;
+	int has = ec_node_head(d->node, &head, &height) == EC_OK;
+	if (has && (!d->log_has_head || height != d->log_height)) {
+		ecn_log(ECN_DEBUG, "chain: height %llu", (unsigned long long)height);
+		if (now - d->log_height_at >= 10000) {
+			ecn_log(ECN_INFO, "chain: height %llu (+%llu blocks since the last "
+				"report), %zu peers",
+				(unsigned long long)height,
+				(unsigned long long)(d->log_has_head ? height - d->log_height_reported
+								     : height + 1),
+				ec_node_peer_count(d->node));
+			d->log_height_at = now;
+			d->log_height_reported = height;
+		}
+		d->log_height = height;
+		d->log_has_head = 1;
+	}
+	if (d->sync_started != 1)
+		return;
+	memset(&ss, 0, sizeof ss);
+	if (ec_node_sync_status(d->node, &ss, NULL, 0) != EC_OK)
+		return;
+	if (ss.phase != d->log_sync_phase) {
+		if (ss.phase == EC_SYNC_CAUGHT_UP)
+			ecn_log(ECN_INFO, "sync finished: caught up after %.1f s, %llu blocks and "
+				"%llu transactions verified, %llu messages",
+				ss.started && ss.caught_up_at >= ss.started
+					? (double)(ss.caught_up_at - ss.started) / 1000
+					: 0.0,
+				(unsigned long long)ss.blocks_verified,
+				(unsigned long long)ss.txs_confirmed,
+				(unsigned long long)(ss.msgs_sent + ss.msgs_recv));
+		else
+			ecn_log(ECN_INFO, "sync: %s", phase_word(ss.phase));
+		d->log_sync_phase = ss.phase;
+		d->log_sync_at = now;
+	} else if ((ss.phase == EC_SYNC_TRAVERSE || ss.phase == EC_SYNC_DISCOVER) &&
+		   now - d->log_sync_at >= 10000) {
+		ecn_log(ECN_INFO, "sync: %s, %.1f%%, %llu/%llu blocks verified, ETA %.0f s",
+			phase_word(ss.phase), 100 * ss.progress,
+			(unsigned long long)ss.blocks_verified,
+			(unsigned long long)ss.blocks_target, (double)ss.eta_ms / 1000);
+		d->log_sync_at = now;
+	}
+}
+
 static void on_housekeeping(uv_timer_t *t)
 {
 	ecnode *d = t->data;
 	ec_time now = ecn_now_ms();
 	store_watch(d, now);
 	status_notify(d);
+	progress_watch(d, now);
 	(void)ecn_peers_check_dead(d, now);
 	(void)ec_reasm_expire(d->reasm, now);
 	for (size_t i = 0; i < d->n_peers; i++) {
@@ -890,7 +963,10 @@ int main(int argc, char **argv)
 		ecn_log(ECN_INFO, "chain: %s, %zu stored peers, %zu bootstrap, rpc %s",
 			has ? "resumed" : "empty", ec_node_peer_count(d->node),
 			d->cfg.n_bootstrap, d->cfg.rpc_path);
-		(void)height;
+		if (has)
+			ecn_log(ECN_INFO, "chain: height %llu", (unsigned long long)height);
+		d->log_has_head = has;
+		d->log_height = d->log_height_reported = height;
 	}
 	/* the UDP socket and the control socket are up: ready */
 	d->status_height = UINT64_MAX;
