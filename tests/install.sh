@@ -74,8 +74,11 @@ EOC
 PC="pkg-config --define-variable=prefix=$R/usr"
 export PKG_CONFIG_PATH="$R/usr/lib/pkgconfig"
 [ "$($PC --modversion libec)" = "$v" ] || fail "pkg-config --modversion libec: $($PC --modversion libec)"
-# shellcheck disable=SC2046
-cc -std=c11 -o "$tmp/hello" "$tmp/hello.c" $($PC --cflags --libs libec) 2>"$tmp/cc.err" ||
+# a sanitizer build's library (make SAN=1) needs the sanitizer runtimes
+san=""
+nm "$R/usr/lib/libec.a" 2>/dev/null | grep -q __asan_ && san="-fsanitize=address,undefined"
+# shellcheck disable=SC2046,SC2086
+cc -std=c11 $san -o "$tmp/hello" "$tmp/hello.c" $($PC --cflags --libs libec) 2>"$tmp/cc.err" ||
 	fail "building against the installed libec: $(cat "$tmp/cc.err")"
 mkdir "$tmp/store"
 out=$("$tmp/hello" "$tmp/store") || fail "the program against libec failed: $out"
