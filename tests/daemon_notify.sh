@@ -22,6 +22,13 @@ fail() {
 	for l in "$tmp"/node.log "$tmp"/msgs; do [ -f "$l" ] && { echo "--- $l" >&2; tail -n 20 "$l" >&2; }; done
 	exit 1
 }
+stop_node() { # SIGTERM, and a clean exit
+	kill -TERM "$npid"
+	wait "$npid"
+	_rc=$?
+	npid=""
+	[ $_rc = 0 ] || fail "ecnode $1: exit $_rc"
+}
 command -v python3 >/dev/null || { echo "SKIP: python3 is missing"; exit 0; }
 "$E" --init --data "$tmp/d" --pow test --network 42 >/dev/null 2>&1 || fail "init"
 cat >"$tmp/n.conf" <<EOC
@@ -48,24 +55,16 @@ echo "READY=1 after the sockets are up; $(grep -m1 '^STATUS=' "$tmp/msgs")"
 kill -HUP "$npid"
 reloaded() { grep -qx 'RELOADING=1' "$tmp/msgs" && [ "$(grep -cx 'READY=1' "$tmp/msgs")" -ge 2 ]; }
 ecnet_until 20 reloaded || fail "SIGHUP: no RELOADING=1 then READY=1"
-kill -TERM "$npid"
-wait "$npid"
-rc=$?
-npid=""
-[ $rc = 0 ] || fail "ecnode exit $rc after SIGTERM"
+stop_node "after SIGTERM"
 wait "$lpid"
 lpid=""
 grep -qx 'STOPPING=1' "$tmp/msgs" || fail "no STOPPING=1 at SIGTERM"
 echo "SIGHUP: RELOADING=1, READY=1; SIGTERM: STOPPING=1"
 
-# without NOTIFY_SOCKET nothing is sent and the node runs as usual
+# without NOTIFY_SOCKET the node runs as usual
 "$E" --config "$tmp/n.conf" 2>"$tmp/node.log" &
 npid=$!
 ecnet_until 20 "$BUILD/ecctl" status --rpc "$tmp/d/ecnode.sock" --json >/dev/null ||
 	fail "without NOTIFY_SOCKET the node does not answer"
-kill -TERM "$npid"
-wait "$npid"
-rc=$?
-npid=""
-[ $rc = 0 ] || fail "ecnode without NOTIFY_SOCKET: exit $rc"
+stop_node "without NOTIFY_SOCKET, after SIGTERM"
 echo "PASS"

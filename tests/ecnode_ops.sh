@@ -101,6 +101,9 @@ nomine "$tmp/b" "$tmp/b1.err"
 grep -q "bootstrap .*nonexistent.invalid:7700': bad address" "$tmp/b2.err" || fail "bad bootstrap: $(cat "$tmp/b2.err")"
 grep -q "bad announce address 'x:y'" "$tmp/b2.err" || fail "bad announce not reported with the rest"
 nomine "$tmp/b" "$tmp/b2.err"
+"$E" --init --data "$tmp/b" --network 9 --listen nonexistent.invalid:1 2>"$tmp/b4.err" && fail "--init with a bad listen"
+grep -q "bad listen address 'nonexistent.invalid:1'" "$tmp/b4.err" || fail "--init bad listen: $(cat "$tmp/b4.err")"
+nomine "$tmp/b" "$tmp/b4.err"
 # a port in use and a live control socket: node 0 of a one-node network
 ecnet_init "$tmp/net" 1 0 || fail "ecnet init"
 ecnet_start 0

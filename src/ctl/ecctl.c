@@ -46,8 +46,10 @@ static void usage(FILE *f)
 	fprintf(f, "usage: ecctl <command> [args]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(f, "  %s\n", commands[i].help);
-	fprintf(f, "\n'ecctl <command> --help' describes a command; 'ecctl --version'\n"
-		   "prints the version.\n");
+	fprintf(f, "\nOnline commands find the node's control socket with --rpc PATH, --data DIR\n"
+		   "or --config FILE, else by themselves (see 'ecctl status --help').\n"
+		   "'ecctl <command> --help' describes a command; 'ecctl --version'\n"
+		   "prints the version; 'man ecctl' has it all.\n");
 }
 
 int ctl_read_file(const char *path, unsigned char **buf, size_t *len)

@@ -462,9 +462,9 @@ static int add_bootstrap(ecnode *d, const char *spec)
 /* Everything in the configuration that can be wrong, checked before the
  * data directory is touched beyond its lock (an identity is mined for
  * hours there): the addresses (host names resolved), the bootstrap specs,
- * the UDP port (bound once and released) and the control socket's path.
- * 0, or -1 with every problem logged. */
-static int preflight(ecnode *d)
+ * with `sockets`, the UDP port (bound once and released) and the control
+ * socket's path.  0, or -1 with every problem logged. */
+static int preflight(ecnode *d, int sockets)
 {
 	struct sockaddr_storage a;
 	socklen_t len;
@@ -474,7 +474,7 @@ static int preflight(ecnode *d)
 		ecn_log(ECN_ERROR, "bad listen address '%s' (HOST:PORT, [IPv6]:PORT, or a host "
 			"name that resolves)", d->cfg.listen);
 		bad = 1;
-	} else {
+	} else if (sockets) {
 		int fd = socket(a.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (fd < 0 || bind(fd, (const struct sockaddr *)&a, len) != 0) {
 			ecn_log(ECN_ERROR, "listen %s: %s", d->cfg.listen, strerror(errno));
@@ -493,7 +493,7 @@ static int preflight(ecnode *d)
 	if (strlen(d->cfg.rpc_path) >= sizeof ((struct sockaddr_un *)0)->sun_path) {
 		ecn_log(ECN_ERROR, "control socket %s: path too long", d->cfg.rpc_path);
 		bad = 1;
-	} else if (sock_clear(d->cfg.rpc_path) != 0) {
+	} else if (sockets && sock_clear(d->cfg.rpc_path) != 0) {
 		bad = 1;
 	}
 	return bad ? -1 : 0;
@@ -850,7 +850,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	d->pow = d->cfg.pow_test ? &ec_pow_test : &ec_pow_production;
-	if (!d->cfg.init_only && preflight(d) != 0)
+	/* --init checks the addresses too, not the sockets of a node that is
+	 * not started */
+	if (preflight(d, !d->cfg.init_only) != 0)
 		return 2;
 	if (open_data_dir(d) != 0)
 		return 2;
