@@ -85,7 +85,6 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
-LOCALSTATEDIR ?= /var
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 INSTALL ?= install
@@ -188,7 +187,7 @@ PC_INCLUDEDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
 SUBST = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@PC_LIBDIR@|$(PC_LIBDIR)|g' \
 	-e 's|@PC_INCLUDEDIR@|$(PC_INCLUDEDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
 	-e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
-	-e 's|@LOCALSTATEDIR@|$(LOCALSTATEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	-e 's|@VERSION@|$(VERSION)|g' \
 	-e 's|@LIBEC_REQUIRES@|$(LIBEC_REQUIRES)|g'
 
 install: $(LIB) $(PROGS) $(MAN_PAGES)

@@ -63,7 +63,8 @@ grep -q "neg.conf:1: bad value '-1' for 'network'" "$tmp/neg.err" || fail "confi
 echo "negative numbers refused, nothing created"
 
 # --- modes, dates ------------------------------------------------------------
-"$E" --init --data "$tmp/a" --pow test --network 9 >"$tmp/a.id" 2>"$tmp/init.log" || fail "--init"
+"$E" --init --data "$tmp/a" --pow test --network 9 --mine-threads 1 >"$tmp/a.id" 2>"$tmp/init.log" || fail "--init"
+grep -q "mining identity (difficulty 4 bits.*) on 1 threads" "$tmp/init.log" || fail "--mine-threads 1 not used"
 grep -q '^[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.[0-9]\{3\}Z ecnode info  created' \
 	"$tmp/init.log" || fail "log lines are not ISO 8601 dated: $(head -n 1 "$tmp/init.log")"
 grep -q "mining identity (difficulty 4 bits.*) on [0-9]* threads" "$tmp/init.log" || fail "no mining line"

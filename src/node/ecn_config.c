@@ -124,6 +124,7 @@ static const char *help_text =
 	"  --log-file PATH        append the log (and anything else written to stderr)\n"
 	"                         to PATH, created 0600, lines dated; reopened on\n"
 	"                         SIGHUP, for log rotation (default: stderr)\n"
+	"  --mine-threads N       threads mining the identity, 0..256 (0: one per CPU)\n"
 	"  --init                 create the data directory (keys, identity) and exit\n"
 	"  --version              print the version and exit\n"
 	"  --help                 this text\n"
@@ -304,6 +305,12 @@ static int set_opt(ecn_cfg *c, const char *k, const char *v, const char *where)
 				goto bad;
 			c->rpc_buffer_total = (uint32_t)x;
 		}
+	} else if (!strcmp(k, "mine-threads")) {
+		unsigned long x;
+		NEEDV x = strtoul(v, &end, 10);
+		if (*end || !*v || x > 256)
+			goto bad;
+		c->mine_threads = (uint32_t)x;
 	} else if (!strcmp(k, "log-level")) {
 		NEEDV if ((c->log_level = ecn_log_level_parse(v)) < 0) goto bad;
 	} else if (!strcmp(k, "log-file")) {

@@ -47,6 +47,7 @@ typedef struct ecn_cfg {
 	int pow_test;        /* 1 = ec_pow_test (local networks, tests) */
 	uint32_t hello_ms;   /* re-greet peers without traffic this often */
 	int init_only;       /* --init: create the data dir, print, exit */
+	uint32_t mine_threads; /* identity mining threads; 0 = one per CPU */
 	/* peer swapping (PROTOCOL 14d "In the node"; ecn_swap.c) */
 	int swap;                  /* 1 = on */
 	uint64_t swap_interval_ms; /* rollout target; 0 = the module default */

@@ -350,8 +350,8 @@ static int open_data_dir(ecnode *d)
 	} else {
 		uint64_t tries = 0;
 		ec_time t0 = ecn_now_ms();
-		r = ecn_identity_mine_all(&d->ident, d->key.pk, d->cfg.network_id, d->pow, 0,
-					  &tries);
+		r = ecn_identity_mine_all(&d->ident, d->key.pk, d->cfg.network_id, d->pow,
+					  d->cfg.mine_threads, &tries);
 		if (r != EC_OK || identity_write(p, &d->ident) != 0) {
 			ecn_log(ECN_ERROR, "%s: could not create identity", p);
 			return -1;
@@ -767,6 +767,7 @@ static void reload_apply(ecnode *d, const ecn_cfg *n)
 	LATER_NUM(msg_max, "message-max")
 	LATER_NUM(reasm_timeout_ms, "reassembly-timeout")
 	LATER_NUM(answer_dgrams, "answer-datagrams")
+	LATER_NUM(mine_threads, "mine-threads")
 #undef LATER_STR
 #undef LATER_NUM
 	{
