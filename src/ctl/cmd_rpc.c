@@ -539,7 +539,6 @@ int ctl_peer_expand(const char *rpc, const char *s, char out[65])
 	char (*ids)[65];
 	size_t n = 0, cap = 4096, len, hits = 0;
 	json_t *res;
-	const char *first = NULL;
 	int r;
 	if (is_hex_id(s)) {
 		memcpy(out, s, 65);
@@ -570,27 +569,27 @@ int ctl_peer_expand(const char *rpc, const char *s, char out[65])
 	}
 	n = ids_from(res, "peer_id", ids, n, cap);
 	json_decref(res);
+	/* the matches, each once, moved to the front */
 	for (size_t i = 0; i < n; i++) {
 		int dup = 0;
 		if (strncasecmp(ids[i], s, len) != 0)
 			continue;
-		for (size_t j = 0; j < i; j++)
+		for (size_t j = 0; j < hits; j++)
 			dup |= !strcmp(ids[j], ids[i]);
-		if (dup)
-			continue;
-		if (!hits++)
-			first = ids[i];
-		else
-			fprintf(stderr, "%s: peer id prefix '%.*s' is ambiguous: %s%s\n", ctl_cmd,
-				(int)len, s, hits == 2 ? first : "", hits == 2 ? ", " : "");
-		if (hits > 1)
-			fprintf(stderr, "  also %s\n", ids[i]);
+		if (!dup)
+			memmove(ids[hits++], ids[i], 65);
 	}
-	if (hits == 1)
-		memcpy(out, first, 65);
-	else if (hits == 0)
+	if (hits == 1) {
+		memcpy(out, ids[0], 65);
+	} else if (hits == 0) {
 		fprintf(stderr, "%s: no peer of this node has an id starting with '%.*s'\n", ctl_cmd,
 			(int)len, s);
+	} else {
+		fprintf(stderr, "%s: peer id prefix '%.*s' is ambiguous; %zu peers match:\n",
+			ctl_cmd, (int)len, s, hits);
+		for (size_t j = 0; j < hits; j++)
+			fprintf(stderr, "  %s\n", ids[j]);
+	}
 	free(ids);
 	return hits == 1 ? 0 : 2;
 }
