@@ -21,7 +21,8 @@
 #include "sim/ec_sim.h"
 
 static const char usage_text[] =
-	"usage: ecsim SCENARIO.yaml [--seed N|HEX] [--out DIR] [--quiet] [--fake-signatures]\n"
+	"usage: ecsim SCENARIO.yaml [--seed N|HEX] [--out DIR] [--quiet]\n"
+	"             [--fake-signatures]\n"
 	"       ecsim --help | --version\n";
 
 static const char help_text[] =
