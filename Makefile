@@ -9,6 +9,7 @@
 #   make install    PREFIX (/usr/local), DESTDIR, SYSCONFDIR (/etc): programs,
 #                   libec.a + headers + libec.pc, man pages, ecnode.service,
 #                   a commented ecnode.conf (never overwritten)
+#   make swarm SECONDS=N  an ecsim swarm campaign of N wall seconds (nice'd)
 #
 # New files are picked up by wildcard: src/<layer>/*.c go into libec.a (or
 # the program of that directory), tests/test_*.c become one test binary each,
@@ -97,7 +98,7 @@ MAN_PAGES := $(if $(SCDOC),$(MAN_SRCS:docs/man/%.scd=$(BUILD)/man/%))
 
 ALL_OBJS := $(LIB_OBJS) $(CTL_OBJS) $(NODE_OBJS) $(SIM_OBJS) $(SIMLIB_OBJS) $(TESTUTIL_OBJS)
 
-.PHONY: all test bench check-source clean fuzz tests-build run demo install man
+.PHONY: all test bench check-source clean fuzz tests-build run demo swarm install man
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -159,6 +160,15 @@ test: tests-build check-source
 
 bench: $(LIB) $(PROGS) $(BENCH_BINS)
 	BUILD=$(BUILD) scripts/run-bench.sh
+
+# A swarm campaign (docs/SCENARIOS.md "Swarm"): random scenarios, each
+# checked against the global invariants, for SECONDS of wall time at nice 10
+# (the machine is shared); SWARM_SEED picks the campaign (default: random,
+# printed).  Scenario files of violations go to out/swarm/.
+SECONDS ?= 300
+SWARM_SEED ?=
+swarm: $(LIB) $(PROGS)
+	nice -n 10 $(BUILD)/ecsim swarm --seconds $(SECONDS) $(if $(SWARM_SEED),--seed $(SWARM_SEED)) --out out/swarm
 
 # The sans-I/O layers take time and randomness from their caller.
 check-source:

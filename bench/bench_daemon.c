@@ -6,7 +6,8 @@
  *   - raw Ed25519 signing: ec_sign_raw over the 42 bytes a protocol
  *     signature signs, in this process.
  * The client keeps WINDOW requests in flight from one socket with its own
- * X25519 key (an unknown client to the node), sealing requests and opening
+ * X25519 key (an unknown client to the node, which first proves its address
+ * with one challenge-echo round trip), sealing requests and opening
  * the answers (it does not verify their signatures: that would measure the
  * client, which shares the machine's 2 cores with the node).  The node runs with --rate-limit off
  * (the limits exist to refuse exactly this load) and an empty store, so
@@ -152,6 +153,48 @@ static double drive_w(int fd, const struct sockaddr_in *to, make_fn make, check_
 		}
 	}
 	return (double)answered / (now_s() - t0);
+}
+
+/* Proves the client's address to the node (PROTOCOL 16 "Address
+ * validation"): a sealed mapping request draws a challenge, which is
+ * echoed; the answer held until then is drained.  Without it every answer
+ * larger than its request would wait for an echo. */
+static void validate_addr(int fd, const struct sockaddr_in *to, const ec_kx_keypair *kx,
+			  const ec_transport_keys *keys, uint64_t ctr)
+{
+	static uint8_t buf[EC_DGRAM_MAX_BYTES], pt[EC_DGRAM_MAX_BYTES];
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	ec_mapping_req q;
+	ec_dgram_hdr h;
+	uint8_t *e;
+	size_t len, n, ptlen;
+	double t0 = now_s();
+	memset(&q, 0, sizeof q);
+	if (ec_mapping_req_encode(&q, &e, &len) != EC_OK ||
+	    ec_dgram_seal(buf, sizeof buf, &n, keys->tx, kx->pk, ctr, e, len) != EC_OK)
+		die("validate");
+	free(e);
+	if (sendto(fd, buf, n, 0, (const struct sockaddr *)to, sizeof *to) < 0)
+		die("validate: send");
+	while (now_s() - t0 < 5) {
+		ssize_t r;
+		if (poll(&p, 1, 100) != 1 || (r = recv(fd, buf, sizeof buf, 0)) <= 0)
+			continue;
+		if (ec_dgram_parse(&h, buf, (size_t)r) != EC_OK || h.flags != EC_DGRAM_FLAG_VALIDATE ||
+		    ec_dgram_open(pt, &ptlen, keys->rx, buf, (size_t)r) != EC_OK ||
+		    ptlen != EC_VALIDATE_BYTES || pt[0] != EC_VALIDATE_CHALLENGE)
+			continue;
+		pt[0] = EC_VALIDATE_ECHO;
+		if (ec_dgram_seal_flags(buf, sizeof buf, &n, keys->tx, kx->pk, ctr + 1,
+					EC_DGRAM_FLAG_VALIDATE, pt, ptlen) != EC_OK ||
+		    sendto(fd, buf, n, 0, (const struct sockaddr *)to, sizeof *to) < 0)
+			die("validate: echo");
+		usleep(200000);
+		while (recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
+			;
+		return;
+	}
+	die("no address-validation challenge from ecnode");
 }
 
 typedef struct mctx {
@@ -493,6 +536,7 @@ int main(void)
 		echo_server(efd);
 	close(efd);
 	/* warm-up and the answer size for the echo baseline */
+	validate_addr(fd, &node, &m.kx, &m.keys, 1);
 	m.last_len = 0;
 	drive(fd, &node, make_mapping, check_mapping, &m, &seq);
 	if (!m.last_len)
@@ -536,6 +580,7 @@ int main(void)
 			rc[k].head = head;
 			if (ec_reasm_new(&rc[k].ra, &rcf) != EC_OK)
 				die("reasm");
+			validate_addr(rfd, &rnode[k], &rc[k].kx, &rc[k].keys, 1);
 			drive_w(rfd, &rnode[k], make_range, check_range, &rc[k], &seq, RANGE_WINDOW);
 			if (!rc[k].answers)
 				die("no range answers from ecnode");

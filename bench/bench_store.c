@@ -11,7 +11,17 @@
  * exactly the records the store writes (built with the store's own
  * encoders) through plain mdb_put, in the same batches.
  * Each path runs REPS times alternately into fresh directories; the best
- * run of each is compared.  A no-sync pair shows the CPU-only ratio.
+ * run of each is compared.  A no-sync pair shows the CPU-only ratio.  The
+ * baseline writes the records without the store's checksums and digest,
+ * so the ratio includes what integrity costs on writes.
+ *
+ * Integrity (docs/STORAGE.md section 6), on the same 100,352-transaction
+ * store: the checksum's cost per record size, a token read with and
+ * without it, and what an open costs: the structural page walk alone
+ * (quick_open), the default verification pass, and the full pass with the
+ * cross-table references (ecnode --check-store).  These are CPU-bound and
+ * measured in process CPU time, which a machine shared with other jobs
+ * disturbs less than wall time.  `bench_store integrity` runs only them.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -98,11 +108,12 @@ static void gen(void)
 
 static void rmrf(const char *dir)
 {
+	static const char *const files[] = {"data.mdb", "lock.mdb", "data.commit"};
 	char p[512];
-	snprintf(p, sizeof p, "%s/data.mdb", dir);
-	unlink(p);
-	snprintf(p, sizeof p, "%s/lock.mdb", dir);
-	unlink(p);
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+		unlink(p);
+	}
 	rmdir(dir);
 }
 
@@ -119,7 +130,7 @@ static void fresh_dir(char *out, size_t cap, const char *what)
 static double run_store(const char *dir, int no_sync)
 {
 	ec_store *s;
-	ec_store_opts o = {.map_size = 1ull << 30, .no_sync = no_sync};
+	ec_store_opts o = {.map_size = 1ull << 30, .no_sync = no_sync, .quick_open = 1};
 	double t0;
 	if (ec_store_open_lmdb(&s, dir, &o) != EC_OK)
 		exit(5);
@@ -255,6 +266,134 @@ static void measure(const char *dir, struct sizes *sz)
 	mdb_env_close(env);
 }
 
+/* ---- integrity ------------------------------------------------------------ */
+
+static double cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ns per seal of a value of n bytes (best of 3 x 200,000). */
+static double seal_ns(size_t n)
+{
+	uint8_t v[2048], k[32];
+	double best = 1e9;
+	memset(v, 0x5a, sizeof v);
+	memset(k, 0x11, sizeof k);
+	for (int r = 0; r < 3; r++) {
+		double t0 = cpu_s();
+		for (int i = 0; i < 200000; i++) {
+			v[0] = (uint8_t)i;
+			ec_store_seal(EC_T_TXS, k, 32, v, n);
+		}
+		t0 = (cpu_s() - t0) / 200000 * 1e9;
+		if (t0 < best)
+			best = t0;
+	}
+	return best;
+}
+
+/* ns per token read through the store (checksum verified) and, on the same
+ * keys, through plain mdb_get (best of 3). */
+static void read_ns(const char *dir, double *store_ns, double *raw_ns)
+{
+	ec_store *s;
+	ec_store_txn *t;
+	ec_token_state st;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val key, val;
+	const uint64_t n = N_TX;
+	*store_ns = *raw_ns = 1e9;
+	if (ec_store_open_lmdb(&s, dir, &(ec_store_opts){.read_only = 1, .quick_open = 1}))
+		exit(20);
+	for (int r = 0; r < 3; r++) {
+		double t0 = cpu_s();
+		if (ec_store_txn_begin(s, 0, &t))
+			exit(21);
+		for (uint64_t i = 0; i < n; i++)
+			if (ec_store_get_token(t, &g_txs[i].entries[0].token, &st))
+				exit(22);
+		ec_store_txn_abort(t);
+		t0 = (cpu_s() - t0) / n * 1e9;
+		if (t0 < *store_ns)
+			*store_ns = t0;
+	}
+	ec_store_close(s);
+	if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 16) ||
+	    mdb_env_open(env, dir, MDB_RDONLY, 0600) ||
+	    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) ||
+	    mdb_dbi_open(txn, ec_store_table_names[EC_T_TOKENS], 0, &dbi))
+		exit(23);
+	for (int r = 0; r < 3; r++) {
+		double t0 = cpu_s();
+		for (uint64_t i = 0; i < n; i++) {
+			key.mv_size = 32;
+			key.mv_data = g_txs[i].entries[0].token.b;
+			if (mdb_get(txn, dbi, &key, &val))
+				exit(24);
+		}
+		t0 = (cpu_s() - t0) / n * 1e9;
+		if (t0 < *raw_ns)
+			*raw_ns = t0;
+	}
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+}
+
+/* Seconds to open (best of 3) with the given options, then close. */
+static double open_s(const char *dir, const ec_store_opts *o)
+{
+	double best = 1e9;
+	for (int r = 0; r < 3; r++) {
+		ec_store *s;
+		double t0 = cpu_s();
+		if (ec_store_open_lmdb(&s, dir, o) != EC_OK)
+			exit(25);
+		t0 = cpu_s() - t0;
+		ec_store_close(s);
+		if (t0 < best)
+			best = t0;
+	}
+	return best;
+}
+
+static void integrity(void)
+{
+	char d[256];
+	ec_store *s;
+	ec_store_report rep;
+	double quick, dflt, full = 1e9, sn, rn;
+	fresh_dir(d, sizeof d, "verify");
+	(void)run_store(d, 1);
+	printf("integrity, CPU time: checksum (SHA-256, first 8 bytes) per record: 41 B %.0f ns, "
+	       "75 B %.0f ns, 303 B %.0f ns, 1,428 B %.0f ns\n",
+	       seal_ns(41), seal_ns(75), seal_ns(303), seal_ns(1428));
+	read_ns(d, &sn, &rn);
+	printf("token read: store %.0f ns (checksum verified), plain mdb_get %.0f ns\n", sn, rn);
+	quick = open_s(d, &(ec_store_opts){.read_only = 1, .quick_open = 1});
+	dflt = open_s(d, &(ec_store_opts){.read_only = 1});
+	for (int r = 0; r < 3; r++) {
+		double t0;
+		if (ec_store_open_lmdb(&s, d, &(ec_store_opts){.read_only = 1, .quick_open = 1}))
+			exit(26);
+		t0 = cpu_s();
+		if (ec_store_verify(s, EC_VERIFY_REFS, &rep) != EC_OK)
+			exit(27);
+		t0 = cpu_s() - t0;
+		ec_store_close(s);
+		if (t0 < full)
+			full = t0;
+	}
+	printf("open of the %llu-record store: page walk %.3f s (quick_open), default %.3f s, "
+	       "pass with references %.3f s more (--check-store)\n",
+	       (unsigned long long)rep.total, quick, dflt, full);
+	rmrf(d);
+}
+
 static void compare(int no_sync, double *best_store, double *best_raw, struct sizes *sz)
 {
 	*best_store = *best_raw = 1e9;
@@ -281,7 +420,7 @@ static void compare(int no_sync, double *best_store, double *best_raw, struct si
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	double s_sync, r_sync, s_nosync, r_nosync;
 	struct sizes sz;
@@ -289,6 +428,10 @@ int main(void)
 	if (ec_crypto_init() != EC_OK)
 		return 1;
 	gen();
+	if (argc > 1 && !strcmp(argv[1], "integrity")) {
+		integrity();
+		return 0;
+	}
 	for (uint64_t i = 0; i < N_TX; i++)
 		tx_payload += g_txlen[i];
 	for (uint64_t h = 0; h < N_BLOCKS; h++)
@@ -313,5 +456,6 @@ int main(void)
 	printf("bytes per block (blocks + chain + heads pages): %.0f (encoding %.0f)\n",
 	       (double)sz.block_bytes / N_BLOCKS, (double)blk_payload / N_BLOCKS);
 	printf("bytes per transaction, whole file: %.0f\n", (double)sz.used / N_TX);
+	integrity();
 	return r_sync / s_sync >= 0.7 ? 0 : 1;
 }

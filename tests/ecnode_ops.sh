@@ -49,7 +49,9 @@ for s in $subs "token create" "token transfer" "token destroy" "chain gen" "chai
 	"$C" $s --help >"$tmp/h" 2>&1 || fail "ecctl $s --help: exit $?"
 	grep -qi usage "$tmp/h" || fail "ecctl $s --help prints no usage"
 done
-echo "--help exits 0: ecnode, ecsim, ecctl and $(echo $subs | wc -w) subcommands"
+"$BUILD/ecsim" swarm --help >"$tmp/h" 2>&1 || fail "ecsim swarm --help: exit $?"
+grep -q "ecsim swarm \[--seed N\]" "$tmp/h" || fail "ecsim swarm --help prints no usage"
+echo "--help exits 0: ecnode, ecsim, ecsim swarm, ecctl and $(echo $subs | wc -w) subcommands"
 
 # --- negative numbers ------------------------------------------------------
 for o in network block-interval sync-delay hello-interval datagram-max rpc-max-clients; do

@@ -225,7 +225,9 @@ static size_t mapping_dgram(client *c, uint8_t *d, size_t cap, const uint8_t key
 }
 
 /* Waits up to ms for a datagram; returns 1 and checks it is a mapping
- * response with our nonce, 0 on timeout. */
+ * response with our nonce, 0 on timeout.  The node's address-validation
+ * challenge (PROTOCOL 16) is echoed on the way, as any client's transport
+ * does. */
 static int expect_answer(client *c, uint8_t nonce_byte, int ms)
 {
 	uint8_t buf[EC_DGRAM_MAX_BYTES], pt[EC_DGRAM_MAX_BYTES];
@@ -233,6 +235,7 @@ static int expect_answer(client *c, uint8_t nonce_byte, int ms)
 	ec_dgram_hdr h;
 	size_t ptlen;
 	ssize_t n;
+again:
 	if (poll(&p, 1, ms) != 1)
 		return 0;
 	n = recv(c->fd, buf, sizeof buf, 0);
@@ -240,6 +243,16 @@ static int expect_answer(client *c, uint8_t nonce_byte, int ms)
 	assert_int_equal(ec_dgram_parse(&h, buf, (size_t)n), EC_OK);
 	assert_memory_equal(h.sender, c->node_kx, 32);
 	assert_int_equal(ec_dgram_open(pt, &ptlen, c->keys.rx, buf, (size_t)n), EC_OK);
+	if (h.flags == EC_DGRAM_FLAG_VALIDATE) {
+		assert_int_equal(pt[0], EC_VALIDATE_CHALLENGE);
+		pt[0] = EC_VALIDATE_ECHO;
+		assert_int_equal(ec_dgram_seal_flags(buf, sizeof buf, &ptlen, c->keys.tx, c->kx.pk,
+						     c->ctr++, EC_DGRAM_FLAG_VALIDATE, pt,
+						     EC_VALIDATE_BYTES),
+				 EC_OK);
+		send_raw(c, buf, ptlen);
+		goto again;
+	}
 	ec_mapping_resp m;
 	assert_int_equal(ec_mapping_resp_decode(&m, pt, ptlen), EC_OK);
 	assert_int_equal(ec_mapping_resp_verify(&m), EC_OK);

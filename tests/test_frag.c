@@ -446,7 +446,7 @@ static void test_forged_fragment(void **state)
 	assert_memory_equal(got, msg, sizeof msg);
 	free(got);
 	/* other flag bits are refused before any crypto */
-	d[1] = 0x02;
+	d[1] = 0x04;
 	assert_int_equal(ec_dgram_parse(&h, d, n), EC_ERR_VALUE);
 	assert_int_equal(ec_dgram_seal_flags(d, sizeof d, &n, k.tx, a.pk, 1, 0x80, msg, 10),
 			 EC_ERR_VALUE);

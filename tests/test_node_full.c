@@ -80,6 +80,16 @@ static int w_iter(void *impl, int table, const uint8_t *start, size_t kn, size_t
 	return g_orig->iter(impl, table, start, kn, plen, fn, ctx);
 }
 
+static uint64_t w_txn_id(void *impl)
+{
+	return g_orig->txn_id(impl);
+}
+
+static const char *w_why(ec_store *s)
+{
+	return g_orig->why ? g_orig->why(s) : NULL;
+}
+
 static void w_close(ec_store *s)
 {
 	g_orig->close(s);
@@ -93,6 +103,8 @@ static const struct ec_store_ops wrap_ops = {
 	.put = w_put,
 	.del = w_del,
 	.iter = w_iter,
+	.txn_id = w_txn_id,
+	.why = w_why,
 	.close = w_close,
 };
 

@@ -43,20 +43,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static ec_store_txn *wtxn(ec_store *s)
-{
-	ec_store_txn *t;
-	assert_int_equal(ec_store_txn_begin(s, 1, &t), EC_OK);
-	return t;
-}
-
-static ec_store_txn *rtxn(ec_store *s)
-{
-	ec_store_txn *t;
-	assert_int_equal(ec_store_txn_begin(s, 0, &t), EC_OK);
-	return t;
-}
-
 /* A chain of n blocks of creator c, one 2-tx... txs per block. */
 static void make_chain(ec_block *blocks, ec_tx *txs, unsigned n, unsigned per,
 		       const ec_id *c, uint64_t seed)
@@ -96,7 +82,7 @@ static void test_blocks(void **state)
 	tu_id(&other, "creator", 2);
 	make_chain(b, txs, 5, 2, &c, 100);
 
-	t = wtxn(f->s);
+	t = tu_wtxn(f->s);
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(ec_store_put_block(t, &b[i], NULL, 0), EC_OK);
 	/* idempotent */
@@ -117,7 +103,7 @@ static void test_blocks(void **state)
 	}
 	assert_int_equal(ec_store_txn_commit(t), EC_OK);
 
-	t = rtxn(f->s);
+	t = tu_rtxn(f->s);
 	for (int i = 0; i < 5; i++) {
 		assert_int_equal(ec_store_get_block(t, &b[i].id, &back), EC_OK);
 		assert_memory_equal(back.id.b, b[i].id.b, 32);
@@ -167,7 +153,7 @@ static void test_heads(void **state)
 	ec_store_txn *t;
 	uint64_t h;
 
-	t = wtxn(f->s);
+	t = tu_wtxn(f->s);
 	for (int k = 0; k < 3; k++) {
 		tu_id(&c[k], "creator", (uint64_t)k + 10);
 		make_chain(b[k], txs[k], 3, 1, &c[k], 1000 * (uint64_t)k);
@@ -184,7 +170,7 @@ static void test_heads(void **state)
 	assert_int_equal(ec_store_set_head(t, &c[1], &b[1][2].id, 2), EC_OK);
 	assert_int_equal(ec_store_txn_commit(t), EC_OK);
 
-	t = rtxn(f->s);
+	t = tu_rtxn(f->s);
 	assert_int_equal(ec_store_get_head(t, &c[0], &id, &h), EC_OK);
 	assert_true(ec_id_eq(&id, &b[0][1].id));
 	assert_int_equal(h, 1);
@@ -217,7 +203,7 @@ static void test_txs_and_index(void **state)
 	for (int i = 0; i < 4; i++)
 		tu_make_tx(&tx[i], 500 + (uint64_t)i, 1 + (unsigned)i, 77);
 	tu_id(&blk, "block", 1);
-	t = wtxn(f->s);
+	t = tu_wtxn(f->s);
 	assert_int_equal(ec_store_put_tx(t, &tx[0], NULL, 0), EC_OK);
 	assert_int_equal(ec_store_put_tx(t, &tx[0], NULL, 0), EC_OK); /* idempotent */
 	assert_int_equal(ec_tx_encode(&tx[1], &enc, &len), EC_OK);
@@ -231,7 +217,7 @@ static void test_txs_and_index(void **state)
 	assert_int_equal(ec_store_get_tx(t, &tx[0].id, &back), EC_OK);
 	assert_int_equal(ec_store_txn_commit(t), EC_OK);
 
-	t = rtxn(f->s);
+	t = tu_rtxn(f->s);
 	for (int i = 0; i < 4; i++) {
 		if (i == 2) {
 			assert_int_equal(ec_store_get_tx(t, &tx[i].id, &back), EC_ERR_NOTFOUND);
@@ -268,12 +254,12 @@ static void test_proofs(void **state)
 	tu_rand_bytes(&seed, data, big);
 	tu_id(&b1, "block", 1);
 	tu_id(&b2, "block", 2);
-	t = wtxn(f->s);
+	t = tu_wtxn(f->s);
 	assert_int_equal(ec_store_put_proof(t, &b1, data, 100), EC_OK);
 	assert_int_equal(ec_store_put_proof(t, &b2, data, big), EC_OK);
 	assert_int_equal(ec_store_put_proof(t, &b2, data, 0), EC_ERR_ARG);
 	assert_int_equal(ec_store_txn_commit(t), EC_OK);
-	t = rtxn(f->s);
+	t = tu_rtxn(f->s);
 	assert_int_equal(ec_store_get_proof_raw(t, &b1, &p, &n), EC_OK);
 	assert_int_equal(n, 100);
 	assert_memory_equal(p, data, 100);
@@ -321,7 +307,7 @@ static void test_peers(void **state)
 	fixture *f = *state;
 	ec_peer_rec p, q, acc[2];
 	ec_store_txn *t;
-	t = wtxn(f->s);
+	t = tu_wtxn(f->s);
 	for (uint64_t i = 0; i < 20; i++) {
 		make_peer(&p, i);
 		assert_int_equal(ec_store_put_peer(t, &p), EC_OK);
@@ -334,13 +320,13 @@ static void test_peers(void **state)
 	assert_int_equal(ec_store_put_peer(t, &p), EC_OK);
 	assert_int_equal(ec_store_txn_commit(t), EC_OK);
 
-	t = wtxn(f->s);
+	t = tu_wtxn(f->s);
 	tu_id(&q.peer, "peer", 7);
 	assert_int_equal(ec_store_del_peer(t, &q.peer), EC_OK);
 	assert_int_equal(ec_store_del_peer(t, &q.peer), EC_ERR_NOTFOUND);
 	assert_int_equal(ec_store_txn_commit(t), EC_OK);
 
-	t = rtxn(f->s);
+	t = tu_rtxn(f->s);
 	make_peer(&p, 5);
 	assert_int_equal(ec_store_get_peer(t, &p.peer, &q), EC_OK);
 	assert_memory_equal(&p, &q, sizeof p); /* every field round-trips */
@@ -376,7 +362,7 @@ static void test_progress(void **state)
 	p.started = 123456;
 	p.updated = 123999;
 	p.complete = 0;
-	t = wtxn(f->s);
+	t = tu_wtxn(f->s);
 	assert_int_equal(ec_store_put_progress(t, &p), EC_OK);
 	p.complete = 2;
 	assert_int_equal(ec_store_put_progress(t, &p), EC_ERR_ARG);
@@ -385,17 +371,17 @@ static void test_progress(void **state)
 	assert_int_equal(ec_store_put_progress(t, &p), EC_OK);
 	assert_int_equal(ec_store_txn_commit(t), EC_OK);
 
-	t = rtxn(f->s);
+	t = tu_rtxn(f->s);
 	assert_int_equal(ec_store_get_progress(t, &p.chain, &q), EC_OK);
 	assert_memory_equal(&p, &q, sizeof p);
 	assert_int_equal(ec_store_iter_progress(t, count_progress, &count), 0);
 	assert_int_equal(count, 2);
 	ec_store_txn_abort(t);
 
-	t = wtxn(f->s);
+	t = tu_wtxn(f->s);
 	assert_int_equal(ec_store_del_progress(t, &p.chain), EC_OK);
 	assert_int_equal(ec_store_txn_commit(t), EC_OK);
-	t = rtxn(f->s);
+	t = tu_rtxn(f->s);
 	assert_int_equal(ec_store_get_progress(t, &p.chain, &q), EC_ERR_NOTFOUND);
 	ec_store_txn_abort(t);
 }
@@ -420,17 +406,17 @@ static void test_abort_discards(void **state)
 	peer = pr.peer;
 
 	/* committed baseline: block 0 and its head */
-	t = wtxn(f->s);
+	t = tu_wtxn(f->s);
 	assert_int_equal(ec_store_put_own_block(t, &b[0], NULL, 0, &txs[0]), EC_OK);
 	assert_int_equal(ec_store_txn_commit(t), EC_OK);
 
-	t = wtxn(f->s);
+	t = tu_wtxn(f->s);
 	assert_int_equal(ec_store_put_own_block(t, &b[1], NULL, 0, &txs[1]), EC_OK);
 	assert_int_equal(ec_store_set_local(t, &tok, &txs[1].id, &txs[0].id, 9), EC_OK);
 	assert_int_equal(ec_store_put_peer(t, &pr), EC_OK);
 	ec_store_txn_abort(t);
 
-	t = rtxn(f->s);
+	t = tu_rtxn(f->s);
 	assert_int_equal(ec_store_has_block(t, &b[1].id), 0);
 	assert_int_equal(ec_store_get_head(t, &c, &id, &h), EC_OK);
 	assert_true(ec_id_eq(&id, &b[0].id));
@@ -443,10 +429,10 @@ static void test_abort_discards(void **state)
 	ec_store_txn_abort(t);
 
 	/* a write txn can be started again after an abort */
-	t = wtxn(f->s);
+	t = tu_wtxn(f->s);
 	assert_int_equal(ec_store_put_own_block(t, &b[1], NULL, 0, &txs[1]), EC_OK);
 	assert_int_equal(ec_store_txn_commit(t), EC_OK);
-	t = rtxn(f->s);
+	t = tu_rtxn(f->s);
 	assert_int_equal(ec_store_get_head(t, &c, &id, &h), EC_OK);
 	assert_int_equal(h, 1);
 	ec_store_txn_abort(t);
@@ -463,12 +449,12 @@ static void test_atomic_visibility(void **state)
 	tu_id(&c, "creator", 1);
 	make_chain(b, txs, 4, 2, &c, 40);
 
-	w = wtxn(f->s);
+	w = tu_wtxn(f->s);
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(ec_store_put_own_block(w, &b[i], NULL, 0, &txs[2 * i]),
 				 EC_OK);
 	/* a reader during the batch sees none of it */
-	r = rtxn(f->s);
+	r = tu_rtxn(f->s);
 	assert_int_equal(ec_store_has_block(r, &b[0].id), 0);
 	assert_int_equal(ec_store_get_head(r, &c, &id, &h), EC_ERR_NOTFOUND);
 	ec_store_txn_abort(r);
@@ -476,7 +462,7 @@ static void test_atomic_visibility(void **state)
 	assert_int_equal(ec_store_has_block(w, &b[3].id), 1);
 	assert_int_equal(ec_store_txn_commit(w), EC_OK);
 	/* after commit, a new reader sees all of it */
-	r = rtxn(f->s);
+	r = tu_rtxn(f->s);
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(ec_store_has_block(r, &b[i].id), 1);
 	assert_int_equal(ec_store_get_head(r, &c, &id, &h), EC_OK);
@@ -500,7 +486,7 @@ static void test_own_commit_batch(void **state)
 	tu_make_block(&b, &c, 0, NULL, 60, txs, 3);
 
 	/* a sync report of the first token first: pending, then overridden */
-	t = wtxn(f->s);
+	t = tu_wtxn(f->s);
 	{
 		ec_id peer, big;
 		int ch;
@@ -514,7 +500,7 @@ static void test_own_commit_batch(void **state)
 	assert_int_equal(ec_store_txn_commit(t), EC_OK);
 
 	/* wrong transaction list: refused, nothing written */
-	t = wtxn(f->s);
+	t = tu_wtxn(f->s);
 	{
 		ec_tx wrong[3] = {txs[1], txs[0], txs[2]};
 		assert_int_equal(ec_store_put_own_block(t, &b, NULL, 0, wrong), EC_ERR_ID);
@@ -522,7 +508,7 @@ static void test_own_commit_batch(void **state)
 	assert_int_equal(ec_store_put_own_block(t, &b, NULL, 0, txs), EC_OK);
 	assert_int_equal(ec_store_txn_commit(t), EC_OK);
 
-	t = rtxn(f->s);
+	t = tu_rtxn(f->s);
 	assert_int_equal(ec_store_get_head(t, &c, &id, &h), EC_OK);
 	assert_true(ec_id_eq(&id, &b.id));
 	assert_int_equal(h, 0);
@@ -569,18 +555,18 @@ static void test_own_commit_local_mask(void **state)
 	tu_make_block(&b, &c, 0, NULL, 80, txs, 3);
 
 	/* a Pending report on a token outside our mask stays untouched */
-	t = wtxn(f->s);
+	t = tu_wtxn(f->s);
 	assert_int_equal(ec_store_apply_sync_update(t, &txs[1].entries[0].token, &other,
 						    &other, 1, &peer, NULL),
 			 EC_OK);
 	assert_int_equal(ec_store_txn_commit(t), EC_OK);
 
-	t = wtxn(f->s);
+	t = tu_wtxn(f->s);
 	assert_int_equal(ec_store_put_own_block_mask(t, &b, NULL, 0, txs, NULL, NULL, mask),
 			 EC_OK);
 	assert_int_equal(ec_store_txn_commit(t), EC_OK);
 
-	t = rtxn(f->s);
+	t = tu_rtxn(f->s);
 	assert_int_equal(ec_store_get_head(t, &c, &id, &h), EC_OK);
 	assert_true(ec_id_eq(&id, &b.id));
 	for (unsigned i = 0; i < 3; i++) {
@@ -612,11 +598,11 @@ static void test_own_commit_local_mask(void **state)
 	tu_make_tx(&txs[0], 1910, 2, 90);
 	id = b.id;
 	tu_make_block(&b, &c, 1, &id, 95, txs, 1);
-	t = wtxn(f->s);
+	t = tu_wtxn(f->s);
 	assert_int_equal(ec_store_put_own_block_mask(t, &b, NULL, 0, txs, NULL, NULL, NULL),
 			 EC_OK);
 	assert_int_equal(ec_store_txn_commit(t), EC_OK);
-	t = rtxn(f->s);
+	t = tu_rtxn(f->s);
 	for (unsigned e = 0; e < txs[0].n_entries; e++) {
 		assert_int_equal(ec_store_get_token(t, &txs[0].entries[e].token, &st), EC_OK);
 		assert_int_equal(st.current.source, EC_TOKEN_LOCAL);
@@ -630,15 +616,15 @@ static void test_txn_rules(void **state)
 	ec_store_txn *w, *w2, *r;
 	ec_id x;
 	tu_id(&x, "x", 1);
-	w = wtxn(f->s);
+	w = tu_wtxn(f->s);
 	assert_int_equal(ec_store_txn_begin(f->s, 1, &w2), EC_ERR_BUSY);
 	assert_null(w2);
-	r = rtxn(f->s);
+	r = tu_rtxn(f->s);
 	assert_int_equal(ec_store_put_proof(r, &x, (const uint8_t *)"ab", 2),
 			 EC_ERR_READONLY);
 	assert_int_equal(ec_store_txn_commit(r), EC_OK);
 	ec_store_txn_abort(w);
-	w = wtxn(f->s); /* free again */
+	w = tu_wtxn(f->s); /* free again */
 	assert_int_equal(ec_store_txn_commit(w), EC_OK); /* empty batch */
 	ec_store_txn_abort(NULL);
 	assert_int_equal(ec_store_txn_begin(NULL, 0, &r), EC_ERR_ARG);
@@ -653,7 +639,7 @@ static void test_iter_stop(void **state)
 {
 	fixture *f = *state;
 	ec_peer_rec p;
-	ec_store_txn *t = wtxn(f->s);
+	ec_store_txn *t = tu_wtxn(f->s);
 	int n = 0;
 	for (uint64_t i = 0; i < 5; i++) {
 		make_peer(&p, i);
@@ -830,7 +816,7 @@ static void reach(ec_store_txn *t, const ec_id *tok, const struct row *r)
 static void test_token_table_store(void **state)
 {
 	fixture *f = *state;
-	ec_store_txn *t = wtxn(f->s);
+	ec_store_txn *t = tu_wtxn(f->s);
 	ec_token_state st;
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		const struct row *r = &rows[i];
@@ -845,11 +831,11 @@ static void test_token_table_store(void **state)
 							    &change),
 				 EC_OK);
 		assert_int_equal(ec_store_txn_commit(t), EC_OK);
-		t = rtxn(f->s);
+		t = tu_rtxn(f->s);
 		assert_int_equal(ec_store_get_token(t, &tok, &st), EC_OK);
 		check_row(r, &st, change);
 		ec_store_txn_abort(t);
-		t = wtxn(f->s);
+		t = tu_wtxn(f->s);
 	}
 	/* the "Byzantine higher id" case: a fabricated highest id from one
 	 * peer stays pending and never becomes current */

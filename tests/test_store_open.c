@@ -1,6 +1,6 @@
 /* test_store_open.c - the LMDB store's life on disk: the format version is
- * recorded and survives reopening; opening a store from a newer format, a
- * garbage file, a truncated file or a foreign LMDB file fails with a clear
+ * recorded and survives reopening; opening a store of another format (an
+ * older one without checksums, a newer one), a garbage file, a truncated file or a foreign LMDB file fails with a clear
  * error and changes nothing; read-only opens; and a full disk - a small
  * LMDB map, and (as root, where mount works) a small tmpfs - surfaces
  * EC_ERR_FULL with nothing of the failed batch written and the store still
@@ -185,24 +185,64 @@ static void assert_open_fails(const char *dir, const ec_store_opts *o, int want)
 	assert_int_equal(exists(dir, "lock.mdb"), had_lock);
 }
 
-static void test_newer_format(void **state)
+struct logcap {
+	char last[512];
+	int n_corrupt;
+};
+
+static void logcap_fn(void *ctx, int corrupt, const char *msg)
 {
-	char dir[256];
+	struct logcap *c = ctx;
+	snprintf(c->last, sizeof c->last, "%s", msg);
+	c->n_corrupt += corrupt;
+}
+
+/* A copy of dir with meta/format set to fmt by a raw LMDB write. */
+static void copy_with_format(const char *dir, char *copy, size_t cap, const uint8_t fmt[4])
+{
+	tu_tmpdir(copy, cap, "ec-test-open-fmt");
+	tu_copydir(dir, copy);
+	raw_set_format(copy, fmt);
+}
+
+static void test_other_format(void **state)
+{
+	char dir[256], c[256];
 	ec_store *s;
-	ec_store_opts ro = {.read_only = 1};
+	struct logcap lc = {{0}, 0};
+	ec_store_opts ro = {.read_only = 1}, lo = {.log = logcap_fn, .log_ctx = &lc};
 	tu_tmpdir(dir, sizeof dir, "ec-test-open");
 	assert_int_equal(ec_store_open_lmdb(&s, dir, NULL), EC_OK);
 	assert_int_equal(write_batch(s, 0, 4, 0), EC_OK);
 	ec_store_close(s);
-	raw_set_format(dir, (const uint8_t[4]){0, 0, 0, EC_STORE_FORMAT + 1});
-	assert_open_fails(dir, NULL, EC_ERR_FORMAT);
-	assert_open_fails(dir, &ro, EC_ERR_FORMAT);
-	raw_set_format(dir, (const uint8_t[4]){0x7f, 0, 0, 0});
-	assert_open_fails(dir, NULL, EC_ERR_FORMAT);
-	raw_set_format(dir, (const uint8_t[4]){0, 0, 0, 0});
-	assert_open_fails(dir, NULL, EC_ERR_CORRUPT);
-	/* back to the current version: opens, data intact */
-	raw_set_format(dir, (const uint8_t[4]){0, 0, 0, EC_STORE_FORMAT});
+	copy_with_format(dir, c, sizeof c, (const uint8_t[4]){0, 0, 0, EC_STORE_FORMAT + 1});
+	assert_open_fails(c, NULL, EC_ERR_FORMAT);
+	assert_open_fails(c, &ro, EC_ERR_FORMAT);
+	assert_open_fails(c, &lo, EC_ERR_FORMAT);
+	assert_non_null(strstr(lc.last, "is newer than this version's"));
+	tu_rmrf(c);
+	copy_with_format(dir, c, sizeof c, (const uint8_t[4]){0x7f, 0, 0, 0});
+	assert_open_fails(c, NULL, EC_ERR_FORMAT);
+	tu_rmrf(c);
+	/* a store of format 1 (records without checksums) is not read, and
+	 * the message says what to do */
+	copy_with_format(dir, c, sizeof c, (const uint8_t[4]){0, 0, 0, 1});
+	assert_open_fails(c, &lo, EC_ERR_FORMAT);
+	assert_non_null(strstr(lc.last, "store format 1 is older than this version's 2"));
+	assert_non_null(strstr(lc.last, "start with an empty one"));
+	assert_int_equal(lc.n_corrupt, 0);
+	assert_open_fails(c, &ro, EC_ERR_FORMAT);
+	tu_rmrf(c);
+	copy_with_format(dir, c, sizeof c, (const uint8_t[4]){0, 0, 0, 0});
+	assert_open_fails(c, NULL, EC_ERR_CORRUPT);
+	tu_rmrf(c);
+	/* the raw write of the right number is still a commit the store did
+	 * not make: its digest names an older commit */
+	copy_with_format(dir, c, sizeof c, (const uint8_t[4]){0, 0, 0, EC_STORE_FORMAT});
+	assert_open_fails(c, &lo, EC_ERR_CORRUPT);
+	assert_non_null(strstr(lc.last, "store corrupt: meta digest: digest written by commit"));
+	tu_rmrf(c);
+	/* the original: opens, data intact */
 	assert_int_equal(ec_store_open_lmdb(&s, dir, NULL), EC_OK);
 	assert_batch_whole(s, 0, 4);
 	ec_store_close(s);
@@ -476,7 +516,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_and_reopen),
-		cmocka_unit_test(test_newer_format),
+		cmocka_unit_test(test_other_format),
 		cmocka_unit_test(test_garbage_file),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_foreign_lmdb),

@@ -1,8 +1,9 @@
 /* test_transport.c - the datagram transport (transport.h, PROTOCOL 16):
  * keying symmetry, round trip, tampering of every byte, wrong key, wrong
  * network, wrong receiver, replay window, truncation and size limits, key
- * files, and the known-answer vector of PROTOCOL 16 (printed with
- * EC_PRINT_VECTORS=1). */
+ * files, the known-answer vectors of PROTOCOL 16 (printed with
+ * EC_PRINT_VECTORS=1), and the address-validation cookies: vector, every
+ * input bound, the jar's rotation and tolerance of one rotation. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -179,15 +180,26 @@ static void test_truncation_and_header(void **state)
 	d[0] = 2;
 	assert_int_equal(ec_dgram_parse(&h, d, n), EC_ERR_VERSION);
 	d[0] = 1;
-	d[1] = 2; /* only bit 0 (EC_DGRAM_FLAG_FRAG) is defined */
+	d[1] = EC_DGRAM_FLAG_FRAG | EC_DGRAM_FLAG_VALIDATE; /* at most one flag */
+	assert_int_equal(ec_dgram_parse(&h, d, n), EC_ERR_VALUE);
+	d[1] = 4; /* only bits 0 and 1 are defined */
 	assert_int_equal(ec_dgram_parse(&h, d, n), EC_ERR_VALUE);
 	d[1] = 0x81;
 	assert_int_equal(ec_dgram_parse(&h, d, n), EC_ERR_VALUE);
 	d[1] = EC_DGRAM_FLAG_FRAG; /* parses; the changed ad then fails authentication */
 	assert_int_equal(ec_dgram_parse(&h, d, n), EC_OK);
 	assert_int_equal(open_at(&b, 7, d, n, out, &olen), EC_ERR_SIGNATURE);
+	d[1] = EC_DGRAM_FLAG_VALIDATE;
+	assert_int_equal(ec_dgram_parse(&h, d, n), EC_OK);
+	assert_int_equal(open_at(&b, 7, d, n, out, &olen), EC_ERR_SIGNATURE);
 	d[1] = 0;
 	assert_int_equal(ec_dgram_parse(&h, d, n), EC_OK);
+	{
+		ec_transport_keys k;
+		assert_int_equal(ec_transport_derive(&k, &a, b.pk, 7), EC_OK);
+		assert_int_equal(ec_dgram_seal_flags(d, sizeof d, &n, k.tx, a.pk, 1, 3, pl, 10),
+				 EC_ERR_VALUE);
+	}
 }
 
 static void test_replay_window(void **state)
@@ -302,6 +314,126 @@ static void test_vector(void **state)
 	assert_memory_equal(out, "ec", 2);
 }
 
+/* PROTOCOL 16 "Address validation" vector: secret 00 01 .. 1f, kx_pk =
+ * A.kx_pk above, address 127.0.0.1:9000 (7f000001 2328), bucket 12345; and
+ * the challenge carrying it, A -> B, network 7, counter 0x0000000100000003
+ * (checked against Python hashlib.blake2b + cryptography). */
+static const char *VEC_COOKIE = "1bfa5b6a0229cb9998cbb6d160df0e85";
+static const char *VEC_COOKIE6 = "b3b24f3737a2acc8c7e30ec9c281bec7"; /* [::1]:9000 */
+static const char *VEC_CHALLENGE =
+	"01020000000100000003a4e09292b651c278b9772c569f5fa9bb13d906b46ab68c9df9dc2b44"
+	"09f8a2098ef1759b8d284a8dd68329c4c15feea4cec41ff40769b4815c2993486e874a0553";
+
+static void test_cookie_vector(void **state)
+{
+	ec_kx_keypair a, b;
+	ec_transport_keys k;
+	uint8_t secret[32], c[EC_COOKIE_BYTES], c2[EC_COOKIE_BYTES], pl[EC_VALIDATE_BYTES],
+		d[128], out[64], kind;
+	const uint8_t v4[6] = {0x7f, 0, 0, 1, 0x23, 0x28};
+	uint8_t v6[18] = {0};
+	size_t n, olen;
+	kp_seed(&a, 1);
+	kp_seed(&b, 2);
+	for (int i = 0; i < 32; i++)
+		secret[i] = (uint8_t)i;
+	v6[15] = 1;
+	v6[16] = 0x23;
+	v6[17] = 0x28;
+	assert_int_equal(ec_cookie_compute(c, secret, a.pk, v4, sizeof v4, 12345), EC_OK);
+	tu_assert_hex(c, sizeof c, VEC_COOKIE);
+	assert_int_equal(ec_cookie_compute(c2, secret, a.pk, v6, sizeof v6, 12345), EC_OK);
+	tu_assert_hex(c2, sizeof c2, VEC_COOKIE6);
+	/* every input is bound: another bucket, key, port or secret */
+	assert_int_equal(ec_cookie_compute(c2, secret, a.pk, v4, sizeof v4, 12346), EC_OK);
+	assert_memory_not_equal(c, c2, sizeof c);
+	assert_int_equal(ec_cookie_compute(c2, secret, b.pk, v4, sizeof v4, 12345), EC_OK);
+	assert_memory_not_equal(c, c2, sizeof c);
+	{
+		uint8_t v4b[6];
+		memcpy(v4b, v4, 6);
+		v4b[5] ^= 1;
+		assert_int_equal(ec_cookie_compute(c2, secret, a.pk, v4b, 6, 12345), EC_OK);
+		assert_memory_not_equal(c, c2, sizeof c);
+	}
+	secret[31] ^= 1;
+	assert_int_equal(ec_cookie_compute(c2, secret, a.pk, v4, sizeof v4, 12345), EC_OK);
+	assert_memory_not_equal(c, c2, sizeof c);
+	assert_int_equal(ec_cookie_compute(c2, secret, a.pk, v4, 256, 1), EC_ERR_ARG);
+	/* the challenge datagram of the vector */
+	assert_int_equal(ec_validate_encode(pl, EC_VALIDATE_CHALLENGE, c), EC_OK);
+	assert_int_equal(ec_transport_derive(&k, &a, b.pk, 7), EC_OK);
+	assert_int_equal(ec_dgram_seal_flags(d, sizeof d, &n, k.tx, a.pk, 0x0000000100000003ull,
+					     EC_DGRAM_FLAG_VALIDATE, pl, sizeof pl),
+			 EC_OK);
+	if (getenv("EC_PRINT_VECTORS")) {
+		hexprint("cookie", c, sizeof c);
+		hexprint("challenge", d, n);
+	}
+	assert_int_equal(n, EC_VALIDATE_DGRAM_BYTES);
+	tu_assert_hex(d, n, VEC_CHALLENGE);
+	assert_int_equal(open_at(&b, 7, d, n, out, &olen), EC_OK);
+	assert_int_equal(ec_validate_parse(&kind, c2, out, olen), EC_OK);
+	assert_int_equal(kind, EC_VALIDATE_CHALLENGE);
+	assert_memory_equal(c2, c, sizeof c);
+	/* parse: exact length, known kind */
+	assert_int_equal(ec_validate_parse(&kind, c2, out, olen - 1), EC_ERR_SHORT);
+	assert_int_equal(ec_validate_parse(&kind, c2, out, olen + 1), EC_ERR_TRAILING);
+	out[0] = 3;
+	assert_int_equal(ec_validate_parse(&kind, c2, out, olen), EC_ERR_VALUE);
+	out[0] = 0;
+	assert_int_equal(ec_validate_parse(&kind, c2, out, olen), EC_ERR_VALUE);
+	assert_int_equal(ec_validate_encode(pl, 0, c), EC_ERR_VALUE);
+}
+
+/* The jar: a cookie is good in its bucket and the next, not later; each
+ * (key, address) its own; a step of two buckets forgets both secrets. */
+static void test_cookie_jar(void **state)
+{
+	ec_cookie_jar j;
+	ec_kx_keypair a, b;
+	const uint8_t addr[6] = {127, 0, 0, 1, 0x23, 0x28}, other[6] = {127, 0, 0, 1, 0x23, 0x29};
+	uint8_t c[EC_COOKIE_BYTES], c2[EC_COOKIE_BYTES];
+	const uint64_t B = EC_COOKIE_BUCKET_MS, t0 = 1000 * B + 5;
+	kp_seed(&a, 1);
+	kp_seed(&b, 2);
+	memset(&j, 0, sizeof j);
+	/* nothing made yet: nothing is good */
+	memset(c, 0, sizeof c);
+	assert_int_equal(ec_cookie_jar_check(&j, t0, a.pk, addr, 6, c), EC_ERR_SIGNATURE);
+	assert_int_equal(ec_cookie_jar_make(&j, t0, a.pk, addr, 6, c), EC_OK);
+	assert_int_equal(ec_cookie_jar_check(&j, t0, a.pk, addr, 6, c), EC_OK);
+	/* the same pair, the same bucket: the same cookie (stateless) */
+	assert_int_equal(ec_cookie_jar_make(&j, t0 + B - 10, a.pk, addr, 6, c2), EC_OK);
+	assert_memory_equal(c, c2, sizeof c);
+	/* another key or address: refused */
+	assert_int_equal(ec_cookie_jar_check(&j, t0, b.pk, addr, 6, c), EC_ERR_SIGNATURE);
+	assert_int_equal(ec_cookie_jar_check(&j, t0, a.pk, other, 6, c), EC_ERR_SIGNATURE);
+	assert_int_equal(ec_cookie_jar_check(&j, t0, a.pk, addr, 5, c), EC_ERR_SIGNATURE);
+	/* one rotation later: still good; a fresh cookie differs */
+	assert_int_equal(ec_cookie_jar_check(&j, t0 + B, a.pk, addr, 6, c), EC_OK);
+	assert_int_equal(ec_cookie_jar_make(&j, t0 + B, a.pk, addr, 6, c2), EC_OK);
+	assert_memory_not_equal(c, c2, sizeof c);
+	/* a clock stepping back keeps the newest bucket */
+	assert_int_equal(ec_cookie_jar_check(&j, t0 - 3 * B, a.pk, addr, 6, c2), EC_OK);
+	/* two rotations after it was made: refused; the newer one still good */
+	assert_int_equal(ec_cookie_jar_check(&j, t0 + 2 * B, a.pk, addr, 6, c), EC_ERR_SIGNATURE);
+	assert_int_equal(ec_cookie_jar_check(&j, t0 + 2 * B, a.pk, addr, 6, c2), EC_OK);
+	/* a jump of two buckets forgets both secrets */
+	assert_int_equal(ec_cookie_jar_check(&j, t0 + 4 * B, a.pk, addr, 6, c2), EC_ERR_SIGNATURE);
+	/* a flipped bit anywhere in the cookie: refused */
+	assert_int_equal(ec_cookie_jar_make(&j, t0 + 4 * B, a.pk, addr, 6, c), EC_OK);
+	for (int i = 0; i < EC_COOKIE_BYTES * 8; i++) {
+		c[i / 8] ^= (uint8_t)(1u << (i % 8));
+		assert_int_equal(ec_cookie_jar_check(&j, t0 + 4 * B, a.pk, addr, 6, c),
+				 EC_ERR_SIGNATURE);
+		c[i / 8] ^= (uint8_t)(1u << (i % 8));
+	}
+	assert_int_equal(ec_cookie_jar_check(&j, t0 + 4 * B, a.pk, addr, 6, c), EC_OK);
+	ec_cookie_jar_wipe(&j);
+	assert_int_equal(j.have, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +445,8 @@ int main(void)
 		cmocka_unit_test(test_replay_window),
 		cmocka_unit_test(test_kx_keyfile),
 		cmocka_unit_test(test_vector),
+		cmocka_unit_test(test_cookie_vector),
+		cmocka_unit_test(test_cookie_jar),
 	};
 	if (ec_crypto_init() != EC_OK)
 		return 1;

@@ -23,7 +23,10 @@
  * failure while sealing a block is fatal (EC_ERR_IO, EC_ERR_NOMEM, ...):
  * the node returns that error from then on and must be recreated (the
  * store holds every block sealed before the failure).  EC_ERR_FULL is not
- * fatal: see "Store full" below.
+ * fatal: see "Store full" below.  A store that reports corruption
+ * (store.h "Integrity") is fatal as well: from then
+ * on ec_node_poll yields nothing, not even what was queued before, and the
+ * calls return EC_ERR_CORRUPT.
  *
  * Store full: when the batch that writes a sealed block fails with
  * EC_ERR_FULL the node pauses writing.  It keeps that block exactly as

@@ -18,8 +18,20 @@
  *   A write that fails for lack of resources (EC_ERR_FULL, EC_ERR_IO,
  *   EC_ERR_NOMEM) makes the txn failed: every later call on it returns that
  *   error and commit returns it after discarding the whole batch.  Logical
- *   errors (EC_ERR_NOTFOUND, EC_ERR_EXISTS, EC_ERR_ARG, EC_ERR_CORRUPT on a
- *   read) do not fail the txn.
+ *   errors (EC_ERR_NOTFOUND, EC_ERR_EXISTS, EC_ERR_ARG) do not fail the txn.
+ *
+ * Integrity
+ *   Every record carries a checksum over its table, key and value, checked
+ *   on every read: a record that fails it, or that LMDB cannot read
+ *   (MDB_CORRUPTED, MDB_PAGE_NOTFOUND), reads as EC_ERR_CORRUPT, never as
+ *   EC_ERR_NOTFOUND, and is reported through the log hook as one line
+ *   "store corrupt: TABLE KEYHEX: what".  Once a handle has seen a
+ *   corruption it accepts no more writes: write txns fail with
+ *   EC_ERR_CORRUPT (a batch computed from a corrupted read never commits);
+ *   intact records stay readable.  A per-table digest (record count and
+ *   checksum sum) kept with every commit lets ec_store_verify find records
+ *   that were lost, duplicated or rolled back; the LMDB open runs it
+ *   (docs/STORAGE.md section 6).
  *   ec_store_txn_commit and ec_store_txn_abort always free the txn.
  *
  * Memory ownership
@@ -39,7 +51,12 @@
 
 /* Format version of the on-disk layout (docs/STORAGE.md), kept in the meta
  * table.  Opening a store with a newer version fails with EC_ERR_FORMAT. */
-#define EC_STORE_FORMAT 1
+#define EC_STORE_FORMAT 2
+
+/* Log hook: every corruption the store detects as one line "store corrupt:
+ * TABLE KEYHEX: what" (corrupt = 1), and progress and summary lines of a
+ * verification pass (corrupt = 0). */
+typedef void (*ec_store_log_fn)(void *ctx, int corrupt, const char *msg);
 
 /* Largest canonical transaction encoding: 12 + 96*6 + 97*6. */
 #define EC_TX_MAX_BYTES (12 + 96 * EC_TX_MAX_ENTRIES + 97 * EC_TX_MAX_ENTRIES)
@@ -53,15 +70,26 @@ typedef struct ec_store_opts {
 	uint64_t map_size; /* LMDB map size in bytes; 0 = EC_STORE_DEFAULT_MAP */
 	int read_only;     /* open without writing anything; write txns refused */
 	int no_sync;       /* benchmarks only: commits skip fsync (not durable) */
+	int quick_open;    /* skip the verification pass at open (only the
+			    * digest's commit id is checked): for tools that
+			    * verify separately and tests of the read path */
+	ec_store_log_fn log; /* corruption reports and progress; may be NULL */
+	void *log_ctx;
 } ec_store_opts;
 
 #define EC_STORE_DEFAULT_MAP (1ull << 30) /* 1 GiB */
 
 /* Opens (or, unless read_only, creates) the store in directory dir (created
- * with mode 0700 if missing).  opts may be NULL for the defaults.  Errors:
- *   EC_ERR_FORMAT    the store records a newer (or unknown) format version
- *   EC_ERR_CORRUPT   data.mdb is not an LMDB file, is truncated, or holds
- *                    something that is not an ec store
+ * with mode 0700 if missing) and, unless opts->quick_open, verifies every
+ * record (ec_store_verify with EC_VERIFY_OPEN).  opts may be NULL for the
+ * defaults.  Every error is also described by a line to opts->log.  Errors:
+ *   EC_ERR_FORMAT    the store records another format version (an older
+ *                    one has no checksums and is not read; a newer one is
+ *                    not understood)
+ *   EC_ERR_CORRUPT   data.mdb is not an LMDB file, is truncated, holds
+ *                    something that is not an ec store, fails the
+ *                    verification, or is older than a commit that was
+ *                    completed (a rolled-back meta page)
  *   EC_ERR_READONLY  the directory or files cannot be written (and
  *                    read_only was not asked for)
  *   EC_ERR_NOTFOUND  read_only and there is no store in dir (nothing is
@@ -77,6 +105,42 @@ int ec_store_open_memory(ec_store **out);
 void ec_store_close(ec_store *s);
 /* Format version recorded in the store (EC_STORE_FORMAT once open). */
 uint32_t ec_store_format(const ec_store *s);
+/* Sets the log hook (ec_store_opts.log) of an open store. */
+void ec_store_set_log(ec_store *s, ec_store_log_fn fn, void *ctx);
+/* Corruptions this handle detected since it was opened (0 = none), and the
+ * first one's message ("" if none). */
+uint64_t ec_store_corruptions(const ec_store *s);
+const char *ec_store_first_corruption(const ec_store *s);
+
+/* ---- verification --------------------------------------------------------
+ * One pass over every record in one read txn: each record's checksum, key
+ * length and order, that a lookup by its key finds it (a damaged B-tree
+ * branch can hide a record from lookups but not from a scan), that its
+ * value decodes, and each table's record count and checksum sum against
+ * the digest written by the last commit, whose commit id must be the
+ * store's.  EC_VERIFY_REFS adds the cross-table references: chain index ->
+ * block (creator, height), block -> its index entry, head -> chain index,
+ * tx index -> block holding the txid at that position and the body, a
+ * Local token -> its transaction (touching the token) and tx index entry,
+ * proof -> block; blocks and transactions hash to their keys.  Each
+ * problem is reported (log hook, at most EC_VERIFY_MAX_REPORTS lines, then
+ * a count).  Returns EC_OK (clean), EC_ERR_CORRUPT (problems > 0) or
+ * another error that stopped the pass. */
+#define EC_VERIFY_OPEN 0 /* what every open runs */
+#define EC_VERIFY_REFS 1
+#define EC_VERIFY_MAX_REPORTS 50
+#define EC_STORE_TABLES 12
+
+typedef struct ec_store_report {
+	uint64_t records[EC_STORE_TABLES]; /* per table, ec_store_table_name */
+	uint64_t total;
+	uint64_t problems;
+	uint64_t commit; /* commit id of the verified state */
+} ec_store_report;
+
+int ec_store_verify(ec_store *s, unsigned flags, ec_store_report *out);
+/* Name of table i (0 .. EC_STORE_TABLES-1), or NULL. */
+const char *ec_store_table_name(unsigned i);
 
 /* ---- transactions ------------------------------------------------------ */
 
@@ -287,8 +351,7 @@ typedef struct ec_peer_metrics {
  * out of order (responses > requests, agreed > checked), a non-finite or
  * out-of-range number (sync_sum outside [0, n_sync], latency < 0,
  * reputation outside [0,1]).  A read record failing the same checks is
- * EC_ERR_CORRUPT.  A store opened read-only that predates the table reads
- * as empty. */
+ * EC_ERR_CORRUPT. */
 int ec_store_put_metrics(ec_store_txn *t, const ec_peer_metrics *m);
 int ec_store_get_metrics(ec_store_txn *t, const ec_id *peer, ec_peer_metrics *out);
 int ec_store_del_metrics(ec_store_txn *t, const ec_id *peer);

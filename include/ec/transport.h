@@ -13,7 +13,7 @@
  *                    "ec/v1/transport" 0x00 || u64 network_id || pk_A || pk_B)
  *   datagram     = header || ChaCha20-Poly1305-IETF(key(sender -> receiver),
  *                    nonce = 0x00000000 || u64 counter, ad = header, payload)
- *   header (42)  = u8 version (1) || u8 flags (0) || u64 counter || pk sender
+ *   header (42)  = u8 version (1) || u8 flags || u64 counter || pk sender
  *
  * Keys are per direction, so the same counter in the two directions never
  * reuses a (key, nonce) pair; the network id is bound into the key, so a
@@ -73,14 +73,19 @@ typedef struct ec_dgram_hdr {
 	uint8_t sender[EC_KX_BYTES];
 } ec_dgram_hdr;
 
-/* Header flags.  EC_DGRAM_FLAG_FRAG: the plaintext is one fragment of a
- * larger message (ec_frag_*, PROTOCOL 16 "Fragments"); the flag is in the
- * associated data, so it cannot be flipped in transit. */
+/* Header flags, at most one set; they are in the associated data, so they
+ * cannot be flipped in transit.  EC_DGRAM_FLAG_FRAG: the plaintext is one
+ * fragment of a larger message (ec_frag_*, PROTOCOL 16 "Fragments").
+ * EC_DGRAM_FLAG_VALIDATE: the plaintext is an address-validation challenge
+ * or echo (ec_validate_*, PROTOCOL 16 "Address validation"), handled by
+ * the transport, never a protocol message. */
 #define EC_DGRAM_FLAG_FRAG 0x01
+#define EC_DGRAM_FLAG_VALIDATE 0x02
 
 /* Cheap checks only, before any crypto: length in
  * [EC_DGRAM_OVERHEAD, EC_DGRAM_MAX_BYTES] (EC_ERR_SHORT / EC_ERR_LIMIT),
- * version (EC_ERR_VERSION), flags 0 or EC_DGRAM_FLAG_FRAG (EC_ERR_VALUE). */
+ * version (EC_ERR_VERSION), flags 0, EC_DGRAM_FLAG_FRAG or
+ * EC_DGRAM_FLAG_VALIDATE (anything else EC_ERR_VALUE). */
 int ec_dgram_parse(ec_dgram_hdr *h, const uint8_t *p, size_t n);
 
 /* Seals payload[0..len) into out (capacity cap >= len + EC_DGRAM_OVERHEAD);
@@ -90,8 +95,8 @@ int ec_dgram_seal(uint8_t *out, size_t cap, size_t *out_len, const uint8_t key[3
 		  const uint8_t sender_pk[EC_KX_BYTES], uint64_t counter,
 		  const uint8_t *payload, size_t len);
 
-/* As ec_dgram_seal with header flags (0 or EC_DGRAM_FLAG_FRAG; others
- * EC_ERR_VALUE). */
+/* As ec_dgram_seal with header flags (0, EC_DGRAM_FLAG_FRAG or
+ * EC_DGRAM_FLAG_VALIDATE; others EC_ERR_VALUE). */
 int ec_dgram_seal_flags(uint8_t *out, size_t cap, size_t *out_len, const uint8_t key[32],
 			const uint8_t sender_pk[EC_KX_BYTES], uint64_t counter, uint8_t flags,
 			const uint8_t *payload, size_t len);
@@ -117,6 +122,72 @@ typedef struct ec_replay {
  * the datagram authenticated. */
 int ec_replay_check(const ec_replay *r, uint64_t counter);
 void ec_replay_accept(ec_replay *r, uint64_t counter);
+
+/* ---- address validation (PROTOCOL 16 "Address validation") -----------------
+ *
+ * Anti-amplification in the manner of QUIC (RFC 9000 section 8) and
+ * WireGuard's cookie reply: a node sends an address no more bytes than it
+ * received from it until the (sender key, source address) pair has proven
+ * that it receives the node's datagrams.  The proof is one stateless round
+ * trip: the node seals a challenge carrying
+ *
+ *   cookie = BLAKE2b-128(key = secret of the time bucket,
+ *              "ec/v1/cookie" 0x00 || u64 bucket || kx_pk || u8 addr_len || addr)
+ *
+ * (addr: the address bytes of PROTOCOL 16, IPv4 || port or IPv6 || port),
+ * the peer's transport echoes the cookie from the same address, and the
+ * node recomputes it from the echo's sender key and source address.  The
+ * node keeps nothing per challenge: a cookie is valid in its bucket and the
+ * next one, each bucket has its own random secret, and a secret is
+ * forgotten once its bucket is two behind.
+ *
+ * Plaintext of a datagram flagged EC_DGRAM_FLAG_VALIDATE (17 bytes):
+ *   u8 kind (EC_VALIDATE_CHALLENGE or EC_VALIDATE_ECHO) || cookie[16] */
+#define EC_TAG_COOKIE "ec/v1/cookie"
+#define EC_COOKIE_BYTES 16
+#define EC_COOKIE_SECRET_BYTES 32
+#define EC_COOKIE_BUCKET_MS 120000u
+#define EC_VALIDATE_CHALLENGE 0x01
+#define EC_VALIDATE_ECHO 0x02
+#define EC_VALIDATE_BYTES (1 + EC_COOKIE_BYTES)
+#define EC_VALIDATE_DGRAM_BYTES (EC_DGRAM_OVERHEAD + EC_VALIDATE_BYTES) /* 75 */
+
+/* The cookie of (kx_pk, addr[0..addr_len)) in `bucket` under `secret`.
+ * EC_ERR_ARG on NULL pointers or addr_len over 255. */
+int ec_cookie_compute(uint8_t out[EC_COOKIE_BYTES],
+		      const uint8_t secret[EC_COOKIE_SECRET_BYTES],
+		      const uint8_t kx_pk[EC_KX_BYTES], const uint8_t *addr, size_t addr_len,
+		      uint64_t bucket);
+
+/* The rotating secrets of one node: secret[0] belongs to `bucket`,
+ * secret[1] (when have & 2) to bucket - 1.  Time is the caller's, in ms;
+ * bucket = now / EC_COOKIE_BUCKET_MS, never going back (a clock stepping
+ * backwards keeps the newest bucket).  New secrets come from libsodium's
+ * randombytes. */
+typedef struct ec_cookie_jar {
+	uint8_t secret[2][EC_COOKIE_SECRET_BYTES];
+	uint64_t bucket;
+	uint8_t have; /* bit 0: secret[0] set, bit 1: secret[1] set */
+} ec_cookie_jar;
+
+void ec_cookie_jar_wipe(ec_cookie_jar *j); /* forgets both secrets */
+/* The cookie for (kx_pk, addr) now (rotating the secrets first). */
+int ec_cookie_jar_make(ec_cookie_jar *j, uint64_t now_ms, const uint8_t kx_pk[EC_KX_BYTES],
+		       const uint8_t *addr, size_t addr_len, uint8_t out[EC_COOKIE_BYTES]);
+/* EC_OK when `cookie` is the cookie of (kx_pk, addr) in the current or the
+ * previous bucket (constant-time comparison), else EC_ERR_SIGNATURE. */
+int ec_cookie_jar_check(ec_cookie_jar *j, uint64_t now_ms, const uint8_t kx_pk[EC_KX_BYTES],
+			const uint8_t *addr, size_t addr_len,
+			const uint8_t cookie[EC_COOKIE_BYTES]);
+
+/* The 17-byte plaintext of a challenge or echo; kind other than the two:
+ * EC_ERR_VALUE. */
+int ec_validate_encode(uint8_t out[EC_VALIDATE_BYTES], uint8_t kind,
+		       const uint8_t cookie[EC_COOKIE_BYTES]);
+/* Parses one: a length other than 17 EC_ERR_SHORT / EC_ERR_TRAILING, an
+ * unknown kind EC_ERR_VALUE. */
+int ec_validate_parse(uint8_t *kind, uint8_t cookie[EC_COOKIE_BYTES], const uint8_t *p,
+		      size_t n);
 
 /* ---- fragments (src/crypto/ec_frag.c; PROTOCOL 16 "Fragments") ------------
  *

@@ -73,6 +73,12 @@ int ec_node_poll(ec_node *n, ec_node_out *out)
 {
 	if (!n || !out || n->out_n == 0)
 		return 0;
+	if (ec_store_corruptions(n->cfg.store)) {
+		/* what was queued since may rest on a damaged read: nothing
+		 * leaves, and the node stops */
+		n->fatal = EC_ERR_CORRUPT;
+		return 0;
+	}
 	*out = n->outq[n->out_head];
 	n->out_head = (n->out_head + 1) % n->out_cap;
 	n->out_n--;
@@ -773,6 +779,7 @@ int ec_node_tx_info_get(ec_node *n, const ec_id *txid, ec_node_tx_info *out)
 	ec_store_txn *t;
 	ec_id blk;
 	uint8_t pos;
+	int err;
 	if (!n || !txid || !out)
 		return EC_ERR_ARG;
 	memset(out, 0, sizeof *out);
@@ -800,10 +807,11 @@ int ec_node_tx_info_get(ec_node *n, const ec_id *txid, ec_node_tx_info *out)
 							EC_VOTE_YES ? 1 : -1;
 		}
 	}
-	if (ec_store_txn_begin(n->cfg.store, 0, &t) == EC_OK) {
-		if (ec_store_get_tx_index(t, txid, &blk, &pos) == EC_OK)
-			out->state = EC_NODE_TX_COMMITTED;
-		ec_store_txn_abort(t);
-	}
-	return EC_OK;
+	if ((err = ec_store_txn_begin(n->cfg.store, 0, &t)) != EC_OK)
+		return err;
+	err = ec_store_get_tx_index(t, txid, &blk, &pos);
+	ec_store_txn_abort(t);
+	if (err == EC_OK)
+		out->state = EC_NODE_TX_COMMITTED;
+	return err == EC_ERR_NOTFOUND ? EC_OK : err; /* a damaged index: no answer */
 }

@@ -194,13 +194,14 @@ int ec_serve_load_evidence(ec_serve *srv, ec_store_txn *t)
 		return EC_OK;
 	/* newest first: last transaction of the head block, its last entry */
 	while (r == EC_OK && n < EC_RESP_MAX_EVIDENCE) {
+		/* our own chain is whole: a block or body missing is damage */
 		r = ec_store_get_block(t, &id, &b);
 		if (r != EC_OK)
-			return r;
+			return r == EC_ERR_NOTFOUND ? EC_ERR_CORRUPT : r;
 		for (unsigned i = b.n_txs; i-- > 0 && n < EC_RESP_MAX_EVIDENCE;) {
 			r = ec_store_get_tx(t, &b.txids[i], &tx);
 			if (r != EC_OK)
-				return r;
+				return r == EC_ERR_NOTFOUND ? EC_ERR_CORRUPT : r;
 			for (unsigned j = tx.n_entries; j-- > 0 && n < EC_RESP_MAX_EVIDENCE;) {
 				got[n].token = tx.entries[j].token;
 				got[n].txid = b.txids[i];

@@ -1,7 +1,7 @@
-/* ec_transport.c - datagram keying, sealing, opening and the replay window
- * (transport.h; docs/PROTOCOL.md section 16).  libsodium: X25519
- * (crypto_scalarmult), BLAKE2b (crypto_generichash), ChaCha20-Poly1305-IETF
- * (crypto_aead_chacha20poly1305_ietf). */
+/* ec_transport.c - datagram keying, sealing, opening, the replay window and
+ * the address-validation cookies (transport.h; docs/PROTOCOL.md section 16).
+ * libsodium: X25519 (crypto_scalarmult), BLAKE2b (crypto_generichash),
+ * ChaCha20-Poly1305-IETF (crypto_aead_chacha20poly1305_ietf). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -90,7 +90,7 @@ int ec_dgram_parse(ec_dgram_hdr *h, const uint8_t *p, size_t n)
 	h->flags = p[1];
 	if (h->version != EC_DGRAM_VERSION)
 		return EC_ERR_VERSION;
-	if (h->flags & ~EC_DGRAM_FLAG_FRAG)
+	if (h->flags != 0 && h->flags != EC_DGRAM_FLAG_FRAG && h->flags != EC_DGRAM_FLAG_VALIDATE)
 		return EC_ERR_VALUE;
 	h->counter = get_u64(p + 2);
 	memcpy(h->sender, p + 10, EC_KX_BYTES);
@@ -119,7 +119,7 @@ int ec_dgram_seal_flags(uint8_t *out, size_t cap, size_t *out_len, const uint8_t
 	unsigned long long clen = 0;
 	if (!out || !out_len || !key || !sender_pk || (!payload && len))
 		return EC_ERR_ARG;
-	if (flags & ~EC_DGRAM_FLAG_FRAG)
+	if (flags != 0 && flags != EC_DGRAM_FLAG_FRAG && flags != EC_DGRAM_FLAG_VALIDATE)
 		return EC_ERR_VALUE;
 	if (len > EC_DGRAM_MAX_PAYLOAD)
 		return EC_ERR_LIMIT;
@@ -197,6 +197,113 @@ void ec_replay_accept(ec_replay *r, uint64_t counter)
 	}
 	bit = counter % EC_REPLAY_WINDOW;
 	r->bits[bit / 64] |= 1ull << (bit % 64);
+}
+
+/* ---- address validation ------------------------------------------------- */
+
+int ec_cookie_compute(uint8_t out[EC_COOKIE_BYTES],
+		      const uint8_t secret[EC_COOKIE_SECRET_BYTES],
+		      const uint8_t kx_pk[EC_KX_BYTES], const uint8_t *addr, size_t addr_len,
+		      uint64_t bucket)
+{
+	crypto_generichash_state st;
+	uint8_t b[8], al;
+	if (!out || !secret || !kx_pk || (!addr && addr_len) || addr_len > 255)
+		return EC_ERR_ARG;
+	put_u64(b, bucket);
+	al = (uint8_t)addr_len;
+	if (crypto_generichash_init(&st, secret, EC_COOKIE_SECRET_BYTES, EC_COOKIE_BYTES) != 0)
+		return EC_ERR_CRYPTO;
+	crypto_generichash_update(&st, (const uint8_t *)EC_TAG_COOKIE, sizeof(EC_TAG_COOKIE));
+	crypto_generichash_update(&st, b, sizeof b);
+	crypto_generichash_update(&st, kx_pk, EC_KX_BYTES);
+	crypto_generichash_update(&st, &al, 1);
+	crypto_generichash_update(&st, addr, addr_len);
+	crypto_generichash_final(&st, out, EC_COOKIE_BYTES);
+	sodium_memzero(&st, sizeof st);
+	return EC_OK;
+}
+
+void ec_cookie_jar_wipe(ec_cookie_jar *j)
+{
+	sodium_memzero(j, sizeof *j);
+}
+
+/* Brings the jar to the bucket of now: a step of one keeps the current
+ * secret as the previous one, a longer step forgets both. */
+static void jar_rotate(ec_cookie_jar *j, uint64_t now_ms)
+{
+	uint64_t b = now_ms / EC_COOKIE_BUCKET_MS;
+	if ((j->have & 1) && b <= j->bucket)
+		return;
+	if ((j->have & 1) && b == j->bucket + 1) {
+		memcpy(j->secret[1], j->secret[0], EC_COOKIE_SECRET_BYTES);
+		j->have = 3;
+	} else {
+		sodium_memzero(j->secret[1], EC_COOKIE_SECRET_BYTES);
+		j->have = 1;
+	}
+	randombytes_buf(j->secret[0], EC_COOKIE_SECRET_BYTES);
+	j->bucket = b;
+}
+
+int ec_cookie_jar_make(ec_cookie_jar *j, uint64_t now_ms, const uint8_t kx_pk[EC_KX_BYTES],
+		       const uint8_t *addr, size_t addr_len, uint8_t out[EC_COOKIE_BYTES])
+{
+	if (!j)
+		return EC_ERR_ARG;
+	jar_rotate(j, now_ms);
+	return ec_cookie_compute(out, j->secret[0], kx_pk, addr, addr_len, j->bucket);
+}
+
+int ec_cookie_jar_check(ec_cookie_jar *j, uint64_t now_ms, const uint8_t kx_pk[EC_KX_BYTES],
+			const uint8_t *addr, size_t addr_len,
+			const uint8_t cookie[EC_COOKIE_BYTES])
+{
+	uint8_t c[EC_COOKIE_BYTES];
+	int r, ok = 0;
+	if (!j || !cookie)
+		return EC_ERR_ARG;
+	jar_rotate(j, now_ms);
+	for (int k = 0; k < 2 && !ok; k++) {
+		if (!(j->have & (1u << k)))
+			continue;
+		r = ec_cookie_compute(c, j->secret[k], kx_pk, addr, addr_len,
+				      j->bucket - (uint64_t)k);
+		if (r != EC_OK)
+			return r;
+		ok = sodium_memcmp(c, cookie, EC_COOKIE_BYTES) == 0;
+	}
+	sodium_memzero(c, sizeof c);
+	return ok ? EC_OK : EC_ERR_SIGNATURE;
+}
+
+int ec_validate_encode(uint8_t out[EC_VALIDATE_BYTES], uint8_t kind,
+		       const uint8_t cookie[EC_COOKIE_BYTES])
+{
+	if (!out || !cookie)
+		return EC_ERR_ARG;
+	if (kind != EC_VALIDATE_CHALLENGE && kind != EC_VALIDATE_ECHO)
+		return EC_ERR_VALUE;
+	out[0] = kind;
+	memcpy(out + 1, cookie, EC_COOKIE_BYTES);
+	return EC_OK;
+}
+
+int ec_validate_parse(uint8_t *kind, uint8_t cookie[EC_COOKIE_BYTES], const uint8_t *p,
+		      size_t n)
+{
+	if (!kind || !cookie || (!p && n))
+		return EC_ERR_ARG;
+	if (n < EC_VALIDATE_BYTES)
+		return EC_ERR_SHORT;
+	if (n > EC_VALIDATE_BYTES)
+		return EC_ERR_TRAILING;
+	if (p[0] != EC_VALIDATE_CHALLENGE && p[0] != EC_VALIDATE_ECHO)
+		return EC_ERR_VALUE;
+	*kind = p[0];
+	memcpy(cookie, p + 1, EC_COOKIE_BYTES);
+	return EC_OK;
 }
 
 /* ---- key files ---------------------------------------------------------- */

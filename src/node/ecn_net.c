@@ -1,52 +1,214 @@
 /* ecn_net.c - the UDP side of ecnode: the transport peer table (X25519 key
  * -> directional keys, replay window, address, peer id), receiving
- * (cheap header checks -> authentication -> replay -> core), sending the
- * core's outbox, and the core's timer.  Datagram layout: PROTOCOL 16. */
+ * (cheap header checks -> authentication -> replay -> core), address
+ * validation (the anti-amplification budget, challenges and echoes, answers
+ * held until an address validates), sending the core's outbox, and the
+ * core's timer.  Datagram layout: PROTOCOL 16.
+ *
+ * Peer table: a dense array (d->peers, never shrinking) indexed by keyed
+ * hashes of the transport key, the peer id and the pseudo-id (ec_idindex,
+ * O(1) expected per lookup whatever keys a sender picks, since it cannot
+ * predict the hash key); unbound entries form an LRU list by array index,
+ * so admission and eviction are O(1) too.  Entries move only when the
+ * array grows (the indexes are then rebuilt). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <jansson.h>
+
 #include "ec/crypto.h"
 #include "node/ecnode.h"
 
 #define ECN_MAX_PEERS 4096
+#define ECN_MAX_UNBOUND 1024 /* unbound entries' share of the table */
 #define KX_PER_SEC 200.0  /* new-sender key derivations per second */
 #define KX_BURST 400.0
+#define LRU_NONE UINT32_MAX
+/* address validation (PROTOCOL 16 "Address validation") */
+#define CHAL_RETRY_MS 1000  /* at most one challenge a second per address */
+#define HOLD_MS 3000        /* held messages dropped after this */
+#define HOLD_PEER_MSGS 256
+#define HOLD_PEER_BYTES (1u << 20) /* or --message-max when larger */
+#define HOLD_MSGS 4096
+#define HOLD_BYTES (8u << 20)      /* or 2 x the per-peer bytes when larger */
+
+/* A message waiting for its peer's address to validate: in the list of all
+ * held messages (oldest first) and in its peer's (oldest first, so the
+ * oldest of all is always the first of its peer's). */
+typedef struct ecn_held {
+	struct ecn_held *prev, *next, *pnext;
+	uint8_t kx[EC_KX_BYTES];
+	ec_time at;
+	size_t len;
+	uint8_t msg[];
+} ecn_held;
+
+/* ---- the peer table ----------------------------------------------------------- */
+
+static void hkey(const ecnode *d, ec_id *out, const char what[2], const uint8_t k[32])
+{
+	ec_hash_ctx h;
+	ec_hash_init(&h, "ecnode/v1/peer-index");
+	ec_hash_update(&h, d->idx_key, sizeof d->idx_key);
+	ec_hash_update(&h, what, 2);
+	ec_hash_update(&h, k, 32);
+	ec_hash_final(&h, out);
+}
+
+static int idx_init(ecnode *d)
+{
+	if (d->idx_ready)
+		return 0;
+	ecn_rng(NULL, d->idx_key, sizeof d->idx_key);
+	if (ec_idindex_init(&d->idx_kx, offsetof(ecn_peer, hk_kx)) != EC_OK ||
+	    ec_idindex_init(&d->idx_id, offsetof(ecn_peer, hk_id)) != EC_OK ||
+	    ec_idindex_init(&d->idx_pseudo, offsetof(ecn_peer, hk_pseudo)) != EC_OK)
+		return -1;
+	d->lru_head = d->lru_tail = LRU_NONE;
+	d->idx_ready = 1;
+	return 0;
+}
+
+static void idx_fill(ecnode *d, ec_idindex *x)
+{
+	ec_idindex_clear(x);
+	for (size_t i = 0; i < d->n_peers; i++)
+		ec_idindex_insert(x, &d->peers[i]);
+}
+
+/* Room in the three indexes for `want` entries. */
+static int idx_reserve(ecnode *d, size_t want)
+{
+	ec_idindex *xs[3] = {&d->idx_kx, &d->idx_id, &d->idx_pseudo};
+	for (int i = 0; i < 3; i++) {
+		int emptied;
+		if (ec_idindex_reserve(xs[i], want, &emptied) != EC_OK)
+			return -1;
+		if (emptied)
+			idx_fill(d, xs[i]);
+	}
+	return 0;
+}
 
 ecn_peer *ecn_peer_by_kx(ecnode *d, const uint8_t kx[32])
 {
-	for (size_t i = 0; i < d->n_peers; i++)
-		if (memcmp(d->peers[i].kx, kx, 32) == 0)
-			return &d->peers[i];
-	return NULL;
+	ec_id h;
+	ecn_peer *p;
+	if (!d->idx_ready)
+		return NULL;
+	hkey(d, &h, "kx", kx);
+	p = ec_idindex_get(&d->idx_kx, &h);
+	return p && memcmp(p->kx, kx, 32) == 0 ? p : NULL;
 }
 
 ecn_peer *ecn_peer_by_id(ecnode *d, const ec_id *id)
 {
-	for (size_t i = 0; i < d->n_peers; i++)
-		if (ec_id_eq(&d->peers[i].id, id) || ec_id_eq(&d->peers[i].pseudo, id))
-			return &d->peers[i];
+	ec_id h;
+	ecn_peer *p;
+	if (!d->idx_ready)
+		return NULL;
+	hkey(d, &h, "id", id->b);
+	if ((p = ec_idindex_get(&d->idx_id, &h)) && ec_id_eq(&p->id, id))
+		return p;
+	if ((p = ec_idindex_get(&d->idx_pseudo, &h)) && ec_id_eq(&p->pseudo, id))
+		return p;
 	return NULL;
 }
 
-/* Evicts the least recently heard unbound, non-bootstrap entry. */
-static int evict_one(ecnode *d)
+static uint32_t pix(const ecnode *d, const ecn_peer *p)
 {
-	size_t best = SIZE_MAX;
-	for (size_t i = 0; i < d->n_peers; i++) {
-		const ecn_peer *p = &d->peers[i];
-		if (p->bound || p->bootstrap)
-			continue;
-		if (best == SIZE_MAX || p->last_rx < d->peers[best].last_rx)
-			best = i;
+	return (uint32_t)(p - d->peers);
+}
+
+static void lru_unlink(ecnode *d, ecn_peer *p)
+{
+	if (!p->in_lru)
+		return;
+	if (p->lru_prev != LRU_NONE)
+		d->peers[p->lru_prev].lru_next = p->lru_next;
+	else
+		d->lru_head = p->lru_next;
+	if (p->lru_next != LRU_NONE)
+		d->peers[p->lru_next].lru_prev = p->lru_prev;
+	else
+		d->lru_tail = p->lru_prev;
+	p->in_lru = 0;
+	d->n_lru--;
+}
+
+/* Heard from now: an unbound, non-bootstrap entry becomes the most
+ * recent of the LRU list; any other leaves it. */
+static void lru_touch(ecnode *d, ecn_peer *p)
+{
+	uint32_t i = pix(d, p);
+	if (p->bound || p->bootstrap) {
+		lru_unlink(d, p);
+		return;
 	}
-	if (best == SIZE_MAX)
-		return -1;
-	free(d->peers[best].hello);
-	d->peers[best] = d->peers[--d->n_peers];
-	return 0;
+	if (p->in_lru && d->lru_tail == i)
+		return;
+	lru_unlink(d, p);
+	p->lru_prev = d->lru_tail;
+	p->lru_next = LRU_NONE;
+	if (d->lru_tail != LRU_NONE)
+		d->peers[d->lru_tail].lru_next = i;
+	else
+		d->lru_head = i;
+	d->lru_tail = i;
+	p->in_lru = 1;
+	d->n_lru++;
+}
+
+static void set_id(ecnode *d, ecn_peer *p, const ec_id *id)
+{
+	if (ec_id_eq(&p->id, id))
+		return;
+	(void)ec_idindex_remove(&d->idx_id, p);
+	p->id = *id;
+	hkey(d, &p->hk_id, "id", id->b);
+	ec_idindex_insert(&d->idx_id, p); /* one out, one in: room kept */
+}
+
+void ecn_peer_bind(ecnode *d, ecn_peer *p, const ec_id *id)
+{
+	set_id(d, p, id);
+	p->bound = 1;
+	lru_unlink(d, p);
+}
+
+static void peer_unbind(ecnode *d, ecn_peer *p)
+{
+	set_id(d, p, &p->pseudo);
+	p->bound = 0;
+	lru_touch(d, p);
+}
+
+static void held_drop_peer(ecnode *d, ecn_peer *p);
+
+/* Evicts the least recently heard unbound entry and returns its slot
+ * (out of the indexes, its memory freed); NULL when there is none. */
+static ecn_peer *evict_one(ecnode *d)
+{
+	while (d->lru_head != LRU_NONE) {
+		ecn_peer *p = &d->peers[d->lru_head];
+		lru_unlink(d, p);
+		if (p->bound || p->bootstrap)
+			continue; /* marked after it was added: not evictable */
+		held_drop_peer(d, p);
+		if (d->reasm)
+			ec_reasm_drop_peer(d->reasm, p->kx);
+		(void)ec_idindex_remove(&d->idx_kx, p);
+		(void)ec_idindex_remove(&d->idx_id, p);
+		(void)ec_idindex_remove(&d->idx_pseudo, p);
+		free(p->hello);
+		d->st.peers_evicted++;
+		return p;
+	}
+	return NULL;
 }
 
 ecn_peer *ecn_peer_add(ecnode *d, const uint8_t kx[32])
@@ -55,24 +217,51 @@ ecn_peer *ecn_peer_add(ecnode *d, const uint8_t kx[32])
 	ec_transport_keys k;
 	if ((p = ecn_peer_by_kx(d, kx)))
 		return p;
+	if (idx_init(d) != 0)
+		return NULL;
 	if (ec_transport_derive(&k, &d->kx, kx, d->ident.network_id) != EC_OK)
 		return NULL;
-	if (d->n_peers >= ECN_MAX_PEERS && evict_one(d) != 0)
+	p = NULL;
+	if (d->n_lru >= ECN_MAX_UNBOUND || d->n_peers >= ECN_MAX_PEERS)
+		p = evict_one(d);
+	if (!p && d->n_peers >= ECN_MAX_PEERS) {
+		d->st.peers_refused++;
+		ec_memzero(&k, sizeof k);
 		return NULL;
-	if (d->n_peers == d->cap_peers) {
-		size_t cap = d->cap_peers ? d->cap_peers * 2 : 64;
-		ecn_peer *np = realloc(d->peers, cap * sizeof *np);
-		if (!np)
-			return NULL;
-		d->peers = np;
-		d->cap_peers = cap;
 	}
-	p = &d->peers[d->n_peers++];
+	if (!p) {
+		if (d->n_peers == d->cap_peers) {
+			size_t cap = d->cap_peers ? d->cap_peers * 2 : 64;
+			ecn_peer *np = realloc(d->peers, cap * sizeof *np);
+			if (!np) {
+				ec_memzero(&k, sizeof k);
+				return NULL;
+			}
+			d->peers = np;
+			d->cap_peers = cap;
+			/* the entries moved: the indexes point at the old array */
+			idx_fill(d, &d->idx_kx);
+			idx_fill(d, &d->idx_id);
+			idx_fill(d, &d->idx_pseudo);
+		}
+		if (idx_reserve(d, d->n_peers + 1) != 0) {
+			ec_memzero(&k, sizeof k);
+			return NULL;
+		}
+		p = &d->peers[d->n_peers++];
+	}
 	memset(p, 0, sizeof *p);
 	memcpy(p->kx, kx, 32);
 	p->keys = k;
 	ec_hash(&p->pseudo, "ec/v1/kxpeer", kx, 32);
 	p->id = p->pseudo;
+	hkey(d, &p->hk_kx, "kx", kx);
+	hkey(d, &p->hk_id, "id", p->id.b);
+	p->hk_pseudo = p->hk_id;
+	ec_idindex_insert(&d->idx_kx, p);
+	ec_idindex_insert(&d->idx_id, p);
+	ec_idindex_insert(&d->idx_pseudo, p);
+	lru_touch(d, p);
 	ec_memzero(&k, sizeof k);
 	return p;
 }
@@ -233,22 +422,12 @@ static int send_batch(ecnode *d, ecn_peer *p, const size_t *dl, size_t nb)
 
 /* One message to one peer: one datagram when it fits the budget, else
  * fragments (PROTOCOL 16 "Fragments"), each its own sealed datagram; the
- * message id is the counter of the first fragment. */
-int ecn_send_to_peer(ecnode *d, ecn_peer *p, const uint8_t *msg, size_t len)
+ * message id is the counter of the first fragment.  No address check. */
+static int send_msg(ecnode *d, ecn_peer *p, const uint8_t *msg, size_t len)
 {
 	static uint8_t fb[EC_DGRAM_MAX_BYTES];
 	size_t room = ecn_frag_room(d), count, fl;
 	uint64_t ctr, id = 0;
-	if (len > d->cfg.msg_max) {
-		d->st.drop_oversize++;
-		ecn_log(ECN_WARN, "message type 0x%02x of %zu bytes over --message-max: dropped",
-			len ? msg[0] : 0, len);
-		return -1;
-	}
-	if (!p->has_addr) {
-		d->st.drop_no_route++;
-		return -1;
-	}
 	if (len <= room) {
 		if (next_counter(d, &ctr) != 0) {
 			d->st.send_errors++;
@@ -286,6 +465,308 @@ int ecn_send_to_peer(ecnode *d, ecn_peer *p, const uint8_t *msg, size_t len)
 	return 0;
 }
 
+/* ---- address validation (PROTOCOL 16 "Address validation") ------------------- */
+
+/* UDP payload bytes that sending a message of len bytes costs. */
+static uint64_t wire_bytes(const ecnode *d, size_t len)
+{
+	size_t room = ecn_frag_room(d);
+	if (len <= room)
+		return (uint64_t)len + EC_DGRAM_OVERHEAD;
+	return (uint64_t)ec_frag_count(len, room) * (EC_DGRAM_OVERHEAD + EC_FRAG_HEADER_BYTES) + len;
+}
+
+static int addr_eq(const struct sockaddr *a, const struct sockaddr *b)
+{
+	uint8_t x[EC_ADDR_MAX], y[EC_ADDR_MAX];
+	uint8_t xl = ecn_addr_pack(a, x), yl = ecn_addr_pack(b, y);
+	return xl && xl == yl && memcmp(x, y, xl) == 0;
+}
+
+/* A challenge or an echo: one datagram, 75 bytes. */
+static int send_validate(ecnode *d, ecn_peer *p, uint8_t kind, const uint8_t c[EC_COOKIE_BYTES])
+{
+	uint8_t pl[EC_VALIDATE_BYTES];
+	uint64_t ctr;
+	if (ec_validate_encode(pl, kind, c) != EC_OK || next_counter(d, &ctr) != 0) {
+		d->st.send_errors++;
+		return -1;
+	}
+	return send_dgram(d, p, ctr, EC_DGRAM_FLAG_VALIDATE, pl, sizeof pl);
+}
+
+/* Challenges p's unvalidated address, at most once per CHAL_RETRY_MS:
+ * within the budget, or, for an address never heard from (our own
+ * initiative: bootstrap, store, introduction), as the one datagram that
+ * opens contact. */
+static void challenge(ecnode *d, ecn_peer *p, ec_time now)
+{
+	uint8_t a[EC_ADDR_MAX], c[EC_COOKIE_BYTES], al;
+	int probe = !p->av_heard;
+	if (p->av_ok || !p->has_addr)
+		return;
+	if (p->chal_sent && now >= p->chal_sent && now - p->chal_sent < CHAL_RETRY_MS)
+		return;
+	if (!probe && p->av_tx + EC_VALIDATE_DGRAM_BYTES > p->av_rx)
+		return;
+	al = ecn_addr_pack((const struct sockaddr *)&p->addr, a);
+	if (!al || ec_cookie_jar_make(&d->cookies, now, p->kx, a, al, c) != EC_OK ||
+	    send_validate(d, p, EC_VALIDATE_CHALLENGE, c) != 0)
+		return;
+	if (probe) {
+		d->st.av_probes++;
+	} else {
+		p->av_tx += EC_VALIDATE_DGRAM_BYTES;
+		d->st.av_challenges++;
+	}
+	p->chal_sent = now;
+}
+
+/* Unlinks p's oldest held message h (p->held_first) from both lists. */
+static void held_pop(ecnode *d, ecn_peer *p, ecn_held *h)
+{
+	if (p) {
+		p->held_first = h->pnext;
+		if (!p->held_first)
+			p->held_last = NULL;
+		p->held_msgs--;
+		p->held_bytes -= h->len;
+	}
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		d->held_head = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	else
+		d->held_tail = h->prev;
+	d->held_msgs--;
+	d->held_bytes -= h->len;
+}
+
+/* Drops the oldest held message of all. */
+static void held_drop_oldest(ecnode *d)
+{
+	ecn_held *h = d->held_head;
+	ecn_peer *p = ecn_peer_by_kx(d, h->kx);
+	held_pop(d, p && p->held_first == h ? p : NULL, h);
+	free(h);
+}
+
+static void held_drop_peer(ecnode *d, ecn_peer *p)
+{
+	ecn_held *h;
+	while ((h = p->held_first)) {
+		held_pop(d, p, h);
+		free(h);
+	}
+}
+
+void ecn_held_expire(ecnode *d, ec_time now)
+{
+	while (d->held_head && now > d->held_head->at && now - d->held_head->at >= HOLD_MS) {
+		held_drop_oldest(d);
+		d->st.held_timed_out++;
+	}
+}
+
+/* Keeps a copy of msg for p until p's address validates (or the budget
+ * grows): bounded per peer and in all, the oldest of all evicted first. */
+static int hold(ecnode *d, ecn_peer *p, const uint8_t *msg, size_t len)
+{
+	size_t peer_cap = d->cfg.msg_max > HOLD_PEER_BYTES ? d->cfg.msg_max : HOLD_PEER_BYTES;
+	size_t cap = 2 * peer_cap > HOLD_BYTES ? 2 * peer_cap : HOLD_BYTES;
+	ecn_held *h;
+	if (p->held_msgs >= HOLD_PEER_MSGS || p->held_bytes + len > peer_cap) {
+		d->st.held_refused++;
+		return -1;
+	}
+	while (d->held_head && (d->held_msgs >= HOLD_MSGS || d->held_bytes + len > cap)) {
+		held_drop_oldest(d);
+		d->st.held_evicted++;
+	}
+	if (!(h = malloc(sizeof *h + len))) {
+		d->st.held_refused++;
+		return -1;
+	}
+	memcpy(h->kx, p->kx, EC_KX_BYTES);
+	h->at = ecn_now_ms();
+	h->len = len;
+	memcpy(h->msg, msg, len);
+	h->pnext = NULL;
+	h->next = NULL;
+	h->prev = d->held_tail;
+	if (d->held_tail)
+		d->held_tail->next = h;
+	else
+		d->held_head = h;
+	d->held_tail = h;
+	if (p->held_last)
+		p->held_last->pnext = h;
+	else
+		p->held_first = h;
+	p->held_last = h;
+	p->held_msgs++;
+	p->held_bytes += len;
+	d->held_msgs++;
+	d->held_bytes += len;
+	d->st.held++;
+	return 0;
+}
+
+/* Sends p's held messages, oldest first, as far as its address allows. */
+static void held_flush(ecnode *d, ecn_peer *p)
+{
+	ecn_held *h;
+	while ((h = p->held_first)) {
+		if (!p->av_ok) {
+			uint64_t w = wire_bytes(d, h->len);
+			if (p->av_tx + w > p->av_rx)
+				return;
+			p->av_tx += w;
+		}
+		held_pop(d, p, h);
+		d->st.held_sent++;
+		(void)send_msg(d, p, h->msg, h->len);
+		free(h);
+	}
+}
+
+/* The hello p's announcement of itself names the address we validated:
+ * only then is it introduced to our other peers (an introduction makes
+ * each of them greet that address). */
+static int announces_validated(const ecn_peer *p, const ec_hello *h)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	return p->av_ok && ecn_addr_unpack(h->addr, h->addr_len, &ss, &sl) == 0 &&
+	       addr_eq((const struct sockaddr *)&ss, (const struct sockaddr *)&p->addr);
+}
+
+static void forward_hello(ecnode *d, const ecn_peer *skip, const uint8_t *msg, size_t len);
+
+static void validated(ecnode *d, ecn_peer *p)
+{
+	char a[128];
+	p->av_ok = 1;
+	p->av_addr = p->addr;
+	p->av_addr_len = p->addr_len;
+	p->av_rx = p->av_tx = 0;
+	d->st.av_validated++;
+	ecn_addr_str((const struct sockaddr *)&p->addr, a, sizeof a);
+	ecn_log(ECN_DEBUG, "address %s validated", a);
+	if (p->intro_wait && p->bound && p->hello) {
+		ec_hello h;
+		p->intro_wait = 0;
+		if (ec_hello_decode(&h, p->hello, p->hello_len) == EC_OK &&
+		    announces_validated(p, &h))
+			forward_hello(d, p, p->hello, p->hello_len);
+	}
+	held_flush(d, p);
+}
+
+/* A datagram flagged EC_DGRAM_FLAG_VALIDATE from p (its address already
+ * noted): a challenge is echoed, an echo checked. */
+static void on_validate(ecnode *d, ecn_peer *p, const uint8_t *pt, size_t len, ec_time now)
+{
+	uint8_t kind, c[EC_COOKIE_BYTES], a[EC_ADDR_MAX], al;
+	if (ec_validate_parse(&kind, c, pt, len) != EC_OK) {
+		d->st.av_malformed++;
+		return;
+	}
+	if (kind == EC_VALIDATE_CHALLENGE) {
+		/* always within the budget: what we sent is at most what we
+		 * received before this datagram, which adds as much as the
+		 * echo costs */
+		if (!p->av_ok) {
+			if (p->av_tx + EC_VALIDATE_DGRAM_BYTES > p->av_rx)
+				return;
+			p->av_tx += EC_VALIDATE_DGRAM_BYTES;
+		}
+		if (send_validate(d, p, EC_VALIDATE_ECHO, c) == 0)
+			d->st.av_echoes++;
+		return;
+	}
+	if (p->av_ok)
+		return;
+	al = ecn_addr_pack((const struct sockaddr *)&p->addr, a);
+	if (!al || ec_cookie_jar_check(&d->cookies, now, p->kx, a, al, c) != EC_OK) {
+		d->st.av_bad_cookie++;
+		return;
+	}
+	validated(d, p);
+}
+
+/* An authenticated datagram of n bytes from `from`: a new address is
+ * unvalidated (with a budget of its own) unless it is the one validated
+ * last. */
+static void note_source(ecn_peer *p, const struct sockaddr *from, size_t n)
+{
+	if (!p->has_addr || !addr_eq(from, (const struct sockaddr *)&p->addr)) {
+		socklen_t al = from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+							    : sizeof(struct sockaddr_in);
+		memset(&p->addr, 0, sizeof p->addr);
+		memcpy(&p->addr, from, al);
+		p->addr_len = al;
+		p->has_addr = 1;
+		p->av_ok = p->av_addr_len &&
+			   addr_eq(from, (const struct sockaddr *)&p->av_addr);
+		p->av_rx = p->av_tx = 0;
+		p->chal_sent = 0;
+	}
+	p->av_heard = 1;
+	if (!p->av_ok)
+		p->av_rx += n;
+}
+
+/* Everything to a peer goes through here: to an unvalidated address only
+ * as many bytes as it sent us (the rest held, and the address challenged). */
+int ecn_send_to_peer(ecnode *d, ecn_peer *p, const uint8_t *msg, size_t len)
+{
+	if (len > d->cfg.msg_max) {
+		d->st.drop_oversize++;
+		ecn_log(ECN_WARN, "message type 0x%02x of %zu bytes over --message-max: dropped",
+			len ? msg[0] : 0, len);
+		return -1;
+	}
+	if (!p->has_addr) {
+		d->st.drop_no_route++;
+		return -1;
+	}
+	if (!p->av_ok) {
+		uint64_t w = wire_bytes(d, len);
+		if (p->held_first || p->av_tx + w > p->av_rx) {
+			int r = hold(d, p, msg, len);
+			challenge(d, p, ecn_now_ms());
+			return r;
+		}
+		p->av_tx += w;
+	}
+	return send_msg(d, p, msg, len);
+}
+
+void ecn_net_status(const ecnode *d, json_t *t)
+{
+#define SETI(k, v) json_object_set_new(t, k, json_integer((json_int_t)(v)))
+	SETI("av_challenges", d->st.av_challenges);
+	SETI("av_probes", d->st.av_probes);
+	SETI("av_echoes", d->st.av_echoes);
+	SETI("av_validated", d->st.av_validated);
+	SETI("av_bad_cookie", d->st.av_bad_cookie);
+	SETI("av_malformed", d->st.av_malformed);
+	SETI("held", d->st.held);
+	SETI("held_sent", d->st.held_sent);
+	SETI("held_timed_out", d->st.held_timed_out);
+	SETI("held_evicted", d->st.held_evicted);
+	SETI("held_refused", d->st.held_refused);
+	SETI("held_msgs", d->held_msgs);
+	SETI("held_bytes", d->held_bytes);
+	SETI("peers_evicted", d->st.peers_evicted);
+	SETI("peers_refused", d->st.peers_refused);
+	SETI("peers_unbound_lru", d->n_lru);
+#undef SETI
+}
+
 void ecn_flush(ecnode *d)
 {
 	ec_node_out o;
@@ -315,6 +796,7 @@ static void on_timer(uv_timer_t *t)
 {
 	ecnode *d = t->data;
 	int err = ec_node_tick(d->node, ecn_now_ms());
+	ecn_held_expire(d, ecn_now_ms());
 	if (err != EC_OK) {
 		ecn_log(ECN_ERROR, "node stopped: %s", ec_strerror(err));
 		uv_stop(d->loop);
@@ -379,7 +861,7 @@ static void on_introduction(ecnode *d, const ec_hello *h)
 	(void)ec_node_send_hello(d->node, &q->id, q->hello_sent);
 }
 
-/* Sends `msg` (a hello) to every bound peer but `skip`. */
+/* Sends `msg` (a hello) to every live bound peer but `skip`. */
 static void forward_hello(ecnode *d, const ecn_peer *skip, const uint8_t *msg, size_t len)
 {
 	for (size_t i = 0; i < d->n_peers; i++)
@@ -390,8 +872,9 @@ static void forward_hello(ecnode *d, const ecn_peer *skip, const uint8_t *msg, s
 
 /* A hello from an authenticated transport key: bind the key to the peer
  * id when the hello names the same key and is signed (the core checks the
- * identity proof and admits the peer).  A newly bound peer is introduced
- * to the peers we know and they to it (their own signed hellos). */
+ * identity proof and admits the peer).  A newly bound peer is sent the
+ * signed hellos of the peers we know, and its own is forwarded to them once
+ * its address is validated and is the address the hello announces. */
 static int on_hello(ecnode *d, ecn_peer *p, const uint8_t *msg, size_t len)
 {
 	ec_hello h;
@@ -414,9 +897,8 @@ static int on_hello(ecnode *d, ecn_peer *p, const uint8_t *msg, size_t len)
 		ecn_peer *other = ecn_peer_by_id(d, &h.peer_id);
 		char hex[17];
 		if (other && other != p) /* the peer changed transport key */
-			other->id = other->pseudo, other->bound = 0;
-		p->id = h.peer_id;
-		p->bound = 1;
+			peer_unbind(d, other);
+		ecn_peer_bind(d, p, &h.peer_id);
 		ec_hex_encode(hex, h.peer_id.b, 8);
 		ecn_log(ECN_INFO, "peer %s... bound to its transport key", hex);
 	}
@@ -431,7 +913,11 @@ static int on_hello(ecnode *d, ecn_peer *p, const uint8_t *msg, size_t len)
 	}
 	ecn_persist_peer(d, p, h.pk);
 	if (fresh) {
-		forward_hello(d, p, msg, len);
+		p->intro_wait = 0;
+		if (announces_validated(p, &h))
+			forward_hello(d, p, msg, len);
+		else
+			p->intro_wait = 1;
 		for (size_t i = 0; i < d->n_peers; i++)
 			if (&d->peers[i] != p && d->peers[i].bound && !d->peers[i].dead &&
 			    d->peers[i].hello)
@@ -577,16 +1063,20 @@ static void on_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
 	ec_replay_accept(&peer->replay, h.counter);
 	peer->rx++;
 	peer->last_rx = ecn_now_ms();
-	{
-		socklen_t al = from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-							    : sizeof(struct sockaddr_in);
-		memset(&peer->addr, 0, sizeof peer->addr);
-		memcpy(&peer->addr, from, al);
-		peer->addr_len = al;
-		peer->has_addr = 1;
-	}
+	lru_touch(d, peer);
+	note_source(peer, from, n);
+	ecn_held_expire(d, peer->last_rx);
 	if (peer->dead)
 		revive(d, peer);
+	if (h.flags == EC_DGRAM_FLAG_VALIDATE) {
+		on_validate(d, peer, pt, ptlen, peer->last_rx);
+		return;
+	}
+	if (!peer->av_ok) {
+		/* challenge first, then whatever the grown budget allows */
+		challenge(d, peer, peer->last_rx);
+		held_flush(d, peer);
+	}
 	if (h.flags & EC_DGRAM_FLAG_FRAG) {
 		uint8_t *m = NULL;
 		size_t ml = 0;
@@ -674,6 +1164,10 @@ int ecn_net_start(ecnode *d)
 	}
 	uv_timer_init(d->loop, &d->timer);
 	d->timer.data = d;
+	if (idx_init(d) != 0) {
+		ecn_log(ECN_ERROR, "out of memory");
+		return -1;
+	}
 	d->kx_tokens = KX_BURST;
 	d->kx_refill = ecn_now_ms();
 	if ((r = uv_udp_recv_start(&d->udp, on_alloc, on_recv)) < 0) {

@@ -273,6 +273,7 @@ static void status_frag(ecnode *d, json_t *res)
 	SETI("peers_died", d->st.peers_died);
 	SETI("peers_revived", d->st.peers_revived);
 #undef SETI
+	ecn_net_status(d, t);
 }
 
 static void status_rpc(ecnode *d, json_t *res); /* with the limits, below */

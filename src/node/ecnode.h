@@ -13,6 +13,7 @@
 
 #include "ec/node.h"
 #include "ec/transport.h"
+#include "util/ec_idindex.h"
 
 /* ---- logging (ecn_log.c) ------------------------------------------------ */
 enum { ECN_ERROR = 0, ECN_WARN, ECN_INFO, ECN_DEBUG };
@@ -48,6 +49,7 @@ typedef struct ecn_cfg {
 	uint32_t hello_ms;   /* re-greet peers without traffic this often */
 	int init_only;       /* --init: create the data dir, print, exit */
 	uint32_t mine_threads; /* identity mining threads; 0 = one per CPU */
+	int check_store;     /* --check-store: verify DATA/store offline, exit */
 	/* peer swapping (PROTOCOL 14d "In the node"; ecn_swap.c) */
 	int swap;                  /* 1 = on */
 	uint64_t swap_interval_ms; /* rollout target; 0 = the module default */
@@ -119,6 +121,22 @@ typedef struct ecn_peer {
 	uint8_t dead;    /* bound, then silent for peer_dead_ms: out of the core */
 	ec_time dead_since;
 	uint64_t frags_rx; /* fragment datagrams received from it */
+	/* ---- address validation and the table's indexes (ecn_net.c;
+	 * PROTOCOL 16 "Address validation", "Peer table") ---- */
+	uint8_t av_ok;      /* addr is validated: it echoed our cookie */
+	uint8_t av_heard;   /* addr came from a datagram (else from the
+			     * configuration, the store or an introduction) */
+	uint8_t intro_wait; /* bound, introduced once addr validates */
+	struct sockaddr_storage av_addr; /* the last validated address */
+	socklen_t av_addr_len;           /* 0 = none yet */
+	uint64_t av_rx, av_tx; /* bytes from / to addr while unvalidated */
+	ec_time chal_sent;     /* last challenge to addr; 0 = none */
+	struct ecn_held *held_first, *held_last; /* answers waiting for addr */
+	uint32_t held_msgs;
+	size_t held_bytes;
+	ec_id hk_kx, hk_id, hk_pseudo; /* keyed hashes: the index keys */
+	uint32_t lru_prev, lru_next;   /* unbound entries, least recent first */
+	uint8_t in_lru;
 } ecn_peer;
 
 typedef struct ecn_stats {
@@ -143,6 +161,19 @@ typedef struct ecn_stats {
 	uint64_t peers_died;      /* bound peers declared dead */
 	uint64_t peers_revived;   /* dead peers back (authenticated traffic) */
 	uint64_t rpc_requests, rpc_errors;
+	/* ---- address validation and the peer table (ecn_net.c) ---- */
+	uint64_t av_challenges; /* challenges sent (within the budget) */
+	uint64_t av_probes;     /* challenges opening contact to an address
+				 * never heard from */
+	uint64_t av_echoes;     /* echoes sent */
+	uint64_t av_validated;  /* (key, address) pairs validated */
+	uint64_t av_bad_cookie; /* echoes with a wrong or expired cookie */
+	uint64_t av_malformed;  /* validation datagrams that do not parse */
+	uint64_t held;          /* messages held for an unvalidated address */
+	uint64_t held_sent;     /* ... sent once it validated */
+	uint64_t held_timed_out, held_evicted, held_refused;
+	uint64_t peers_evicted; /* unbound entries evicted for a new key */
+	uint64_t peers_refused; /* new keys refused: nothing evictable */
 } ecn_stats;
 
 struct ecn_rpc;
@@ -196,6 +227,15 @@ typedef struct ecnode {
 	ec_time log_height_at;
 	uint8_t log_sync_phase;
 	ec_time log_sync_at;
+	/* ---- address validation and the peer table (ecn_net.c) ---- */
+	ec_cookie_jar cookies;
+	struct ecn_held *held_head, *held_tail; /* all held messages, oldest first */
+	size_t held_msgs, held_bytes;
+	int idx_ready;
+	uint8_t idx_key[32];              /* keys the index hashes */
+	ec_idindex idx_kx, idx_id, idx_pseudo;
+	uint32_t lru_head, lru_tail;      /* unbound entries, UINT32_MAX = none */
+	size_t n_lru;
 } ecnode;
 
 /* ecnode_main.c: persists and takes a new transport epoch >= min_epoch,
@@ -217,7 +257,22 @@ void ecn_flush(ecnode *d);            /* drains ec_node_poll onto the wire */
 int ecn_send_to_peer(ecnode *d, ecn_peer *p, const uint8_t *msg, size_t len);
 ecn_peer *ecn_peer_by_id(ecnode *d, const ec_id *id);
 ecn_peer *ecn_peer_by_kx(ecnode *d, const uint8_t kx[32]);
+/* The transport peer table (PROTOCOL 16 "Peer table"): lookups by key and
+ * by id are O(1) (hash indexes under a per-process key); entries never move
+ * but on growth (the array doubles, indexes rebuilt: amortised O(1)); a
+ * full table, or a full unbound share, evicts the least recently heard
+ * unbound entry in O(1) and reuses its slot.  Bound and bootstrap entries
+ * are never evicted.  A pointer from these functions is valid until the
+ * next ecn_peer_add. */
 ecn_peer *ecn_peer_add(ecnode *d, const uint8_t kx[32]); /* derives keys */
+/* Binds the entry to a peer id (a verified hello, or a stored record). */
+void ecn_peer_bind(ecnode *d, ecn_peer *p, const ec_id *id);
+/* Expires held messages (PROTOCOL 16 "Address validation"). */
+void ecn_held_expire(ecnode *d, ec_time now);
+/* The address-validation and peer-table counters into the status RPC's
+ * "transport" object. */
+struct json_t;
+void ecn_net_status(const ecnode *d, struct json_t *transport);
 void ecn_schedule(ecnode *d);         /* re-arms the core's timer */
 void ecn_persist_peer(ecnode *d, const ecn_peer *p, const uint8_t sign_pk[32]);
 /* Dead peers: bound peers silent for cfg.peer_dead_ms leave the core's

@@ -2,10 +2,11 @@
  * (keys, identity, LMDB store, transport epoch), the node core, bootstrap
  * and stored peers, the housekeeping timer (re-greeting, sync start, the
  * store-full state), the control socket's path, signals (SIGINT/SIGTERM
- * stop, SIGHUP re-reads settings and reopens the log), and the service
- * manager's readiness protocol (sd_notify: READY=1 once the UDP socket and
- * the control socket are up, STATUS= lines, RELOADING=1 and STOPPING=1;
- * nothing when NOTIFY_SOCKET is unset, i.e. not started by systemd). */
+ * stop, SIGHUP re-reads settings and reopens the log), the offline store
+ * check (--check-store), and the service manager's readiness protocol
+ * (sd_notify: READY=1 once the UDP socket and the control socket are up,
+ * STATUS= lines, RELOADING=1 and STOPPING=1; nothing when NOTIFY_SOCKET is
+ * unset, i.e. not started by systemd). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -394,6 +395,66 @@ int ecn_epoch_raise(ecnode *d, uint64_t min_epoch)
 	return 0;
 }
 
+/* ---- store integrity ------------------------------------------------------- */
+
+static int g_serving; /* the node runs: a corrupt read now stops the process */
+
+/* The store's log hook: problems as errors, progress as info.  Once the
+ * node runs, a damaged record ends the process at once: whatever the
+ * caller computes from the failed read (an answer, a vote, an RPC reply)
+ * must not leave it.  Committed data is safe (LMDB), the write in
+ * progress is discarded. */
+static void on_store_log(void *ctx, int corrupt, const char *msg)
+{
+	const char *data_dir = ctx;
+	ecn_log(corrupt ? ECN_ERROR : ECN_INFO, "%s", msg);
+	if (corrupt && g_serving) {
+		ecn_log(ECN_ERROR, "stopping: the store is damaged ('ecnode --check-store --data "
+				   "%s' lists every problem)",
+			data_dir);
+		exit(1);
+	}
+}
+
+/* --check-store: opens DATA/store read-only, verifies everything, prints
+ * a summary; 0 clean, 1 damaged or unreadable. */
+static int check_store(const char *data_dir)
+{
+	char p[700];
+	ec_store *s;
+	ec_store_report rep;
+	ec_store_opts o = {.read_only = 1, .quick_open = 1, .log = on_store_log};
+	ec_time t0 = ecn_now_ms();
+	int r;
+	o.log_ctx = (void *)data_dir;
+	path_in(p, sizeof p, data_dir, "store");
+	r = ec_store_open_lmdb(&s, p, &o);
+	if (r != EC_OK) {
+		fprintf(stderr, "store %s: cannot be opened: %s\n", p,
+			r == EC_ERR_NOTFOUND ? "no store there" : ec_strerror(r));
+		return 1;
+	}
+	r = ec_store_verify(s, EC_VERIFY_REFS, &rep);
+	printf("store %s: format %u, commit %llu\n", p, (unsigned)ec_store_format(s),
+	       (unsigned long long)rep.commit);
+	for (unsigned i = 0; i < EC_STORE_TABLES; i++)
+		printf("  %-10s %10llu records\n", ec_store_table_name(i),
+		       (unsigned long long)rep.records[i]);
+	printf("  %-10s %10llu records verified in %.2f s\n", "total",
+	       (unsigned long long)rep.total, (double)(ecn_now_ms() - t0) / 1000.0);
+	ec_store_close(s);
+	if (r == EC_OK) {
+		printf("store %s: ok\n", p);
+		return 0;
+	}
+	if (r == EC_ERR_CORRUPT)
+		printf("store %s: damaged, %llu problem%s found\n", p,
+		       (unsigned long long)rep.problems, rep.problems == 1 ? "" : "s");
+	else
+		printf("store %s: the check stopped: %s\n", p, ec_strerror(r));
+	return 1;
+}
+
 /* ---- peers at start --------------------------------------------------------- */
 
 static int load_peer(void *ctx, const ec_peer_rec *r)
@@ -407,8 +468,7 @@ static int load_peer(void *ctx, const ec_peer_rec *r)
 		return 0;
 	if (ecn_addr_parse(r->addr, &p->addr, &p->addr_len) == 0)
 		p->has_addr = 1;
-	p->id = r->peer;
-	p->bound = 1;
+	ecn_peer_bind(d, p, &r->peer);
 	(void)ec_node_add_peer_key(d->node, &r->peer, r->sign_pk);
 	return 0;
 }
@@ -839,6 +899,15 @@ int main(int argc, char **argv)
 		return r > 0 ? 0 : 2;
 	ecn_log_level = d->cfg.log_level;
 	umask(077);
+	/* the offline check only reads (LMDB readers run beside a live node):
+	 * it takes no lock */
+	if (d->cfg.check_store) {
+		if (ec_crypto_init() != EC_OK) {
+			ecn_log(ECN_ERROR, "crypto library failed to initialise");
+			return 2;
+		}
+		return check_store(d->cfg.data_dir);
+	}
 	/* before anything else touches the data directory */
 	if ((r = lock_data_dir(d)) != 0)
 		return r;
@@ -869,9 +938,15 @@ int main(int argc, char **argv)
 		ecn_log(ECN_ERROR, "%s: %s", p, strerror(errno));
 		return 2;
 	}
-	if ((r = ec_store_open_lmdb(&d->store, p, NULL)) != EC_OK) {
-		ecn_log(ECN_ERROR, "store %s: %s", p, ec_strerror(r));
-		return 2;
+	{
+		ec_store_opts so = {.log = on_store_log, .log_ctx = d->cfg.data_dir};
+		ec_time t0 = ecn_now_ms();
+		if ((r = ec_store_open_lmdb(&d->store, p, &so)) != EC_OK) {
+			ecn_log(ECN_ERROR, "store %s: %s", p, ec_strerror(r));
+			return r == EC_ERR_CORRUPT || r == EC_ERR_FORMAT ? 1 : 2;
+		}
+		ecn_log(ECN_INFO, "store %s verified in %llu ms", p,
+			(unsigned long long)(ecn_now_ms() - t0));
 	}
 	if (ecn_epoch_raise(d, 0) != 0) {
 		ecn_log(ECN_ERROR, "cannot persist the transport epoch");
@@ -938,10 +1013,18 @@ int main(int argc, char **argv)
 	d->started = ecn_now_ms();
 	ecn_swap_node_cfg(&d->cfg, &nc);
 	if ((r = ec_node_new(&d->node, &nc, d->started)) != EC_OK) {
-		ecn_log(ECN_ERROR, "node: %s", ec_strerror(r));
-		return 2;
+		if (ec_store_corruptions(d->store)) {
+			ecn_log(ECN_ERROR, "node not started: %s",
+				ec_store_first_corruption(d->store));
+			return 1;
+		}
+		ecn_log(ECN_ERROR, "node not started: %s%s", ec_strerror(r),
+			r == EC_ERR_CORRUPT ? " (the store's contents do not fit together)"
+					    : "");
+		return r == EC_ERR_CORRUPT ? 1 : 2;
 	}
 	ec_memzero(&nc.key, sizeof nc.key);
+	g_serving = 1;
 	{
 		ec_store_txn *t;
 		if (ec_store_txn_begin(d->store, 0, &t) == EC_OK) {

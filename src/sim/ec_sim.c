@@ -898,6 +898,8 @@ int ec_sim_new(ec_sim **out, const ec_scenario *sc, const ec_sim_opts *opts,
 	if (rc == EC_OK)
 		rc = sim_atk_init(s);
 	if (rc == EC_OK)
+		rc = sim_inv_init(s);
+	if (rc == EC_OK)
 		rc = sim_wl_init(s);
 	if (rc == EC_OK) {
 		for (size_t i = 0; i < s->n_peers && !s->fatal; i++)
@@ -934,6 +936,7 @@ void ec_sim_free(ec_sim *s)
 	sim_wl_free(s);
 	sim_sync_free(s);
 	sim_atk_free(s);
+	sim_inv_free(s);
 	free(s->ts);
 	free(s->snaps);
 	free(s);
@@ -988,6 +991,10 @@ int ec_sim_run(ec_sim *s, char *err, size_t errlen)
 			break;
 		if (t > s->now_us)
 			s->now_us = t;
+		if (!s->tail_marked && s->now_us + 10000000 >= s->dur_us) {
+			s->tail_marked = 1; /* the liveness figures' last 10 s */
+			s->tail_msgs_base = s->delivered;
+		}
 		s->events++;
 		if (every && s->events >= next_progress && s->opts.progress) {
 			s->opts.progress(s->opts.progress_ctx, s->now_us / 1000,
@@ -1022,6 +1029,10 @@ int ec_sim_run(ec_sim *s, char *err, size_t errlen)
 	}
 	if (!s->fatal) {
 		s->now_us = s->dur_us;
+		if (!s->tail_marked) {
+			s->tail_marked = 1;
+			s->tail_msgs_base = s->delivered;
+		}
 		/* the last row at the duration, unless one was just taken */
 		if (s->ts_rows == 0 ||
 		    s->ts[(s->ts_rows - 1) * sim_ts_ncols()] < (double)sc->duration_ms) {
@@ -1030,6 +1041,8 @@ int ec_sim_run(ec_sim *s, char *err, size_t errlen)
 			sim_sample(s);
 		}
 	}
+	if (!s->fatal)
+		sim_inv_finish(s); /* the network is as quiet as the scenario made it */
 	if (s->opts.progress)
 		s->opts.progress(s->opts.progress_ctx, s->now_us / 1000, sc->duration_ms,
 				 s->events);

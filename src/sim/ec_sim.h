@@ -27,6 +27,7 @@
 
 #include "sim/ec_report.h"
 #include "sim/ec_scenario.h"
+#include "sim/ec_sim_check.h"
 
 #define EC_SIM_VERSION "ecsim 1"
 
@@ -82,5 +83,24 @@ int ec_sim_peer_online(const ec_sim *s, size_t i);
 
 /* Events processed (messages, ticks, submissions, scenario events). */
 uint64_t ec_sim_events(const ec_sim *s);
+
+/* The invariant checker's result (docs/SCENARIOS.md "Invariants"),
+ * evaluated at the end of ec_sim_run; NULL before, or when the run failed.
+ * Owned by the engine. */
+const ec_chk_result *ec_sim_invariants(const ec_sim *s);
+
+/* Liveness figures of the workload (the summary's "liveness" section). */
+typedef struct ec_sim_live {
+	uint64_t plain_submitted;   /* workload txs without a double-signed twin */
+	uint64_t plain_committed;   /* ... committed (a majority of every token's
+				     * neighbourhood) */
+	uint64_t pairs;             /* double-signed pairs */
+	uint64_t pairs_one, pairs_both, pairs_none; /* twins committed: 1, 2, 0 */
+	uint64_t messages_last_10s; /* delivered in the last 10 simulated s */
+} ec_sim_live;
+void ec_sim_liveness(const ec_sim *s, ec_sim_live *out);
+
+/* Workload transactions submitted and committed so far. */
+void ec_sim_counts(const ec_sim *s, uint64_t *submitted, uint64_t *committed);
 
 #endif

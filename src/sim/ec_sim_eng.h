@@ -3,6 +3,7 @@
  *   ec_sim_wl.c    workload generator and commit tracking (latency,
  *                  conflicting owners)
  *   ec_sim_out.c   samples, sync measurement, summary/timeseries/plots
+ *   ec_sim_inv.c   the invariant checker's records and the liveness figures
  * Not a public interface. */
 #ifndef EC_SIM_ENG_H
 #define EC_SIM_ENG_H
@@ -10,6 +11,8 @@
 #include "ec/node.h"
 #include "ec/ring.h"
 #include "sim/ec_sim.h"
+#include "sim/ec_sim_check.h"
+#include "sim/ec_sim_int.h"
 
 #define SIM_NEVER UINT64_MAX
 #define SIM_BASE_MS 1700000000000ull /* protocol time of simulated t = 0 */
@@ -147,8 +150,7 @@ struct ec_sim {
 	size_t n_idle, cap_idle;
 	sim_sent *sent;
 	size_t n_sent, cap_sent;
-	uint32_t *txmap;     /* txid -> sent index + 1 */
-	size_t txmap_cap;
+	sim_idmap txmap;     /* txid -> sent index */
 	size_t expire_head;  /* FIFO position in sent[] for token release */
 	uint64_t setup_txs, setup_next_us, setup_tokens_left;
 	uint64_t wl_next_k, wl_submitted, wl_committed, wl_skipped;
@@ -167,6 +169,14 @@ struct ec_sim {
 
 	/* peer swapping and attacks (ec_sim_swap.c); NULL when neither */
 	struct sim_atk *atk;
+
+	/* invariants (ec_sim_inv.c): the checker fed with every honest
+	 * commit, evaluated once at the end of the run */
+	struct ec_chk *chk;
+	ec_chk_result inv;
+	int inv_done;
+	uint64_t tail_msgs_base; /* delivered messages at duration - 10 s */
+	int tail_marked;
 
 	int fatal;
 	char err[EC_SCN_ERR_MAX];
@@ -189,9 +199,6 @@ int sim_peer_join(ec_sim *s, int region, int group, uint64_t *rng, int link, siz
 int sim_group_index(ec_sim *s, const char *name, int create);
 /* Peers a and b know each other (keys both ways). */
 void sim_link_pair(ec_sim *s, size_t a, size_t b);
-/* Grows the array *p (element size `size`, capacity *cap) to hold at least
- * `need` elements, doubling from 64: EC_OK or EC_ERR_NOMEM (*p unchanged). */
-int sim_grow(void **p, size_t *cap, size_t need, size_t size);
 
 /* ec_sim_swap.c: the scenario's swap section in every node, attacker
  * groups (hold / eclipse), their measurement and outputs. */
@@ -200,6 +207,7 @@ void sim_swap_node_cfg(ec_sim *s, struct ec_node_cfg *nc, int group);
 int sim_atk_init(ec_sim *s);          /* after the initial peers are linked */
 void sim_atk_event(ec_sim *s, const ec_scn_event *ev);
 int sim_atk_drop(const ec_sim *s, size_t from, size_t to, uint8_t type);
+int sim_atk_is_attacker(const ec_sim *s, size_t i); /* an attacker group's peer */
 uint64_t sim_atk_next(const ec_sim *s); /* next probe (us), SIM_NEVER = none */
 void sim_atk_step(ec_sim *s);
 void sim_atk_free(ec_sim *s);
@@ -216,6 +224,20 @@ uint64_t sim_wl_next(const ec_sim *s);
 void sim_wl_step(ec_sim *s);
 /* Peer i sealed a block committing txid. */
 void sim_wl_committed(ec_sim *s, size_t i, const ec_id *txid);
+
+/* ec_sim_inv.c: the invariant checker's glue and the liveness figures */
+int sim_inv_init(ec_sim *s);
+void sim_inv_free(ec_sim *s);
+/* Peer i is honest (not an attacker group's). */
+int sim_honest(const ec_sim *s, size_t i);
+/* A workload transaction was made / peer i sealed a block holding sent[k]
+ * (nb: its tokens' neighbourhoods now, one per entry). */
+void sim_inv_tx(ec_sim *s, size_t k);
+void sim_inv_commit(ec_sim *s, size_t i, size_t k, const ec_chk_nbhd *nb);
+/* The end of the run: final states into the checker, evaluated. */
+void sim_inv_finish(ec_sim *s);
+struct json_t *sim_inv_json(ec_sim *s, int *ok);     /* "invariants" */
+struct json_t *sim_liveness_json(ec_sim *s, int *ok); /* "liveness" */
 
 /* ec_sim_agree.c: the summary's "agreement" section */
 typedef struct sim_agree {

@@ -341,6 +341,10 @@ static json_t *extra_json(ec_sim *s, int *ok)
 		ec_sim_json_put(x, "scope_tokens", u64j(scope), ok);
 		ec_sim_json_put(x, "status", status_json(&y->st, ok), ok);
 	}
+	if (*ok) {
+		ec_sim_json_put(o, "invariants", sim_inv_json(s, ok), ok);
+		ec_sim_json_put(o, "liveness", sim_liveness_json(s, ok), ok);
+	}
 	if (*ok && s->atk) {
 		json_t *a = sim_atk_json(s, ok); /* ec_sim_swap.c */
 		if (a)

@@ -441,6 +441,11 @@ int sim_atk_drop(const ec_sim *s, size_t from, size_t to, uint8_t type)
 	       type != EC_MSG_HELLO;
 }
 
+int sim_atk_is_attacker(const ec_sim *s, size_t i)
+{
+	return s->atk && i < s->max_peers && s->atk->atk_of[i] >= 0;
+}
+
 uint64_t sim_atk_next(const ec_sim *s)
 {
 	const struct sim_atk *a = s->atk;

@@ -29,51 +29,9 @@
 #define RELEASE_US 90000000ull
 
 
-static size_t tx_slot(const ec_id *id, size_t cap)
+static const ec_id *sent_txid(const void *ctx, size_t k)
 {
-	uint64_t h = 0;
-	for (int i = 0; i < 8; i++)
-		h = h << 8 | id->b[i];
-	return (size_t)(h & (cap - 1));
-}
-
-static void txmap_put(ec_sim *s, size_t k)
-{
-	size_t i = tx_slot(&s->sent[k].txid, s->txmap_cap);
-	while (s->txmap[i])
-		i = (i + 1) & (s->txmap_cap - 1);
-	s->txmap[i] = (uint32_t)(k + 1);
-}
-
-static int txmap_reserve(ec_sim *s, size_t want)
-{
-	size_t cap = s->txmap_cap ? s->txmap_cap : 1024;
-	uint32_t *m;
-	while (cap < 2 * want)
-		cap *= 2;
-	if (cap == s->txmap_cap)
-		return EC_OK;
-	if (!(m = calloc(cap, sizeof *m)))
-		return EC_ERR_NOMEM;
-	free(s->txmap);
-	s->txmap = m;
-	s->txmap_cap = cap;
-	for (size_t k = 0; k < s->n_sent; k++)
-		txmap_put(s, k);
-	return EC_OK;
-}
-
-static size_t txmap_get(const ec_sim *s, const ec_id *id)
-{
-	if (!s->txmap_cap)
-		return SIZE_MAX;
-	for (size_t i = tx_slot(id, s->txmap_cap);; i = (i + 1) & (s->txmap_cap - 1)) {
-		uint32_t v = s->txmap[i];
-		if (!v)
-			return SIZE_MAX;
-		if (ec_id_eq(&s->sent[v - 1].txid, id))
-			return v - 1;
-	}
+	return &((const ec_sim *)ctx)->sent[k].txid;
 }
 
 int sim_wl_init(ec_sim *s)
@@ -92,7 +50,9 @@ int sim_wl_init(ec_sim *s)
 	}
 	s->setup_tokens_left = w->initial_tokens;
 	s->setup_next_us = 1000;
-	return txmap_reserve(s, 1024);
+	s->txmap.key = sent_txid;
+	s->txmap.ctx = s;
+	return sim_idmap_reserve(&s->txmap, 512, 0);
 }
 
 void sim_wl_free(ec_sim *s)
@@ -100,7 +60,7 @@ void sim_wl_free(ec_sim *s)
 	free(s->toks);
 	free(s->idle);
 	free(s->sent);
-	free(s->txmap);
+	sim_idmap_free(&s->txmap);
 	free(s->lat_ms);
 }
 
@@ -211,7 +171,7 @@ static long submit(ec_sim *s, const int32_t *tk, const int32_t *own, int n, size
 	if (ec_tx_finalize(&tx) != EC_OK || ec_tx_encode(&tx, &enc, &len) != EC_OK)
 		return -1;
 	if (sim_grow((void **)&s->sent, &s->cap_sent, s->n_sent + 1, sizeof *s->sent) ||
-	    txmap_reserve(s, s->n_sent + 1)) {
+	    sim_idmap_reserve(&s->txmap, s->n_sent + 1, s->n_sent)) {
 		free(enc);
 		s->fatal = EC_ERR_NOMEM;
 		return -1;
@@ -232,7 +192,8 @@ static long submit(ec_sim *s, const int32_t *tk, const int32_t *own, int n, size
 		x->new_owner[e] = own[e];
 		x->prev[e] = s->toks[tk[e]].head;
 	}
-	txmap_put(s, k);
+	sim_idmap_put(&s->txmap, k);
+	sim_inv_tx(s, k);
 	(void)ec_node_submit_tx(s->peers[at].node, enc, len, now);
 	free(enc);
 	sim_after(s, at);
@@ -381,17 +342,25 @@ void sim_wl_step(ec_sim *s)
 
 void sim_wl_committed(ec_sim *s, size_t i, const ec_id *txid)
 {
-	size_t k = txmap_get(s, txid);
+	size_t k = sim_idmap_get(&s->txmap, txid);
 	if (k == SIZE_MAX)
 		return; /* identity tokens and other non-workload txs */
 	sim_sent *x = &s->sent[k];
 	uint8_t full = (uint8_t)((1u << x->n) - 1);
+	ec_chk_nbhd nbs[EC_TX_MAX_ENTRIES];
 	for (int e = 0; e < x->n; e++) {
 		size_t nb[2 * EC_NEIGHBOURS], m = sim_neighbourhood(s, &s->toks[x->tok[e]].id, nb);
+		nbs[e].n = (uint32_t)m;
+		for (size_t j = 0; j < m; j++)
+			nbs[e].node[j] = (uint32_t)nb[j];
+	}
+	sim_inv_commit(s, i, k, nbs);
+	for (int e = 0; e < x->n; e++) {
+		size_t m = nbs[e].n;
 		int in = 0;
 		uint8_t bit = (uint8_t)(1u << e);
 		for (size_t j = 0; j < m; j++)
-			in |= nb[j] == i;
+			in |= nbs[e].node[j] == i;
 		if (!in)
 			continue;
 		x->any_mask |= bit;

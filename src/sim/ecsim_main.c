@@ -1,12 +1,15 @@
 /* ecsim_main.c - the simulator program:
  *
  *   ecsim SCENARIO.yaml [--seed N|HEX] [--out DIR] [--quiet] [--fake-signatures]
+ *   ecsim swarm ...   (random scenarios checked against the invariants:
+ *                      ec_sim_swarm.h, docs/SCENARIOS.md "Swarm")
  *
  * Prints the seed it runs with (the scenario's, --seed, or one drawn from
  * /dev/urandom when neither gives one), a progress line on stderr (\r;
  * simulated time, events/s, ETA) unless --quiet or report.progress is
- * false, and a few result lines; writes summary.json, timeseries.csv and
- * the SVG plots into --out or the scenario's report.dir.
+ * false, and a few result lines (counts, latency, the invariants); writes
+ * summary.json, timeseries.csv and the SVG plots into --out or the
+ * scenario's report.dir.
  * Exit codes: 0 done, 1 the run failed, 2 usage or scenario error. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,11 +22,28 @@
 #include "ec/crypto.h"
 #include "ec/version.h"
 #include "sim/ec_sim.h"
+#include "sim/ec_sim_swarm.h"
 
 static const char usage_text[] =
 	"usage: ecsim SCENARIO.yaml [--seed N|HEX] [--out DIR] [--quiet]\n"
 	"             [--fake-signatures]\n"
+	"       ecsim swarm [--seed N] [--count N] [--seconds T] [--out DIR]\n"
+	"       ecsim swarm --print SCENARIO_SEED\n"
 	"       ecsim --help | --version\n";
+
+static const char swarm_help[] =
+	"\n"
+	"A campaign of random scenarios drawn from one seed, each run (fake\n"
+	"signatures) and checked against the global invariants (docs/SCENARIOS.md\n"
+	"\"Swarm\"); a scenario with a violation is written to DIR/swarm-D.yaml.\n"
+	"\n"
+	"  --seed N            the campaign seed (default: drawn and printed)\n"
+	"  --count N           scenarios to run (100)\n"
+	"  --seconds T         stop starting scenarios after T wall seconds\n"
+	"  --out DIR           where violating scenarios are written (out/swarm)\n"
+	"  --print D           print the scenario of seed D and exit\n"
+	"\n"
+	"Exit status: 0 done, 1 a scenario failed to run, 2 usage error.\n";
 
 static const char help_text[] =
 	"\n"
@@ -39,7 +59,7 @@ static const char help_text[] =
 	"  --fake-signatures   an insecure stand-in for Ed25519 with identical sizes,\n"
 	"                      for large runs\n"
 	"  --version           print the version and exit\n"
-	"  --help              this text\n"
+	"  --help              this text ('ecsim swarm --help': the swarm's)\n"
 	"\n"
 	"Exit status: 0 done, 1 the run failed, 2 usage or scenario error.\n";
 
@@ -92,6 +112,14 @@ int main(int argc, char **argv)
 	ec_scenario sc;
 	uint8_t seed[EC_HASH_BYTES];
 	char hex[2 * EC_HASH_BYTES + 1];
+	if (argc > 1 && !strcmp(argv[1], "swarm")) {
+		for (int i = 2; i < argc; i++)
+			if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+				printf("%s%s", usage_text, swarm_help);
+				return 0;
+			}
+		return ec_swarm_main(argc - 1, argv + 1);
+	}
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("%s%s", usage_text, help_text);
@@ -184,6 +212,8 @@ int main(int argc, char **argv)
 				json_decref(j);
 			}
 			free(js);
+			if (ec_sim_invariants(s))
+				ec_chk_print(stdout, "ecsim: ", ec_sim_invariants(s), 3);
 			printf("ecsim: %llu events in %.1f s wall (%.1f s building the network), %.0f events/s\n",
 			       (unsigned long long)ec_sim_events(s), el, t_build,
 			       el > t_build ? (double)ec_sim_events(s) / (el - t_build) : 0);

@@ -1,16 +1,22 @@
 /* ec_store.c - the store's backend-independent half: transactions with
- * sticky failure, every record encoding (docs/STORAGE.md), the typed
- * operations, the own-commit batch and the two-slot token transitions
+ * sticky failure, sealed records (a checksum per record, verified on every
+ * read) and the per-table digest kept with every commit, corruption
+ * reports, every record encoding (docs/STORAGE.md), the typed operations,
+ * the own-commit batch and the two-slot token transitions
  * (upstream_notes.md §1.3, §6.2 "Two-slot update").
  *
  * Backends (ec_store_lmdb.c, ec_store_mem.c) only move bytes; this file
  * decides what the bytes are.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
+#include "ec/crypto.h"
 #include "store/ec_store_int.h"
 #include "util/ec_buf.h"
+
+_Static_assert(EC_STORE_TABLES == EC_T_COUNT, "store.h EC_STORE_TABLES != EC_T_COUNT");
 
 const char *const ec_store_table_names[EC_T_COUNT] = {
 	[EC_T_META] = "meta",	    [EC_T_BLOCKS] = "blocks", [EC_T_CHAIN] = "chain",
@@ -50,6 +56,72 @@ uint32_t ec_store_format(const ec_store *s)
 	return s ? s->format : 0;
 }
 
+const char *ec_store_table_name(unsigned i)
+{
+	return i < EC_T_COUNT ? ec_store_table_names[i] : NULL;
+}
+
+void ec_store_set_log(ec_store *s, ec_store_log_fn fn, void *ctx)
+{
+	if (!s)
+		return;
+	s->log = fn;
+	s->log_ctx = ctx;
+}
+
+uint64_t ec_store_corruptions(const ec_store *s)
+{
+	return s ? s->n_corrupt : 0;
+}
+
+const char *ec_store_first_corruption(const ec_store *s)
+{
+	return s ? s->first_msg : "";
+}
+
+/* ---- corruption reports ------------------------------------------------- */
+
+int ec_store_corrupt(ec_store *s, int table, const uint8_t *k, size_t kn,
+		     const char *what)
+{
+	char msg[EC_STORE_MSG_MAX], hex[2 * 40 + 1];
+	size_t hn = kn > 40 ? 40 : kn;
+	const char *tn = table >= 0 && table < EC_T_COUNT ? ec_store_table_names[table]
+							   : "data";
+	if (k && kn && table == EC_T_META && kn < sizeof hex) {
+		for (size_t i = 0; i < kn; i++) /* meta keys are names */
+			hex[i] = k[i] >= 0x21 && k[i] < 0x7f ? (char)k[i] : '?';
+		hex[kn] = 0;
+		hn = kn;
+	} else if (k && kn) {
+		ec_hex_encode(hex, k, hn);
+	} else {
+		hex[0] = '-';
+		hex[1] = 0;
+	}
+	snprintf(msg, sizeof msg, "store corrupt: %s %s%s: %s", tn, hex, kn > hn ? "..." : "",
+		 what);
+	if (s->n_corrupt++ == 0)
+		memcpy(s->first_msg, msg, sizeof msg);
+	if (s->log && (!s->log_limit || s->n_corrupt <= s->log_limit))
+		s->log(s->log_ctx, 1, msg);
+	return EC_ERR_CORRUPT;
+}
+
+void ec_store_info(ec_store *s, const char *msg)
+{
+	if (s->log)
+		s->log(s->log_ctx, 0, msg);
+}
+
+/* A backend error that means the data file is damaged, with the backend's
+ * own words. */
+static int backend_corrupt(ec_store *s, int table, const uint8_t *k, size_t kn)
+{
+	const char *why = s->ops->why ? s->ops->why(s) : NULL;
+	return ec_store_corrupt(s, table, k, kn, why ? why : "unreadable record");
+}
+
 void ec_store_close(ec_store *s)
 {
 	if (!s)
@@ -81,6 +153,9 @@ int ec_store_open_memory(ec_store **out)
 
 /* ---- transactions ------------------------------------------------------ */
 
+static int note(ec_store_txn *t, int r);
+static int write_digest(ec_store_txn *t);
+
 int ec_store_txn_begin(ec_store *s, int write, ec_store_txn **out)
 {
 	ec_store_txn *t;
@@ -92,6 +167,8 @@ int ec_store_txn_begin(ec_store *s, int write, ec_store_txn **out)
 		return EC_ERR_READONLY;
 	if (write && s->writer_open)
 		return EC_ERR_BUSY;
+	if (write && s->n_corrupt)
+		return EC_ERR_CORRUPT;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return EC_ERR_NOMEM;
@@ -120,6 +197,10 @@ int ec_store_txn_commit(ec_store_txn *t)
 	int r;
 	if (!t)
 		return EC_ERR_ARG;
+	if (t->write && t->err == EC_OK && t->s->n_corrupt)
+		t->err = EC_ERR_CORRUPT;
+	if (t->write && t->err == EC_OK && t->dirty)
+		(void)note(t, write_digest(t));
 	if (t->err != EC_OK) {
 		r = t->err;
 		t->s->ops->txn_abort(t->s, t->impl);
@@ -142,45 +223,282 @@ void ec_store_txn_abort(ec_store_txn *t)
 static int note(ec_store_txn *t, int r)
 {
 	if (r == EC_ERR_FULL || r == EC_ERR_IO || r == EC_ERR_NOMEM ||
-	    r == EC_ERR_READONLY || r == EC_ERR_PERM)
+	    r == EC_ERR_READONLY || r == EC_ERR_PERM || r == EC_ERR_CORRUPT)
 		if (t->err == EC_OK)
 			t->err = r;
 	return r;
 }
 
-static int kv_get(ec_store_txn *t, int table, const uint8_t *k, size_t kn,
-		  const uint8_t **v, size_t *vn)
+/* ---- sealed records ----------------------------------------------------- */
+
+/* Largest sealed value per table: a longer one is corrupt without reading
+ * it (its length field is damaged; the bytes may lie past the file). */
+static size_t val_max(int table)
+{
+	static const size_t max[EC_T_COUNT] = {
+		[EC_T_META] = EC_DIGEST_VAL_BYTES,
+		[EC_T_BLOCKS] = 1 + EC_BLOCK_MAX_BYTES,
+		[EC_T_CHAIN] = EC_CHAIN_VAL_BYTES,
+		[EC_T_HEADS] = EC_HEAD_VAL_BYTES,
+		[EC_T_TXS] = 1 + EC_TX_MAX_BYTES,
+		[EC_T_TXIDX] = EC_TXIDX_VAL_BYTES,
+		[EC_T_TOKENS] = EC_TOKEN_VAL_MAX,
+		[EC_T_PROOFS] = 1 + EC_MSG_MAX_BYTES,
+		[EC_T_PEERS] = EC_PEER_VAL_MAX,
+		[EC_T_PROGRESS] = EC_PROGRESS_VAL_BYTES,
+		[EC_T_SWAPM] = 99 + 2 * EC_PEER_TAG_MAX,
+		[EC_T_EVID] = 17 + 2 * (size_t)EC_EVIDENCE_MSG_MAX,
+	};
+	return max[table] + EC_SEAL_BYTES;
+}
+
+static void seal_of(uint8_t out[EC_SEAL_BYTES], int table, const uint8_t *k, size_t kn,
+		    const uint8_t *v, size_t vn)
+{
+	/* the domain tag, table and key length in one short header: a value
+	 * up to 73 bytes with a 32-byte key costs two SHA-256 blocks */
+	uint8_t hdr[7] = {EC_SEAL_TAG[0], EC_SEAL_TAG[1], EC_SEAL_TAG[2], EC_SEAL_TAG[3],
+			  (uint8_t)table, (uint8_t)(kn >> 8), (uint8_t)kn};
+	ec_hash_ctx h;
+	ec_id d;
+	ec_hash_init(&h, NULL);
+	ec_hash_update(&h, hdr, sizeof hdr);
+	ec_hash_update(&h, k, kn);
+	ec_hash_update(&h, v, vn);
+	ec_hash_final(&h, &d);
+	memcpy(out, d.b, EC_SEAL_BYTES);
+}
+
+void ec_store_seal(int table, const uint8_t *k, size_t kn, uint8_t *v, size_t vn)
+{
+	seal_of(v + vn, table, k, kn, v, vn);
+}
+
+int ec_store_sealed_len_ok(int table, size_t vn)
+{
+	return table >= 0 && table < EC_T_COUNT && vn >= EC_SEAL_BYTES + 1 && vn <= val_max(table);
+}
+
+int ec_store_sealed_ok(int table, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn)
+{
+	uint8_t want[EC_SEAL_BYTES];
+	if (table < 0 || table >= EC_T_COUNT || vn < EC_SEAL_BYTES + 1 || vn > val_max(table))
+		return 0;
+	seal_of(want, table, k, kn, v, vn - EC_SEAL_BYTES);
+	return memcmp(want, v + vn - EC_SEAL_BYTES, EC_SEAL_BYTES) == 0;
+}
+
+/* Checks the seal at the end of v (vn bytes with it) and strips it. */
+static int unseal(ec_store *s, int table, const uint8_t *k, size_t kn, const uint8_t *v,
+		  size_t *vn)
+{
+	uint8_t want[EC_SEAL_BYTES];
+	if (*vn < EC_SEAL_BYTES + 1 || *vn > val_max(table))
+		return ec_store_corrupt(s, table, k, kn, "record length out of range");
+	*vn -= EC_SEAL_BYTES;
+	seal_of(want, table, k, kn, v, *vn);
+	if (memcmp(want, v + *vn, EC_SEAL_BYTES) != 0)
+		return ec_store_corrupt(s, table, k, kn, "checksum mismatch");
+	return EC_OK;
+}
+
+int ec_store_kv_get(ec_store_txn *t, int table, const uint8_t *k, size_t kn,
+		    const uint8_t **v, size_t *vn)
+{
+	int r;
+	if (t->err != EC_OK)
+		return t->err;
+	r = t->s->ops->get(t->impl, table, k, kn, v, vn);
+	if (r == EC_ERR_CORRUPT)
+		return backend_corrupt(t->s, table, k, kn);
+	if (r != EC_OK)
+		return r;
+	return unseal(t->s, table, k, kn, *v, vn);
+}
+
+/* The txn may write: no failure, a write txn, and a store that has not
+ * seen corruption (nothing computed from a damaged read is committed). */
+static int writable(ec_store_txn *t)
 {
 	if (t->err != EC_OK)
 		return t->err;
-	return t->s->ops->get(t->impl, table, k, kn, v, vn);
+	if (!t->write)
+		return EC_ERR_READONLY;
+	if (t->s->n_corrupt)
+		return note(t, EC_ERR_CORRUPT);
+	return EC_OK;
+}
+
+/* The sum contribution of a sealed value: its seal as a u64. */
+static uint64_t seal_sum(const uint8_t *v, size_t vn)
+{
+	return ec_get_u64(v + vn - EC_SEAL_BYTES);
+}
+
+int ec_store_kv_put(ec_store_txn *t, int table, const uint8_t *k, size_t kn,
+		    const uint8_t *v, size_t vn, int flags)
+{
+	uint8_t sbuf[1 + EC_BLOCK_MAX_BYTES + EC_SEAL_BYTES], *buf = sbuf;
+	const uint8_t *old;
+	size_t on;
+	uint64_t osum = 0;
+	int r, had = 0;
+	if ((r = writable(t)) != EC_OK)
+		return r;
+	if (kn == 0 || kn > 0xffff || vn + EC_SEAL_BYTES > val_max(table))
+		return EC_ERR_ARG;
+	if (!(flags & EC_PUT_NOOVERWRITE)) {
+		/* the replaced record leaves the digest */
+		r = t->s->ops->get(t->impl, table, k, kn, &old, &on);
+		if (r == EC_OK && !ec_store_sealed_len_ok(table, on))
+			r = ec_store_corrupt(t->s, table, k, kn, "record length out of range");
+		else if (r == EC_ERR_CORRUPT)
+			r = backend_corrupt(t->s, table, k, kn);
+		if (r == EC_OK) {
+			had = 1;
+			osum = seal_sum(old, on);
+		} else if (r != EC_ERR_NOTFOUND) {
+			return note(t, r);
+		}
+	}
+	if (vn + EC_SEAL_BYTES > sizeof sbuf && !(buf = malloc(vn + EC_SEAL_BYTES)))
+		return note(t, EC_ERR_NOMEM);
+	memcpy(buf, v, vn);
+	ec_store_seal(table, k, kn, buf, vn);
+	r = t->s->ops->put(t->impl, table, k, kn, buf, vn + EC_SEAL_BYTES, flags);
+	if (r == EC_OK) {
+		t->dirty = 1;
+		t->d_sum[table] += seal_sum(buf, vn + EC_SEAL_BYTES) - osum;
+		t->d_count[table] += !had;
+	}
+	if (buf != sbuf)
+		free(buf);
+	return note(t, r);
+}
+
+int ec_store_kv_del(ec_store_txn *t, int table, const uint8_t *k, size_t kn)
+{
+	const uint8_t *old;
+	size_t on;
+	uint64_t osum;
+	int r;
+	if ((r = writable(t)) != EC_OK)
+		return r;
+	r = t->s->ops->get(t->impl, table, k, kn, &old, &on);
+	if (r == EC_OK && !ec_store_sealed_len_ok(table, on))
+		r = ec_store_corrupt(t->s, table, k, kn, "record length out of range");
+	else if (r == EC_ERR_CORRUPT)
+		r = backend_corrupt(t->s, table, k, kn);
+	if (r != EC_OK)
+		return note(t, r);
+	osum = seal_sum(old, on);
+	r = t->s->ops->del(t->impl, table, k, kn);
+	if (r == EC_OK) {
+		t->dirty = 1;
+		t->d_sum[table] -= osum;
+		t->d_count[table]--;
+	}
+	return note(t, r);
+}
+
+struct sealed_iter {
+	ec_store *s;
+	int table;
+	ec_kv_fn fn;
+	void *ctx;
+	int stopped; /* the backend did not fail: a record or fn stopped it */
+};
+
+static int sealed_cb(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn)
+{
+	struct sealed_iter *si = ctx;
+	int r = unseal(si->s, si->table, k, kn, v, &vn);
+	if (r == EC_OK)
+		r = si->fn(si->ctx, k, kn, v, vn);
+	if (r == EC_KV_BADREC)
+		r = ec_store_corrupt(si->s, si->table, k, kn, "record does not decode");
+	si->stopped = r != 0;
+	return r;
+}
+
+int ec_store_kv_iter(ec_store_txn *t, int table, const uint8_t *start, size_t kn,
+		     size_t plen, ec_kv_fn fn, void *ctx)
+{
+	struct sealed_iter si = {t->s, table, fn, ctx, 0};
+	int r;
+	if (t->err != EC_OK)
+		return t->err;
+	r = t->s->ops->iter(t->impl, table, start, kn, plen, sealed_cb, &si);
+	if (r == EC_ERR_CORRUPT && !si.stopped)
+		return backend_corrupt(t->s, table, start, kn);
+	return r;
+}
+
+int ec_store_bad(ec_store_txn *t, int table, const uint8_t *k, size_t kn, int r)
+{
+	if (r == EC_ERR_CORRUPT || r == EC_KV_BADREC)
+		return ec_store_corrupt(t->s, table, k, kn, "record does not decode");
+	return r;
+}
+
+/* ---- the digest (meta/digest) ---------------------------------------------- */
+
+/* Adds the txn's changes to meta/digest, stamped with the txn's commit id. */
+static int write_digest(ec_store_txn *t)
+{
+	uint8_t d[EC_DIGEST_VAL_BYTES];
+	const uint8_t *v;
+	size_t vn;
+	int r = ec_store_kv_get(t, EC_T_META, (const uint8_t *)EC_META_DIGEST,
+				strlen(EC_META_DIGEST), &v, &vn);
+	if (r == EC_ERR_NOTFOUND) {
+		memset(d, 0, sizeof d);
+	} else if (r != EC_OK) {
+		return r;
+	} else if (vn != sizeof d || v[0] != EC_STORE_RV) {
+		return ec_store_corrupt(t->s, EC_T_META, (const uint8_t *)EC_META_DIGEST,
+					strlen(EC_META_DIGEST), "digest does not decode");
+	} else {
+		memcpy(d, v, sizeof d);
+	}
+	d[0] = EC_STORE_RV;
+	ec_put_u64(d + 1, t->s->ops->txn_id(t->impl));
+	for (int i = 1; i < EC_T_COUNT; i++) {
+		uint8_t *e = d + 9 + 16 * (i - 1);
+		uint64_t n = ec_get_u64(e);
+		if (t->d_count[i] < 0 && (uint64_t)-t->d_count[i] > n)
+			return ec_store_corrupt(t->s, EC_T_META,
+						(const uint8_t *)EC_META_DIGEST,
+						strlen(EC_META_DIGEST),
+						"digest counts fewer records than are deleted");
+		ec_put_u64(e, n + (uint64_t)t->d_count[i]);
+		ec_put_u64(e + 8, ec_get_u64(e + 8) + t->d_sum[i]);
+	}
+	return ec_store_kv_put(t, EC_T_META, (const uint8_t *)EC_META_DIGEST,
+			       strlen(EC_META_DIGEST), d, sizeof d, 0);
+}
+
+static int kv_get(ec_store_txn *t, int table, const uint8_t *k, size_t kn,
+		  const uint8_t **v, size_t *vn)
+{
+	return ec_store_kv_get(t, table, k, kn, v, vn);
 }
 
 static int kv_put(ec_store_txn *t, int table, const uint8_t *k, size_t kn,
 		  const uint8_t *v, size_t vn, int flags)
 {
-	if (t->err != EC_OK)
-		return t->err;
-	if (!t->write)
-		return EC_ERR_READONLY;
-	return note(t, t->s->ops->put(t->impl, table, k, kn, v, vn, flags));
+	return ec_store_kv_put(t, table, k, kn, v, vn, flags);
 }
 
 static int kv_del(ec_store_txn *t, int table, const uint8_t *k, size_t kn)
 {
-	if (t->err != EC_OK)
-		return t->err;
-	if (!t->write)
-		return EC_ERR_READONLY;
-	return note(t, t->s->ops->del(t->impl, table, k, kn));
+	return ec_store_kv_del(t, table, k, kn);
 }
 
 static int kv_iter(ec_store_txn *t, int table, const uint8_t *start, size_t kn,
 		   size_t plen, ec_kv_fn fn, void *ctx)
 {
-	if (t->err != EC_OK)
-		return t->err;
-	return t->s->ops->iter(t->impl, table, start, kn, plen, fn, ctx);
+	return ec_store_kv_iter(t, table, start, kn, plen, fn, ctx);
 }
 
 /* Gets a value whose first byte must be the record version; returns the
@@ -192,7 +510,7 @@ static int get_rec(ec_store_txn *t, int table, const uint8_t *k, size_t kn,
 	if (r != EC_OK)
 		return r;
 	if (*vn < 1 || (*v)[0] != EC_STORE_RV)
-		return EC_ERR_CORRUPT;
+		return ec_store_bad(t, table, k, kn, EC_ERR_CORRUPT);
 	(*v)++;
 	(*vn)--;
 	return EC_OK;
@@ -337,14 +655,15 @@ int ec_store_put_block(ec_store_txn *t, const ec_block *b, const uint8_t *enc,
 	r = get_rec(t, EC_T_CHAIN, ck, sizeof ck, &old, &oldn);
 	if (r == EC_OK) {
 		if (oldn != 32)
-			return EC_ERR_CORRUPT;
+			return ec_store_bad(t, EC_T_CHAIN, ck, sizeof ck, EC_ERR_CORRUPT);
 		return memcmp(old, b->id.b, 32) == 0 ? EC_OK : EC_ERR_EXISTS;
 	}
 	if (r != EC_ERR_NOTFOUND)
 		return r;
 	r = kv_put(t, EC_T_BLOCKS, b->id.b, 32, val, vn, EC_PUT_NOOVERWRITE);
 	if (r == EC_ERR_EXISTS)
-		return EC_ERR_CORRUPT; /* block stored but not indexed */
+		return ec_store_corrupt(t->s, EC_T_BLOCKS, b->id.b, 32,
+					"block stored but not indexed");
 	if (r != EC_OK)
 		return r;
 	ec_store_chain_val(cv, &b->id);
@@ -377,7 +696,9 @@ int ec_store_get_block(ec_store_txn *t, const ec_id *id, ec_block *out)
 	r = ec_store_get_block_raw(t, id, &p, &n);
 	if (r != EC_OK)
 		return r;
-	return ec_block_decode(out, p, n) == EC_OK ? EC_OK : EC_ERR_CORRUPT;
+	if (ec_block_decode(out, p, n) != EC_OK)
+		return ec_store_bad(t, EC_T_BLOCKS, id->b, 32, EC_ERR_CORRUPT);
+	return EC_OK;
 }
 
 int ec_store_has_block(ec_store_txn *t, const ec_id *id)
@@ -405,7 +726,7 @@ int ec_store_get_block_at(ec_store_txn *t, const ec_id *creator, uint64_t height
 	if (r != EC_OK)
 		return r;
 	if (vn != 32)
-		return EC_ERR_CORRUPT;
+		return ec_store_bad(t, EC_T_CHAIN, ck, sizeof ck, EC_ERR_CORRUPT);
 	memcpy(id->b, v, 32);
 	return EC_OK;
 }
@@ -420,7 +741,7 @@ static int chain_cb(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, si
 	struct chain_iter *ci = ctx;
 	ec_id id;
 	if (kn != EC_CHAIN_KEY_BYTES || vn != EC_CHAIN_VAL_BYTES || v[0] != EC_STORE_RV)
-		return EC_ERR_CORRUPT;
+		return EC_KV_BADREC;
 	memcpy(id.b, v + 1, 32);
 	return ci->fn(ci->ctx, ec_get_u64(k + 32), &id);
 }
@@ -478,7 +799,7 @@ int ec_store_get_head(ec_store_txn *t, const ec_id *creator, ec_id *id,
 	r = kv_get(t, EC_T_HEADS, creator->b, 32, &v, &vn);
 	if (r != EC_OK)
 		return r;
-	return head_parse(v, vn, id, height);
+	return ec_store_bad(t, EC_T_HEADS, creator->b, 32, head_parse(v, vn, id, height));
 }
 
 struct head_iter {
@@ -492,7 +813,7 @@ static int head_cb(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, siz
 	ec_id creator, id;
 	uint64_t h;
 	if (kn != 32 || head_parse(v, vn, &id, &h) != EC_OK)
-		return EC_ERR_CORRUPT;
+		return EC_KV_BADREC;
 	memcpy(creator.b, k, 32);
 	return hi->fn(hi->ctx, &creator, &id, h);
 }
@@ -539,7 +860,9 @@ int ec_store_get_tx(ec_store_txn *t, const ec_id *txid, ec_tx *out)
 	r = ec_store_get_tx_raw(t, txid, &p, &n);
 	if (r != EC_OK)
 		return r;
-	return ec_tx_decode(out, p, n) == EC_OK ? EC_OK : EC_ERR_CORRUPT;
+	if (ec_tx_decode(out, p, n) != EC_OK)
+		return ec_store_bad(t, EC_T_TXS, txid->b, 32, EC_ERR_CORRUPT);
+	return EC_OK;
 }
 
 int ec_store_put_tx_index(ec_store_txn *t, const ec_id *txid, const ec_id *block,
@@ -565,8 +888,8 @@ int ec_store_get_tx_index(ec_store_txn *t, const ec_id *txid, ec_id *block,
 	r = get_rec(t, EC_T_TXIDX, txid->b, 32, &v, &vn);
 	if (r != EC_OK)
 		return r;
-	if (vn != 33)
-		return EC_ERR_CORRUPT;
+	if (vn != 33 || v[32] >= EC_BLOCK_MAX_TXS)
+		return ec_store_bad(t, EC_T_TXIDX, txid->b, 32, EC_ERR_CORRUPT);
 	if (block)
 		memcpy(block->b, v, 32);
 	if (pos)
@@ -653,7 +976,7 @@ int ec_store_get_token(ec_store_txn *t, const ec_id *token, ec_token_state *out)
 	r = kv_get(t, EC_T_TOKENS, token->b, 32, &v, &vn);
 	if (r != EC_OK)
 		return r;
-	return ec_store_token_parse(out, v, vn);
+	return ec_store_bad(t, EC_T_TOKENS, token->b, 32, ec_store_token_parse(out, v, vn));
 }
 
 static int put_token(ec_store_txn *t, const ec_id *token, const ec_token_state *st)
@@ -816,7 +1139,7 @@ static int get_by_id(ec_store_txn *t, int table, const ec_id *key, void *out,
 	r = kv_get(t, table, key->b, 32, &v, &vn);
 	if (r != EC_OK)
 		return r;
-	return parse(out, key->b, v, vn);
+	return ec_store_bad(t, table, key->b, 32, parse(out, key->b, v, vn));
 }
 
 static int del_by_id(ec_store_txn *t, int table, const ec_id *key)
@@ -842,7 +1165,7 @@ static int rec_cb(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size
 {
 	struct rec_iter *ri = ctx;
 	if (kn != 32 || ri->parse(ri->buf, k, v, vn) != EC_OK)
-		return EC_ERR_CORRUPT;
+		return EC_KV_BADREC;
 	return ri->emit(ri);
 }
 

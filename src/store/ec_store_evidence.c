@@ -14,15 +14,6 @@
 
 #define EV_KEY 36
 
-static int e_note(ec_store_txn *t, int r)
-{
-	if ((r == EC_ERR_FULL || r == EC_ERR_IO || r == EC_ERR_NOMEM ||
-	     r == EC_ERR_READONLY || r == EC_ERR_PERM) &&
-	    t->err == EC_OK)
-		t->err = r;
-	return r;
-}
-
 static void e_put_u32(uint8_t *b, uint32_t v)
 {
 	b[0] = (uint8_t)(v >> 24);
@@ -58,6 +49,12 @@ static int ev_parse(ec_equiv_evidence *e, const uint8_t *k, size_t kn, const uin
 	return EC_OK;
 }
 
+int ec_store_evid_check(const uint8_t *k, size_t kn, const uint8_t *v, size_t vn)
+{
+	ec_equiv_evidence e;
+	return ev_parse(&e, k, kn, v, vn);
+}
+
 struct e_iter {
 	ec_store_evidence_fn fn;
 	void *ctx;
@@ -69,7 +66,7 @@ static int e_cb(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t
 	struct e_iter *it = ctx;
 	ec_equiv_evidence e;
 	if (ev_parse(&e, k, kn, v, vn) != EC_OK)
-		return EC_ERR_CORRUPT;
+		return EC_KV_BADREC;
 	if (!it->fn) {
 		if (e.seq >= it->next)
 			it->next = e.seq + 1;
@@ -85,13 +82,10 @@ int ec_store_iter_evidence(ec_store_txn *t, const ec_id *peer, ec_store_evidence
 	uint8_t k[32];
 	if (!t || !fn)
 		return EC_ERR_ARG;
-	if (t->err != EC_OK)
-		return t->err;
 	if (!peer)
-		return t->s->ops->iter(t->impl, EC_T_EVID, (const uint8_t *)"", 0, 0, e_cb,
-				       &it);
+		return ec_store_kv_iter(t, EC_T_EVID, (const uint8_t *)"", 0, 0, e_cb, &it);
 	memcpy(k, peer->b, 32);
-	return t->s->ops->iter(t->impl, EC_T_EVID, k, 32, 32, e_cb, &it);
+	return ec_store_kv_iter(t, EC_T_EVID, k, 32, 32, e_cb, &it);
 }
 
 int ec_store_add_evidence(ec_store_txn *t, const ec_id *peer, ec_time detected,
@@ -110,13 +104,13 @@ int ec_store_add_evidence(ec_store_txn *t, const ec_id *peer, ec_time detected,
 	if (!t->write)
 		return EC_ERR_READONLY;
 	memcpy(k, peer->b, 32);
-	r = t->s->ops->iter(t->impl, EC_T_EVID, k, 32, 32, e_cb, &it);
+	r = ec_store_kv_iter(t, EC_T_EVID, k, 32, 32, e_cb, &it);
 	if (r != EC_OK)
-		return e_note(t, r);
+		return r;
 	e_put_u32(k + 32, it.next);
 	vn = 17 + a_len + b_len;
 	if (!(v = malloc(vn)))
-		return e_note(t, EC_ERR_NOMEM);
+		return EC_ERR_NOMEM;
 	v[0] = EC_STORE_RV;
 	ec_put_u64(v + 1, detected);
 	e_put_u32(v + 9, (uint32_t)a_len);
@@ -125,7 +119,7 @@ int ec_store_add_evidence(ec_store_txn *t, const ec_id *peer, ec_time detected,
 	e_put_u32(v + 13 + a_len, (uint32_t)b_len);
 	if (b_len)
 		memcpy(v + 17 + a_len, b, b_len);
-	r = e_note(t, t->s->ops->put(t->impl, EC_T_EVID, k, sizeof k, v, vn, 0));
+	r = ec_store_kv_put(t, EC_T_EVID, k, sizeof k, v, vn, 0);
 	free(v);
 	if (r == EC_OK && seq_out)
 		*seq_out = it.next;

@@ -12,7 +12,7 @@
 #include "ec/store.h"
 
 enum ec_store_table {
-	EC_T_META = 0, /* "format" -> u32 */
+	EC_T_META = 0, /* "format" -> u32 (plain); "digest" -> sealed digest */
 	EC_T_BLOCKS,   /* block id -> rv, block encoding */
 	EC_T_CHAIN,    /* creator, height u64 -> rv, block id */
 	EC_T_HEADS,    /* creator -> rv, block id, height */
@@ -22,10 +22,8 @@ enum ec_store_table {
 	EC_T_PROOFS,   /* block id -> rv, proof encoding */
 	EC_T_PEERS,    /* peer id -> rv, peer record */
 	EC_T_PROGRESS, /* chain creator -> rv, sync progress */
-	EC_T_SWAPM,    /* peer id -> rv, swap metrics (added in format 1; created
-			* on the first read-write open of an older store) */
-	EC_T_EVID,     /* peer id, u32 seq -> rv, equivocation evidence (added in
-			* format 1 like swapm) */
+	EC_T_SWAPM,    /* peer id -> rv, swap metrics */
+	EC_T_EVID,     /* peer id, u32 seq -> rv, equivocation evidence */
 	EC_T_COUNT
 };
 
@@ -34,10 +32,27 @@ extern const char *const ec_store_table_names[EC_T_COUNT];
 
 #define EC_STORE_RV 1 /* record version byte that starts every value */
 
+/* Every stored value but meta/format ends with a seal: the first
+ * EC_SEAL_BYTES of SHA-256 over the 4 tag bytes, the table number, the key
+ * length (u16), the key and the rest of the value (docs/STORAGE.md
+ * section 1). */
+#define EC_SEAL_BYTES 8
+#define EC_SEAL_TAG "ecS2"
+
+/* meta keys */
+#define EC_META_FORMAT "format"
+#define EC_META_DIGEST "digest"
+/* meta/digest: rv, u64 commit id, then (u64 records, u64 seal sum) for
+ * every table but meta, then the seal. */
+#define EC_DIGEST_VAL_BYTES (1 + 8 + 16 * (EC_T_COUNT - 1))
+
 /* put flags */
 #define EC_PUT_NOOVERWRITE 1 /* EC_ERR_EXISTS if the key is present */
 
-/* Iteration callback: non-zero stops and is returned by iter. */
+/* Iteration callback: non-zero stops and is returned by iter.  The
+ * store's own callbacks return EC_KV_BADREC for a record that does not
+ * decode: ec_store_kv_iter reports it and returns EC_ERR_CORRUPT. */
+#define EC_KV_BADREC 0x7ec0bad0
 typedef int (*ec_kv_fn)(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v,
 			size_t vn);
 
@@ -55,8 +70,16 @@ struct ec_store_ops {
 	 * ascending (memcmp order, shorter first). */
 	int (*iter)(void *impl, int table, const uint8_t *start, size_t kn,
 		    size_t plen, ec_kv_fn fn, void *ctx);
+	/* The commit id: in a read txn the id of the last commit it sees, in
+	 * a write txn the id its commit will have.  Every commit that
+	 * changes something gets a larger one. */
+	uint64_t (*txn_id)(void *impl);
+	/* A description of the backend's last error (for messages), or NULL. */
+	const char *(*why)(ec_store *s);
 	void (*close)(ec_store *s);
 };
+
+#define EC_STORE_MSG_MAX 256
 
 struct ec_store {
 	const struct ec_store_ops *ops;
@@ -64,14 +87,31 @@ struct ec_store {
 	uint32_t format;
 	int read_only;
 	int writer_open; /* a write txn is open on this handle */
+	ec_store_log_fn log;
+	void *log_ctx;
+	uint64_t n_corrupt;               /* corruptions reported so far */
+	uint64_t log_limit;               /* nonzero: log only up to this many */
+	char first_msg[EC_STORE_MSG_MAX]; /* the first of them */
 };
 
 struct ec_store_txn {
 	ec_store *s;
 	void *impl;
 	int write;
-	int err; /* sticky resource failure */
+	int err;   /* sticky failure */
+	int dirty; /* a put or delete succeeded */
+	/* what this txn changed, per table: records and seal sum (mod 2^64) */
+	int64_t d_count[EC_T_COUNT];
+	uint64_t d_sum[EC_T_COUNT];
 };
+
+/* ec_store_evidence.c: 0 if (k, v) is a well-formed evidence record. */
+int ec_store_evid_check(const uint8_t *k, size_t kn, const uint8_t *v, size_t vn);
+
+/* ec_store_pages.c: the structural walk of an LMDB data file (fd, its page
+ * size, the commit id LMDB opened it at); EC_OK, or EC_ERR_CORRUPT with
+ * what is wrong in why. */
+int ec_store_lmdb_walk(int fd, unsigned psize, uint64_t txnid, char *why, size_t whylen);
 
 /* Backend constructors fill s->ops and s->impl. */
 int ec_store_mem_init(ec_store *s);
@@ -101,5 +141,38 @@ size_t ec_store_tx_val(uint8_t *buf, const ec_tx *tx);
 
 /* Maps an errno value to an EC error code. */
 int ec_store_errno(int e);
+
+/* ---- sealed records and the shared access path (ec_store.c) ---------- */
+
+/* Appends the seal of (table, k, v[0..vn)) at v + vn. */
+void ec_store_seal(int table, const uint8_t *k, size_t kn, uint8_t *v, size_t vn);
+/* 1 if v (vn bytes, seal included) has a plausible length for the table
+ * and a matching seal; reads nothing past v + vn and nothing at all when
+ * the length is implausible. */
+int ec_store_sealed_len_ok(int table, size_t vn);
+int ec_store_sealed_ok(int table, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn);
+/* Reports a corruption "store corrupt: TABLE KEYHEX: what" (counted, kept,
+ * passed to the log hook); returns EC_ERR_CORRUPT. */
+int ec_store_corrupt(ec_store *s, int table, const uint8_t *k, size_t kn,
+		     const char *what);
+/* Reports an informational line (progress, summaries) to the log hook. */
+void ec_store_info(ec_store *s, const char *msg);
+/* Sealed access: get/iter verify and strip the seal (a failure is
+ * reported and read as EC_ERR_CORRUPT); put seals and keeps the digest;
+ * resource errors fail the txn. */
+int ec_store_kv_get(ec_store_txn *t, int table, const uint8_t *k, size_t kn,
+		    const uint8_t **v, size_t *vn);
+int ec_store_kv_put(ec_store_txn *t, int table, const uint8_t *k, size_t kn,
+		    const uint8_t *v, size_t vn, int flags);
+int ec_store_kv_del(ec_store_txn *t, int table, const uint8_t *k, size_t kn);
+int ec_store_kv_iter(ec_store_txn *t, int table, const uint8_t *start, size_t kn,
+		     size_t plen, ec_kv_fn fn, void *ctx);
+/* r, or (for EC_ERR_CORRUPT / EC_KV_BADREC) the report of a record that
+ * passed its checksum but does not decode. */
+int ec_store_bad(ec_store_txn *t, int table, const uint8_t *k, size_t kn, int r);
+/* Runs the checks a newly opened store gets (ec_store_verify with
+ * EC_VERIFY_OPEN unless `quick`, else only the digest's commit id);
+ * EC_OK or the first error. */
+int ec_store_open_check(ec_store *s, int quick);
 
 #endif

@@ -35,7 +35,8 @@ typedef struct mtab {
 typedef struct memstore {
 	mtab t[EC_T_COUNT];
 	int readers;
-	ment *grave; /* replaced entries waiting for readers to end */
+	ment *grave;     /* replaced entries waiting for readers to end */
+	uint64_t commits; /* write txns that changed something */
 } memstore;
 
 typedef struct memtxn {
@@ -179,6 +180,9 @@ static int mem_txn_commit(ec_store *s, void *impl)
 		mem_txn_abort(s, impl);
 		return EC_OK;
 	}
+	int any = 0;
+	for (int i = 0; i < EC_T_COUNT; i++)
+		any |= x->w[i].n != 0;
 	/* Make room first so that applying cannot fail half-way. */
 	for (int i = 0; i < EC_T_COUNT; i++) {
 		mtab *b = &m->t[i];
@@ -212,6 +216,7 @@ static int mem_txn_commit(ec_store *s, void *impl)
 		free(w->slot);
 		memset(w, 0, sizeof(*w));
 	}
+	m->commits += any;
 	free(x);
 	return EC_OK;
 }
@@ -349,6 +354,12 @@ static int mem_iter(void *impl, int table, const uint8_t *start, size_t kn,
 	return r;
 }
 
+static uint64_t mem_txn_id(void *impl)
+{
+	memtxn *x = impl;
+	return x->m->commits + (x->write ? 1 : 0);
+}
+
 static void mem_close(ec_store *s)
 {
 	memstore *m = s->impl;
@@ -370,6 +381,7 @@ static const struct ec_store_ops mem_ops = {
 	.put = mem_put,
 	.del = mem_del,
 	.iter = mem_iter,
+	.txn_id = mem_txn_id,
 	.close = mem_close,
 };
 

@@ -18,23 +18,6 @@
 #define METRICS_FIXED 99
 #define METRICS_VAL_MAX (METRICS_FIXED + 2 * EC_PEER_TAG_MAX)
 
-/* Same sticky-failure rule as ec_store.c: a resource error fails the txn. */
-static int m_note(ec_store_txn *t, int r)
-{
-	if ((r == EC_ERR_FULL || r == EC_ERR_IO || r == EC_ERR_NOMEM ||
-	     r == EC_ERR_READONLY || r == EC_ERR_PERM) &&
-	    t->err == EC_OK)
-		t->err = r;
-	return r;
-}
-
-static int m_writable(ec_store_txn *t)
-{
-	if (t->err != EC_OK)
-		return t->err;
-	return t->write ? EC_OK : EC_ERR_READONLY;
-}
-
 static void m_put_u32(uint8_t *b, uint32_t v)
 {
 	b[0] = (uint8_t)(v >> 24);
@@ -75,15 +58,12 @@ int ec_store_put_metrics(ec_store_txn *t, const ec_peer_metrics *m)
 {
 	uint8_t v[METRICS_VAL_MAX], *q = v;
 	size_t rl, ol;
-	int r;
 	if (!t || !m)
 		return EC_ERR_ARG;
 	rl = strnlen(m->region, sizeof m->region);
 	ol = strnlen(m->operator_tag, sizeof m->operator_tag);
 	if (rl > EC_PEER_TAG_MAX || ol > EC_PEER_TAG_MAX || !metrics_valid(m))
 		return EC_ERR_ARG;
-	if ((r = m_writable(t)) != EC_OK)
-		return r;
 	*q++ = EC_STORE_RV;
 	*q++ = (uint8_t)rl;
 	memcpy(q, m->region, rl);
@@ -106,8 +86,7 @@ int ec_store_put_metrics(ec_store_txn *t, const ec_peer_metrics *m)
 	ec_put_u64(q + 8, m->first_seen);
 	ec_put_u64(q + 16, m->updated);
 	q += 24;
-	return m_note(t, t->s->ops->put(t->impl, EC_T_SWAPM, m->peer.b, 32, v,
-					(size_t)(q - v), 0));
+	return ec_store_kv_put(t, EC_T_SWAPM, m->peer.b, 32, v, (size_t)(q - v), 0);
 }
 
 static int metrics_parse(ec_peer_metrics *m, const uint8_t *k, const uint8_t *v,
@@ -157,22 +136,17 @@ int ec_store_get_metrics(ec_store_txn *t, const ec_id *peer, ec_peer_metrics *ou
 	int r;
 	if (!t || !peer || !out)
 		return EC_ERR_ARG;
-	if (t->err != EC_OK)
-		return t->err;
-	r = t->s->ops->get(t->impl, EC_T_SWAPM, peer->b, 32, &v, &vn);
+	r = ec_store_kv_get(t, EC_T_SWAPM, peer->b, 32, &v, &vn);
 	if (r != EC_OK)
 		return r;
-	return metrics_parse(out, peer->b, v, vn);
+	return ec_store_bad(t, EC_T_SWAPM, peer->b, 32, metrics_parse(out, peer->b, v, vn));
 }
 
 int ec_store_del_metrics(ec_store_txn *t, const ec_id *peer)
 {
-	int r;
 	if (!t || !peer)
 		return EC_ERR_ARG;
-	if ((r = m_writable(t)) != EC_OK)
-		return r;
-	return m_note(t, t->s->ops->del(t->impl, EC_T_SWAPM, peer->b, 32));
+	return ec_store_kv_del(t, EC_T_SWAPM, peer->b, 32);
 }
 
 struct m_iter {
@@ -185,7 +159,7 @@ static int m_cb(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t
 	struct m_iter *it = ctx;
 	ec_peer_metrics m;
 	if (kn != 32 || metrics_parse(&m, k, v, vn) != EC_OK)
-		return EC_ERR_CORRUPT;
+		return EC_KV_BADREC;
 	return it->fn(it->ctx, &m);
 }
 
@@ -194,7 +168,5 @@ int ec_store_iter_metrics(ec_store_txn *t, ec_store_metrics_fn fn, void *ctx)
 	struct m_iter it = {fn, ctx};
 	if (!t || !fn)
 		return EC_ERR_ARG;
-	if (t->err != EC_OK)
-		return t->err;
-	return t->s->ops->iter(t->impl, EC_T_SWAPM, (const uint8_t *)"", 0, 0, m_cb, &it);
+	return ec_store_kv_iter(t, EC_T_SWAPM, (const uint8_t *)"", 0, 0, m_cb, &it);
 }

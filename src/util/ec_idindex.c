@@ -69,6 +69,27 @@ void ec_idindex_insert(ec_idindex *x, void *item)
 	x->slot[s] = item;
 }
 
+int ec_idindex_remove(ec_idindex *x, const void *item)
+{
+	size_t mask = x->cap - 1, i = slot_of(key_of(x, item), x->cap), j;
+	while (x->slot[i] != item) {
+		if (!x->slot[i])
+			return 0;
+		i = (i + 1) & mask;
+	}
+	/* backward shift: move up every later item of the probe run whose
+	 * home slot does not lie cyclically in (i, j] */
+	for (j = (i + 1) & mask; x->slot[j]; j = (j + 1) & mask) {
+		size_t k = slot_of(key_of(x, x->slot[j]), x->cap);
+		if (((j - k) & mask) >= ((j - i) & mask)) {
+			x->slot[i] = x->slot[j];
+			i = j;
+		}
+	}
+	x->slot[i] = NULL;
+	return 1;
+}
+
 void ec_idindex_clear(ec_idindex *x)
 {
 	memset(x->slot, 0, x->cap * sizeof *x->slot);

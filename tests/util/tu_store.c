@@ -8,8 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <lmdb.h>
+
 #include "ec/crypto.h"
+#include "store/ec_store_int.h"
 #include "testutil.h"
+#include "util/ec_buf.h"
 
 void tu_tmpdir(char *path, size_t cap, const char *prefix)
 {
@@ -79,6 +83,20 @@ int tu_file_hash(const char *path, ec_id *out)
 	return 0;
 }
 
+ec_store_txn *tu_wtxn(ec_store *s)
+{
+	ec_store_txn *t;
+	assert_int_equal(ec_store_txn_begin(s, 1, &t), EC_OK);
+	return t;
+}
+
+ec_store_txn *tu_rtxn(ec_store *s)
+{
+	ec_store_txn *t;
+	assert_int_equal(ec_store_txn_begin(s, 0, &t), EC_OK);
+	return t;
+}
+
 void tu_id(ec_id *out, const char *tag, uint64_t n)
 {
 	uint8_t b[8];
@@ -125,4 +143,81 @@ void tu_make_block(ec_block *b, const ec_id *creator, uint64_t height,
 	ec_merkle_root(&b->merkle_root, b->txids, n);
 	tu_id(&b->proof_hash, "test/proof", height);
 	ec_block_compute_id(b, &b->id);
+}
+
+static void raw_env(const char *dir, MDB_env **env, MDB_txn **txn, int rdonly)
+{
+	assert_int_equal(mdb_env_create(env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(*env, 16), 0);
+	assert_int_equal(mdb_env_set_mapsize(*env, EC_STORE_DEFAULT_MAP), 0);
+	assert_int_equal(mdb_env_open(*env, dir, rdonly ? MDB_RDONLY : 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(*env, NULL, rdonly ? MDB_RDONLY : 0, txn), 0);
+}
+
+void tu_raw_put(const char *dir, int table, const void *k, size_t kn, const void *v,
+		size_t vn, int flags)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi, meta;
+	MDB_val key = {kn, (void *)k}, val;
+	uint8_t buf[4096], d[EC_DIGEST_VAL_BYTES + EC_SEAL_BYTES];
+	uint64_t osum = 0, nsum = 0;
+	int had;
+	assert_true(vn + EC_SEAL_BYTES <= sizeof buf);
+	raw_env(dir, &env, &txn, 0);
+	assert_int_equal(mdb_dbi_open(txn, ec_store_table_names[table], 0, &dbi), 0);
+	had = mdb_get(txn, dbi, &key, &val) == 0;
+	if (had && val.mv_size >= EC_SEAL_BYTES)
+		osum = ec_get_u64((const uint8_t *)val.mv_data + val.mv_size - EC_SEAL_BYTES);
+	if (v) {
+		memcpy(buf, v, vn);
+		if (flags & TU_RAW_SEAL) {
+			ec_store_seal(table, k, kn, buf, vn);
+			vn += EC_SEAL_BYTES;
+		}
+		if (vn >= EC_SEAL_BYTES)
+			nsum = ec_get_u64(buf + vn - EC_SEAL_BYTES);
+		val.mv_size = vn;
+		val.mv_data = buf;
+		assert_int_equal(mdb_put(txn, dbi, &key, &val, 0), 0);
+	} else {
+		assert_int_equal(mdb_del(txn, dbi, &key, NULL), 0);
+	}
+	if (flags & TU_RAW_DIGEST) {
+		MDB_val dk = {strlen(EC_META_DIGEST), (void *)EC_META_DIGEST};
+		uint8_t *e = d + 9 + 16 * (table - 1);
+		assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+		assert_int_equal(mdb_get(txn, meta, &dk, &val), 0);
+		assert_int_equal(val.mv_size, sizeof d);
+		memcpy(d, val.mv_data, sizeof d);
+		ec_put_u64(d + 1, mdb_txn_id(txn));
+		ec_put_u64(e, ec_get_u64(e) + (v != NULL) - had);
+		ec_put_u64(e + 8, ec_get_u64(e + 8) - osum + nsum);
+		ec_store_seal(EC_T_META, dk.mv_data, dk.mv_size, d, EC_DIGEST_VAL_BYTES);
+		val.mv_size = sizeof d;
+		val.mv_data = d;
+		assert_int_equal(mdb_put(txn, meta, &dk, &val, 0), 0);
+	}
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+size_t tu_raw_get(const char *dir, int table, const void *k, size_t kn, uint8_t *buf,
+		  size_t cap)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val key = {kn, (void *)k}, val;
+	size_t n;
+	raw_env(dir, &env, &txn, 1);
+	assert_int_equal(mdb_dbi_open(txn, ec_store_table_names[table], 0, &dbi), 0);
+	assert_int_equal(mdb_get(txn, dbi, &key, &val), 0);
+	n = val.mv_size;
+	assert_true(n <= cap);
+	memcpy(buf, val.mv_data, n);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return n;
 }
