@@ -5,6 +5,13 @@
  *   (b) Merkle(32 ids) + block id hashing / SHA-256 bulk throughput
  *   (c) seek hops on 100,000-block chains at 1 block/s and 1 block/min,
  *       next to ceil(log2 N).
+ *   (d) version-2 chains of 10^3..10^6 blocks with irregular gaps, built
+ *       with the simulation-scale signature stand-in (real Ed25519 would
+ *       take minutes at 10^6 and changes no hop or byte count): height
+ *       seek from the head to EVERY height, time seek to random ages
+ *       (checked against binary search), inclusion proofs to random
+ *       transactions (built, verified, sized), next to 2*ceil(log2 N)
+ *       and the proven bound 3*floor(log2(N+1)) - 2.
  * Each timed figure is the best of ROUNDS rounds, raw and chain rounds
  * interleaved so that frequency drift hits both. */
 #include <math.h>
@@ -65,12 +72,24 @@ static void die(const char *what, int r)
 	exit(1);
 }
 
-/* A chain of n blocks with k txs each, gap_ms apart. */
+/* Irregular gaps: most under 2 min, some hours, a few days. */
+static uint64_t skip_gap(void)
+{
+	uint64_t r = rnd() % 100;
+	if (r < 70)
+		return rnd() % 120000;
+	if (r < 95)
+		return rnd() % (3 * 3600000ull);
+	return rnd() % (3 * 86400000ull);
+}
+
+/* A chain of n blocks with k txs each, gap_ms apart (0: irregular gaps). */
 static ec_chain *build(size_t n, unsigned k, uint64_t gap_ms,
 		       const ec_keypair *kp)
 {
 	ec_chain *c = ec_chain_new();
 	ec_id creator, ph;
+	ec_time ts = 1700000000000ull;
 	if (!c)
 		die("ec_chain_new", EC_ERR_NOMEM);
 	ec_keyhash(&creator, kp->pk);
@@ -79,8 +98,9 @@ static ec_chain *build(size_t n, unsigned k, uint64_t gap_ms,
 		ec_id tx[EC_BLOCK_MAX_TXS];
 		int r;
 		rnd_bytes(tx, k * sizeof tx[0]);
-		r = ec_chain_seal(c, &creator, 1700000000000ull + h * gap_ms, tx,
-				  k, &ph, kp->sk, NULL);
+		if (h)
+			ts += gap_ms ? gap_ms : skip_gap();
+		r = ec_chain_seal(c, &creator, ts, tx, k, &ph, kp->sk, NULL);
 		if (r != EC_OK)
 			die("seal", r);
 	}
@@ -312,6 +332,72 @@ static void bench_seek(const ec_keypair *kp, uint64_t gap_ms, const char *name)
 	ec_chain_free(c);
 }
 
+/* ---- (d) skip references: seek and inclusion proofs --------------------- */
+
+#define SKIP_TXS 8
+#define SKIP_TIME_QUERIES 20000
+#define SKIP_PROOFS 1000
+
+static void bench_skip(const ec_keypair *kp, size_t n)
+{
+	double t0 = now();
+	ec_chain *c = build(n, SKIP_TXS, 0, kp);
+	const ec_block *head;
+	size_t hmax = 0, htotal = 0, tmax = 0, ttotal = 0;
+	size_t pbmax = 0, pbtotal = 0, pymax = 0, pytotal = 0;
+	unsigned lg = 0, fl = 0;
+
+	head = ec_chain_head(c);
+	while (((uint64_t)1 << lg) < n)
+		lg++;
+	while (((uint64_t)2 << fl) <= n + 1)
+		fl++;
+	for (uint64_t t = 0; t < n; t++) {
+		size_t nh;
+		int r = ec_chain_seek_height(c, &head->id, t, NULL, 0, &nh);
+		if (r != EC_OK)
+			die("height seek", r);
+		htotal += nh;
+		hmax = nh > hmax ? nh : hmax;
+	}
+	uint64_t span = head->timestamp - ec_chain_at(c, 0)->timestamp;
+	for (int q = 0; q < SKIP_TIME_QUERIES; q++) {
+		uint64_t back = rnd() % (span + 1), found;
+		size_t nh;
+		int r = ec_chain_seek(c, &head->id, back, NULL, 0, &nh, &found);
+		if (r != EC_OK || found != oracle(c, head->timestamp - back))
+			die("time seek disagrees with binary search", r);
+		ttotal += nh;
+		tmax = nh > tmax ? nh : tmax;
+	}
+	for (int q = 0; q < SKIP_PROOFS; q++) {
+		uint64_t h = rnd() % n;
+		const ec_block *b = ec_chain_at(c, h);
+		uint8_t *p;
+		size_t len;
+		ec_incl_info info;
+		int r = ec_incl_build(c, &head->id, h,
+				      &b->txids[rnd() % b->n_txs], &p, &len);
+		if (r == EC_OK)
+			r = ec_incl_verify(p, len, &info);
+		if (r != EC_OK || info.height != h)
+			die("inclusion proof", r);
+		free(p);
+		pbtotal += info.n_blocks;
+		pbmax = info.n_blocks > pbmax ? info.n_blocks : pbmax;
+		pytotal += len;
+		pymax = len > pymax ? len : pymax;
+	}
+	printf("%-9zu %5zu %6.1f %5zu %6.1f %6u %7u %6zu %6.1f %7zu %8.0f  %s %.1f s\n",
+	       n, hmax, (double)htotal / n, tmax,
+	       (double)ttotal / SKIP_TIME_QUERIES, 2 * lg, 3 * fl - 2, pbmax,
+	       (double)pbtotal / SKIP_PROOFS, pymax,
+	       (double)pytotal / SKIP_PROOFS,
+	       hmax <= 2 * lg ? "within" : "OVER", now() - t0);
+	fflush(stdout);
+	ec_chain_free(c);
+}
+
 int main(void)
 {
 	ec_keypair kp;
@@ -329,6 +415,19 @@ int main(void)
 	bench_hash();
 	bench_seek(&kp, 1000, "@1/s");
 	bench_seek(&kp, 60000, "@1/min");
+
+	printf("\n(d) version-2 chains, %d txs/block, irregular gaps, fake "
+	       "signatures; height seek: head -> every height; time seek: %d "
+	       "random ages; proofs: %d random txs\n",
+	       SKIP_TXS, SKIP_TIME_QUERIES, SKIP_PROOFS);
+	printf("%-9s %5s %6s %5s %6s %6s %7s %6s %6s %7s %8s  %s\n", "N",
+	       "h.max", "h.mean", "t.max", "t.mean", "2clog", "proven",
+	       "pb.max", "pb.avg", "bytes.mx", "bytes.avg",
+	       "h.max vs 2*ceil(log2 N)");
+	ec_crypto_set_fake_signatures(1);
+	for (size_t n = 1000; n <= 1000000; n *= 10)
+		bench_skip(&kp, n);
+	ec_crypto_set_fake_signatures(0);
 	printf("total %.1f s\n", now() - t0);
 	return 0;
 }

@@ -21,13 +21,13 @@ ls -l "$dir/chain.ec" | awk '{print "  file bytes:", $5}'
 step "verify the whole chain (ids, links, heights, timestamps, Merkle roots, jump references, signatures)"
 "$ECCTL" chain verify "$dir/chain.ec"
 
-step "seek 3 hours back from the head using the jump references"
+step "seek 3 hours back from the head using the skip and jump references"
 "$ECCTL" chain seek "$dir/chain.ec" --back 10800
 
-# Records are fixed-size here: u32 length, 1,427-byte block (32 txs),
+# Records are fixed-size here: u32 length, 1,459-byte version-2 block (32 txs),
 # u32 length, 1,059-byte proof (32 txs, no votes); the file header is 12 bytes
 # (docs/PROTOCOL.md sections 5, 6, 14).
-REC=$((4 + 1427 + 4 + 1059))
+REC=$((4 + 1459 + 4 + 1059))
 H=$((N / 2 + 7))
 OFF=$((12 + H * REC + 4 + 300))
 step "tamper: flip one byte inside block $H (file offset $OFF)"

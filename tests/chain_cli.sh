@@ -1,9 +1,11 @@
 #!/bin/sh
-# chain_cli.sh - 'ecctl chain gen|verify|seek' end to end: a 300-block chain
-# verifies; every single byte of one block record (block and proof bytes,
-# and its length fields) and a random byte of every other record, each
-# flipped on its own, make 'verify' fail naming that block; truncated and
-# extended files exit cleanly with 2; seek answers match the timestamps.
+# chain_cli.sh - 'ecctl chain gen|verify|seek', 'ecctl prove' and
+# 'ecctl verify-proof' end to end: a 300-block chain verifies; every single
+# byte of one block record (block and proof bytes, and its length fields)
+# and a random byte of every other record, each flipped on its own, make
+# 'verify' fail naming that block; truncated and extended files exit
+# cleanly with 2; seek answers match the timestamps and heights; a proof
+# verifies, and a flipped byte anywhere in it makes verify-proof exit 1.
 # Run by scripts/run-tests.sh with BUILD set and the repo root as cwd.
 set -u
 E=${BUILD:-build}/ecctl
@@ -19,7 +21,7 @@ fail() {
 N=300
 K=4                       # txs per block
 INT=3600000               # 1 h: 300 blocks span 12.5 days (1min..7d refs)
-BLK=$((403 + 32 * K))     # block encoding
+BLK=$((435 + 32 * K))     # version-2 block encoding
 PRF=$((3 + 33 * K))       # zero-vote proof
 REC=$((4 + BLK + 4 + PRF))
 TARGET=30                 # every byte of this record is flipped
@@ -46,10 +48,10 @@ $E chain verify "$T/other.bin" >/dev/null || fail "verify --seed chain"
 
 # --key KEYFILE signs like --seed with the same seed.  The public key for
 # the key file is read from the first block's signer_pk (offset 12 + 4 +
-# 2 + 32 + 8 + 8 + 32 + 5 * 32 + 32 + 32).
+# 2 + 32 + 8 + 8 + 32 + 5 * 32 + 32 (skip) + 32 + 32).
 S3=0303030303030303030303030303030303030303030303030303030303030303
 $E chain gen --out "$T/s3.bin" --blocks 2 --seed $S3 || fail "gen --seed S3"
-pk=$(od -An -v -tx1 -j 322 -N 32 "$T/s3.bin" | tr -d ' \n')
+pk=$(od -An -v -tx1 -j 354 -N 32 "$T/s3.bin" | tr -d ' \n')
 printf 'ec-secret-key-v1\n%s\n%s\n' $S3 "$pk" >"$T/key"
 chmod 600 "$T/key"
 $E chain gen --out "$T/k3.bin" --blocks 2 --key "$T/key" || fail "gen --key"
@@ -180,13 +182,85 @@ grep -q '^found  none' "$T/seek" || fail "seek none"
 $E chain seek "$F" --back 3600 --from 100 >"$T/seek" || fail "seek --from"
 grep -q '^found  height 99 ' "$T/seek" || fail "seek --from: $(cat "$T/seek")"
 
+# Seek by height: every hop printed, the target reached, within the
+# proven bound 3 * floor(log2(299 + 2)) - 2 = 22 hops; skip references used.
+for h in 0 1 7 150 298 299; do
+	$E chain seek "$F" --height $h >"$T/seek" || fail "seek --height $h"
+	grep -q "^found  height $h " "$T/seek" || fail "seek --height $h: found"
+	hops=$(sed -n 's/^hops   //p' "$T/seek")
+	[ "$hops" -le 22 ] || fail "seek --height $h: $hops hops"
+	[ "$(grep -c '^[0-9]' "$T/seek")" -eq "$hops" ] ||
+		fail "seek --height $h: hop lines"
+done
+$E chain seek "$F" --height 1 | grep -q ' skip ' || fail "seek --height: skip"
+$E chain seek "$F" --height 5 --json | tr -d ' \n' |
+	grep -q '"found":{"height":5,' || fail "seek --height --json"
+
+# Inclusion proofs.  The first txid of block H starts at 12 + H * REC + 4 +
+# 371 (after the fixed fields and n_txs of a version-2 block).
+txid_at() {
+	od -An -v -tx1 -j $((12 + $1 * REC + 4 + 371 + 32 * $2)) -N 32 "$F" |
+		tr -d ' \n'
+}
+for hk in "0 0" "3 1" "150 3" "299 2"; do
+	# shellcheck disable=SC2086
+	tx=$(txid_at $hk)
+	$E prove "$tx" --chain "$F" --out "$T/p.bin" >"$T/prove" ||
+		fail "prove $hk: $(cat "$T/prove")"
+	h=${hk% *}
+	grep -q "^block  height $h index ${hk#* }" "$T/prove" || fail "prove $hk: block"
+	$E verify-proof "$T/p.bin" >"$T/vp" || fail "verify-proof $hk"
+	grep -q "valid" "$T/vp" || fail "verify-proof $hk: valid"
+	grep -q "^block  height $h " "$T/vp" || fail "verify-proof $hk: height"
+	bytes=$(wc -c <"$T/p.bin")
+	grep -q "blocks, $bytes bytes" "$T/vp" || fail "verify-proof $hk: size"
+done
+tx=$(txid_at 7 2)
+$E prove "$tx" --chain "$F" --out "$T/p.bin" >/dev/null || fail "prove 7"
+$E verify-proof --json "$T/p.bin" | grep -q '"ok": true' || fail "proof json"
+# every byte of the proof's head part (magic, txid, index, audit path,
+# count) and every 11th byte after it, flipped on its own: exit 1 (never 0,
+# never a crash).  test_chain covers each kind of tampering in-process.
+plen=$(wc -c <"$T/p.bin")
+rm -rf "$T/pv"
+mkdir "$T/pv"
+perl -e '
+	my ($src, $dir) = @ARGV;
+	open(my $f, "<:raw", $src) or die; my $orig = do { local $/; <$f> };
+	for my $i (0 .. length($orig) - 1) {
+		next if $i >= 4 + 1 + 32 + 2 + 32 * 5 + 2 && $i % 11;
+		my $b = $orig;
+		substr($b, $i, 1) = chr(ord(substr($b, $i, 1)) ^ 0x21);
+		open(my $o, ">:raw", "$dir/p_$i.bin") or die; print $o $b; close $o;
+	}' "$T/p.bin" "$T/pv" || fail "perl proof flips"
+bad=0
+for v in "$T"/pv/p_*.bin; do
+	$E verify-proof "$v" >/dev/null 2>&1
+	rc=$?
+	[ $rc -eq 1 ] || { bad=$((bad + 1)); echo "flip $v: exit $rc"; }
+done
+[ $bad -eq 0 ] || fail "$bad proof flips not rejected"
+[ "$(ls "$T/pv" | wc -l)" -gt $((plen / 11)) ] || fail "proof flips: too few"
+rm -rf "$T/pv"
+head -c $((plen - 1)) "$T/p.bin" >"$T/pt.bin"
+$E verify-proof "$T/pt.bin" >/dev/null
+[ $? -eq 1 ] || fail "truncated proof"
+$E prove "$(echo "$tx" | tr 0-9a-f 1-9a-f0)" --chain "$F" --out "$T/p2.bin" \
+	>/dev/null 2>"$T/err"
+[ $? -eq 1 ] || fail "prove of an unknown txid: exit 1 expected"
+grep -q "no block" "$T/err" || fail "prove unknown: message"
+
 # Usage errors: exit 2 with a message; --help exits 0.
 for args in "chain" "chain bogus" "chain gen --blocks 3" \
 	"chain gen --out $T/x --blocks 0" "chain gen --out $T/x --blocks 3 --txs-per-block 33" \
 	"chain gen --out $T/x --blocks 3 --seed 12" "chain gen --out $T/x --blocks" \
 	"chain verify" "chain verify --bogus $F" "chain seek $F" \
 	"chain seek $F --back -1" "chain seek $F --back 1.2345" \
-	"chain seek $F --back 1 --from 300"; do
+	"chain seek $F --back 1 --from 300" "chain seek $F --height 300" \
+	"chain seek $F --back 1 --height 3" "chain seek $F --height 9 --from 5" \
+	"prove" "prove 12 --chain $F --out $T/x" "prove $tx --out $T/x" \
+	"prove $tx --chain $T/missing --out $T/x" "verify-proof" \
+	"verify-proof $T/missing"; do
 	# shellcheck disable=SC2086
 	$E $args >/dev/null 2>"$T/err"
 	rc=$?
@@ -196,6 +270,8 @@ done
 for sub in gen verify seek; do
 	$E chain $sub --help | grep -q usage || fail "$sub --help"
 done
+$E prove --help | grep -q usage || fail "prove --help"
+$E verify-proof --help | grep -q usage || fail "verify-proof --help"
 
 [ $fails -eq 0 ] || {
 	echo "$fails failure(s)"

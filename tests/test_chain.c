@@ -2,7 +2,11 @@
  * codec (src/wire/ec_chainfile.c): jump references against a brute-force
  * reading of PROTOCOL.md 5.1 on random chains, seal/append/verify round
  * trips, every 5.2 rule broken once, segment verification above genesis,
- * seek against brute force, and the chain file's strictness. */
+ * seek against brute force, and the chain file's strictness; the skip
+ * reference (height function against a forest model, version rules, the
+ * hop bound of the height walk for every target of a 10^4-block chain)
+ * and inclusion proofs (round trip and every kind of tampering). */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "ec/chain.h"
@@ -500,9 +504,10 @@ static void check_seek(const fixture *f, uint64_t *rs, int queries,
 			const ec_block *at = ec_chain_at(f->chain, prev_h);
 			assert_true(hops[i].height < prev_h);
 			assert_true(hops[i].via >= -1 &&
-				    hops[i].via < EC_JUMP_COUNT);
-			const ec_id *ref = hops[i].via < 0
-						   ? &at->prev
+				    hops[i].via <= EC_REF_SKIP);
+			const ec_id *ref = hops[i].via < 0 ? &at->prev
+					   : hops[i].via == EC_REF_SKIP
+						   ? &at->skip
 						   : &at->jumps[hops[i].via];
 			assert_memory_equal(
 				ref->b, f->blocks[hops[i].height].id.b, 32);
@@ -604,8 +609,7 @@ static void test_chainfile_round_trip(void **state)
 	size_t rec_start[7], off = 12;
 	for (size_t i = 0; i < 6; i++) {
 		rec_start[i] = off;
-		off += 8 + EC_BLOCK_FIXED_BYTES + 32u * f.blocks[i].n_txs +
-		       proofs[i].len;
+		off += 8 + ec_block_encoded_len(&f.blocks[i]) + proofs[i].len;
 	}
 	rec_start[6] = off;
 	assert_int_equal(off, len);
@@ -668,8 +672,8 @@ static void test_chainfile_round_trip(void **state)
 	/* a proof length one too short: the proof is decoded strictly, so the
 	 * damage is named at its own record, not the next one */
 	{
-		size_t pl = rec_start[4] + 4 + EC_BLOCK_FIXED_BYTES +
-			    32u * f.blocks[4].n_txs + 3;
+		size_t pl = rec_start[4] + 4 + ec_block_encoded_len(&f.blocks[4]) +
+			    3;
 		longer[pl]--;
 		assert_int_not_equal(ec_chainfile_decode(longer, len, &blocks, NULL,
 							 &n, &err),
@@ -679,8 +683,8 @@ static void test_chainfile_round_trip(void **state)
 	}
 	/* a proof naming other transactions than its block */
 	{
-		size_t pt = rec_start[5] + 8 + EC_BLOCK_FIXED_BYTES +
-			    32u * f.blocks[5].n_txs + 3; /* first txid byte */
+		size_t pt = rec_start[5] + 8 + ec_block_encoded_len(&f.blocks[5]) +
+			    3; /* first txid byte */
 		longer[pt] ^= 1;
 		assert_int_equal(ec_chainfile_decode(longer, len, &blocks, NULL,
 						     &n, &err),
@@ -707,6 +711,416 @@ static void test_chainfile_round_trip(void **state)
 	fx_free(&f);
 }
 
+/* ---- skip references ------------------------------------------------------ */
+
+/* PROTOCOL.md 5.1's skip height read as a process: the skew-binary forest
+ * of perfect trees grown one block at a time. */
+static void test_skip_height_model(void **state)
+{
+	uint64_t root[130];
+	unsigned ord[130];
+	size_t np = 0;
+
+	for (uint64_t h = 0; h < 300000; h++) {
+		uint64_t exp;
+		if (np >= 2 && ord[np - 1] == ord[np - 2]) {
+			unsigned k = ord[np - 1] + 1;
+			uint64_t tree = ((uint64_t)1 << k) - 1;
+			exp = h >= tree ? h - tree : 0;
+			np -= 2;
+			root[np] = h;
+			ord[np++] = k;
+		} else {
+			exp = np >= 2 ? root[np - 2] : 0;
+			root[np] = h;
+			ord[np++] = 1;
+		}
+		if (ec_skip_height(h) != exp)
+			fail_msg("skip(%llu) = %llu, model %llu",
+				 (unsigned long long)h,
+				 (unsigned long long)ec_skip_height(h),
+				 (unsigned long long)exp);
+		if (h >= 2)
+			assert_true(exp + 2 <= h);
+	}
+	/* the first values, by hand from the definition */
+	static const uint64_t first[] = {0, 0, 0, 0, 2, 2, 0, 0, 6, 6, 6, 9};
+	for (uint64_t h = 0; h < 12; h++)
+		assert_int_equal(ec_skip_height(h), first[h]);
+	/* far heights stay below h */
+	assert_true(ec_skip_height(UINT64_MAX / 2) < UINT64_MAX / 2);
+	assert_true(ec_skip_height(UINT64_MAX - 1) < UINT64_MAX - 1);
+}
+
+static unsigned floor_log2(uint64_t v)
+{
+	unsigned k = 0;
+	while (v >>= 1)
+		k++;
+	return k;
+}
+
+/* The height walk of PROTOCOL.md 5.1 on heights alone. */
+static size_t model_walk(uint64_t from, uint64_t t)
+{
+	size_t n = 0;
+	while (from > t) {
+		uint64_t s = ec_skip_height(from);
+		from = s >= t && s + 1 < from ? s : from - 1;
+		n++;
+	}
+	return n;
+}
+
+/* Checks hops[0..nh) as links of f's chain from `from` ending at `to`. */
+static void check_hops(const fixture *f, uint64_t from, uint64_t to,
+		       const ec_seek_hop *hops, size_t nh)
+{
+	uint64_t at = from;
+	for (size_t i = 0; i < nh; i++) {
+		const ec_block *b = &f->blocks[at];
+		const ec_id *ref = hops[i].via < 0 ? &b->prev
+				   : hops[i].via == EC_REF_SKIP
+					   ? &b->skip
+					   : &b->jumps[hops[i].via];
+		assert_true(hops[i].height < at);
+		assert_memory_equal(ref->b, f->blocks[hops[i].height].id.b, 32);
+		at = hops[i].height;
+	}
+	assert_int_equal(at, to);
+}
+
+/* Every target of a 10^4-block chain from its head, and from 60 other
+ * blocks to every 7th height: the walk reaches the target through the
+ * references it names, in the hops the height model predicts, within the
+ * proven bound 3*floor(log2(H + 2)) - 2. */
+static void test_seek_height_bound(void **state)
+{
+	enum { N = 10000 };
+	fixture f;
+	ec_seek_hop hops[64];
+	size_t nh, max = 0, total = 0;
+	unsigned bound = 3 * floor_log2(N + 1) - 2, lg = 0;
+
+	while (((uint64_t)1 << lg) < N)
+		lg++;
+	fx_build(&f, 41, N, 1700000000000ull, GAPS_SECOND, 1);
+	for (uint64_t t = 0; t < N; t++) {
+		assert_int_equal(ec_chain_seek_height(f.chain,
+						      &f.blocks[N - 1].id, t,
+						      hops, 64, &nh),
+				 EC_OK);
+		assert_true(nh <= bound);
+		assert_int_equal(nh, model_walk(N - 1, t));
+		check_hops(&f, N - 1, t, hops, nh);
+		if (nh > max)
+			max = nh;
+		total += nh;
+	}
+	printf("# height seek, N=%d: max %zu mean %.1f hops (proven bound "
+	       "%u, 2*ceil(log2 N) = %u)\n",
+	       N, max, (double)total / N, bound, 2 * lg);
+	for (uint64_t from = 1; from < N; from += N / 60) {
+		unsigned b = 3 * floor_log2(from + 2) - 2;
+		for (uint64_t t = 0; t <= from; t += 7) {
+			assert_int_equal(
+				ec_chain_seek_height(f.chain, &f.blocks[from].id,
+						     t, hops, 64, &nh),
+				EC_OK);
+			assert_true(nh <= b);
+			check_hops(&f, from, t, hops, nh);
+		}
+	}
+	assert_int_equal(ec_chain_seek_height(f.chain, &f.blocks[5].id, 6, hops,
+					      64, &nh),
+			 EC_ERR_ARG);
+	fx_free(&f);
+
+	/* Time seek on irregular version-2 chains: the answer is the brute
+	 * force's, and the walk is at most one hop longer than the height
+	 * walk to the answer's height + 1. */
+	uint64_t rs = 99;
+	fx_build(&f, 42, N, 1700000000000ull, GAPS_IRREGULAR, 1);
+	uint64_t span = f.blocks[N - 1].timestamp - f.blocks[0].timestamp;
+	max = 0;
+	for (int q = 0; q < 4000; q++) {
+		uint64_t from = q % 2 ? N - 1 : tu_rand_u64(&rs) % N, found;
+		uint64_t back = tu_rand_u64(&rs) % (span + 1);
+		uint64_t exp = brute_seek(f.blocks, from, back);
+		int r = ec_chain_seek(f.chain, &f.blocks[from].id, back, hops,
+				      64, &nh, &found);
+		assert_int_equal(r, exp == UINT64_MAX ? EC_ERR_NOTFOUND : EC_OK);
+		assert_int_equal(found, exp);
+		if (r == EC_OK && exp < from)
+			assert_true(nh <= model_walk(from, exp + 1) + 1);
+		if (nh > max)
+			max = nh;
+	}
+	printf("# time seek, N=%d irregular: max %zu hops\n", N, max);
+	fx_free(&f);
+}
+
+/* A version-1 block sealed by hand onto c (the chain's own seal makes
+ * version 2). */
+static void seal_v1(fixture *f, ec_time ts, uint64_t *rs, ec_block *out)
+{
+	ec_block b;
+	const ec_block *head = ec_chain_head(f->chain);
+	memset(&b, 0, sizeof b);
+	b.creator = f->creator;
+	b.height = ec_chain_length(f->chain);
+	b.timestamp = ts;
+	if (head)
+		b.prev = head->id;
+	b.n_txs = 1;
+	tu_rand_bytes(rs, &b.txids[0], sizeof b.txids[0]);
+	assert_int_equal(ec_chain_jumps(f->chain, ts, b.jumps), EC_OK);
+	ec_merkle_root(&b.merkle_root, b.txids, 1);
+	assert_int_equal(ec_block_sign(&b, f->kp.sk), EC_OK);
+	assert_int_equal(ec_chain_append(f->chain, &b, NULL), EC_OK);
+	*out = b;
+}
+
+static void resign(fixture *f, ec_block *b)
+{
+	assert_int_equal(ec_block_sign(b, f->kp.sk), EC_OK);
+}
+
+/* Version 1 then version 2 on one chain; never back; the skip reference
+ * checked wherever its target is known. */
+static void test_version_switch(void **state)
+{
+	fixture f;
+	uint64_t rs = 5;
+	ec_block blocks[40], b;
+	ec_chain_fail fail;
+	ec_time ts = 1700000000000ull;
+	ec_id ph;
+
+	fx_build(&f, 51, 0, ts, GAPS_SECOND, 1);
+	memset(&ph, 0, sizeof ph);
+	for (size_t h = 0; h < 8; h++)
+		seal_v1(&f, ts + h * 1000, &rs, &blocks[h]);
+	for (size_t h = 8; h < 40; h++) {
+		ec_id tx;
+		tu_rand_bytes(&rs, &tx, sizeof tx);
+		assert_int_equal(ec_chain_seal(f.chain, &f.creator,
+					       ts + h * 1000, &tx, 1, &ph,
+					       f.kp.sk, &blocks[h]),
+				 EC_OK);
+		assert_int_equal(blocks[h].version, EC_BLOCK_V2);
+		assert_memory_equal(
+			blocks[h].skip.b,
+			blocks[ec_skip_height(h)].id.b, 32);
+	}
+	assert_int_equal(blocks[7].version, 0);
+	assert_int_equal(ec_chain_verify(blocks, 40, &fail), EC_OK);
+	/* the encodings differ by the skip reference */
+	assert_int_equal(ec_block_encoded_len(&blocks[7]),
+			 EC_BLOCK_FIXED_BYTES + 32);
+	assert_int_equal(ec_block_encoded_len(&blocks[8]),
+			 EC_BLOCK_V2_FIXED_BYTES + 32);
+
+	/* back to version 1 after version 2: refused */
+	{
+		fixture g = f;
+		ec_block v1;
+		memset(&v1, 0, sizeof v1);
+		v1 = blocks[39];
+		v1.height = 40;
+		v1.prev = blocks[39].id;
+		v1.version = 0;
+		memset(&v1.skip, 0, sizeof v1.skip);
+		resign(&g, &v1);
+		assert_int_equal(ec_chain_append(f.chain, &v1, &fail),
+				 EC_ERR_VERSION);
+		assert_int_equal(ec_chain_length(f.chain), 40);
+		/* and an unknown version */
+		v1.version = 3;
+		assert_int_equal(ec_chain_append(f.chain, &v1, &fail),
+				 EC_ERR_VERSION);
+	}
+	/* a wrong skip reference (re-signed): EC_ERR_JUMP naming "skip" */
+	b = blocks[30];
+	b.skip = blocks[ec_skip_height(30) + 1].id;
+	resign(&f, &b);
+	{
+		ec_block seg[40];
+		memcpy(seg, blocks, sizeof seg);
+		seg[30] = b;
+		assert_int_equal(ec_chain_verify(seg, 31, &fail), EC_ERR_JUMP);
+		assert_int_equal(fail.jump, EC_REF_SKIP);
+		assert_int_equal(fail.height, 30);
+		assert_string_equal(ec_chain_ref_name(fail.jump), "skip");
+		/* a segment starting above the skip target cannot check it */
+		uint64_t s = ec_skip_height(30);
+		assert_int_equal(ec_chain_verify(seg + s + 1, 30 - s, &fail),
+				 EC_OK);
+		/* ... but one holding it does */
+		assert_int_equal(ec_chain_verify(seg + s, 31 - s, &fail),
+				 EC_ERR_JUMP);
+	}
+	/* a version-2 genesis carries a zero skip reference */
+	{
+		fixture g;
+		ec_block gen;
+		ec_id tx;
+		fx_build(&g, 52, 0, ts, GAPS_SECOND, 1);
+		tu_rand_bytes(&rs, &tx, sizeof tx);
+		assert_int_equal(ec_chain_seal(g.chain, &g.creator, ts, &tx, 1,
+					       &ph, g.kp.sk, &gen),
+				 EC_OK);
+		assert_true(ec_id_is_zero(&gen.skip));
+		memset(gen.skip.b, 1, 32);
+		resign(&g, &gen);
+		assert_int_equal(ec_chain_verify(&gen, 1, &fail), EC_ERR_JUMP);
+		assert_int_equal(fail.jump, EC_REF_SKIP);
+		fx_free(&g);
+	}
+	fx_free(&f);
+}
+
+/* ---- inclusion proofs ------------------------------------------------------ */
+
+/* Offsets of the block records of a proof (after its u16 length). */
+static size_t proof_blocks(const uint8_t *p, size_t n, size_t *off,
+			   size_t *len, size_t max)
+{
+	size_t o = 4 + 1 + 32 + 1, nb, i;
+	size_t np = p[o++];
+	o += 32 * np;
+	nb = (size_t)p[o] << 8 | p[o + 1];
+	o += 2;
+	for (i = 0; i < nb && i < max; i++) {
+		len[i] = (size_t)p[o] << 8 | p[o + 1];
+		off[i] = o + 2;
+		o += 2 + len[i];
+	}
+	assert_int_equal(o, n);
+	return nb;
+}
+
+static void test_inclusion_proof(void **state)
+{
+	enum { N = 3000 };
+	fixture f;
+	uint64_t rs = 9;
+	uint8_t *p;
+	size_t n, off[64], len[64];
+	ec_incl_info info;
+	unsigned bound = 3 * floor_log2(N + 1) - 2;
+
+	fx_build(&f, 61, N, 1700000000000ull, GAPS_SECOND, 9);
+	for (int k = 0; k < 200; k++) {
+		uint64_t h = tu_rand_u64(&rs) % N;
+		unsigned i = (unsigned)(tu_rand_u64(&rs) % f.blocks[h].n_txs);
+		assert_int_equal(ec_incl_build(f.chain, &f.blocks[N - 1].id, h,
+					       &f.blocks[h].txids[i], &p, &n),
+				 EC_OK);
+		assert_int_equal(ec_incl_verify(p, n, &info), EC_OK);
+		assert_int_equal(info.height, h);
+		assert_int_equal(info.index, i);
+		assert_memory_equal(info.block_id.b, f.blocks[h].id.b, 32);
+		assert_memory_equal(info.head.id.b, f.blocks[N - 1].id.b, 32);
+		assert_true(info.n_blocks >= 1 && info.n_blocks <= bound + 1);
+		free(p);
+	}
+	/* a txid the block does not hold */
+	{
+		ec_id other;
+		memset(&other, 0x5a, sizeof other);
+		assert_int_equal(ec_incl_build(f.chain, &f.blocks[N - 1].id, 3,
+					       &other, &p, &n),
+				 EC_ERR_NOTFOUND);
+		assert_null(p);
+	}
+
+	/* Tampering, on a proof of several blocks into a block of several
+	 * transactions. */
+	uint64_t h = 1;
+	while (f.blocks[h].n_txs < 3)
+		h++;
+	assert_int_equal(ec_incl_build(f.chain, &f.blocks[N - 1].id, h,
+				       &f.blocks[h].txids[2], &p, &n),
+			 EC_OK);
+	size_t nb = proof_blocks(p, n, off, len, 64);
+	assert_true(nb >= 4);
+	assert_int_equal(ec_incl_verify(p, n, NULL), EC_OK);
+
+	/* a byte of a block on the path (its timestamp): its id changes, so
+	 * its signature no longer verifies */
+	p[off[2] + 2 + 32 + 8 + 7] ^= 1;
+	assert_int_equal(ec_incl_verify(p, n, &info), EC_ERR_SIGNATURE);
+	assert_int_equal(info.bad_block, 2);
+	p[off[2] + 2 + 32 + 8 + 7] ^= 1;
+	/* the head's signature */
+	p[off[0] + len[0] - 1] ^= 0x40;
+	assert_int_equal(ec_incl_verify(p, n, &info), EC_ERR_SIGNATURE);
+	assert_int_equal(info.bad_block, 0);
+	p[off[0] + len[0] - 1] ^= 0x40;
+	/* a path link: two blocks of the path swapped (both validly signed) */
+	if (len[1] == len[2]) {
+		uint8_t tmp[EC_BLOCK_MAX_BYTES];
+		memcpy(tmp, p + off[1], len[1]);
+		memcpy(p + off[1], p + off[2], len[1]);
+		memcpy(p + off[2], tmp, len[1]);
+		assert_int_equal(ec_incl_verify(p, n, &info), EC_ERR_PREV);
+		assert_int_equal(info.bad_block, 1);
+		memcpy(p + off[2], p + off[1], len[1]);
+		memcpy(p + off[1], tmp, len[1]);
+	}
+	/* a block of the path replaced by another block of the chain */
+	{
+		uint64_t other = f.blocks[N - 2].height;
+		uint8_t enc[EC_BLOCK_MAX_BYTES];
+		size_t el = ec_block_encode_to(&f.blocks[other], enc);
+		uint8_t *q = malloc(n + EC_BLOCK_MAX_BYTES);
+		size_t qn = 0;
+		memcpy(q, p, off[1] - 2);
+		qn = off[1] - 2;
+		q[qn++] = (uint8_t)(el >> 8);
+		q[qn++] = (uint8_t)el;
+		memcpy(q + qn, enc, el);
+		qn += el;
+		memcpy(q + qn, p + off[1] + len[1], n - off[1] - len[1]);
+		qn += n - off[1] - len[1];
+		int r = ec_incl_verify(q, qn, &info);
+		/* the head's prev is block N - 2, so that link holds and the
+		 * next one breaks */
+		assert_int_equal(r, EC_ERR_PREV);
+		free(q);
+	}
+	/* a Merkle sibling */
+	size_t sib = 4 + 1 + 32 + 2;
+	assert_true(p[4 + 1 + 32 + 1] >= 1);
+	p[sib + 5] ^= 1;
+	assert_int_equal(ec_incl_verify(p, n, &info), EC_ERR_MERKLE);
+	p[sib + 5] ^= 1;
+	/* the txid, and the index */
+	p[5] ^= 1;
+	assert_int_equal(ec_incl_verify(p, n, &info), EC_ERR_MERKLE);
+	p[5] ^= 1;
+	p[4 + 1 + 32] = 1;
+	assert_int_equal(ec_incl_verify(p, n, &info), EC_ERR_MERKLE);
+	p[4 + 1 + 32] = 2;
+	assert_int_equal(ec_incl_verify(p, n, NULL), EC_OK);
+	/* every truncation, a trailing byte, the magic */
+	for (size_t cut = 0; cut < n; cut++)
+		assert_int_not_equal(ec_incl_verify(p, cut, NULL), EC_OK);
+	{
+		uint8_t *q = malloc(n + 1);
+		memcpy(q, p, n);
+		q[n] = 0;
+		assert_int_equal(ec_incl_verify(q, n + 1, NULL),
+				 EC_ERR_TRAILING);
+		q[0] = 'X';
+		assert_int_equal(ec_incl_verify(q, n, NULL), EC_ERR_FORMAT);
+		free(q);
+	}
+	free(p);
+	fx_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -717,6 +1131,10 @@ int main(void)
 		cmocka_unit_test(test_segment_above_genesis),
 		cmocka_unit_test(test_seek_matches_brute_force),
 		cmocka_unit_test(test_chainfile_round_trip),
+		cmocka_unit_test(test_skip_height_model),
+		cmocka_unit_test(test_seek_height_bound),
+		cmocka_unit_test(test_version_switch),
+		cmocka_unit_test(test_inclusion_proof),
 	};
 	if (ec_crypto_init() != EC_OK)
 		return 1;

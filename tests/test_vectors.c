@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "ec/chain.h"
 #include "ec/crypto.h"
 #include "ec/identity.h"
 #include "ec/wire.h"
@@ -193,6 +194,48 @@ static const struct {
 	 "36c14614ac8737d16958986cfc6160f6b016199b19ec7d70b0642bbcabed3608"
 	 "2894f7c07bc5a36e2dabb93827c926c9198a6405f5e29325e719e411257dba4b"
 	 "62dbfadab927ed0b"},
+	{"v2_block0",
+	 "0302333333333333333333333333333333333333333333333333333333333333"
+	 "333300000000000000000000018bcfe568000000000000000000000000000000"
+	 "0000000000000000000000000000000000000000000000000000000000000000"
+	 "0000000000000000000000000000000000000000000000000000000000000000"
+	 "0000000000000000000000000000000000000000000000000000000000000000"
+	 "0000000000000000000000000000000000000000000000000000000000000000"
+	 "0000000000000000000000000000000000000000000000000000000000000000"
+	 "0000000000000000000000000000000000000000000000000000000000000000"
+	 "000000000000000000000000000000000000d6b85b86de27746c1cf446c44620"
+	 "b3f8665c3d6715641b6596a9a0b82b0b75d47777777777777777777777777777"
+	 "777777777777777777777777777777777777ed4928c628d1c2c6eae903389059"
+	 "95612959273a5c63f93636c14614ac8737d102a0a0a0a0a0a0a0a0a0a0a0a0a0"
+	 "a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a1a1a1a1a1a1a1a1a1a1a1a1a1"
+	 "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a19ef433da36d7bc9a54766a36f0"
+	 "e77c2484f34ef6ef286bbe7e2e0e2dabfd1d3cdede8e8d22e8d6ed0548340ffa"
+	 "5c244f9b5ac55362836e14ba6925cdaf98aa07"},
+	{"v2_block4",
+	 "0302333333333333333333333333333333333333333333333333333333333333"
+	 "333300000000000000040000018bcfe91180a011bed707773a89b0e053a2b8bb"
+	 "6d04d72c958c8fd2510e4cd9705bcfa7d838a011bed707773a89b0e053a2b8bb"
+	 "6d04d72c958c8fd2510e4cd9705bcfa7d8380000000000000000000000000000"
+	 "0000000000000000000000000000000000000000000000000000000000000000"
+	 "0000000000000000000000000000000000000000000000000000000000000000"
+	 "0000000000000000000000000000000000000000000000000000000000000000"
+	 "0000000000000000000000000000000000004f855dc77595d0b38eb838d723af"
+	 "60ef5c843e267ac68d39c8d8663708cf8132580ab534e45d658ad69dac65aa1a"
+	 "ebfcc9d997cf742a6c3dab1bc223521c854b7777777777777777777777777777"
+	 "777777777777777777777777777777777777ed4928c628d1c2c6eae903389059"
+	 "95612959273a5c63f93636c14614ac8737d102a8a8a8a8a8a8a8a8a8a8a8a8a8"
+	 "a8a8a8a8a8a8a8a8a8a8a8a8a8a8a8a8a8a8a8a9a9a9a9a9a9a9a9a9a9a9a9a9"
+	 "a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a996d401ee94685392ee957c32ce"
+	 "1c3a2aeb6326b00b280ae5a4dcfb6d0ba435fed8da3be8e1418a24068e65631d"
+	 "d1b50be716ec83d1fc6d495712acd3ae20a601"},
+	{"v2_block4_id",
+	 "0d55b0f67285c2da3107c5d30e3c75763d151794995357042a44eef5e8222df7"},
+	{"incl_proof_head",
+	 "6563697001a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3"
+	 "a3a3a3a3a30101a71ff0e222312d9d08ed8712b403b77bf1abfd626cd26f07c1"
+	 "4716a073cca60e0003"},
+	{"incl_proof_sha256",
+	 "e6690cd99fc58482bdffe6e9631243e038ff8a5ce5c9beac0263bfb381bb6ed7"},
 };
 
 static int print_mode;
@@ -506,10 +549,50 @@ static void test_vectors(void **state)
 	}
 }
 
+/* Version-2 blocks (section 5) and an inclusion proof (5.3): chain
+ * 32x33 signed by C, block h at T0 + h * 60,000 with txids 32x(a0 + 2h)
+ * and 32x(a1 + 2h), proof_hash 32x77; the proof from block 4 to txid
+ * 32xa3 (block 1, index 1) walks 4 -skip-> 2 -prev-> 1. */
+static void test_vectors_v2(void **state)
+{
+	ec_keypair C;
+	ec_chain *c = ec_chain_new();
+	ec_id creator = id_of(0x33), ph = id_of(0x77), tx = id_of(0xa3);
+	ec_block b;
+	uint8_t *p, dg[32];
+	size_t n;
+	ec_incl_info info;
+
+	key(&C, 0x03);
+	assert_non_null(c);
+	for (uint64_t h = 0; h < 5; h++) {
+		ec_id txids[2] = {id_of((uint8_t)(0xa0 + 2 * h)),
+				  id_of((uint8_t)(0xa1 + 2 * h))};
+		assert_int_equal(ec_chain_seal(c, &creator, T0 + h * 60000,
+					       txids, 2, &ph, C.sk, &b),
+				 EC_OK);
+		if (h == 0)
+			CHECK_CODEC("v2_block0", block, ec_block, &b, (void)0);
+	}
+	assert_int_equal(ec_skip_height(4), 2);
+	CHECK_CODEC("v2_block4", block, ec_block, &b, (void)0);
+	check_id("v2_block4_id", &b.id);
+	assert_int_equal(ec_incl_build(c, &b.id, 1, &tx, &p, &n), EC_OK);
+	assert_int_equal(n, 1576);
+	assert_int_equal(ec_incl_verify(p, n, &info), EC_OK);
+	assert_int_equal(info.n_blocks, 3);
+	check_hex("incl_proof_head", p, 4 + 1 + 32 + 1 + 1 + 32 + 2);
+	ec_sha256(dg, p, n);
+	check_hex("incl_proof_sha256", dg, sizeof dg);
+	free(p);
+	ec_chain_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vectors),
+		cmocka_unit_test(test_vectors_v2),
 	};
 	print_mode = getenv("EC_PRINT_VECTORS") != NULL;
 	if (ec_crypto_init() != EC_OK)

@@ -596,7 +596,7 @@ static void test_block_rules(void **state)
 
 	wg_block(&s, &b, 1);
 	assert_int_equal(ec_block_encode(&b, &e, &n), EC_OK);
-	assert_int_equal(n, EC_BLOCK_MAX_BYTES);
+	assert_int_equal(n, EC_BLOCK_FIXED_BYTES + 32 * EC_BLOCK_MAX_TXS);
 	assert_int_equal(n, 1427);
 	expect_limit_u8(c, e, n, 338, EC_BLOCK_MAX_TXS + 1);
 	e[338] = 0;
@@ -847,7 +847,7 @@ static void test_request_rules(void **state)
 	expect_dec(cr, e, n, EC_ERR_LIMIT);
 	put16(e + 66, EC_RANGE_MAX_BLOCKS);
 	expect_dec(cr, e, n, EC_OK);
-	assert_int_equal(EC_RANGE_MIN_MAX_BYTES, 1609);
+	assert_int_equal(EC_RANGE_MIN_MAX_BYTES, 1641);
 	put32(e + 68, EC_RANGE_MIN_MAX_BYTES - 1);
 	expect_dec(cr, e, n, EC_ERR_VALUE);
 	put32(e + 68, EC_RANGE_MIN_MAX_BYTES);
@@ -1007,7 +1007,8 @@ static void test_range_resp_limits(void **state)
 		r.items[i].block = b;
 	assert_int_equal(ec_range_resp_sign(&r, wg_key(0)->sk), EC_OK);
 	assert_int_equal(ec_range_resp_encode(&r, &e, &n), EC_OK);
-	assert_int_equal(n, EC_RANGE_RESP_FIXED_BYTES + 1024u * (EC_BLOCK_MAX_BYTES + 1));
+	assert_int_equal(n, EC_RANGE_RESP_FIXED_BYTES +
+				 1024u * (EC_BLOCK_FIXED_BYTES + 32 * EC_BLOCK_MAX_TXS + 1));
 	assert_int_equal(ec_range_resp_decode(&d, e, n), EC_OK);
 	assert_true(wg_range_resp_eq(&r, &d));
 	assert_int_equal(ec_range_resp_verify(&d), EC_OK);

@@ -18,7 +18,10 @@
  *   creator != parent's creator                    EC_ERR_CREATOR
  *   timestamp < parent's timestamp                 EC_ERR_TIME
  *   Merkle root != MTH(txids)                      EC_ERR_MERKLE
+ *   version not 1 or 2, or 1 after a version-2 parent EC_ERR_VERSION
  *   a jump reference differs from section 5.1      EC_ERR_JUMP (jump = i)
+ *   a version-2 skip reference differs from 5.1    EC_ERR_JUMP (jump =
+ *                                                  EC_REF_SKIP)
  *   b->id != H_tag("ec/v1/block", encoding w/o sig) EC_ERR_ID
  *   sig does not verify with signer_pk             EC_ERR_SIGNATURE
  * The consensus proof is not part of the block; checking proof_hash
@@ -30,6 +33,10 @@
 #define EC_CHAIN_H
 
 #include "ec/wire.h"
+
+/* The skip reference in ec_chain_fail.jump and ec_seek_hop.via (the time
+ * references are 0..EC_JUMP_COUNT-1, prev is -1). */
+#define EC_REF_SKIP EC_JUMP_COUNT
 
 typedef struct ec_chain ec_chain;
 
@@ -63,7 +70,8 @@ const ec_block *ec_chain_find(const ec_chain *c, const ec_id *id);
  * cursor per delta); an older ts is still answered, by binary search. */
 int ec_chain_jumps(ec_chain *c, ec_time ts, ec_id out[EC_JUMP_COUNT]);
 
-/* Seals and appends a new block: height, prev, jumps, Merkle root over
+/* Seals and appends a new version-2 block (a version-1 chain continues as
+ * version 2): height, prev, jumps, skip, Merkle root over
  * txids[0..n), proof_hash, signer_pk from sk, id and signature.  The
  * sealed block is copied to *out when out is non-NULL.
  * Errors: EC_ERR_TIME (ts older than the head), EC_ERR_VALUE (n == 0),
@@ -98,24 +106,29 @@ int ec_chain_append(ec_chain *c, const ec_block *b, ec_chain_fail *fail);
  * may be NULL).  n == 0 is EC_OK. */
 int ec_chain_verify(const ec_block *blocks, size_t n, ec_chain_fail *fail);
 
-/* Short name of a jump reference: "1min", "1h", "1d", "7d", "30d"; "prev"
- * for -1; "?" otherwise. */
+/* Short name of a reference: "1min", "1h", "1d", "7d", "30d"; "prev" for
+ * -1; "skip" for EC_REF_SKIP; "?" otherwise. */
 const char *ec_chain_ref_name(int jump);
 
 /* ---- seek ---------------------------------------------------------------
  * One hop of a seek: the height reached and the reference followed. */
 typedef struct ec_seek_hop {
 	uint64_t height;
-	int via; /* -1 = prev, else enum ec_jump */
+	int via; /* -1 = prev, EC_REF_SKIP, else enum ec_jump */
 } ec_seek_hop;
 
 /* Walks from block from_id back to the NEWEST block (from itself or an
  * ancestor; equal timestamps allowed) whose timestamp is
- * <= from.timestamp - back_ms, using only what each visited block carries:
- * at block B (not yet at the target time T), follow the largest jump
- * reference with B.timestamp - delta >= T (its target is provably not
- * older than the answer), else prev.  The walk stops at the first block
- * with timestamp <= T, which is the answer.
+ * <= from.timestamp - back_ms.  At block B (not yet at the target time T)
+ * the walk reads J, the target of the largest jump reference with
+ * B.timestamp - delta >= T (the newest block with timestamp <=
+ * B.timestamp - delta, so not older than the answer).  A version-1 B
+ * follows J.  A version-2 B follows J only when J.timestamp <= T (then J
+ * is the answer), else its skip reference when the skip block is still
+ * newer than T, else prev: the height walk toward the answer, so at most
+ * one hop more than ec_chain_seek_height to the answer's height + 1.
+ * Without J: prev.  The walk stops at the first block with
+ * timestamp <= T, which is the answer.
  *
  * Up to max_hops hops are written to hops (may be NULL when max_hops is
  * 0); *n_hops receives the total number of hops (may exceed max_hops).
@@ -133,5 +146,53 @@ typedef struct ec_seek_hop {
 int ec_chain_seek(const ec_chain *c, const ec_id *from_id, uint64_t back_ms,
 		  ec_seek_hop *hops, size_t max_hops, size_t *n_hops,
 		  uint64_t *found);
+
+/* Walks from block from_id back to the block at height `height`
+ * (<= from's height).  At a version-2 block B: follow skip when
+ * ec_skip_height(B.height) >= height, else prev (PROTOCOL.md 5.1 bounds
+ * this walk by 3*floor(log2(from.height + 2)) - 2 hops on a chain whose
+ * blocks from `height` up are version 2).  At a version-1 block: the
+ * lowest-height jump reference target still >= height, else prev.
+ * Hops as for ec_chain_seek.  EC_OK; EC_ERR_ARG (from_id not in the chain,
+ * height above it); EC_ERR_CORRUPT as for ec_chain_seek. */
+int ec_chain_seek_height(const ec_chain *c, const ec_id *from_id,
+			 uint64_t height, ec_seek_hop *hops, size_t max_hops,
+			 size_t *n_hops);
+
+/* ---- inclusion proofs (PROTOCOL.md 5.3) -----------------------------------
+ * From a signed head to a transaction of an older block of the same chain:
+ * the blocks of the height walk head -> target (each linked to the next by
+ * prev, skip or a jump reference) and the Merkle audit path of the txid in
+ * the target block. */
+#define EC_INCL_MAX_BLOCKS 1024
+
+/* Builds the proof that block `height` of c holds txid, walking from the
+ * block head_id, into *out (malloc'd, *len bytes; free()).
+ * EC_ERR_NOTFOUND: the block at that height does not hold txid;
+ * EC_ERR_ARG: head_id not in c or height above it; EC_ERR_LIMIT: path
+ * longer than EC_INCL_MAX_BLOCKS; EC_ERR_NOMEM; EC_ERR_CORRUPT. */
+int ec_incl_build(const ec_chain *c, const ec_id *head_id, uint64_t height,
+		  const ec_id *txid, uint8_t **out, size_t *len);
+
+/* What a verified proof shows. */
+typedef struct ec_incl_info {
+	ec_block head;      /* the signed head the proof starts from */
+	uint64_t height;    /* height of the block holding the txid */
+	ec_id block_id;     /* its id */
+	ec_id txid;
+	unsigned index;     /* position of txid in that block */
+	size_t n_blocks;    /* blocks in the proof (head and target included) */
+	size_t bad_block;   /* on a block failure: its position, else SIZE_MAX */
+} ec_incl_info;
+
+/* Verifies a proof offline: exact encoding, every block's id and
+ * signature (by its signer_pk), one creator, each link, and the Merkle
+ * audit path to the target block's root.  Whether the head's signer_pk is
+ * the creator's key is the caller's to judge (info->head).  Returns EC_OK
+ * or the failure: EC_ERR_SHORT / EC_ERR_TRAILING / EC_ERR_FORMAT /
+ * EC_ERR_LIMIT / EC_ERR_VALUE (encoding), a block decoding error,
+ * EC_ERR_ID, EC_ERR_SIGNATURE, EC_ERR_CREATOR, EC_ERR_PREV (a link),
+ * EC_ERR_MERKLE (txid or audit path).  info may be NULL. */
+int ec_incl_verify(const uint8_t *p, size_t n, ec_incl_info *info);
 
 #endif

@@ -139,23 +139,40 @@ enum ec_jump {
 /* Delta of each jump reference in ms: 1 min, 1 h, 1 day, 7 days, 30 days. */
 extern const uint64_t ec_jump_delta_ms[EC_JUMP_COUNT];
 
+/* Block versions: 1 carries the five time references; 2 adds the skip
+ * reference (PROTOCOL.md 5 and 5.1).  In memory a version-1 block has
+ * version 0 (a zeroed ec_block is version 1; the decoder stores 0). */
+#define EC_BLOCK_V1 1
+#define EC_BLOCK_V2 2
+
 typedef struct ec_block {
 	ec_id creator; /* peer id of the chain owner */
 	uint64_t height; /* genesis = 0 */
 	ec_time timestamp;
 	ec_id prev; /* zero at genesis */
 	ec_id jumps[EC_JUMP_COUNT];
+	ec_id skip; /* version 2: id of the block at ec_skip_height(height) */
 	ec_id merkle_root;
 	ec_id proof_hash; /* H_tag("ec/v1/proof", consensus proof encoding) */
 	uint8_t signer_pk[EC_PUBKEY_BYTES]; /* lamppost key that signed */
+	uint8_t version; /* EC_BLOCK_V2, or 0 = version 1 */
 	uint8_t n_txs; /* 1..32 */
 	ec_id txids[EC_BLOCK_MAX_TXS]; /* commit order, no duplicates */
 	uint8_t sig[EC_SIG_BYTES];
 	ec_id id; /* derived: H_tag("ec/v1/block", encoding without sig) */
 } ec_block;
 
+/* Fixed part of a version-1 block (the smallest block); version 2 adds
+ * the 32-byte skip reference.  EC_BLOCK_MAX_BYTES is the largest block of
+ * either version. */
 #define EC_BLOCK_FIXED_BYTES (2 + 32 + 8 + 8 + 32 + 32 * EC_JUMP_COUNT + 32 + 32 + 32 + 1 + 64)
-#define EC_BLOCK_MAX_BYTES (EC_BLOCK_FIXED_BYTES + 32 * EC_BLOCK_MAX_TXS)
+#define EC_BLOCK_V2_FIXED_BYTES (EC_BLOCK_FIXED_BYTES + 32)
+#define EC_BLOCK_MAX_BYTES (EC_BLOCK_V2_FIXED_BYTES + 32 * EC_BLOCK_MAX_TXS)
+
+/* Encoded length of b (its version and n_txs, capped at 32). */
+size_t ec_block_encoded_len(const ec_block *b);
+/* Skip height of a block at height h >= 1 (PROTOCOL.md 5.1); 0 for h 0. */
+uint64_t ec_skip_height(uint64_t h);
 
 int ec_block_write(struct ec_wbuf *w, const ec_block *b);
 int ec_block_encode(const ec_block *b, uint8_t **out, size_t *len);

@@ -116,14 +116,20 @@ static int check_txids(const ec_block *b)
 
 /* The rules of PROTOCOL.md 5.2 for block b.  parent is the verified block
  * before it, or NULL: then b is genesis if `genesis`, else the unlinkable
- * first block of a segment.  exp/known: the expected jump references. */
+ * first block of a segment.  exp/known: the expected jump references;
+ * exp_skip: the expected skip reference of a version-2 block, NULL when its
+ * target lies before the segment. */
 static int check_block(const ec_block *b, const ec_block *parent, int genesis,
-		       const ec_id exp[EC_JUMP_COUNT], unsigned known, int *jump)
+		       const ec_id exp[EC_JUMP_COUNT], unsigned known,
+		       const ec_id *exp_skip, int *jump)
 {
 	ec_id merkle, id;
 	int r;
 
 	*jump = -1;
+	if (b->version != EC_BLOCK_V1 && b->version != EC_BLOCK_V2 &&
+	    b->version != 0)
+		return EC_ERR_VERSION;
 	if ((r = check_txids(b)) != EC_OK)
 		return r;
 	if (parent) {
@@ -136,6 +142,10 @@ static int check_block(const ec_block *b, const ec_block *parent, int genesis,
 			return EC_ERR_CREATOR;
 		if (b->timestamp < parent->timestamp)
 			return EC_ERR_TIME;
+		/* version 2 never goes back to version 1 */
+		if (parent->version == EC_BLOCK_V2 &&
+		    b->version != EC_BLOCK_V2)
+			return EC_ERR_VERSION;
 	} else if (genesis) {
 		if (b->height != 0)
 			return EC_ERR_HEIGHT;
@@ -151,10 +161,32 @@ static int check_block(const ec_block *b, const ec_block *parent, int genesis,
 			return EC_ERR_JUMP;
 		}
 	}
+	if (b->version == EC_BLOCK_V2 && exp_skip &&
+	    !ec_id_eq(exp_skip, &b->skip)) {
+		*jump = EC_REF_SKIP;
+		return EC_ERR_JUMP;
+	}
 	ec_block_compute_id(b, &id);
 	if (!ec_id_eq(&id, &b->id))
 		return EC_ERR_ID;
 	return ec_verify_digest(b->sig, &id, b->signer_pk);
+}
+
+/* Expected skip reference of a block at height h placed after view[0..n),
+ * whose view[0] has height base: the zero id at genesis, the id of the
+ * block at the skip height when the view holds it, else NULL (before the
+ * segment: not checked). */
+static const ec_id *expected_skip(const block_view *v, size_t n,
+				  uint64_t base, uint64_t h,
+				  const ec_id *zero)
+{
+	uint64_t s;
+	if (h == 0)
+		return zero;
+	s = ec_skip_height(h);
+	if (s < base || s - base >= n)
+		return NULL;
+	return &view_at(v, (size_t)(s - base))->id;
 }
 
 static void set_fail(ec_chain_fail *fail, uint64_t height, size_t index,
@@ -176,7 +208,9 @@ int ec_chain_verify(const ec_block *blocks, size_t n, ec_chain_fail *fail)
 	jump_cursor jc;
 	int from_genesis;
 	uint64_t base;
+	ec_id zero;
 
+	memset(&zero, 0, sizeof zero);
 	set_fail(fail, 0, 0, EC_OK, -1);
 	if (n == 0)
 		return EC_OK;
@@ -197,7 +231,9 @@ int ec_chain_verify(const ec_block *blocks, size_t n, ec_chain_fail *fail)
 		compute_jumps(&jc, &v, k, b->timestamp, from_genesis, exp,
 			      &known);
 		r = check_block(b, k ? &blocks[k - 1] : NULL, from_genesis, exp,
-				known, &jump);
+				known,
+				expected_skip(&v, k, base, base + k, &zero),
+				&jump);
 		if (r != EC_OK) {
 			set_fail(fail, base + k, k, r, jump);
 			return r;
@@ -352,8 +388,11 @@ int ec_chain_seal(ec_chain *c, const ec_id *creator, ec_time ts,
 	if (head && !ec_id_eq(creator, &head->creator))
 		return EC_ERR_CREATOR;
 	memset(&b, 0, sizeof b);
+	b.version = EC_BLOCK_V2;
 	b.creator = *creator;
 	b.height = c->len;
+	if (c->len)
+		b.skip = ec_chain_at(c, ec_skip_height(c->len))->id;
 	b.timestamp = ts;
 	if (head)
 		b.prev = head->id;
@@ -401,8 +440,12 @@ int ec_chain_append(ec_chain *c, const ec_block *b, ec_chain_fail *fail)
 	} else {
 		/* A rejected block must not move the cursors. */
 		jump_cursor jc = c->cur;
+		ec_id zero;
+		memset(&zero, 0, sizeof zero);
 		compute_jumps(&jc, &v, c->len, b->timestamp, 1, exp, NULL);
 		r = check_block(b, head, 1, exp, (1u << EC_JUMP_COUNT) - 1,
+				expected_skip(&v, (size_t)c->len, 0, c->len,
+					      &zero),
 				&jump);
 		if (r == EC_OK)
 			c->cur = jc;
@@ -424,6 +467,8 @@ const char *ec_chain_ref_name(int jump)
 							 "7d", "30d"};
 	if (jump == -1)
 		return "prev";
+	if (jump == EC_REF_SKIP)
+		return "skip";
 	if (jump < 0 || jump >= EC_JUMP_COUNT)
 		return "?";
 	return names[jump];
@@ -454,28 +499,60 @@ int ec_chain_seek(const ec_chain *c, const ec_id *from_id, uint64_t back_ms,
 	target = b->timestamp - back_ms;
 	while (b->timestamp > target) {
 		const ec_id *ref = &b->prev;
-		const ec_block *next;
+		const ec_block *next = NULL;
 		int via = -1;
-		/* Largest delta with b.ts - delta >= target: jump i's block is
-		 * the newest with ts <= b.ts - delta, so it is not older than
-		 * the answer. */
+		/* The largest delta with b.ts - delta >= target: jump i's block
+		 * J is the newest with ts <= b.ts - delta, not older than the
+		 * answer; when J.ts <= target it IS the answer. */
 		for (int i = EC_JUMP_COUNT - 1; i >= 0; i--) {
 			if (b->timestamp - target >= ec_jump_delta_ms[i]) {
-				via = i;
-				ref = &b->jumps[i];
+				const ec_block *j;
+				if (ec_id_is_zero(&b->jumps[i])) {
+					/* no block at all is that old */
+					r = EC_ERR_NOTFOUND;
+					break;
+				}
+				j = ec_chain_find(c, &b->jumps[i]);
+				if (!j || j->height >= b->height) {
+					r = EC_ERR_CORRUPT;
+					break;
+				}
+				if (j->timestamp <= target || b->version != EC_BLOCK_V2) {
+					next = j;
+					via = i;
+				}
 				break;
 			}
 		}
-		if (ec_id_is_zero(ref)) {
-			/* A zero jump: no block at all is that old.  A zero
-			 * prev: b is genesis and still newer than target. */
-			r = EC_ERR_NOTFOUND;
+		if (r != EC_OK)
 			break;
+		if (!next && b->version == EC_BLOCK_V2 && b->height > 0) {
+			/* Otherwise the height walk toward the answer: skip
+			 * while the skip block is still newer than target. */
+			const ec_block *sk = ec_chain_find(c, &b->skip);
+			if (!sk || sk->height >= b->height) {
+				r = EC_ERR_CORRUPT;
+				break;
+			}
+			if (sk->timestamp > target) {
+				next = sk;
+				via = EC_REF_SKIP;
+			}
 		}
-		next = ec_chain_find(c, ref);
-		if (!next || next->height >= b->height) {
-			r = EC_ERR_CORRUPT;
+		if (r != EC_OK)
 			break;
+		if (!next) {
+			if (ec_id_is_zero(ref)) {
+				/* a zero prev: b is genesis and still newer
+				 * than target */
+				r = EC_ERR_NOTFOUND;
+				break;
+			}
+			next = ec_chain_find(c, ref);
+			if (!next || next->height >= b->height) {
+				r = EC_ERR_CORRUPT;
+				break;
+			}
 		}
 		if (nh < max_hops) {
 			hops[nh].height = next->height;
@@ -488,4 +565,308 @@ int ec_chain_seek(const ec_chain *c, const ec_id *from_id, uint64_t back_ms,
 	if (r == EC_OK)
 		*found = b->height;
 	return r;
+}
+
+/* One step of the height walk from b toward height t < b->height: the
+ * block reached and the reference followed, or NULL (corrupt chain). */
+static const ec_block *height_step(const ec_chain *c, const ec_block *b,
+				   uint64_t t, int *via)
+{
+	const ec_block *next = NULL;
+	*via = -1;
+	if (b->version == EC_BLOCK_V2) {
+		uint64_t s = ec_skip_height(b->height);
+		if (s >= t && s + 1 < b->height) {
+			next = ec_chain_find(c, &b->skip);
+			*via = EC_REF_SKIP;
+			if (next && next->height != s)
+				return NULL;
+		}
+	} else {
+		/* Version 1: the lowest time-reference target not below t. */
+		for (int i = 0; i < EC_JUMP_COUNT; i++) {
+			const ec_block *j;
+			if (ec_id_is_zero(&b->jumps[i]))
+				continue;
+			j = ec_chain_find(c, &b->jumps[i]);
+			if (!j || j->height >= b->height)
+				return NULL;
+			if (j->height >= t && (!next || j->height < next->height)) {
+				next = j;
+				*via = i;
+			}
+		}
+	}
+	if (!next || next->height + 1 == b->height) {
+		*via = -1;
+		next = ec_chain_find(c, &b->prev);
+		if (next && next->height + 1 != b->height)
+			return NULL;
+	}
+	return next;
+}
+
+int ec_chain_seek_height(const ec_chain *c, const ec_id *from_id,
+			 uint64_t height, ec_seek_hop *hops, size_t max_hops,
+			 size_t *n_hops)
+{
+	const ec_block *b;
+	size_t nh = 0;
+
+	if (n_hops)
+		*n_hops = 0;
+	if (!c || !from_id || !n_hops || (max_hops && !hops))
+		return EC_ERR_ARG;
+	b = ec_chain_find(c, from_id);
+	if (!b || height > b->height)
+		return EC_ERR_ARG;
+	while (b->height > height) {
+		int via;
+		const ec_block *next = height_step(c, b, height, &via);
+		if (!next) {
+			*n_hops = nh;
+			return EC_ERR_CORRUPT;
+		}
+		if (nh < max_hops) {
+			hops[nh].height = next->height;
+			hops[nh].via = via;
+		}
+		nh++;
+		b = next;
+	}
+	*n_hops = nh;
+	return EC_OK;
+}
+
+/* ---- inclusion proofs ------------------------------------------------------ */
+
+#define INCL_MAGIC "ecip"
+#define INCL_FORMAT 1
+#define INCL_MAX_PATH 5 /* audit path of a 32-leaf tree */
+
+static void merkle_node(ec_id *out, const ec_id *l, const ec_id *r)
+{
+	uint8_t buf[1 + 2 * EC_HASH_BYTES];
+	buf[0] = 0x01;
+	memcpy(buf + 1, l->b, EC_HASH_BYTES);
+	memcpy(buf + 1 + EC_HASH_BYTES, r->b, EC_HASH_BYTES);
+	ec_sha256(out->b, buf, sizeof buf);
+}
+
+static void merkle_leaf(ec_id *out, const ec_id *leaf)
+{
+	uint8_t buf[1 + EC_HASH_BYTES];
+	buf[0] = 0x00;
+	memcpy(buf + 1, leaf->b, EC_HASH_BYTES);
+	ec_sha256(out->b, buf, sizeof buf);
+}
+
+static size_t split_below(size_t n) /* largest power of two < n (n >= 2) */
+{
+	size_t k = 1;
+	while (k * 2 < n)
+		k *= 2;
+	return k;
+}
+
+/* RFC 9162 2.1.3.1 PATH(m, D[0:n]), deepest sibling first. */
+static size_t audit_path(const ec_id *d, size_t n, size_t m, ec_id *out)
+{
+	size_t k, len;
+	if (n <= 1)
+		return 0;
+	k = split_below(n);
+	if (m < k) {
+		len = audit_path(d, k, m, out);
+		ec_merkle_root(&out[len], d + k, n - k);
+	} else {
+		len = audit_path(d + k, n - k, m - k, out);
+		ec_merkle_root(&out[len], d, k);
+	}
+	return len + 1;
+}
+
+/* Number of siblings PATH(m, D[0:n]) has. */
+static size_t audit_len(size_t n, size_t m)
+{
+	size_t k;
+	if (n <= 1)
+		return 0;
+	k = split_below(n);
+	return 1 + (m < k ? audit_len(k, m) : audit_len(n - k, m - k));
+}
+
+/* RFC 9162 2.1.3.2: does the path lead from leaf m of n to root? */
+static int audit_check(const ec_id *leaf, size_t m, size_t n,
+		       const ec_id *path, size_t len, const ec_id *root)
+{
+	uint64_t fn = m, sn = n - 1;
+	ec_id r;
+	merkle_leaf(&r, leaf);
+	for (size_t i = 0; i < len; i++) {
+		if (sn == 0)
+			return 0;
+		if ((fn & 1) || fn == sn) {
+			merkle_node(&r, &path[i], &r);
+			while (!(fn & 1) && fn != 0) {
+				fn >>= 1;
+				sn >>= 1;
+			}
+		} else {
+			merkle_node(&r, &r, &path[i]);
+		}
+		fn >>= 1;
+		sn >>= 1;
+	}
+	return sn == 0 && ec_id_eq(&r, root);
+}
+
+static void put_u16(uint8_t *p, size_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+int ec_incl_build(const ec_chain *c, const ec_id *head_id, uint64_t height,
+		  const ec_id *txid, uint8_t **out, size_t *len)
+{
+	const ec_block *b, *path[EC_INCL_MAX_BLOCKS];
+	ec_id sib[INCL_MAX_PATH];
+	size_t nb = 0, np, total, idx;
+	uint8_t *buf, *p;
+
+	if (!c || !head_id || !txid || !out || !len)
+		return EC_ERR_ARG;
+	*out = NULL;
+	*len = 0;
+	b = ec_chain_find(c, head_id);
+	if (!b || height > b->height)
+		return EC_ERR_ARG;
+	path[nb++] = b;
+	while (b->height > height) {
+		int via;
+		b = height_step(c, b, height, &via);
+		if (!b)
+			return EC_ERR_CORRUPT;
+		if (nb == EC_INCL_MAX_BLOCKS)
+			return EC_ERR_LIMIT;
+		path[nb++] = b;
+	}
+	for (idx = 0; idx < b->n_txs; idx++)
+		if (ec_id_eq(&b->txids[idx], txid))
+			break;
+	if (idx == b->n_txs)
+		return EC_ERR_NOTFOUND;
+	np = audit_path(b->txids, b->n_txs, idx, sib);
+	total = 4 + 1 + EC_HASH_BYTES + 1 + 1 + np * EC_HASH_BYTES + 2;
+	for (size_t i = 0; i < nb; i++)
+		total += 2 + ec_block_encoded_len(path[i]);
+	if (!(buf = malloc(total)))
+		return EC_ERR_NOMEM;
+	p = buf;
+	memcpy(p, INCL_MAGIC, 4), p += 4;
+	*p++ = INCL_FORMAT;
+	memcpy(p, txid->b, EC_HASH_BYTES), p += EC_HASH_BYTES;
+	*p++ = (uint8_t)idx;
+	*p++ = (uint8_t)np;
+	for (size_t i = 0; i < np; i++)
+		memcpy(p, sib[i].b, EC_HASH_BYTES), p += EC_HASH_BYTES;
+	put_u16(p, nb), p += 2;
+	for (size_t i = 0; i < nb; i++) {
+		size_t bl = ec_block_encode_to(path[i], p + 2);
+		put_u16(p, bl);
+		p += 2 + bl;
+	}
+	*out = buf;
+	*len = (size_t)(p - buf);
+	return EC_OK;
+}
+
+/* Is `to` one of the references `from` carries? */
+static int linked(const ec_block *from, const ec_block *to)
+{
+	if (ec_id_is_zero(&to->id) || to->height >= from->height)
+		return 0;
+	if (ec_id_eq(&from->prev, &to->id))
+		return to->height + 1 == from->height;
+	if (from->version == EC_BLOCK_V2 && ec_id_eq(&from->skip, &to->id))
+		return to->height == ec_skip_height(from->height);
+	for (int i = 0; i < EC_JUMP_COUNT; i++)
+		if (ec_id_eq(&from->jumps[i], &to->id))
+			return 1;
+	return 0;
+}
+
+int ec_incl_verify(const uint8_t *p, size_t n, ec_incl_info *info)
+{
+	ec_incl_info tmp;
+	ec_id txid, sib[INCL_MAX_PATH];
+	ec_block prev, cur;
+	size_t off = 0, np, nb;
+	unsigned idx;
+	int r;
+
+	if (!info)
+		info = &tmp;
+	memset(info, 0, sizeof *info);
+	info->bad_block = SIZE_MAX;
+	if (!p)
+		return EC_ERR_ARG;
+	if (n < 4 + 1 + EC_HASH_BYTES + 2)
+		return EC_ERR_SHORT;
+	if (memcmp(p, INCL_MAGIC, 4) != 0 || p[4] != INCL_FORMAT)
+		return EC_ERR_FORMAT;
+	off = 5;
+	memcpy(txid.b, p + off, EC_HASH_BYTES), off += EC_HASH_BYTES;
+	idx = p[off++];
+	np = p[off++];
+	if (idx >= EC_BLOCK_MAX_TXS || np > INCL_MAX_PATH)
+		return EC_ERR_VALUE;
+	if (n - off < np * EC_HASH_BYTES + 2)
+		return EC_ERR_SHORT;
+	for (size_t i = 0; i < np; i++)
+		memcpy(sib[i].b, p + off, EC_HASH_BYTES), off += EC_HASH_BYTES;
+	nb = (size_t)p[off] << 8 | p[off + 1];
+	off += 2;
+	if (nb == 0 || nb > EC_INCL_MAX_BLOCKS)
+		return EC_ERR_LIMIT;
+	info->txid = txid;
+	info->index = idx;
+	info->n_blocks = nb;
+	for (size_t i = 0; i < nb; i++) {
+		size_t bl;
+		info->bad_block = i;
+		if (n - off < 2)
+			return EC_ERR_SHORT;
+		bl = (size_t)p[off] << 8 | p[off + 1];
+		off += 2;
+		if (n - off < bl)
+			return EC_ERR_SHORT;
+		if ((r = ec_block_decode(&cur, p + off, bl)) != EC_OK)
+			return r;
+		off += bl;
+		/* ec_block_decode derived the id from the bytes */
+		if ((r = ec_verify_digest(cur.sig, &cur.id, cur.signer_pk)) !=
+		    EC_OK)
+			return EC_ERR_SIGNATURE;
+		if (i == 0) {
+			info->head = cur;
+		} else {
+			if (!ec_id_eq(&cur.creator, &prev.creator))
+				return EC_ERR_CREATOR;
+			if (!linked(&prev, &cur))
+				return EC_ERR_PREV;
+		}
+		prev = cur;
+	}
+	if (off != n)
+		return EC_ERR_TRAILING;
+	info->height = cur.height;
+	info->block_id = cur.id;
+	info->bad_block = SIZE_MAX;
+	if (idx >= cur.n_txs || !ec_id_eq(&cur.txids[idx], &txid) ||
+	    np != audit_len(cur.n_txs, idx) ||
+	    !audit_check(&txid, idx, cur.n_txs, sib, np, &cur.merkle_root))
+		return EC_ERR_MERKLE;
+	return EC_OK;
 }

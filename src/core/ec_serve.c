@@ -273,7 +273,7 @@ int serve_block_hdr_read(const uint8_t *p, size_t n, serve_block_hdr *h)
 {
 	ec_cur c;
 	if (n < EC_BLOCK_FIXED_BYTES + EC_HASH_BYTES || p[0] != EC_MSG_BLOCK ||
-	    p[1] != EC_WIRE_VERSION)
+	    (p[1] != EC_BLOCK_V1 && p[1] != EC_BLOCK_V2))
 		return EC_ERR_CORRUPT;
 	ec_cur_init(&c, p + 2, n - 2);
 	ec_cur_bytes(&c, h->creator.b, EC_HASH_BYTES);

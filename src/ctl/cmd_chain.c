@@ -1,5 +1,7 @@
-/* cmd_chain.c - 'ecctl chain gen|verify|seek': synthetic signed chains in
- * chain files (docs/PROTOCOL.md section 14).  Owns the file I/O, flags and
+/* cmd_chain.c - 'ecctl chain gen|verify|seek', 'ecctl prove' and
+ * 'ecctl verify-proof': synthetic signed chains in chain files
+ * (docs/PROTOCOL.md section 14), seeks by time and height, inclusion
+ * proofs (5.3).  Owns the file I/O, flags and
  * output around the pure chain (src/core/ec_chain.c) and chain file codec
  * (src/wire/ec_chainfile.c).
  *
@@ -583,15 +585,19 @@ done:
 /* ---- seek ----------------------------------------------------------------- */
 
 static const char seek_help[] =
-	"usage: ecctl chain seek FILE --back SECONDS [--from HEIGHT] [--json]\n"
+	"usage: ecctl chain seek FILE (--back SECONDS | --height H)\n"
+	"                        [--from HEIGHT] [--json]\n"
 	"\n"
-	"Finds the newest block at least SECONDS (decimals allowed, ms\n"
+	"--back: finds the newest block at least SECONDS (decimals allowed, ms\n"
 	"precision) older than the start block (default: the head), walking\n"
-	"only the references each block carries: the largest jump reference\n"
-	"that cannot overshoot, else prev.  Prints every hop (height, reference\n"
-	"followed, timestamp) and the block found, or 'none' when the chain is\n"
-	"younger than that.  The file must start at genesis; it is verified\n"
-	"while loading (exit 1 on a bad chain, 2 on an unreadable file).\n";
+	"only the references the chain's blocks carry: the skip reference while\n"
+	"its block is still newer than the target, else the largest jump\n"
+	"reference that cannot overshoot, else prev.  --height: walks to the\n"
+	"block at height H by skip references (prev where skipping would\n"
+	"overshoot).  Prints every hop (height, reference followed, timestamp)\n"
+	"and the block found, or 'none' when the chain is younger than that.\n"
+	"The file must start at genesis; it is verified while loading (exit 1\n"
+	"on a bad chain, 2 on an unreadable file).\n";
 
 static void print_block_line(const char *label, const ec_block *b,
 			     const char *via)
@@ -610,14 +616,53 @@ static json_t *json_block_ref(const ec_block *b)
 			 "timestamp", (json_int_t)b->timestamp, "id", id);
 }
 
+/* Loads FILE, which must start at genesis, into a verified chain.
+ * Returns 0, or the exit status after printing why. */
+static int load_chain(const char *cmd, const char *path, int json, loaded *l,
+		      ec_chain **out)
+{
+	ec_chain *chain;
+	ec_chain_fail fail;
+	int r;
+
+	*out = NULL;
+	if ((r = load_file(cmd, path, json, l)) != 0)
+		return r;
+	if (l->n == 0 || l->blocks[0].height != 0) {
+		fprintf(stderr, "ecctl %s: %s: %s\n", cmd, path,
+			l->n ? "the file does not start at genesis"
+			     : "the chain is empty");
+		loaded_free(l);
+		return 2;
+	}
+	chain = ec_chain_new();
+	if (!chain) {
+		fprintf(stderr, "ecctl %s: out of memory\n", cmd);
+		loaded_free(l);
+		return 2;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		r = ec_chain_append(chain, &l->blocks[i], &fail);
+		if (r != EC_OK) {
+			fail.index = i;
+			print_fail(path, &fail, 0);
+			ec_chain_free(chain);
+			loaded_free(l);
+			return 1;
+		}
+	}
+	*out = chain;
+	return 0;
+}
+
 static int chain_seek(int argc, char **argv)
 {
 	const char *path = NULL, *v;
-	uint64_t back = 0, from_h = UINT64_MAX, found;
+	uint64_t back = 0, from_h = UINT64_MAX, found = UINT64_MAX;
+	uint64_t to_h = UINT64_MAX;
 	int have_back = 0, json = 0, bad = 0, r, status = 1;
 	loaded l;
 	ec_chain *chain;
-	ec_chain_fail fail;
 	const ec_block *from;
 	ec_seek_hop *hops = NULL;
 	size_t n_hops;
@@ -639,6 +684,10 @@ static int chain_seek(int argc, char **argv)
 		} else if (flag_u64(argc, argv, &i, "seek", "--from", "a height",
 				    0, UINT64_MAX - 1, &from_h, &bad)) {
 			continue;
+		} else if (flag_u64(argc, argv, &i, "seek", "--height",
+				    "a height", 0, UINT64_MAX - 1, &to_h,
+				    &bad)) {
+			continue;
 		} else if (bad) {
 			break;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
@@ -652,66 +701,64 @@ static int chain_seek(int argc, char **argv)
 			path = argv[i];
 		}
 	}
-	if (!bad && (!path || !have_back)) {
-		fprintf(stderr, "ecctl chain seek: FILE and --back are required\n");
+	if (!bad && (!path || have_back == (to_h != UINT64_MAX))) {
+		fprintf(stderr, "ecctl chain seek: FILE and one of --back, "
+				"--height are required\n");
 		bad = 1;
 	}
 	if (bad) {
 		fprintf(stderr, "%s", seek_help);
 		return 2;
 	}
-	if ((r = load_file("seek", path, json, &l)) != 0)
+	if ((r = load_chain("chain seek", path, json, &l, &chain)) != 0)
 		return r;
-	if (l.n == 0 || l.blocks[0].height != 0) {
-		fprintf(stderr, "ecctl chain seek: %s: %s\n", path,
-			l.n ? "the file does not start at genesis"
-			    : "the chain is empty");
-		loaded_free(&l);
-		return 2;
-	}
-	chain = ec_chain_new();
-	if (!chain) {
-		fprintf(stderr, "ecctl chain seek: out of memory\n");
-		loaded_free(&l);
-		return 2;
-	}
-	for (size_t i = 0; i < l.n; i++) {
-		r = ec_chain_append(chain, &l.blocks[i], &fail);
-		if (r != EC_OK) {
-			fail.index = i;
-			print_fail(path, &fail, 0);
-			goto done;
-		}
-	}
 	if (from_h == UINT64_MAX)
 		from_h = l.n - 1;
 	from = ec_chain_at(chain, from_h);
-	if (!from) {
-		fprintf(stderr, "ecctl chain seek: --from %" PRIu64
-				": the chain ends at height %zu\n",
-			from_h, l.n - 1);
+	if (!from || (to_h != UINT64_MAX && to_h > from_h)) {
+		fprintf(stderr, "ecctl chain seek: %s %" PRIu64
+				": the chain ends at height %zu%s\n",
+			from ? "--height" : "--from", from ? to_h : from_h,
+			l.n - 1, from ? " (or at --from)" : "");
 		status = 2;
 		goto done;
 	}
-	r = ec_chain_seek(chain, &from->id, back, NULL, 0, &n_hops, &found);
+	if (have_back)
+		r = ec_chain_seek(chain, &from->id, back, NULL, 0, &n_hops,
+				  &found);
+	else
+		r = ec_chain_seek_height(chain, &from->id, to_h, NULL, 0,
+					 &n_hops);
 	hops = calloc(n_hops ? n_hops : 1, sizeof *hops);
 	if (!hops) {
 		fprintf(stderr, "ecctl chain seek: out of memory\n");
 		status = 2;
 		goto done;
 	}
-	r = ec_chain_seek(chain, &from->id, back, hops, n_hops, &n_hops, &found);
+	if (have_back) {
+		r = ec_chain_seek(chain, &from->id, back, hops, n_hops, &n_hops,
+				  &found);
+	} else {
+		r = ec_chain_seek_height(chain, &from->id, to_h, hops, n_hops,
+					 &n_hops);
+		found = to_h;
+	}
 	if (r != EC_OK && r != EC_ERR_NOTFOUND) {
 		fprintf(stderr, "ecctl chain seek: %s\n", ec_strerror(r));
 		goto done;
 	}
 	uint64_t target = back <= from->timestamp ? from->timestamp - back : 0;
 	if (json) {
-		json_t *o = json_pack("{s:o,s:I,s:I,s:I}", "from",
-				      json_block_ref(from), "back_ms",
-				      (json_int_t)back, "target_timestamp",
-				      (json_int_t)target, "n_hops",
-				      (json_int_t)n_hops);
+		json_t *o = json_pack("{s:o}", "from", json_block_ref(from));
+		if (have_back) {
+			json_object_set_new(o, "back_ms", json_integer((json_int_t)back));
+			json_object_set_new(o, "target_timestamp",
+					    json_integer((json_int_t)target));
+		} else {
+			json_object_set_new(o, "target_height",
+					    json_integer((json_int_t)to_h));
+		}
+		json_object_set_new(o, "n_hops", json_integer((json_int_t)n_hops));
 		json_t *a = json_array();
 		for (size_t i = 0; i < n_hops; i++) {
 			json_t *h = json_block_ref(ec_chain_at(chain, hops[i].height));
@@ -726,9 +773,12 @@ static int chain_seek(int argc, char **argv)
 		putchar('\n');
 		json_decref(o);
 	} else {
-		printf("target ts <= %" PRIu64 " (%" PRIu64 ".%03" PRIu64
-		       " s before height %" PRIu64 ")\n",
-		       target, back / 1000, back % 1000, from->height);
+		if (have_back)
+			printf("target ts <= %" PRIu64 " (%" PRIu64 ".%03" PRIu64
+			       " s before height %" PRIu64 ")\n",
+			       target, back / 1000, back % 1000, from->height);
+		else
+			printf("target height %" PRIu64 "\n", to_h);
 		print_block_line("from", from, "");
 		for (size_t i = 0; i < n_hops; i++) {
 			char label[24];
@@ -750,6 +800,216 @@ done:
 	return status;
 }
 
+/* ---- inclusion proofs ------------------------------------------------------ */
+
+static const char prove_help[] =
+	"usage: ecctl prove TXID --chain FILE --out PROOF [--from HEIGHT]\n"
+	"\n"
+	"Writes an inclusion proof (PROTOCOL.md 5.3) that the chain in FILE\n"
+	"holds transaction TXID (64 hex digits): the head (or the block at\n"
+	"--from), the blocks of the height walk down to the block holding TXID,\n"
+	"and TXID's Merkle audit path in that block.  Prints the block found,\n"
+	"the blocks and bytes of the proof.  Exit 0; 1 when the chain does not\n"
+	"hold TXID (or is bad); 2 on usage or file errors.\n";
+
+int ctl_cmd_prove(int argc, char **argv)
+{
+	const char *path = NULL, *out = NULL, *txhex = NULL, *v;
+	uint64_t from_h = UINT64_MAX, at = UINT64_MAX;
+	int bad = 0, r, status = 1;
+	ec_id txid;
+	loaded l;
+	ec_chain *chain;
+	uint8_t *proof = NULL;
+	size_t plen = 0;
+	ec_incl_info info;
+
+	for (int i = 1; i < argc && !bad; i++) {
+		if (is_help(argv[i])) {
+			fputs(prove_help, stdout);
+			return 0;
+		} else if ((v = flag_value(argc, argv, &i, "--chain", &bad))) {
+			path = v;
+		} else if ((v = flag_value(argc, argv, &i, "--out", &bad))) {
+			out = v;
+		} else if (flag_u64(argc, argv, &i, "prove", "--from",
+				    "a height", 0, UINT64_MAX - 1, &from_h,
+				    &bad)) {
+			continue;
+		} else if (bad) {
+			break;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "ecctl prove: unknown flag '%s'\n",
+				argv[i]);
+			bad = 1;
+		} else if (txhex) {
+			fprintf(stderr, "ecctl prove: one TXID only\n");
+			bad = 1;
+		} else {
+			txhex = argv[i];
+		}
+	}
+	if (!bad && (!txhex || !path || !out)) {
+		fprintf(stderr, "ecctl prove: TXID, --chain and --out are "
+				"required\n");
+		bad = 1;
+	}
+	if (!bad && (strlen(txhex) != 64 ||
+		     ec_hex_decode(txid.b, sizeof txid.b, txhex) != EC_OK)) {
+		fprintf(stderr, "ecctl prove: TXID wants 64 hex digits, not "
+				"'%s'\n", txhex);
+		bad = 1;
+	}
+	if (bad) {
+		fprintf(stderr, "%s", prove_help);
+		return 2;
+	}
+	if ((r = load_chain("prove", path, 0, &l, &chain)) != 0)
+		return r;
+	if (from_h == UINT64_MAX)
+		from_h = l.n - 1;
+	if (from_h >= l.n) {
+		fprintf(stderr, "ecctl prove: --from %" PRIu64
+				": the chain ends at height %zu\n",
+			from_h, l.n - 1);
+		status = 2;
+		goto done;
+	}
+	for (uint64_t h = from_h + 1; h-- > 0 && at == UINT64_MAX;) {
+		const ec_block *b = ec_chain_at(chain, h);
+		for (unsigned k = 0; k < b->n_txs; k++)
+			if (ec_id_eq(&b->txids[k], &txid))
+				at = h;
+	}
+	if (at == UINT64_MAX) {
+		fprintf(stderr, "ecctl prove: %s: no block up to height %" PRIu64
+				" holds %s\n",
+			path, from_h, txhex);
+		goto done;
+	}
+	r = ec_incl_build(chain, &ec_chain_at(chain, from_h)->id, at, &txid,
+			  &proof, &plen);
+	if (r == EC_OK)
+		r = ec_incl_verify(proof, plen, &info);
+	if (r != EC_OK) {
+		fprintf(stderr, "ecctl prove: %s\n", ec_strerror(r));
+		goto done;
+	}
+	{
+		FILE *f = fopen(out, "wb");
+		if (!f || fwrite(proof, 1, plen, f) != plen || fclose(f)) {
+			fprintf(stderr, "ecctl prove: %s: %s\n", out,
+				strerror(errno));
+			if (f)
+				fclose(f);
+			status = 2;
+			goto done;
+		}
+	}
+	printf("block  height %" PRIu64 " index %u\n", info.height, info.index);
+	printf("head   height %" PRIu64 "\n", info.head.height);
+	printf("proof  %s: %zu blocks, %zu bytes\n", out, info.n_blocks, plen);
+	status = 0;
+done:
+	free(proof);
+	ec_chain_free(chain);
+	loaded_free(&l);
+	return status;
+}
+
+static const char verify_proof_help[] =
+	"usage: ecctl verify-proof FILE [--json]\n"
+	"\n"
+	"Checks an inclusion proof offline (PROTOCOL.md 5.3): every block's id\n"
+	"and signature, one creator, each link from the head down, and the\n"
+	"Merkle audit path to the target block's root.  Prints the head (its\n"
+	"creator and signing key: whether that key is the creator's is for the\n"
+	"reader to judge), the block holding the transaction, and the proof's\n"
+	"size in blocks and bytes.  Exit 0 valid, 1 invalid, 2 unreadable.\n";
+
+int ctl_cmd_verify_proof(int argc, char **argv)
+{
+	const char *path = NULL;
+	int json = 0, bad = 0, r;
+	unsigned char *buf;
+	size_t len;
+	ec_incl_info info;
+	char hid[65], bid[65], tid[65], cid[65], pk[65];
+
+	for (int i = 1; i < argc && !bad; i++) {
+		if (is_help(argv[i])) {
+			fputs(verify_proof_help, stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--json")) {
+			json = 1;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "ecctl verify-proof: unknown flag '%s'\n",
+				argv[i]);
+			bad = 1;
+		} else if (path) {
+			fprintf(stderr, "ecctl verify-proof: one FILE only\n");
+			bad = 1;
+		} else {
+			path = argv[i];
+		}
+	}
+	if (!bad && !path) {
+		fprintf(stderr, "ecctl verify-proof: FILE is required\n");
+		bad = 1;
+	}
+	if (bad) {
+		fprintf(stderr, "%s", verify_proof_help);
+		return 2;
+	}
+	if (ctl_read_file(path, &buf, &len))
+		return 2;
+	r = ec_incl_verify(buf, len, &info);
+	free(buf);
+	hex_id(hid, &info.head.id);
+	hex_id(bid, &info.block_id);
+	hex_id(tid, &info.txid);
+	hex_id(cid, &info.head.creator);
+	ec_hex_encode(pk, info.head.signer_pk, EC_PUBKEY_BYTES);
+	if (json) {
+		json_t *o = json_pack("{s:b,s:s,s:I,s:I}", "ok", r == EC_OK,
+				      "file", path, "bytes", (json_int_t)len,
+				      "blocks", (json_int_t)info.n_blocks);
+		if (r != EC_OK) {
+			json_object_set_new(o, "error", json_string(ec_errname(r)));
+			json_object_set_new(o, "reason", json_string(ec_strerror(r)));
+			if (info.bad_block != SIZE_MAX)
+				json_object_set_new(o, "bad_block",
+						    json_integer((json_int_t)info.bad_block));
+		} else {
+			json_object_set_new(o, "txid", json_string(tid));
+			json_object_set_new(o, "index", json_integer(info.index));
+			json_object_set_new(o, "height", json_integer((json_int_t)info.height));
+			json_object_set_new(o, "block", json_string(bid));
+			json_object_set_new(o, "head_height",
+					    json_integer((json_int_t)info.head.height));
+			json_object_set_new(o, "head", json_string(hid));
+			json_object_set_new(o, "creator", json_string(cid));
+			json_object_set_new(o, "signer_pk", json_string(pk));
+		}
+		json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(o);
+	} else if (r != EC_OK) {
+		printf("%s: INVALID: %s (%s)", path, ec_errname(r), ec_strerror(r));
+		if (info.bad_block != SIZE_MAX)
+			printf(" at block %zu of the proof", info.bad_block);
+		printf("\n");
+	} else {
+		printf("%s: valid\n", path);
+		printf("tx     %s index %u\n", tid, info.index);
+		printf("block  height %" PRIu64 " id %s\n", info.height, bid);
+		printf("head   height %" PRIu64 " id %s\n", info.head.height, hid);
+		printf("       creator %s signer_pk %s\n", cid, pk);
+		printf("size   %zu blocks, %zu bytes\n", info.n_blocks, len);
+	}
+	return r == EC_OK ? 0 : 1;
+}
+
 /* ---- dispatch ------------------------------------------------------------- */
 
 static const char chain_help[] =
@@ -757,7 +1017,7 @@ static const char chain_help[] =
 	"\n"
 	"  gen --out FILE --blocks N [...]       synthetic signed chain file\n"
 	"  verify [--json] FILE...                check every chain rule\n"
-	"  seek FILE --back SECONDS [--json]      walk back in time via jumps\n"
+	"  seek FILE --back S|--height H [--json] walk back via skip and jumps\n"
 	"\n"
 	"'ecctl chain <sub> --help' describes each.\n";
 

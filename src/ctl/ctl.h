@@ -8,6 +8,8 @@
 int ctl_cmd_keygen(int argc, char **argv); /* src/ctl/cmd_keygen.c */
 int ctl_cmd_decode(int argc, char **argv); /* src/ctl/cmd_decode.c */
 int ctl_cmd_chain(int argc, char **argv);  /* src/ctl/cmd_chain.c: gen|verify|seek */
+int ctl_cmd_prove(int argc, char **argv);  /* src/ctl/cmd_chain.c */
+int ctl_cmd_verify_proof(int argc, char **argv); /* src/ctl/cmd_chain.c */
 /* src/ctl/cmd_rpc.c: status, peers, submit, mapping, tx, block, walk, sync,
  * stop (argv[0] names the method) */
 int ctl_cmd_online(int argc, char **argv);

@@ -18,7 +18,12 @@ static const struct {
 	{"keygen", ctl_cmd_keygen, "keygen FILE            new Ed25519 key file (0600)"},
 	{"decode", ctl_cmd_decode, "decode [--hex] FILE|-  any encoded object -> JSON"},
 	{"chain", ctl_cmd_chain,
-	 "chain gen|verify|seek  synthetic signed chains: generate, verify, seek by time"},
+	 "chain gen|verify|seek  synthetic signed chains: generate, verify, seek by time\n"
+	 "                         or height"},
+	{"prove", ctl_cmd_prove,
+	 "prove TXID --chain F --out P  inclusion proof from a chain file's head"},
+	{"verify-proof", ctl_cmd_verify_proof,
+	 "verify-proof P         check an inclusion proof offline (exit 0/1)"},
 	{"token", ctl_cmd_token,
 	 "token create|transfer|destroy  build (and --submit, --wait) a transaction from key\n"
 	 "                         files; transfer/destroy check the owner with the node"},

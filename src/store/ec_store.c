@@ -647,7 +647,7 @@ int ec_store_put_block(ec_store_txn *t, const ec_block *b, const uint8_t *enc,
 	int r;
 	TXN_CHECK(t);
 	if (!b || b->n_txs > EC_BLOCK_MAX_TXS ||
-	    (enc && len != EC_BLOCK_FIXED_BYTES + 32u * b->n_txs))
+	    (enc && len != ec_block_encoded_len(b)))
 		return EC_ERR_ARG;
 	vn = enc ? wire_val(val, enc, len) : ec_store_block_val(val, b);
 	/* (creator, height) first: a fork is refused before anything is written */

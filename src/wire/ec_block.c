@@ -1,6 +1,7 @@
-/* ec_block.c - commit block codec, id and signature (docs/PROTOCOL.md
- * "Commit block").  id = H_tag("ec/v1/block", encoding without the
- * signature); the signature signs the id (DESIGN.md). */
+/* ec_block.c - commit block codec (versions 1 and 2), id, signature and
+ * the skip height function (docs/PROTOCOL.md "Commit block", 5.1).
+ * id = H_tag("ec/v1/block", encoding without the signature); the signature
+ * signs the id (DESIGN.md). */
 #include <stdlib.h>
 
 #include "wire/ec_wire_int.h"
@@ -12,14 +13,17 @@ size_t ec_block_encode_to(const ec_block *b, uint8_t *out)
 {
 	uint8_t *p = out;
 	unsigned n = b->n_txs > EC_BLOCK_MAX_TXS ? EC_BLOCK_MAX_TXS : b->n_txs;
+	int v2 = b->version == EC_BLOCK_V2;
 	*p++ = EC_MSG_BLOCK;
-	*p++ = EC_WIRE_VERSION;
+	*p++ = v2 ? EC_BLOCK_V2 : EC_BLOCK_V1;
 	memcpy(p, b->creator.b, 32), p += 32;
 	ec_put_u64(p, b->height), p += 8;
 	ec_put_u64(p, b->timestamp), p += 8;
 	memcpy(p, b->prev.b, 32), p += 32;
 	for (unsigned i = 0; i < EC_JUMP_COUNT; i++)
 		memcpy(p, b->jumps[i].b, 32), p += 32;
+	if (v2)
+		memcpy(p, b->skip.b, 32), p += 32;
 	memcpy(p, b->merkle_root.b, 32), p += 32;
 	memcpy(p, b->proof_hash.b, 32), p += 32;
 	memcpy(p, b->signer_pk, 32), p += 32;
@@ -28,6 +32,50 @@ size_t ec_block_encode_to(const ec_block *b, uint8_t *out)
 		memcpy(p, b->txids[i].b, 32), p += 32;
 	memcpy(p, b->sig, EC_SIG_BYTES), p += EC_SIG_BYTES;
 	return (size_t)(p - out);
+}
+
+size_t ec_block_encoded_len(const ec_block *b)
+{
+	unsigned n = b->n_txs > EC_BLOCK_MAX_TXS ? EC_BLOCK_MAX_TXS : b->n_txs;
+	return (b->version == EC_BLOCK_V2 ? EC_BLOCK_V2_FIXED_BYTES
+					  : EC_BLOCK_FIXED_BYTES) + 32u * n;
+}
+
+/* Skew-binary decomposition of h (the blocks below height h) into perfect
+ * trees of 2^k - 1 blocks, largest first; block h either joins the two
+ * newest trees when they have the same size (then it is their root and
+ * skips to the block just before the joined tree) or starts a one-block
+ * tree (then it skips to the root of the second-newest tree). */
+uint64_t ec_skip_height(uint64_t h)
+{
+	uint64_t rem = h, end_prev = 0, end_last = 0;
+	unsigned k_prev = 0, k_last = 0, m = 0;
+
+	if (h == 0)
+		return 0;
+	for (unsigned k = 63; k >= 1; k--) {
+		uint64_t size = ((uint64_t)1 << k) - 1;
+		while (rem >= size) {
+			rem -= size;
+			end_prev = end_last;
+			k_prev = k_last;
+			end_last += size;
+			k_last = k;
+			m++;
+		}
+	}
+	if (m >= 2 && k_prev == k_last) {
+		uint64_t tree;
+		if (k_last >= 63)
+			return 0; /* a tree of 2^64 - 1 blocks starts at genesis */
+		tree = ((uint64_t)1 << (k_last + 1)) - 1;
+		if (h < tree)
+			return 0; /* the tree starts at genesis */
+		return h - tree;
+	}
+	if (m >= 2)
+		return end_prev - 1;
+	return 0;
 }
 
 static int block_check_counts(const ec_block *b)
@@ -49,7 +97,7 @@ int ec_block_write(ec_wbuf *w, const ec_block *b)
 	int r = block_check_counts(b);
 	if (r != EC_OK)
 		return ec_wire_refuse(w, r);
-	p = ec_wbuf_extend(w, EC_BLOCK_FIXED_BYTES + 32u * b->n_txs);
+	p = ec_wbuf_extend(w, ec_block_encoded_len(b));
 	if (p)
 		ec_block_encode_to(b, p);
 	return w->err;
@@ -60,14 +108,28 @@ int ec_block_read(ec_cur *c, ec_block *b)
 	const uint8_t *start = c->p;
 	int r;
 
+	uint8_t t, v;
+
 	memset(b, 0, sizeof *b);
-	ec_wire_read_header(c, EC_MSG_BLOCK);
+	t = ec_cur_u8(c);
+	v = ec_cur_u8(c);
+	if (c->err != EC_OK)
+		return c->err;
+	if (t != EC_MSG_BLOCK)
+		ec_cur_fail(c, EC_ERR_TYPE);
+	else if (v != EC_BLOCK_V1 && v != EC_BLOCK_V2)
+		ec_cur_fail(c, EC_ERR_VERSION);
+	if (c->err != EC_OK)
+		return c->err;
+	b->version = v == EC_BLOCK_V2 ? EC_BLOCK_V2 : 0;
 	ec_cur_id(c, &b->creator);
 	b->height = ec_cur_u64(c);
 	b->timestamp = ec_cur_u64(c);
 	ec_cur_id(c, &b->prev);
 	for (unsigned i = 0; i < EC_JUMP_COUNT; i++)
 		ec_cur_id(c, &b->jumps[i]);
+	if (v == EC_BLOCK_V2)
+		ec_cur_id(c, &b->skip);
 	ec_cur_id(c, &b->merkle_root);
 	ec_cur_id(c, &b->proof_hash);
 	ec_cur_bytes(c, b->signer_pk, 32);

@@ -47,7 +47,8 @@ int ec_msg_peek(const uint8_t *p, size_t n, uint8_t *type)
 		return EC_ERR_SHORT;
 	if (!ec_msg_name(p[0]))
 		return EC_ERR_TYPE;
-	if (p[1] != EC_WIRE_VERSION)
+	if (p[1] != EC_WIRE_VERSION &&
+	    !(p[0] == EC_MSG_BLOCK && p[1] == EC_BLOCK_V2))
 		return EC_ERR_VERSION;
 	*type = p[0];
 	return EC_OK;
