@@ -596,12 +596,56 @@ static void test_referral(void **state)
 		tu_cli_close(&fake[i]);
 }
 
+/* A client binds with a hello announcing a victim's address (its own
+ * address validated: the hello arrives from it); a client binding after it
+ * is sent the hellos of the peers node 0 knows, but never that one, which
+ * would make a node greet the victim (PROTOCOL 16 "Introductions").  The
+ * victim receives nothing. */
+static void test_intro_victim(void **state)
+{
+	tu_client victim, att, late;
+	uint8_t *enc;
+	size_t len;
+	tu_cli_open(&victim, &node, 0);
+	tu_cli_open(&att, &node, 1);
+	tu_hello_at(&att, &victim.self, &enc, &len, NULL);
+	att.want = EC_MSG_HELLO;
+	tu_cli_send(&att, enc, len, 1);
+	free(enc);
+	tu_pump(&att, 1, 15000, 1);
+	assert_non_null(att.msg); /* bound and validated: node 0's hello came */
+	tu_cli_open(&late, &node, 1);
+	late.watch = &victim.self;
+	late.want = EC_MSG_HELLO;
+	tu_hello(&late, &enc, &len, NULL);
+	tu_cli_send(&late, enc, len, 1);
+	free(enc);
+	tu_pump(&late, 1, 15000, 1);
+	assert_non_null(late.msg);
+	{
+		tu_client both[2] = {late, victim};
+		tu_pump(both, 2, 2000, 0); /* introductions after node 0's hello */
+		late = both[0];
+		victim = both[1];
+	}
+	printf("late binder: %u hellos, %u announcing the victim; victim: %llu bytes\n",
+	       late.hellos, late.watched,
+	       (unsigned long long)(victim.in_node + victim.in_other));
+	assert_true(late.hellos >= NODES); /* node 0's and its peers' */
+	assert_int_equal(late.watched, 0);
+	assert_int_equal(victim.in_node + victim.in_other, 0);
+	tu_cli_close(&late);
+	tu_cli_close(&att);
+	tu_cli_close(&victim);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_amplification),
 		cmocka_unit_test(test_address_change),
 		cmocka_unit_test(test_referral),
+		cmocka_unit_test(test_intro_victim),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	if (ec_crypto_init() != EC_OK)

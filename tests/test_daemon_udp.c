@@ -10,7 +10,11 @@
  * answered; duplicate, inconsistent, malformed and forged fragments are
  * dropped and counted; a flood of first fragments stays within the
  * per-sender bound and times out (the node runs with --reassembly-timeout
- * 1000). */
+ * 1000).  Malformed fragment headers (count 0 and 1, index >= count, total
+ * 0 and over the limit, overlapping chunks, count or total disagreeing
+ * within a message, duplicates), each from a fresh transport key, sent to
+ * one daemon of a three-node network: counted, and the node stays alive,
+ * answers `ecctl status` and commits a transaction. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -176,6 +180,7 @@ typedef struct client {
 	ec_kx_keypair kx;
 	ec_transport_keys keys;
 	uint8_t node_kx[32];
+	uint64_t net;
 	uint64_t ctr;
 } client;
 
@@ -188,6 +193,7 @@ static void client_init(client *c)
 	assert_non_null(s);
 	listen = json_string_value(json_object_get(s, "listen"));
 	kx = json_string_value(json_object_get(s, "kx_pk"));
+	c->net = (uint64_t)json_integer_value(json_object_get(s, "network"));
 	assert_int_equal(sscanf(listen, "%63[^:]:%u", host, &port), 2);
 	assert_int_equal(ec_hex_decode(c->node_kx, 32, kx), EC_OK);
 	json_decref(s);
@@ -198,8 +204,17 @@ static void client_init(client *c)
 	c->fd = socket(AF_INET, SOCK_DGRAM, 0);
 	assert_true(c->fd >= 0);
 	assert_int_equal(ec_kx_keypair_generate(&c->kx), EC_OK);
-	assert_int_equal(ec_transport_derive(&c->keys, &c->kx, c->node_kx, 5), EC_OK);
+	assert_int_equal(ec_transport_derive(&c->keys, &c->kx, c->node_kx, c->net), EC_OK);
 	c->ctr = 1u << 20; /* so that counter 1 is behind the replay window */
+}
+
+/* A new transport key for the client: to the node, a stranger it has
+ * never heard of (no hello, no identity). */
+static void client_new_key(client *c)
+{
+	assert_int_equal(ec_kx_keypair_generate(&c->kx), EC_OK);
+	assert_int_equal(ec_transport_derive(&c->keys, &c->kx, c->node_kx, c->net), EC_OK);
+	c->ctr = 1;
 }
 
 static void send_raw(client *c, const uint8_t *d, size_t n)
@@ -472,11 +487,210 @@ static void test_hostile_fragments(void **state)
 	close(c.fd);
 }
 
+/* ---- malformed fragment headers against a network that commits -------------
+ *
+ * Three daemons (scripts/ecnet.sh, ephemeral ports); node 0 gets one
+ * fragment header of each malformed kind, each case from a freshly
+ * generated transport key (no hello): count 0, count 1, index >= count,
+ * total 0, total over --message-max and 2^32-1, a chunk overlapping the
+ * next one, a fragment whose count or total disagrees with the earlier
+ * fragment of its message, a duplicate.  Each is counted (frag_malformed,
+ * frag_inconsistent, frag_duplicate) and nothing else happens: node 0 is
+ * alive, `ecctl status` answers, and a transaction submitted to it commits. */
+
+static char net_dir[64];
+
+static int net_sh(const char *fn)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof cmd,
+		 "BUILD='%s' sh -c '. scripts/ecnet.sh; ECNET_DIR=%s/net; %s' >>%s/sh.log 2>&1",
+		 build, net_dir, fn, net_dir);
+	return system(cmd);
+}
+
+static int setup_net(void **state)
+{
+	char cmd[256];
+	build = getenv("BUILD") ? getenv("BUILD") : "build";
+	snprintf(net_dir, sizeof net_dir, "/tmp/ec-dfhdr-XXXXXX");
+	assert_non_null(mkdtemp(net_dir));
+	snprintf(sock, sizeof sock, "%s/net/n0/ecnode.sock", net_dir);
+	snprintf(cmd, sizeof cmd,
+		 "ecnet_init %s/net 3 0 && ecnet_start_all 3 && ecnet_wait_peers 3", net_dir);
+	assert_int_equal(net_sh(cmd), 0);
+	return 0;
+}
+
+static int teardown_net(void **state)
+{
+	char cmd[160];
+	(void)net_sh("ecnet_stop_all");
+	snprintf(cmd, sizeof cmd, "rm -rf %s", net_dir);
+	(void)system(cmd);
+	return 0;
+}
+
+/* Seals one fragment plaintext with the given header fields and a chunk
+ * of `len` bytes of `fill`, from the client's current key. */
+static void send_frag_hdr(client *c, uint64_t id, uint16_t index, uint16_t count,
+			  uint32_t total, size_t len, uint8_t fill)
+{
+	uint8_t f[EC_FRAG_HEADER_BYTES + 512], d[EC_FRAG_HEADER_BYTES + 512 + EC_DGRAM_OVERHEAD];
+	size_t n;
+	assert_true(len <= 512);
+	(void)tu_frag_raw(f, id, index, count, total, len, fill);
+	assert_int_equal(ec_dgram_seal_flags(d, sizeof d, &n, c->keys.tx, c->kx.pk, c->ctr++,
+					     EC_DGRAM_FLAG_FRAG, f, EC_FRAG_HEADER_BYTES + len),
+			 EC_OK);
+	send_raw(c, d, n);
+}
+
+/* The node process recorded in DIR/nI.pid is running. */
+static int node_alive(int i)
+{
+	char p[128];
+	long pid = 0;
+	FILE *f;
+	snprintf(p, sizeof p, "%s/net/n%d.pid", net_dir, i);
+	if (!(f = fopen(p, "r")))
+		return 0;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	return pid > 0 && kill((pid_t)pid, 0) == 0;
+}
+
+/* Runs an ecctl command against node 0 and returns its exit status; its
+ * standard output is appended to net_dir/out. */
+static int ctl(const char *args)
+{
+	char cmd[512];
+	int st;
+	snprintf(cmd, sizeof cmd, "%s/ecctl %s --rpc %s >%s/out 2>>%s/sh.log", build, args, sock,
+		 net_dir, net_dir);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* First "key": "value" string in net_dir/out, into v. */
+static int out_field(const char *key, char *v, size_t cap)
+{
+	char p[128], buf[4096];
+	size_t n;
+	json_t *j;
+	FILE *f;
+	int ok = 0;
+	snprintf(p, sizeof p, "%s/out", net_dir);
+	if (!(f = fopen(p, "r")))
+		return 0;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	if ((j = json_loads(buf, 0, NULL))) {
+		const char *s = json_string_value(json_object_get(j, key));
+		if (s && strlen(s) < cap) {
+			strcpy(v, s);
+			ok = 1;
+		}
+		json_decref(j);
+	}
+	return ok;
+}
+
+static void test_malformed_frag_headers(void **state)
+{
+	client c;
+	long long mal0, inc0, dup0, mal, inc, dup;
+	char txid[80] = "", st[32] = "", args[256];
+	int k;
+	client_init(&c);
+	assert_int_equal(c.net, 42); /* scripts/ecnet.sh */
+	mal0 = tstat("frag_malformed");
+	inc0 = tstat("frag_inconsistent");
+	dup0 = tstat("frag_duplicate");
+	/* count 0 (the divisor of the chunk rule), with any index and total */
+	client_new_key(&c);
+	send_frag_hdr(&c, 1, 0, 0, 100, 50, 0xa1);
+	client_new_key(&c);
+	send_frag_hdr(&c, 2, 65535, 0, 262144, 1, 0xa2);
+	/* count 1: a message that fits one datagram is never fragmented */
+	client_new_key(&c);
+	send_frag_hdr(&c, 3, 0, 1, 100, 100, 0xa3);
+	/* index >= count */
+	client_new_key(&c);
+	send_frag_hdr(&c, 4, 2, 2, 100, 50, 0xa4);
+	client_new_key(&c);
+	send_frag_hdr(&c, 5, 65535, 3, 300, 100, 0xa5);
+	/* total 0 */
+	client_new_key(&c);
+	send_frag_hdr(&c, 6, 0, 2, 0, 0, 0xa6);
+	/* total over --message-max (262,144), and the largest u32 */
+	client_new_key(&c);
+	send_frag_hdr(&c, 7, 0, 2, 262145, 1, 0xa7);
+	client_new_key(&c);
+	send_frag_hdr(&c, 8, 0, 65535, 0xffffffffu, 1, 0xa8);
+	/* a chunk overlapping the next one: fragment 0 of 3 (bytes 0..100 of
+	 * 300) carrying 150 bytes */
+	client_new_key(&c);
+	send_frag_hdr(&c, 9, 0, 3, 300, 150, 0xa9);
+	/* count disagreeing with the earlier fragment of the message (its
+	 * chunk would overlap the held ones) */
+	client_new_key(&c);
+	send_frag_hdr(&c, 10, 0, 3, 300, 100, 0xb0);
+	send_frag_hdr(&c, 10, 1, 2, 300, 150, 0xb1);
+	/* total disagreeing */
+	client_new_key(&c);
+	send_frag_hdr(&c, 11, 0, 2, 100, 50, 0xb2);
+	send_frag_hdr(&c, 11, 1, 2, 102, 51, 0xb3);
+	/* a duplicate (under a new counter: the replay window passes it) */
+	client_new_key(&c);
+	send_frag_hdr(&c, 12, 0, 2, 100, 50, 0xb4);
+	send_frag_hdr(&c, 12, 0, 2, 100, 50, 0xb5);
+	/* every one counted (the datagrams are read in order, so the counts
+	 * reach these values and stay there) */
+	for (k = 0; k < 100; k++) {
+		assert_true(node_alive(0));
+		mal = tstat("frag_malformed") - mal0;
+		inc = tstat("frag_inconsistent") - inc0;
+		dup = tstat("frag_duplicate") - dup0;
+		if (mal >= 9 && inc >= 2 && dup >= 1)
+			break;
+		usleep(100 * 1000);
+	}
+	assert_int_equal(mal, 9);
+	assert_int_equal(inc, 2);
+	assert_int_equal(dup, 1);
+	/* alive, answering its operator, and committing */
+	assert_true(node_alive(0));
+	assert_int_equal(ctl("status"), 0);
+	{
+		char kf[128];
+		snprintf(kf, sizeof kf, "%s/o.key", net_dir);
+		snprintf(args, sizeof args, "%s/ecctl keygen %s >/dev/null", build, kf);
+		assert_int_equal(system(args), 0);
+		snprintf(args, sizeof args, "token create --owner %s --submit --json", kf);
+		assert_int_equal(ctl(args), 0);
+		assert_true(out_field("txid", txid, sizeof txid));
+	}
+	snprintf(args, sizeof args, "tx %s --json", txid);
+	for (k = 0; k < 300; k++) {
+		if (ctl(args) == 0 && out_field("state", st, sizeof st) && !strcmp(st, "committed"))
+			break;
+		usleep(100 * 1000);
+	}
+	assert_string_equal(st, "committed");
+	assert_true(node_alive(0) && node_alive(1) && node_alive(2));
+	close(c.fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_hostile_datagrams, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_fragments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_frag_headers, setup_net,
+						teardown_net),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	if (ec_crypto_init() != EC_OK)

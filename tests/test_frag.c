@@ -2,7 +2,8 @@
  * "fragments", PROTOCOL 16 "Fragments"): the chunk rule, in-order,
  * reordered and duplicated fragments, a lost fragment freed by the
  * timeout, a forged fragment dropped by authentication, inconsistent and
- * malformed fragments, senders kept apart, a flood of first fragments
+ * malformed fragments (every header field out of range on its own, count
+ * 0 included), conflicting and duplicate chunks, senders kept apart, a flood of first fragments
  * bounded per sender and in total, the maximum message size, and the
  * known-answer vector of PROTOCOL 16 (printed with EC_PRINT_VECTORS=1,
  * checked against Python `cryptography`). */
@@ -300,6 +301,142 @@ static void test_inconsistent_and_malformed(void **state)
 	ec_reasm_free(r);
 }
 
+/* Feeds one raw fragment from P1 and expects it dropped as malformed with
+ * nothing held and nothing handed out. */
+static void expect_malformed(ec_reasm *r, const uint8_t *f, size_t n, int parse_err)
+{
+	ec_reasm_stats a, b;
+	ec_frag_hdr h;
+	uint8_t *m = NULL;
+	size_t ml = 0;
+	assert_int_equal(ec_frag_parse(&h, f, n, 262144), parse_err);
+	ec_reasm_get_stats(r, &a);
+	assert_int_equal(ec_reasm_add(r, P1, f, n, 1, &m, &ml), EC_OK);
+	assert_null(m);
+	ec_reasm_get_stats(r, &b);
+	assert_int_equal(b.malformed, a.malformed + 1);
+	assert_int_equal(b.held_msgs, a.held_msgs);
+	assert_int_equal(b.held_bytes, a.held_bytes);
+}
+
+/* Every header field a peer controls, each out of range on its own: the
+ * fields are refused before they enter any arithmetic (count 0 is a
+ * divisor of the chunk rule). */
+static void test_malformed_headers(void **state)
+{
+	static uint8_t f[EC_FRAG_HEADER_BYTES + 70000];
+	ec_reasm *r = mk(0);
+	uint8_t msg[8];
+	size_t n, ol;
+	/* count 0, with and without a chunk, any index and total */
+	n = tu_frag_raw(f, 1, 0, 0, 100, 0, 0);
+	expect_malformed(r, f, n, EC_ERR_VALUE);
+	n = tu_frag_raw(f, 1, 0, 0, 100, 50, 0);
+	expect_malformed(r, f, n, EC_ERR_VALUE);
+	n = tu_frag_raw(f, 1, 65535, 0, 0xffffffffu, 1, 0);
+	expect_malformed(r, f, n, EC_ERR_LIMIT);
+	n = tu_frag_raw(f, 1, 65535, 0, 262144, 1, 0);
+	expect_malformed(r, f, n, EC_ERR_VALUE);
+	/* count 1: a message of one fragment is never fragmented */
+	n = tu_frag_raw(f, 2, 0, 1, 100, 100, 0);
+	expect_malformed(r, f, n, EC_ERR_VALUE);
+	/* index >= count */
+	n = tu_frag_raw(f, 3, 2, 2, 100, 50, 0);
+	expect_malformed(r, f, n, EC_ERR_VALUE);
+	n = tu_frag_raw(f, 3, 65535, 2, 100, 50, 0);
+	expect_malformed(r, f, n, EC_ERR_VALUE);
+	n = tu_frag_raw(f, 3, 65535, 65535, 262144, 4, 0);
+	expect_malformed(r, f, n, EC_ERR_VALUE);
+	/* total 0 */
+	n = tu_frag_raw(f, 4, 0, 2, 0, 0, 0);
+	expect_malformed(r, f, n, EC_ERR_VALUE);
+	n = tu_frag_raw(f, 4, 1, 65535, 0, 0, 0);
+	expect_malformed(r, f, n, EC_ERR_VALUE);
+	/* total over the receiver's limit, up to the largest u32 */
+	n = tu_frag_raw(f, 5, 0, 2, 262145, 1, 0);
+	expect_malformed(r, f, n, EC_ERR_LIMIT);
+	n = tu_frag_raw(f, 5, 0, 65535, 0xffffffffu, 1, 0);
+	expect_malformed(r, f, n, EC_ERR_LIMIT);
+	/* total < count: some chunk would be empty (also total 10, count 6) */
+	n = tu_frag_raw(f, 6, 0, 65535, 100, 1, 0);
+	expect_malformed(r, f, n, EC_ERR_VALUE);
+	n = tu_frag_raw(f, 6, 0, 6, 10, 2, 0);
+	expect_malformed(r, f, n, EC_ERR_VALUE);
+	/* header cut short, chunk short of / past the rule's length */
+	expect_malformed(r, f, EC_FRAG_HEADER_BYTES - 1, EC_ERR_SHORT);
+	n = tu_frag_raw(f, 7, 0, 2, 100, 49, 0);
+	expect_malformed(r, f, n, EC_ERR_SHORT);
+	n = tu_frag_raw(f, 7, 1, 2, 100, 51, 0);
+	expect_malformed(r, f, n, EC_ERR_TRAILING);
+	/* the largest count with its last chunk still parses (c = 4 here) */
+	n = tu_frag_raw(f, 8, 65534, 65535, 65535u * 4, 4, 0);
+	{
+		ec_frag_hdr h;
+		assert_int_equal(ec_frag_parse(&h, f, n, 262144), EC_OK);
+		assert_int_equal(h.count, 65535);
+		assert_int_equal(h.offset + h.chunk_len, 65535u * 4);
+	}
+	/* ec_frag_make refuses the same fields without dividing by them */
+	memset(msg, 1, sizeof msg);
+	assert_int_equal(ec_frag_make(f, sizeof f, &ol, 1, msg, sizeof msg, 0, 0), EC_ERR_VALUE);
+	assert_int_equal(ec_frag_make(f, sizeof f, &ol, 1, msg, 0, 0, 2), EC_ERR_VALUE);
+	assert_int_equal(ec_frag_make(f, sizeof f, &ol, 1, msg, sizeof msg, 3, 3), EC_ERR_VALUE);
+	ec_reasm_free(r);
+}
+
+/* Fragments of one msg_id that disagree with the first one: another count
+ * (chunks that would overlap the held ones) or another total; and a
+ * duplicate index with other bytes, which must not overwrite the first. */
+static void test_conflicting_fragments(void **state)
+{
+	static uint8_t f[EC_FRAG_HEADER_BYTES + 4096];
+	ec_reasm *r = mk(0);
+	ec_reasm_stats st;
+	uint8_t *m = NULL;
+	size_t n, ol;
+	/* 3000 bytes in 3 chunks of 1000; then index 1 of a 2-fragment split
+	 * of 3000 (bytes 1500..3000: overlaps chunks 1 and 2) */
+	n = tu_frag_raw(f, 9, 0, 3, 3000, 1000, 0xa0);
+	assert_int_equal(ec_reasm_add(r, P1, f, n, 1, &m, &ol), EC_OK);
+	n = tu_frag_raw(f, 9, 1, 2, 3000, 1500, 0xb1);
+	assert_int_equal(ec_reasm_add(r, P1, f, n, 1, &m, &ol), EC_OK);
+	assert_null(m);
+	ec_reasm_get_stats(r, &st);
+	assert_int_equal(st.inconsistent, 1);
+	assert_int_equal(st.held_msgs, 0);
+	assert_int_equal(st.held_bytes, 0);
+	/* the rest of the first split starts nothing complete */
+	n = tu_frag_raw(f, 9, 1, 3, 3000, 1000, 0xa1);
+	assert_int_equal(ec_reasm_add(r, P1, f, n, 1, &m, &ol), EC_OK);
+	n = tu_frag_raw(f, 9, 2, 3, 3000, 1000, 0xa2);
+	assert_int_equal(ec_reasm_add(r, P1, f, n, 1, &m, &ol), EC_OK);
+	assert_null(m);
+	/* another total under the same count */
+	n = tu_frag_raw(f, 10, 0, 2, 100, 50, 0xc0);
+	assert_int_equal(ec_reasm_add(r, P1, f, n, 2, &m, &ol), EC_OK);
+	n = tu_frag_raw(f, 10, 1, 2, 102, 51, 0xc1);
+	assert_int_equal(ec_reasm_add(r, P1, f, n, 2, &m, &ol), EC_OK);
+	assert_null(m);
+	ec_reasm_get_stats(r, &st);
+	assert_int_equal(st.inconsistent, 2);
+	/* a duplicate of index 0 with other bytes: the first copy stays */
+	n = tu_frag_raw(f, 11, 0, 2, 100, 50, 0xd0);
+	assert_int_equal(ec_reasm_add(r, P1, f, n, 3, &m, &ol), EC_OK);
+	n = tu_frag_raw(f, 11, 0, 2, 100, 50, 0xee);
+	assert_int_equal(ec_reasm_add(r, P1, f, n, 3, &m, &ol), EC_OK);
+	assert_null(m);
+	n = tu_frag_raw(f, 11, 1, 2, 100, 50, 0xd1);
+	assert_int_equal(ec_reasm_add(r, P1, f, n, 3, &m, &ol), EC_OK);
+	assert_non_null(m);
+	assert_int_equal(ol, 100);
+	for (size_t i = 0; i < 100; i++)
+		assert_int_equal(m[i], i < 50 ? 0xd0 : 0xd1);
+	free(m);
+	ec_reasm_get_stats(r, &st);
+	assert_int_equal(st.duplicate, 1);
+	ec_reasm_free(r);
+}
+
 static void test_max_size(void **state)
 {
 	const uint32_t max = 40000;
@@ -395,6 +532,108 @@ static void test_flood_bounded(void **state)
 	assert_int_equal(st.held_msgs, 0);
 	assert_int_equal(st.held_bytes, 0);
 	frags_free(fl);
+	ec_reasm_free(r);
+}
+
+/* First fragment (index 0 of 2) of a message of `total` bytes. */
+static void first_of(ec_reasm *r, const uint8_t *peer, uint64_t id, uint32_t total,
+		     uint64_t now)
+{
+	static uint8_t f[EC_FRAG_HEADER_BYTES + 4096];
+	uint8_t *m = NULL;
+	size_t n = tu_frag_raw(f, id, 0, 2, total, (total + 1) / 2, (uint8_t)id), ol;
+	assert_int_equal(ec_reasm_add(r, peer, f, n, now, &m, &ol), EC_OK);
+	assert_null(m);
+}
+
+/* Second fragment: 1 when it completed the message. */
+static int second_of(ec_reasm *r, const uint8_t *peer, uint64_t id, uint32_t total,
+		     uint64_t now)
+{
+	static uint8_t f[EC_FRAG_HEADER_BYTES + 4096];
+	uint8_t *m = NULL;
+	size_t n = tu_frag_raw(f, id, 1, 2, total, total / 2, (uint8_t)id), ol;
+	assert_int_equal(ec_reasm_add(r, peer, f, n, now, &m, &ol), EC_OK);
+	free(m);
+	return m != NULL;
+}
+
+/* What each sender holds is kept up to date through completion, timeout
+ * and drop_peer (a sender that finished its messages may start as many
+ * again without evicting anything), and past the global limit the
+ * oldest message of the sender holding the most bytes goes first. */
+static void test_sender_accounting(void **state)
+{
+	ec_reasm_cfg c;
+	ec_reasm_stats st;
+	ec_reasm *r;
+	ec_reasm_cfg_default(&c);
+	r = mk(0);
+	for (uint64_t id = 1; id <= 4; id++)
+		first_of(r, P1, id, 1000, 1);
+	assert_true(second_of(r, P1, 1, 1000, 2) && second_of(r, P1, 2, 1000, 2));
+	first_of(r, P1, 5, 1000, 3);
+	first_of(r, P1, 6, 1000, 3);
+	ec_reasm_get_stats(r, &st);
+	assert_int_equal(st.held_msgs, 4);
+	assert_int_equal(st.held_bytes, 4000);
+	assert_int_equal(st.evicted, 0);
+	ec_reasm_expire(r, 3 + c.timeout_ms);
+	for (uint64_t id = 7; id <= 10; id++)
+		first_of(r, P1, id, 1000, 4 + c.timeout_ms);
+	ec_reasm_drop_peer(r, P1);
+	for (uint64_t id = 11; id <= 14; id++)
+		first_of(r, P1, id, 1000, 5 + c.timeout_ms);
+	ec_reasm_get_stats(r, &st);
+	assert_int_equal(st.held_msgs, 4);
+	assert_int_equal(st.evicted, 0);
+	/* a fifth message: P1's oldest (11) goes, 12..15 complete */
+	first_of(r, P1, 15, 1000, 6 + c.timeout_ms);
+	ec_reasm_get_stats(r, &st);
+	assert_int_equal(st.evicted, 1);
+	for (uint64_t id = 12; id <= 15; id++)
+		assert_true(second_of(r, P1, id, 1000, 7 + c.timeout_ms));
+	assert_false(second_of(r, P1, 11, 1000, 7 + c.timeout_ms));
+	ec_reasm_free(r);
+
+	/* global limit of 4 messages: P1 holds 2 x 1000 bytes, P2 2 x 100;
+	 * a message from P3 evicts P1's oldest, not P2's older ones */
+	c.max_partial = 4;
+	assert_int_equal(ec_reasm_new(&r, &c), EC_OK);
+	first_of(r, P2, 21, 100, 1);
+	first_of(r, P2, 22, 100, 2);
+	first_of(r, P1, 23, 1000, 3);
+	first_of(r, P1, 24, 1000, 4);
+	first_of(r, (const uint8_t[32]){3}, 25, 100, 5);
+	ec_reasm_get_stats(r, &st);
+	assert_int_equal(st.evicted, 1);
+	assert_int_equal(st.held_msgs, 4);
+	assert_int_equal(st.held_bytes, 100 + 100 + 1000 + 100);
+	assert_true(second_of(r, P2, 21, 100, 6) && second_of(r, P2, 22, 100, 6));
+	assert_true(second_of(r, P1, 24, 1000, 6));
+	assert_false(second_of(r, P1, 23, 1000, 6));
+	ec_reasm_free(r);
+	/* equal bytes: the one holding more messages goes first, then (equal
+	 * counts too) the lower key */
+	assert_int_equal(ec_reasm_new(&r, &c), EC_OK);
+	first_of(r, P2, 31, 100, 1);
+	first_of(r, P2, 32, 100, 2);
+	first_of(r, P1, 33, 200, 3);
+	first_of(r, (const uint8_t[32]){4}, 34, 100, 4);
+	first_of(r, (const uint8_t[32]){5}, 35, 100, 5);
+	ec_reasm_get_stats(r, &st);
+	assert_int_equal(st.evicted, 1);
+	assert_true(second_of(r, P2, 32, 100, 6) && second_of(r, P1, 33, 200, 6));
+	assert_false(second_of(r, P2, 31, 100, 6));
+	ec_reasm_free(r);
+	assert_int_equal(ec_reasm_new(&r, &c), EC_OK);
+	first_of(r, P2, 41, 100, 1);
+	first_of(r, P1, 42, 100, 2);
+	first_of(r, (const uint8_t[32]){4}, 43, 50, 3);
+	first_of(r, (const uint8_t[32]){5}, 44, 50, 4);
+	first_of(r, (const uint8_t[32]){6}, 45, 50, 5);
+	assert_true(second_of(r, P2, 41, 100, 6));
+	assert_false(second_of(r, P1, 42, 100, 6));
 	ec_reasm_free(r);
 }
 
@@ -513,8 +752,11 @@ int main(void)
 		cmocka_unit_test(test_duplicate_and_interleaved),
 		cmocka_unit_test(test_lost_fragment_times_out),
 		cmocka_unit_test(test_inconsistent_and_malformed),
+		cmocka_unit_test(test_malformed_headers),
+		cmocka_unit_test(test_conflicting_fragments),
 		cmocka_unit_test(test_max_size),
 		cmocka_unit_test(test_flood_bounded),
+		cmocka_unit_test(test_sender_accounting),
 		cmocka_unit_test(test_forged_fragment),
 		cmocka_unit_test(test_vector),
 	};

@@ -60,6 +60,16 @@ static void test_mine_and_verify(void **state)
 	assert_int_equal(ec_identity_verify(&id, now + p.max_age_s + 1, &p), EC_ERR_TIME);
 	assert_int_equal(ec_identity_verify(&id, now - p.future_tol_s - 1, &p), EC_ERR_TIME);
 	assert_int_equal(ec_identity_verify(&id, now + p.max_age_s, &p), EC_OK);
+	/* the cheap part alone: it passes a false proof with enough zero bits
+	 * (only the hash tells), and fails exactly where verify fails early */
+	bad = id;
+	bad.pk[0] ^= 1;
+	assert_int_equal(ec_identity_precheck(&bad, now, &p), EC_OK);
+	bad = id;
+	bad.peer_id.b[31] |= 1;
+	assert_int_equal(ec_identity_precheck(&bad, now, &p), EC_ERR_VALUE);
+	assert_int_equal(ec_identity_precheck(&id, now + p.max_age_s + 1, &p), EC_ERR_TIME);
+	assert_int_equal(ec_identity_precheck(&id, now - p.future_tol_s - 1, &p), EC_ERR_TIME);
 }
 
 static void test_mine_gives_up(void **state)

@@ -1201,6 +1201,151 @@ static void test_random_flips(void **state)
 	tu_rmrf(dir);
 }
 
+/* ---- crafted data files: what LMDB would follow must be walked or refused */
+
+static uint64_t g64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void p16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void p64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> 8 * i);
+}
+
+/* The open runs in a child: a fault there fails the test instead of
+ * ending the run.  The child exits 0 only when the open refused the store
+ * with a corruption report containing msg. */
+static void crafted_open_fails(const char *dir, const char *msg)
+{
+	int st;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct logcap lc;
+		ec_store *s = NULL;
+		ec_store_opts o = {.log = logcap_fn, .log_ctx = &lc};
+		int r;
+		/* cmocka's handlers would carry on with the next test here */
+		signal(SIGBUS, SIG_DFL);
+		signal(SIGSEGV, SIG_DFL);
+		signal(SIGILL, SIG_DFL);
+		signal(SIGFPE, SIG_DFL);
+		signal(SIGABRT, SIG_DFL);
+		memset(&lc, 0, sizeof lc);
+		r = ec_store_open_lmdb(&s, dir, &o);
+		if (r != EC_ERR_CORRUPT || s || !lc.n || !strstr(lc.first, "store corrupt") ||
+		    !strstr(lc.first, msg)) {
+			fprintf(stderr, "open: %s, first report '%s'\n", ec_strerror(r), lc.first);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	if (WIFSIGNALED(st))
+		fail_msg("the open died of signal %d", WTERMSIG(st));
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+enum { CR_TIE, CR_META_TIE, CR_DIRTY, CR_MAIN_FLAGS };
+
+/* Damages a copy of a small store as `how` says and checks the open. */
+static void crafted(const char *good, int how, const char *msg)
+{
+	char dir[256], path[300];
+	size_t n;
+	uint8_t *f, *meta, *root;
+	unsigned psize;
+	uint64_t last;
+	int cur;
+	tu_tmpdir(dir, sizeof dir, "ec-test-crafted");
+	tu_copydir(good, dir);
+	snprintf(path, sizeof path, "%s/data.mdb", dir);
+	f = read_file(path, &n);
+	psize = (unsigned)(f[40] | f[41] << 8 | f[42] << 16 | (unsigned)f[43] << 24);
+	assert_true(psize >= 512 && n >= 2 * (size_t)psize);
+	cur = g64(f + 144) < g64(f + psize + 144);
+	meta = f + (size_t)cur * psize;
+	last = g64(meta + 136);
+	root = f + g64(meta + 88 + 40) * psize;
+	assert_int_equal(g64(meta + 88 + 40) < last + 1, 1);
+	if (how == CR_TIE) {
+		/* a named-tree record flagged F_SUBDATA|F_BIGDATA: mdb_dbi_open
+		 * takes the record from the overflow page, whose root is a leaf
+		 * with a node pointer past the page */
+		uint8_t *ov, *leaf;
+		unsigned at = (unsigned)(root[16] | root[17] << 8), ks;
+		uint8_t *node = root + at;
+		assert_int_equal(root[10] & 0x02, 0x02); /* a leaf root */
+		assert_int_equal(node[4] & 0x02, 0x02);
+		ks = (unsigned)(node[6] | node[7] << 8);
+		f = realloc(f, (size_t)(last + 3) * psize);
+		assert_non_null(f);
+		meta = f + (size_t)cur * psize;
+		root = f + g64(meta + 88 + 40) * psize;
+		node = root + at;
+		ov = f + (last + 1) * psize;
+		leaf = f + (last + 2) * psize;
+		memset(ov, 0, 2 * (size_t)psize);
+		p16(node + 4, 0x03);
+		p64(node + 8 + ks, last + 1);
+		p64(ov, last + 1);
+		p16(ov + 10, 0x04);
+		ov[12] = 1; /* one page */
+		p16(ov + 16 + 6, 1);       /* md_depth */
+		p64(ov + 16 + 16, 1);      /* md_leaf_pages */
+		p64(ov + 16 + 32, 1);      /* md_entries */
+		p64(ov + 16 + 40, last + 2); /* md_root */
+		p64(leaf, last + 2);
+		p16(leaf + 10, 0x02);
+		p16(leaf + 12, 18);
+		p16(leaf + 14, (uint16_t)(psize - 96));
+		p16(leaf + 16, 0xFFF0);
+		p64(meta + 136, last + 2);
+		n = (size_t)(last + 3) * psize;
+	} else if (how == CR_META_TIE) {
+		/* both meta pages name the current commit, page 0 (the one
+		 * LMDB picks on a tie) with a main root outside the file */
+		memcpy(f + 16, meta + 16, 136);
+		memcpy(f + psize + 16, meta + 16, 136);
+		p64(f + 88 + 40, last + 1000);
+	} else if (how == CR_DIRTY) {
+		/* P_DIRTY on the main root: a writer would change it in place,
+		 * in a read-only map */
+		p16(root + 10, (uint16_t)(root[10] | root[11] << 8 | 0x10));
+	} else {
+		p16(meta + 88 + 4, 0x04); /* the main tree MDB_DUPSORT */
+	}
+	write_file(path, f, n);
+	free(f);
+	crafted_open_fails(dir, msg);
+	tu_rmrf(dir);
+}
+
+static void test_crafted_pages(void **state)
+{
+	char good[256];
+	ec_tx txs[3];
+	(void)state;
+	small_store(good, sizeof good, txs);
+	crafted(good, CR_TIE, "page");
+	crafted(good, CR_META_TIE, "outside");
+	crafted(good, CR_DIRTY, "flags 0x12");
+	crafted(good, CR_MAIN_FLAGS, "tree (main): flags 0x4");
+	tu_rmrf(good);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1209,6 +1354,7 @@ int main(void)
 		cmocka_unit_test(test_moved_lost_stale),
 		cmocka_unit_test(test_rollback),
 		cmocka_unit_test(test_verify_refs),
+		cmocka_unit_test(test_crafted_pages),
 		cmocka_unit_test(test_node_on_damage),
 		cmocka_unit_test(test_random_flips),
 	};

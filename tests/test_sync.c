@@ -15,6 +15,12 @@
  *     (a flipped txid byte) and tampers every tx body it serves: sync still
  *     completes from the honest peers, no stored block or body fails its
  *     id, the liar's reputation in the joiner's store is negative;
+ *   - long retry: one neighbour refuses a range request with the largest
+ *     retry_after_ms (49.7 days): the wait is bounded by stall_max_ms, the
+ *     chain is asked again and sync completes with no chain dropped;
+ *   - huge height: a stored segment at height 2^64 - 1 (a progress record
+ *     of an earlier run) is resumed without walking every height, the
+ *     block counts saturate, sync completes;
  *   - equivocation: one neighbour's first head answer is replaced by a
  *     signed answer naming another head at the same height: detected,
  *     counted, the chain dropped, its signer penalised;
@@ -40,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ec/chain.h"
 #include "ec/crypto.h"
@@ -555,6 +562,118 @@ static void test_sync_hostile(void **state)
 	off = compare_state(j, &checked, &confirmed);
 	assert_int_equal(off, 0);
 	assert_true(checked >= min_checked());
+}
+
+/* The peer refuses the victim's first range request, validly signed, with
+ * the largest retry_after_ms a refusal can carry (about 49.7 days). */
+struct refuser {
+	size_t peer, victim;
+	size_t refused;
+};
+
+static void refuse_mutate(void *ctx, const hn *h, size_t from, size_t to, uint8_t **msg,
+			  size_t *len)
+{
+	struct refuser *x = ctx;
+	ec_range_resp r;
+	ec_refusal f;
+	uint8_t *enc;
+	size_t elen;
+	if (from != x->peer || to != x->victim || x->refused || *len < 1 ||
+	    (*msg)[0] != EC_MSG_RANGE_RESP || ec_range_resp_decode(&r, *msg, *len) != EC_OK)
+		return;
+	memset(&f, 0, sizeof f);
+	memcpy(f.nonce, r.nonce, EC_NONCE_BYTES);
+	f.responder = r.responder;
+	f.request_type = EC_MSG_RANGE_REQ;
+	f.reason = EC_REFUSE_RATE;
+	f.retry_after_ms = UINT32_MAX;
+	ec_range_resp_free(&r);
+	if (ec_refusal_sign(&f, h->nodes[from].key.sk) == EC_OK &&
+	    ec_refusal_encode(&f, &enc, &elen) == EC_OK) {
+		replace(msg, len, enc, elen);
+		x->refused++;
+	}
+}
+
+/* A followed peer's retry_after_ms is bounded by stall_max_ms: its chain
+ * is asked again within seconds and the joiner catches up with every
+ * chain complete (none dropped, the refuser's included). */
+static void test_sync_long_retry(void **state)
+{
+	struct refuser x;
+	ec_sync_status st;
+	ec_sync_chain ch[32];
+	size_t j;
+	double w0 = wall();
+	(void)state;
+	j = add_joiner();
+	memset(&x, 0, sizeof x);
+	x.peer = nearest(j, 0);
+	x.victim = j;
+	net->mutate = refuse_mutate;
+	net->mutate_ctx = &x;
+	assert_int_equal(ec_node_sync_start(net->nodes[j].node, 0, net->now), EC_OK);
+	assert_int_equal(run_sync(j, 60000, &st), EC_SYNC_CAUGHT_UP);
+	net->mutate = NULL;
+	print_status("long retry", &st, w0);
+	assert_int_equal(x.refused, 1);
+	assert_int_equal(ec_node_sync_status(net->nodes[j].node, &st, ch, 32), EC_OK);
+	for (size_t i = 0; i < st.n_chains && i < 32; i++) {
+		assert_false(ch[i].dropped);
+		assert_true(ch[i].complete);
+	}
+	assert_int_equal(st.txs_held, st.txs_referenced);
+}
+
+/* A previous run left a segment at the top of the height range: a
+ * verified block at height 2^64 - 1 and a progress record naming it (a
+ * peer may announce, and sign blocks at, any height).  Resuming visits
+ * the stored blocks only, not every height down to genesis (that walk
+ * would never end: the test would die by its alarm), the block counts
+ * saturate instead of wrapping, and the sync still completes. */
+static void test_sync_huge_height(void **state)
+{
+	ec_sync_status st;
+	ec_store_txn *t;
+	ec_sync_progress pg;
+	ec_block b;
+	size_t j, x;
+	uint64_t rs = 99;
+	double w0 = wall();
+	(void)state;
+	j = add_joiner();
+	x = nearest(j, 1);
+	memset(&b, 0, sizeof b);
+	b.creator = net->nodes[x].ident.peer_id;
+	b.height = UINT64_MAX;
+	b.timestamp = net->now;
+	tu_rand_bytes(&rs, b.prev.b, sizeof b.prev.b);
+	tu_rand_bytes(&rs, b.txids[0].b, sizeof b.txids[0].b);
+	b.n_txs = 1;
+	ec_merkle_root(&b.merkle_root, b.txids, 1);
+	assert_int_equal(ec_block_sign(&b, net->nodes[x].key.sk), EC_OK);
+	memset(&pg, 0, sizeof pg);
+	pg.chain = b.creator;
+	pg.head = pg.low = b.id;
+	pg.head_height = pg.low_height = b.height;
+	pg.started = pg.updated = net->now;
+	assert_int_equal(ec_store_txn_begin(net->nodes[j].store, 1, &t), EC_OK);
+	assert_int_equal(ec_store_put_block(t, &b, NULL, 0), EC_OK);
+	assert_int_equal(ec_store_put_progress(t, &pg), EC_OK);
+	assert_int_equal(ec_store_txn_commit(t), EC_OK);
+	alarm(60); /* the resume walk must not go through 2^64 heights */
+	assert_int_equal(ec_node_sync_start(net->nodes[j].node, 0, net->now), EC_OK);
+	alarm(0);
+	hn_run_until(net, net->now + 1);
+	assert_int_equal(ec_node_sync_status(net->nodes[j].node, &st, NULL, 0), EC_OK);
+	assert_int_equal(st.blocks_target, UINT64_MAX);
+	assert_true(st.progress >= 0.0 && st.progress <= 1.0);
+	assert_int_equal(run_sync(j, 60000, &st), EC_SYNC_CAUGHT_UP);
+	print_status("huge height", &st, w0);
+	assert_true(st.blocks_target < UINT64_MAX); /* that chain was given up */
+	/* every body but the planted block's made-up one */
+	assert_int_equal(st.txs_held + 1, st.txs_referenced);
 }
 
 struct silent {
@@ -1584,6 +1703,8 @@ int main(void)
 		cmocka_unit_test(test_sync_maintenance),
 		cmocka_unit_test(test_sync_resume),
 		cmocka_unit_test(test_sync_hostile),
+		cmocka_unit_test(test_sync_long_retry),
+		cmocka_unit_test(test_sync_huge_height),
 		cmocka_unit_test(test_sync_equivocation),
 		cmocka_unit_test(test_sync_silent_peer),
 		cmocka_unit_test(test_sync_silent_bootstrap),

@@ -57,5 +57,9 @@ int ec_identity_mine(ec_identity *out, const uint8_t pk[32], uint64_t network_id
  * Argon2 recomputation (EC_ERR_ID). */
 int ec_identity_verify(const ec_identity *id, uint64_t now_s,
 		       const ec_pow_params *p);
+/* The cheap part of ec_identity_verify alone (time window, zero bits):
+ * EC_OK when only the Argon2 recomputation is left to decide. */
+int ec_identity_precheck(const ec_identity *id, uint64_t now_s,
+			 const ec_pow_params *p);
 
 #endif

@@ -197,6 +197,9 @@ typedef struct ec_node_stats {
 	/* Store full (see the top of this file). */
 	uint64_t store_full_pauses;  /* seals whose store write failed FULL */
 	uint64_t store_retries_failed; /* retries of a paused write that failed */
+	uint64_t hellos_limited;     /* hellos of unknown peers dropped before
+				      * their identity proof: the budget of
+				      * proof checks was spent (ec_node.c) */
 } ec_node_stats;
 
 /* Creates a node.  Loads the own chain from the store (heads and blocks

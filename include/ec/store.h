@@ -73,6 +73,12 @@ typedef struct ec_store_opts {
 	int quick_open;    /* skip the verification pass at open (only the
 			    * digest's commit id is checked): for tools that
 			    * verify separately and tests of the read path */
+	int skip_walk;     /* read_only only: skip the structural page walk
+			    * (section 6 of docs/STORAGE.md).  The walk reads
+			    * the file outside any LMDB transaction, so a writer
+			    * committing meanwhile can reuse the pages it reads;
+			    * for a reader beside the process that writes the
+			    * store (and walked it at its own open) */
 	ec_store_log_fn log; /* corruption reports and progress; may be NULL */
 	void *log_ctx;
 } ec_store_opts;

@@ -70,17 +70,25 @@ int ec_identity_mine(ec_identity *out, const uint8_t pk[32], uint64_t network_id
 	return r;
 }
 
-int ec_identity_verify(const ec_identity *id, uint64_t now_s,
-		       const ec_pow_params *p)
+int ec_identity_precheck(const ec_identity *id, uint64_t now_s,
+			 const ec_pow_params *p)
 {
-	ec_id h;
 	uint64_t mined = ec_get_u64(id->salt + 8);
-	int r;
 	if (mined > now_s + p->future_tol_s ||
 	    (now_s > p->max_age_s && mined < now_s - p->max_age_s))
 		return EC_ERR_TIME;
 	if (ec_id_trailing_zeros(&id->peer_id) < p->difficulty)
 		return EC_ERR_VALUE;
+	return EC_OK;
+}
+
+int ec_identity_verify(const ec_identity *id, uint64_t now_s,
+		       const ec_pow_params *p)
+{
+	ec_id h;
+	int r = ec_identity_precheck(id, now_s, p);
+	if (r != EC_OK)
+		return r;
 	r = ec_identity_hash(&h, id->pk, id->network_id, id->salt, p);
 	if (r != EC_OK)
 		return r;

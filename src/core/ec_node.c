@@ -222,8 +222,44 @@ size_t ec_node_peer_count(const ec_node *n)
 	return n ? n->n_ptab : 0;
 }
 
-/* Checks a hello: network, signature, identity proof (cheap -> costly). */
-static int hello_check(ec_node *n, const ec_hello *h, ec_time now)
+/* The budget of identity-proof checks for hellos of unknown peers.  A
+ * proof costs its verifier one Argon2id run (~5 ms for the production
+ * parameters) while a false one costs its sender nothing: any transport
+ * key may claim a peer id with the right trailing zero bits.  The budget
+ * is in Argon2 KiB-passes (mem_kib x ops per check), so the same CPU share
+ * buys 64 production checks a second (burst 64) or 4,096 with the test
+ * parameters: about a third of a core at most, whatever strangers send.
+ * A hello refused here is counted (hellos_limited) and changes nothing:
+ * the peer is admitted by its next hello (ecnode greets a peer it has
+ * not heard from, or sent nothing to, for a --hello-interval, so a
+ * refusal delays a newcomer by about that while the budget is spent). */
+#define NODE_IDC_KIB_PER_S (256ull * 1024)
+#define NODE_IDC_BURST_S 1
+
+static int idc_take(ec_node *n, ec_time now)
+{
+	uint64_t cap = NODE_IDC_KIB_PER_S * NODE_IDC_BURST_S * 1000,
+		 cost = (uint64_t)n->cfg.pow->mem_kib * n->cfg.pow->ops * 1000;
+	if (now > n->idc_last) {
+		uint64_t el = now - n->idc_last;
+		n->idc_last = now;
+		/* a long quiet time fills it: no product with a large el */
+		if (el >= NODE_IDC_BURST_S * 1000 ||
+		    n->idc_level + el * NODE_IDC_KIB_PER_S >= cap)
+			n->idc_level = cap;
+		else
+			n->idc_level += el * NODE_IDC_KIB_PER_S;
+	}
+	if (n->idc_level < cost)
+		return 0;
+	n->idc_level -= cost;
+	return 1;
+}
+
+/* Checks a hello: network, signature, identity proof (cheap -> costly).
+ * limited: the proof's hash is paid from the budget (EC_ERR_BUSY when it
+ * is spent). */
+static int hello_check(ec_node *n, const ec_hello *h, ec_time now, int limited)
 {
 	ec_identity id;
 	int err;
@@ -235,6 +271,9 @@ static int hello_check(ec_node *n, const ec_hello *h, ec_time now)
 	id.network_id = h->network_id;
 	memcpy(id.salt, h->salt, sizeof id.salt);
 	id.peer_id = h->peer_id;
+	if (limited && ec_identity_precheck(&id, now / 1000, n->cfg.pow) == EC_OK &&
+	    !idc_take(n, now))
+		return EC_ERR_BUSY;
 	err = ec_identity_verify(&id, now / 1000, n->cfg.pow);
 	/* A peer that rotated its lamppost key signs hellos with the new
 	 * key, over which its peer id was not computed: accepted when our
@@ -254,7 +293,7 @@ int ec_node_add_peer(ec_node *n, const ec_hello *h, ec_time now)
 	p = node_peer_find(n, &h->peer_id);
 	if (p && memcmp(p->pk, h->pk, 32) == 0)
 		return EC_ERR_EXISTS;
-	if ((err = hello_check(n, h, now)) != EC_OK)
+	if ((err = hello_check(n, h, now, 0)) != EC_OK)
 		return err;
 	if ((err = ec_node_add_peer_key(n, &h->peer_id, h->pk)) == EC_OK)
 		node_peer_set_addr(n, &h->peer_id, h->addr, h->addr_len);
@@ -307,7 +346,11 @@ static void handle_hello(ec_node *n, const ec_id *from, const uint8_t *msg,
 		n->st.dropped_replayed++;
 		return;
 	}
-	err = hello_check(n, &h, now);
+	err = hello_check(n, &h, now, 1);
+	if (err == EC_ERR_BUSY) {
+		n->st.hellos_limited++;
+		return;
+	}
 	if (err == EC_ERR_SIGNATURE) {
 		n->st.dropped_bad_sig++;
 		return;
@@ -567,6 +610,8 @@ int ec_node_new(ec_node **out, const ec_node_cfg *cfg, ec_time now)
 	n->deadline = UINT64_MAX;
 	n->scan_due = UINT64_MAX;
 	n->last_now = now;
+	n->idc_level = NODE_IDC_KIB_PER_S * NODE_IDC_BURST_S * 1000;
+	n->idc_last = now;
 	ec_peerset_init(&n->peers);
 	ec_peerset_init(&n->ring);
 	if ((err = ec_peerset_add(&n->ring, &n->self)) != EC_OK ||

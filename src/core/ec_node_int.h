@@ -150,6 +150,8 @@ struct ec_node {
 				* cfg.swap_enabled */
 	ec_time deadline; /* cached next deadline */
 	ec_time last_now;
+	uint64_t idc_level; /* identity-proof budget left, KiB-passes x 1000 */
+	ec_time idc_last;   /* its last refill */
 	ec_node_stats st;
 };
 

@@ -91,6 +91,19 @@ static void sync_send(ec_node *n, node_sync *s, const ec_id *to, uint8_t *msg,
 	node_send(n, to, msg, len);
 }
 
+/* Blocks in heights lo..hi (lo <= hi) and sums of block counts, saturating:
+ * heights come from peers' signed heads, and a peer may name any height up
+ * to 2^64 - 1. */
+static uint64_t span(uint64_t lo, uint64_t hi)
+{
+	return hi - lo == UINT64_MAX ? UINT64_MAX : hi - lo + 1;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 /* ---- receive rate (PROTOCOL 14c "Minimum rate") ----------------------------- */
 
 static sync_peer *peer_stat(node_sync *s, const ec_id *id, int add)
@@ -431,57 +444,108 @@ static int chain_fills_done(const sync_chain *c)
 	return 1;
 }
 
+/* The stored blocks of a chain between two heights, ascending. */
+struct stored_range {
+	uint64_t top;
+	struct stored_at {
+		uint64_t height;
+		ec_id id;
+	} *at;
+	size_t n, cap;
+	int err;
+};
+
+static int stored_fn(void *ctx, uint64_t height, const ec_id *id)
+{
+	struct stored_range *r = ctx;
+	if (height > r->top)
+		return 1;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		struct stored_at *a = realloc(r->at, cap * sizeof *a);
+		if (!a) {
+			r->err = EC_ERR_NOMEM;
+			return 1;
+		}
+		r->at = a;
+		r->cap = cap;
+	}
+	r->at[r->n].height = height;
+	r->at[r->n++].id = *id;
+	return 0;
+}
+
+/* A gap in the stored heights right under `above` (or under the top of
+ * the segment when none is stored above): a new fill from there down,
+ * unless one is open or there is no room for another. */
+static void resume_gap(sync_chain *c, const ec_block *above, int have_above, int *open)
+{
+	sync_fill *f;
+	if (*open || c->n_fills >= SYNC_MAX_FILLS)
+		return;
+	f = &c->fills[c->n_fills++];
+	memset(f, 0, sizeof *f);
+	f->height_known = 1;
+	if (have_above) {
+		f->cursor = above->prev;
+		f->cursor_height = above->height - 1;
+		f->low = above->id;
+		f->low_height = above->height;
+		f->low_ts = above->timestamp;
+		f->has_low = 1;
+	} else {
+		f->cursor = c->seg_head;
+		f->cursor_height = c->seg_height;
+	}
+	if (c->has_base)
+		f->stop = c->base;
+	*open = 1;
+}
+
 /* Resume of a segment (seg_head .. resume point) from what the store
  * holds: every stored height counts as verified (it was verified before it
  * was stored), and every gap becomes a fill from the block above it down
  * to the stored block below it (or the resume point), so nothing stored
- * is asked for again. */
+ * is asked for again.  The walk visits the stored blocks only, never each
+ * height: the segment's top is a height a peer announced, up to 2^64 - 1. */
 static void resume_fills(ec_store_txn *t, sync_chain *c)
 {
-	uint64_t lo = c->has_base ? c->base_height + 1 : 0, h = c->seg_height;
+	uint64_t lo = c->has_base ? c->base_height + 1 : 0;
+	struct stored_range sr;
 	ec_block above;
 	int have_above = 0, open = 0;
 	memset(&above, 0, sizeof above);
+	memset(&sr, 0, sizeof sr);
+	sr.top = c->seg_height;
 	c->n_fills = 0;
 	c->verified = 0;
-	for (;;) {
-		ec_id id;
+	if (ec_store_iter_chain(t, &c->creator, lo, stored_fn, &sr) < 0 || sr.err)
+		sr.n = 0; /* nothing readable: the whole segment is one fill */
+	for (size_t k = sr.n; k-- > 0;) {
 		ec_block b;
-		int present = ec_store_get_block_at(t, &c->creator, h, &id) == EC_OK &&
-			      ec_store_get_block(t, &id, &b) == EC_OK;
-		if (present) {
-			if (h == c->seg_height)
-				c->seg_ts = b.timestamp;
-			if (open) {
-				c->fills[c->n_fills - 1].stop = b.id;
-				open = 0;
-			}
-			c->verified++;
-			above = b;
-			have_above = 1;
-		} else if (!open && c->n_fills < SYNC_MAX_FILLS) {
-			sync_fill *f = &c->fills[c->n_fills++];
-			memset(f, 0, sizeof *f);
-			f->height_known = 1;
-			if (have_above) {
-				f->cursor = above.prev;
-				f->cursor_height = above.height - 1;
-				f->low = above.id;
-				f->low_height = above.height;
-				f->low_ts = above.timestamp;
-				f->has_low = 1;
-			} else {
-				f->cursor = c->seg_head;
-				f->cursor_height = c->seg_height;
-			}
-			if (c->has_base)
-				f->stop = c->base;
-			open = 1;
+		uint64_t h = sr.at[k].height;
+		/* a gap above h: the next height up is not stored */
+		if ((have_above ? above.height : c->seg_height) > h + (have_above ? 1 : 0))
+			resume_gap(c, &above, have_above, &open);
+		if (ec_store_get_block(t, &sr.at[k].id, &b) != EC_OK) {
+			/* indexed but unreadable: a gap like any other */
+			resume_gap(c, &above, have_above, &open);
+			continue;
 		}
-		if (h == lo)
-			break;
-		h--;
+		if (h == c->seg_height)
+			c->seg_ts = b.timestamp;
+		if (open) {
+			c->fills[c->n_fills - 1].stop = b.id;
+			open = 0;
+		}
+		c->verified++;
+		above = b;
+		have_above = 1;
 	}
+	/* the heights under the lowest stored block (or all of them) */
+	if (!have_above || above.height > lo)
+		resume_gap(c, &above, have_above, &open);
+	free(sr.at);
 	chain_contig(c);
 }
 
@@ -501,18 +565,17 @@ static void load_resume(ec_node *n, node_sync *s, size_t from)
 				c->base_ts = bb.timestamp;
 		}
 		if (ec_store_get_progress(t, &c->creator, &p) == EC_OK && !p.complete &&
-		    p.head_height >= (c->has_base ? c->base_height + 1 : 0)) {
+		    (!c->has_base || p.head_height > c->base_height)) {
 			c->active = 1;
 			c->seg_head = p.head;
 			c->seg_height = p.head_height;
-			c->target = p.head_height + 1 -
-				    (c->has_base ? c->base_height + 1 : 0);
+			c->target = span(c->has_base ? c->base_height + 1 : 0, p.head_height);
 			resume_fills(t, c);
 		} else if (ec_store_get_progress(t, &c->creator, &p) == EC_OK && p.complete &&
 			   c->has_base && ec_id_eq(&p.head, &c->base) &&
 			   p.low_height <= p.head_height) {
 			/* the last segment completed: it counts as done */
-			c->verified = c->target = p.head_height - p.low_height + 1;
+			c->verified = c->target = span(p.low_height, p.head_height);
 		}
 		(void)ec_store_iter_chain(t, &c->creator, 0, load_block_fn, &l);
 	}
@@ -638,9 +701,10 @@ static void update_progress(node_sync *s, ec_time now)
 	for (size_t i = 0; i < s->n_ch; i++) {
 		if (s->ch[i].dropped)
 			continue;
-		target += s->ch[i].target;
-		verified += s->ch[i].verified < s->ch[i].target ? s->ch[i].verified
-								 : s->ch[i].target;
+		target = sat_add(target, s->ch[i].target);
+		verified = sat_add(verified, s->ch[i].verified < s->ch[i].target
+						     ? s->ch[i].verified
+						     : s->ch[i].target);
 	}
 	s->st.blocks_target = target;
 	s->st.blocks_verified = verified;
@@ -651,8 +715,10 @@ static void update_progress(node_sync *s, ec_time now)
 	s->st.eta_ms = 0;
 	if (verified > s->run_verified0 && now > s->run_start && target > verified) {
 		double rate = (double)(verified - s->run_verified0) /
-			      (double)(now - s->run_start);
-		s->st.eta_ms = (uint64_t)((double)(target - verified) / rate);
+			      (double)(now - s->run_start),
+		       eta = (double)(target - verified) / rate;
+		/* a double past 2^64 - 1 has no uint64_t value */
+		s->st.eta_ms = eta < 18446744073709551616.0 ? (uint64_t)eta : UINT64_MAX;
 	}
 }
 
@@ -708,7 +774,8 @@ static void begin_segment(node_sync *s, sync_chain *c)
 	if (c->has_base)
 		c->fills[0].stop = c->base;
 	c->n_fills = 1;
-	c->target += c->head_height + 1 - (c->has_base ? c->base_height + 1 : 0);
+	c->target = sat_add(c->target,
+			    span(c->has_base ? c->base_height + 1 : 0, c->head_height));
 	s->applied = 0;
 }
 
@@ -1243,6 +1310,7 @@ static void on_refusal(ec_node *n, node_sync *s, const ec_id *from, sync_req *rq
 	int ci = rq->chain;
 	uint8_t kind = rq->kind;
 	unsigned fi = rq->fill;
+	uint64_t wait;
 	s->st.round_trips++;
 	if (kind == RQ_TXB)
 		for (unsigned i = 0; i < rq->n_ids; i++)
@@ -1264,7 +1332,13 @@ static void on_refusal(ec_node *n, node_sync *s, const ec_id *from, sync_req *rq
 		strike(n, s, ci, now);
 		return;
 	}
-	s->ch[ci].not_before = now + (f->retry_after_ms ? f->retry_after_ms : 100);
+	/* the peer's retry_after_ms is its wish, bounded by our stall limit:
+	 * one signed refusal must not hold a chain (and so the whole
+	 * catch-up) back for up to 49 days */
+	wait = f->retry_after_ms ? f->retry_after_ms : 100;
+	if (wait > s->cfg.stall_max_ms)
+		wait = s->cfg.stall_max_ms;
+	s->ch[ci].not_before = now + wait;
 	if (++s->ch[ci].tries >= SYNC_TRIES && kind == RQ_RANGE)
 		chain_drop(n, s, ci);
 }

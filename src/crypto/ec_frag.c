@@ -46,13 +46,20 @@ static uint64_t get_be(const uint8_t *p, int n)
 }
 
 /* The chunk rule: c = ceil(total / count); fragment i covers
- * [i*c, min(total, (i+1)*c)).  0 when some chunk would be empty. */
+ * [i*c, min(total, (i+1)*c)).  0 when the fields cannot describe a
+ * fragment: count < 2, index >= count, total 0, or some chunk empty.
+ * The fields are checked before any arithmetic uses them: count is a
+ * divisor and every value here can come from a peer. */
 static int chunk_of(uint32_t total, uint16_t count, uint16_t index, uint32_t *off,
 		    uint32_t *len)
 {
-	uint64_t c = ((uint64_t)total + count - 1) / count;
-	uint64_t o = (uint64_t)index * c, last = (uint64_t)(count - 1) * c;
-	if (count < 2 || index >= count || last >= total)
+	uint64_t c, o, last;
+	if (count < 2 || index >= count || total == 0)
+		return 0;
+	c = ((uint64_t)total + count - 1) / count;
+	o = (uint64_t)index * c;
+	last = (uint64_t)(count - 1) * c;
+	if (last >= total)
 		return 0;
 	*off = (uint32_t)o;
 	*len = (uint32_t)((o + c > total ? total : o + c) - o);
@@ -132,10 +139,22 @@ typedef struct partial {
 	uint8_t *seen;      /* count bits */
 } partial;
 
+/* What one sender holds: the limits are checked against these, so no
+ * step of admission or eviction adds up the partial messages again (such
+ * a sum per sender per eviction would make one first fragment cost
+ * O(held^2) work, ~180 us with 256 messages of 200 senders held). */
+typedef struct sender {
+	uint8_t peer[32];
+	uint32_t msgs;
+	uint64_t bytes;
+} sender;
+
 struct ec_reasm {
 	ec_reasm_cfg cfg;
 	partial *p;        /* unordered; n <= cfg.max_partial */
 	size_t n;
+	sender *s;         /* unordered, one per sender holding >= 1 partial */
+	size_t ns;         /* <= n */
 	uint64_t bytes;    /* sum of totals held */
 	ec_reasm_stats st;
 };
@@ -161,7 +180,11 @@ int ec_reasm_new(ec_reasm **out, const ec_reasm_cfg *cfg)
 		return EC_ERR_VALUE;
 	if (!(r = calloc(1, sizeof *r)))
 		return EC_ERR_NOMEM;
-	if (!(r->p = calloc(cfg->max_partial, sizeof *r->p))) {
+	r->p = calloc(cfg->max_partial, sizeof *r->p);
+	r->s = calloc(cfg->max_partial, sizeof *r->s);
+	if (!r->p || !r->s) {
+		free(r->p);
+		free(r->s);
 		free(r);
 		return EC_ERR_NOMEM;
 	}
@@ -170,8 +193,25 @@ int ec_reasm_new(ec_reasm **out, const ec_reasm_cfg *cfg)
 	return EC_OK;
 }
 
+/* Index of peer's entry in the sender table; SIZE_MAX when it holds
+ * nothing. */
+static size_t sender_find(const ec_reasm *r, const uint8_t peer[32])
+{
+	for (size_t i = 0; i < r->ns; i++)
+		if (!memcmp(r->s[i].peer, peer, 32))
+			return i;
+	return SIZE_MAX;
+}
+
 static void drop_at(ec_reasm *r, size_t i)
 {
+	size_t k = sender_find(r, r->p[i].peer);
+	if (k != SIZE_MAX) { /* always: every partial has its sender */
+		r->s[k].msgs--;
+		r->s[k].bytes -= r->p[i].total;
+		if (r->s[k].msgs == 0)
+			r->s[k] = r->s[--r->ns];
+	}
 	r->bytes -= r->p[i].total;
 	free(r->p[i].buf);
 	free(r->p[i].seen);
@@ -185,6 +225,7 @@ void ec_reasm_free(ec_reasm *r)
 	while (r->n)
 		drop_at(r, r->n - 1);
 	free(r->p);
+	free(r->s);
 	free(r);
 }
 
@@ -229,18 +270,6 @@ void ec_reasm_get_stats(const ec_reasm *r, ec_reasm_stats *out)
 	out->held_bytes = r->bytes;
 }
 
-/* Partial messages and bytes held for peer. */
-static void peer_load(const ec_reasm *r, const uint8_t peer[32], size_t *msgs, uint64_t *bytes)
-{
-	*msgs = 0;
-	*bytes = 0;
-	for (size_t i = 0; i < r->n; i++)
-		if (!memcmp(r->p[i].peer, peer, 32)) {
-			(*msgs)++;
-			*bytes += r->p[i].total;
-		}
-}
-
 /* Index of the oldest partial message of peer (or of anyone when peer is
  * NULL); SIZE_MAX when none. */
 static size_t oldest_of(const ec_reasm *r, const uint8_t *peer)
@@ -255,19 +284,19 @@ static size_t oldest_of(const ec_reasm *r, const uint8_t *peer)
 	return best;
 }
 
-/* The sender holding the most buffered bytes (ties: the first found). */
-static const uint8_t *heaviest(const ec_reasm *r)
+/* The sender holding the most buffered bytes (ties: the most partial
+ * messages, then the lowest key, so that the choice does not depend on
+ * the table's order). */
+static const sender *heaviest(const ec_reasm *r)
 {
-	const uint8_t *best = NULL;
-	uint64_t best_b = 0;
-	for (size_t i = 0; i < r->n; i++) {
-		size_t m;
-		uint64_t b;
-		peer_load(r, r->p[i].peer, &m, &b);
-		if (!best || b > best_b) {
-			best = r->p[i].peer;
-			best_b = b;
-		}
+	const sender *best = NULL;
+	for (size_t i = 0; i < r->ns; i++) {
+		const sender *x = &r->s[i];
+		if (!best || x->bytes > best->bytes ||
+		    (x->bytes == best->bytes &&
+		     (x->msgs > best->msgs ||
+		      (x->msgs == best->msgs && memcmp(x->peer, best->peer, 32) < 0))))
+			best = x;
 	}
 	return best;
 }
@@ -276,11 +305,11 @@ static const uint8_t *heaviest(const ec_reasm *r)
  * both the per-sender and the global limits. */
 static void make_room(ec_reasm *r, const uint8_t peer[32], uint32_t total)
 {
-	size_t m, i;
-	uint64_t b;
+	size_t k, i;
 	for (;;) {
-		peer_load(r, peer, &m, &b);
-		if (m < r->cfg.max_partial_peer && b + total <= r->cfg.max_bytes_peer)
+		k = sender_find(r, peer);
+		if (k == SIZE_MAX || (r->s[k].msgs < r->cfg.max_partial_peer &&
+				      r->s[k].bytes + total <= r->cfg.max_bytes_peer))
 			break;
 		if ((i = oldest_of(r, peer)) == SIZE_MAX)
 			break;
@@ -289,12 +318,27 @@ static void make_room(ec_reasm *r, const uint8_t peer[32], uint32_t total)
 	}
 	while (r->n && (r->n >= r->cfg.max_partial || r->bytes + total > r->cfg.max_bytes)) {
 		uint8_t h[32];
-		memcpy(h, heaviest(r), 32);
+		memcpy(h, heaviest(r)->peer, 32);
 		if ((i = oldest_of(r, h)) == SIZE_MAX)
 			break;
 		drop_at(r, i);
 		r->st.evicted++;
 	}
+}
+
+/* Counts a new partial message of `total` bytes for peer (its sender
+ * entry made when new: ns <= n <= max_partial, so there is room). */
+static void sender_add(ec_reasm *r, const uint8_t peer[32], uint32_t total)
+{
+	size_t k = sender_find(r, peer);
+	if (k == SIZE_MAX) {
+		k = r->ns++;
+		memcpy(r->s[k].peer, peer, 32);
+		r->s[k].msgs = 0;
+		r->s[k].bytes = 0;
+	}
+	r->s[k].msgs++;
+	r->s[k].bytes += total;
 }
 
 int ec_reasm_add(ec_reasm *r, const uint8_t peer[32], const uint8_t *frag, size_t n,
@@ -345,6 +389,7 @@ int ec_reasm_add(ec_reasm *r, const uint8_t peer[32], const uint8_t *frag, size_
 		}
 		r->p[r->n++] = np;
 		r->bytes += h.total;
+		sender_add(r, peer, h.total);
 		i = r->n - 1;
 		q = &r->p[i];
 	}
@@ -356,10 +401,8 @@ int ec_reasm_add(ec_reasm *r, const uint8_t peer[32], const uint8_t *frag, size_
 		return EC_OK;
 	*msg = q->buf;
 	*msg_len = q->total;
-	q->buf = NULL;
-	r->bytes -= q->total;
-	free(q->seen);
-	r->p[i] = r->p[--r->n];
+	q->buf = NULL; /* handed out: drop_at frees the rest */
+	drop_at(r, i);
 	r->st.completed++;
 	return EC_OK;
 }

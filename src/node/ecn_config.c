@@ -30,6 +30,7 @@ void ecn_cfg_default(ecn_cfg *c)
 	c->reasm_timeout_ms = 5000;
 	c->answer_dgrams = 16;
 	c->peer_dead_ms = 120000;
+	c->peer_table_max = 4096;
 	c->rpc_max_clients = 64;
 	c->rpc_idle_ms = 30000;
 	c->rpc_line_max = 65536;
@@ -110,6 +111,8 @@ static const char *help_text =
 	"  --peer-dead-after MS   a peer heard nothing from this long is dead: out of\n"
 	"                         the peer set and routing until it is heard again;\n"
 	"                         >= 2 x --hello-interval, 0 = never (120000)\n"
+	"  --peer-table-max N     transport peer table entries, 16..65536 (4096), a\n"
+	"                         quarter of them unbound; a testing and tuning knob\n"
 	"  --rpc-max-clients N    control-socket connections at once, 1..65536 (64); a\n"
 	"                         newcomer over the cap closes the longest-idle one;\n"
 	"                         lowered to fit the open-file limit (whose soft\n"
@@ -264,7 +267,7 @@ static int set_opt(ecn_cfg *c, const char *k, const char *v, const char *where)
 		}
 	} else if (!strcmp(k, "datagram-max") || !strcmp(k, "message-max") ||
 		   !strcmp(k, "reassembly-timeout") || !strcmp(k, "answer-datagrams") ||
-		   !strcmp(k, "peer-dead-after")) {
+		   !strcmp(k, "peer-dead-after") || !strcmp(k, "peer-table-max")) {
 		unsigned long long x;
 		NEEDV errno = 0;
 		x = strtoull(v, &end, 10);
@@ -286,6 +289,10 @@ static int set_opt(ecn_cfg *c, const char *k, const char *v, const char *where)
 			if (x < 1 || x > 1024)
 				goto bad;
 			c->answer_dgrams = (uint16_t)x;
+		} else if (!strcmp(k, "peer-table-max")) {
+			if (x < 16 || x > 65536)
+				goto bad;
+			c->peer_table_max = (uint32_t)x;
 		} else {
 			if (x > EC_SWAP_MAX_DURATION)
 				goto bad;

@@ -23,13 +23,18 @@
 #include "ec/crypto.h"
 #include "node/ecnode.h"
 
-#define ECN_MAX_PEERS 4096
-#define ECN_MAX_UNBOUND 1024 /* unbound entries' share of the table */
+/* the table holds d->cfg.peer_table_max entries (4,096), a quarter of
+ * them at most unbound, the rest at most bound */
+#define MAX_PEERS(d) ((size_t)(d)->cfg.peer_table_max)
+#define MAX_UNBOUND(d) (MAX_PEERS(d) / 4)
+#define MAX_BOUND(d) (MAX_PEERS(d) - MAX_UNBOUND(d))
 #define KX_PER_SEC 200.0  /* new-sender key derivations per second */
 #define KX_BURST 400.0
 #define LRU_NONE UINT32_MAX
 /* address validation (PROTOCOL 16 "Address validation") */
 #define CHAL_RETRY_MS 1000  /* at most one challenge a second per address */
+#define PROBE_MAX 4         /* probes to an address never heard from: 1 s, 2 s,
+			     * 4 s apart, then none until it is heard from */
 #define HOLD_MS 3000        /* held messages dropped after this */
 #define HOLD_PEER_MSGS 256
 #define HOLD_PEER_BYTES (1u << 20) /* or --message-max when larger */
@@ -140,6 +145,26 @@ static void lru_unlink(ecnode *d, ecn_peer *p)
 	d->n_lru--;
 }
 
+/* (Re)links p into the LRU list: first (next to evict) or last (most
+ * recently heard). */
+static void lru_link(ecnode *d, ecn_peer *p, int first)
+{
+	uint32_t i = pix(d, p);
+	uint32_t *end = first ? &d->lru_head : &d->lru_tail;
+	lru_unlink(d, p);
+	p->lru_prev = first ? LRU_NONE : *end;
+	p->lru_next = first ? *end : LRU_NONE;
+	if (*end == LRU_NONE)
+		*(first ? &d->lru_tail : &d->lru_head) = i;
+	else if (first)
+		d->peers[*end].lru_prev = i;
+	else
+		d->peers[*end].lru_next = i;
+	*end = i;
+	p->in_lru = 1;
+	d->n_lru++;
+}
+
 /* Heard from now: an unbound, non-bootstrap entry becomes the most
  * recent of the LRU list; any other leaves it. */
 static void lru_touch(ecnode *d, ecn_peer *p)
@@ -151,16 +176,7 @@ static void lru_touch(ecnode *d, ecn_peer *p)
 	}
 	if (p->in_lru && d->lru_tail == i)
 		return;
-	lru_unlink(d, p);
-	p->lru_prev = d->lru_tail;
-	p->lru_next = LRU_NONE;
-	if (d->lru_tail != LRU_NONE)
-		d->peers[d->lru_tail].lru_next = i;
-	else
-		d->lru_head = i;
-	d->lru_tail = i;
-	p->in_lru = 1;
-	d->n_lru++;
+	lru_link(d, p, 0);
 }
 
 static void set_id(ecnode *d, ecn_peer *p, const ec_id *id)
@@ -173,21 +189,68 @@ static void set_id(ecnode *d, ecn_peer *p, const ec_id *id)
 	ec_idindex_insert(&d->idx_id, p); /* one out, one in: room kept */
 }
 
-void ecn_peer_bind(ecnode *d, ecn_peer *p, const ec_id *id)
-{
-	set_id(d, p, id);
-	p->bound = 1;
-	lru_unlink(d, p);
-}
-
 static void peer_unbind(ecnode *d, ecn_peer *p)
 {
 	set_id(d, p, &p->pseudo);
+	if (p->bound)
+		d->n_bound--;
 	p->bound = 0;
 	lru_touch(d, p);
 }
 
 static void held_drop_peer(ecnode *d, ecn_peer *p);
+
+/* The bound share is full: the bound entry dead longest (least recently
+ * heard; PROTOCOL 16 "Dead peers") leaves the core's peer set and the
+ * store, and becomes the first unbound entry in line for eviction.  0, or
+ * -1 when no bound entry is dead. */
+static int evict_bound(ecnode *d, const ecn_peer *keep)
+{
+	ecn_peer *q = NULL;
+	ec_store_txn *t;
+	for (size_t i = 0; i < d->n_peers; i++) {
+		ecn_peer *c = &d->peers[i];
+		if (c != keep && c->bound && c->dead && (!q || c->last_rx < q->last_rx))
+			q = c;
+	}
+	if (!q)
+		return -1;
+	(void)ec_node_remove_peer(d->node, &q->id);
+	if (ec_store_txn_begin(d->store, 1, &t) == EC_OK) {
+		(void)ec_store_del_peer(t, &q->id);
+		if (ec_store_txn_commit(t) != EC_OK)
+			ecn_log(ECN_WARN, "could not delete peer record");
+	}
+	held_drop_peer(d, q);
+	if (d->reasm)
+		ec_reasm_drop_peer(d->reasm, q->kx);
+	free(q->hello);
+	q->hello = NULL;
+	q->hello_len = 0;
+	q->hello_addr_ok = 0;
+	q->dead = 0;
+	q->intro_wait = 0;
+	peer_unbind(d, q);
+	if (!q->bootstrap) /* a bootstrap contact keeps its entry, unbound */
+		lru_link(d, q, 1);
+	d->st.peers_bound_evicted++;
+	return 0;
+}
+
+int ecn_peer_bind(ecnode *d, ecn_peer *p, const ec_id *id)
+{
+	if (!p->bound) {
+		if (d->n_bound >= MAX_BOUND(d) && evict_bound(d, p) != 0) {
+			d->st.peers_bound_refused++;
+			return -1;
+		}
+		d->n_bound++;
+	}
+	set_id(d, p, id);
+	p->bound = 1;
+	lru_unlink(d, p);
+	return 0;
+}
 
 /* Evicts the least recently heard unbound entry and returns its slot
  * (out of the indexes, its memory freed); NULL when there is none. */
@@ -222,9 +285,9 @@ ecn_peer *ecn_peer_add(ecnode *d, const uint8_t kx[32])
 	if (ec_transport_derive(&k, &d->kx, kx, d->ident.network_id) != EC_OK)
 		return NULL;
 	p = NULL;
-	if (d->n_lru >= ECN_MAX_UNBOUND || d->n_peers >= ECN_MAX_PEERS)
+	if (d->n_lru >= MAX_UNBOUND(d) || d->n_peers >= MAX_PEERS(d))
 		p = evict_one(d);
-	if (!p && d->n_peers >= ECN_MAX_PEERS) {
+	if (!p && d->n_peers >= MAX_PEERS(d)) {
 		d->st.peers_refused++;
 		ec_memzero(&k, sizeof k);
 		return NULL;
@@ -276,8 +339,10 @@ void ecn_persist_peer(ecnode *d, const ecn_peer *p, const uint8_t sign_pk[32])
 	if (ec_store_get_peer(t, &p->id, &old) == EC_OK)
 		r = old;
 	r.peer = p->id;
-	if (p->has_addr)
-		ecn_addr_str((const struct sockaddr *)&p->addr, r.addr, sizeof r.addr);
+	/* only an address that echoed our cookie: a restarted node greets
+	 * what is stored, and a source address alone proves nothing */
+	if (p->av_addr_len)
+		ecn_addr_str((const struct sockaddr *)&p->av_addr, r.addr, sizeof r.addr);
 	if (sign_pk)
 		memcpy(r.sign_pk, sign_pk, 32);
 	memcpy(r.kx_pk, p->kx, 32);
@@ -498,14 +563,22 @@ static int send_validate(ecnode *d, ecn_peer *p, uint8_t kind, const uint8_t c[E
 /* Challenges p's unvalidated address, at most once per CHAL_RETRY_MS:
  * within the budget, or, for an address never heard from (our own
  * initiative: bootstrap, store, introduction), as the one datagram that
- * opens contact. */
+ * opens contact -- a probe, PROBE_MAX of them at most (bootstrap contacts
+ * aside), each twice as long after the one before. */
 static void challenge(ecnode *d, ecn_peer *p, ec_time now)
 {
 	uint8_t a[EC_ADDR_MAX], c[EC_COOKIE_BYTES], al;
 	int probe = !p->av_heard;
+	ec_time wait = CHAL_RETRY_MS;
 	if (p->av_ok || !p->has_addr)
 		return;
-	if (p->chal_sent && now >= p->chal_sent && now - p->chal_sent < CHAL_RETRY_MS)
+	if (probe && !p->bootstrap) {
+		if (p->probes >= PROBE_MAX)
+			return;
+		if (p->probes)
+			wait = (ec_time)CHAL_RETRY_MS << (p->probes - 1);
+	}
+	if (p->chal_sent && now >= p->chal_sent && now - p->chal_sent < wait)
 		return;
 	if (!probe && p->av_tx + EC_VALIDATE_DGRAM_BYTES > p->av_rx)
 		return;
@@ -515,6 +588,8 @@ static void challenge(ecnode *d, ecn_peer *p, ec_time now)
 		return;
 	if (probe) {
 		d->st.av_probes++;
+		if (p->probes < UINT8_MAX)
+			p->probes++;
 	} else {
 		p->av_tx += EC_VALIDATE_DGRAM_BYTES;
 		d->st.av_challenges++;
@@ -632,15 +707,14 @@ static void held_flush(ecnode *d, ecn_peer *p)
 	}
 }
 
-/* The hello p's announcement of itself names the address we validated:
- * only then is it introduced to our other peers (an introduction makes
- * each of them greet that address). */
-static int announces_validated(const ecn_peer *p, const ec_hello *h)
+/* p's cached hello announces the address we validated for p: only then is
+ * it introduced to our other peers (an introduction makes each of them
+ * greet that address), whether it is forwarded when p binds or sent to a
+ * peer that binds later. */
+static int announces_validated(const ecn_peer *p)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	return p->av_ok && ecn_addr_unpack(h->addr, h->addr_len, &ss, &sl) == 0 &&
-	       addr_eq((const struct sockaddr *)&ss, (const struct sockaddr *)&p->addr);
+	return p->av_ok && p->hello && p->hello_addr_ok &&
+	       addr_eq((const struct sockaddr *)&p->hello_addr, (const struct sockaddr *)&p->addr);
 }
 
 static void forward_hello(ecnode *d, const ecn_peer *skip, const uint8_t *msg, size_t len);
@@ -655,11 +729,11 @@ static void validated(ecnode *d, ecn_peer *p)
 	d->st.av_validated++;
 	ecn_addr_str((const struct sockaddr *)&p->addr, a, sizeof a);
 	ecn_log(ECN_DEBUG, "address %s validated", a);
+	if (p->bound)
+		ecn_persist_peer(d, p, NULL); /* the address a restart greets */
 	if (p->intro_wait && p->bound && p->hello) {
-		ec_hello h;
 		p->intro_wait = 0;
-		if (ec_hello_decode(&h, p->hello, p->hello_len) == EC_OK &&
-		    announces_validated(p, &h))
+		if (announces_validated(p))
 			forward_hello(d, p, p->hello, p->hello_len);
 	}
 	held_flush(d, p);
@@ -715,6 +789,7 @@ static void note_source(ecn_peer *p, const struct sockaddr *from, size_t n)
 		p->chal_sent = 0;
 	}
 	p->av_heard = 1;
+	p->probes = 0;
 	if (!p->av_ok)
 		p->av_rx += n;
 }
@@ -763,6 +838,8 @@ void ecn_net_status(const ecnode *d, json_t *t)
 	SETI("held_bytes", d->held_bytes);
 	SETI("peers_evicted", d->st.peers_evicted);
 	SETI("peers_refused", d->st.peers_refused);
+	SETI("peers_bound_evicted", d->st.peers_bound_evicted);
+	SETI("peers_bound_refused", d->st.peers_bound_refused);
 	SETI("peers_unbound_lru", d->n_lru);
 #undef SETI
 }
@@ -898,7 +975,8 @@ static int on_hello(ecnode *d, ecn_peer *p, const uint8_t *msg, size_t len)
 		char hex[17];
 		if (other && other != p) /* the peer changed transport key */
 			peer_unbind(d, other);
-		ecn_peer_bind(d, p, &h.peer_id);
+		if (ecn_peer_bind(d, p, &h.peer_id) != 0)
+			return -1; /* bound share full of live peers: counted */
 		ec_hex_encode(hex, h.peer_id.b, 8);
 		ecn_log(ECN_INFO, "peer %s... bound to its transport key", hex);
 	}
@@ -906,21 +984,24 @@ static int on_hello(ecnode *d, ecn_peer *p, const uint8_t *msg, size_t len)
 	{
 		uint8_t *c = realloc(p->hello, len);
 		if (c) {
+			socklen_t sl;
 			memcpy(c, msg, len);
 			p->hello = c;
 			p->hello_len = len;
+			p->hello_addr_ok =
+				ecn_addr_unpack(h.addr, h.addr_len, &p->hello_addr, &sl) == 0;
 		}
 	}
 	ecn_persist_peer(d, p, h.pk);
 	if (fresh) {
 		p->intro_wait = 0;
-		if (announces_validated(p, &h))
-			forward_hello(d, p, msg, len);
+		if (announces_validated(p))
+			forward_hello(d, p, p->hello, p->hello_len);
 		else
 			p->intro_wait = 1;
 		for (size_t i = 0; i < d->n_peers; i++)
 			if (&d->peers[i] != p && d->peers[i].bound && !d->peers[i].dead &&
-			    d->peers[i].hello)
+			    announces_validated(&d->peers[i]))
 				(void)ecn_send_to_peer(d, p, d->peers[i].hello,
 						       d->peers[i].hello_len);
 	}

@@ -244,13 +244,17 @@ static const char *strategy_name(int s)
 }
 
 /* The datagram budget, fragment and dead-peer counters (PROTOCOL 16
- * "Fragments", "Dead peers"), added to status. */
+ * "Fragments", "Dead peers"), and hellos dropped before their identity
+ * proof (PROTOCOL "Peers"), added to status. */
 static void status_frag(ecnode *d, json_t *res)
 {
-	json_t *t = json_object_get(res, "transport");
+	json_t *t = json_object_get(res, "transport"), *node = json_object_get(res, "node");
 	ec_reasm_stats rs;
 	ec_reasm_get_stats(d->reasm, &rs);
 	json_object_set_new(res, "dead_peers", json_integer((json_int_t)ecn_peers_dead_count(d)));
+	if (node)
+		json_object_set_new(node, "hellos_limited",
+				    json_integer((json_int_t)ec_node_stats_get(d->node)->hellos_limited));
 	if (!t)
 		return;
 #define SETI(k, v) json_object_set_new(t, k, json_integer((json_int_t)(v)))

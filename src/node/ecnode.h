@@ -67,6 +67,8 @@ typedef struct ecn_cfg {
 	uint16_t answer_dgrams;    /* range answers asked <= this many datagrams */
 	/* dead peers (PROTOCOL 16 "Dead peers") */
 	uint64_t peer_dead_ms;     /* bound peer silent this long: dead */
+	/* the transport peer table (PROTOCOL 16 "Peer table") */
+	uint32_t peer_table_max;   /* entries (4096), a quarter of them unbound */
 	/* operation (ecnode_main.c, ecn_log.c) */
 	char log_file[512];        /* "" = stderr; reopened on SIGHUP */
 	/* control socket limits (PROTOCOL 16.1 "Limits"; ecn_rpc.c) */
@@ -118,6 +120,8 @@ typedef struct ecn_peer {
 	uint64_t rx, tx;
 	uint8_t *hello;  /* the peer's last verified hello (for introductions) */
 	size_t hello_len;
+	struct sockaddr_storage hello_addr; /* the address that hello announces */
+	uint8_t hello_addr_ok;              /* hello_addr parsed */
 	uint8_t dead;    /* bound, then silent for peer_dead_ms: out of the core */
 	ec_time dead_since;
 	uint64_t frags_rx; /* fragment datagrams received from it */
@@ -131,6 +135,7 @@ typedef struct ecn_peer {
 	socklen_t av_addr_len;           /* 0 = none yet */
 	uint64_t av_rx, av_tx; /* bytes from / to addr while unvalidated */
 	ec_time chal_sent;     /* last challenge to addr; 0 = none */
+	uint8_t probes;        /* probes to addr since it was last heard from */
 	struct ecn_held *held_first, *held_last; /* answers waiting for addr */
 	uint32_t held_msgs;
 	size_t held_bytes;
@@ -173,6 +178,8 @@ typedef struct ecn_stats {
 	uint64_t held_sent;     /* ... sent once it validated */
 	uint64_t held_timed_out, held_evicted, held_refused;
 	uint64_t peers_evicted; /* unbound entries evicted for a new key */
+	uint64_t peers_bound_evicted; /* dead bound entries unbound for a binding */
+	uint64_t peers_bound_refused; /* bindings refused: bound share full, none dead */
 	uint64_t peers_refused; /* new keys refused: nothing evictable */
 } ecn_stats;
 
@@ -236,6 +243,7 @@ typedef struct ecnode {
 	ec_idindex idx_kx, idx_id, idx_pseudo;
 	uint32_t lru_head, lru_tail;      /* unbound entries, UINT32_MAX = none */
 	size_t n_lru;
+	size_t n_bound;                   /* bound entries */
 } ecnode;
 
 /* ecnode_main.c: persists and takes a new transport epoch >= min_epoch,
@@ -261,12 +269,15 @@ ecn_peer *ecn_peer_by_kx(ecnode *d, const uint8_t kx[32]);
  * by id are O(1) (hash indexes under a per-process key); entries never move
  * but on growth (the array doubles, indexes rebuilt: amortised O(1)); a
  * full table, or a full unbound share, evicts the least recently heard
- * unbound entry in O(1) and reuses its slot.  Bound and bootstrap entries
- * are never evicted.  A pointer from these functions is valid until the
- * next ecn_peer_add. */
+ * unbound entry in O(1) and reuses its slot.  Bound entries hold at most
+ * the rest of the table; a binding when that share is full unbinds the
+ * longest-dead bound entry (never a live one), else is refused.  Bootstrap
+ * entries are never evicted.  A pointer from these functions is valid until
+ * the next ecn_peer_add. */
 ecn_peer *ecn_peer_add(ecnode *d, const uint8_t kx[32]); /* derives keys */
-/* Binds the entry to a peer id (a verified hello, or a stored record). */
-void ecn_peer_bind(ecnode *d, ecn_peer *p, const ec_id *id);
+/* Binds the entry to a peer id (a verified hello, or a stored record); 0,
+ * or -1 when the bound share is full and no bound entry is dead. */
+int ecn_peer_bind(ecnode *d, ecn_peer *p, const ec_id *id);
 /* Expires held messages (PROTOCOL 16 "Address validation"). */
 void ecn_held_expire(ecnode *d, ec_time now);
 /* The address-validation and peer-table counters into the status RPC's

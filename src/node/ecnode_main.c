@@ -416,8 +416,33 @@ static void on_store_log(void *ctx, int corrupt, const char *msg)
 	}
 }
 
+/* --check-store's share of DATA/ecnode.lock: a shared flock, so that no
+ * node starts while the check runs.  Returns the fd holding it, -1 when a
+ * node holds the lock (*live = 1) or there is no lock file to take. */
+static int check_store_lock(const char *data_dir, int *live)
+{
+	char p[700];
+	int fd;
+	*live = 0;
+	if (path_in(p, sizeof p, data_dir, "ecnode.lock") != 0)
+		return -1;
+	if ((fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return -1; /* no node ever ran here, or DATA cannot be read */
+	if (flock(fd, LOCK_SH | LOCK_NB) != 0) {
+		*live = errno == EWOULDBLOCK;
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* --check-store: opens DATA/store read-only, verifies everything, prints
- * a summary; 0 clean, 1 damaged or unreadable. */
+ * a summary; 0 clean, 1 damaged or unreadable.  Beside a running node (it
+ * holds DATA/ecnode.lock) the structural page walk is skipped: the walk
+ * reads pages outside any LMDB transaction, which the node's commits
+ * reuse meanwhile, and the node walked the file when it opened it.  The
+ * records are then checked in one read transaction, a consistent commit.
+ * Otherwise the check holds the lock throughout and runs everything. */
 static int check_store(const char *data_dir)
 {
 	char p[700];
@@ -425,13 +450,20 @@ static int check_store(const char *data_dir)
 	ec_store_report rep;
 	ec_store_opts o = {.read_only = 1, .quick_open = 1, .log = on_store_log};
 	ec_time t0 = ecn_now_ms();
-	int r;
+	int r, live, lock_fd = check_store_lock(data_dir, &live);
 	o.log_ctx = (void *)data_dir;
+	o.skip_walk = live;
 	path_in(p, sizeof p, data_dir, "store");
+	if (live)
+		printf("store %s: a node is running (%s/ecnode.lock held): page walk "
+		       "skipped, records checked in one read transaction\n",
+		       p, data_dir);
 	r = ec_store_open_lmdb(&s, p, &o);
 	if (r != EC_OK) {
 		fprintf(stderr, "store %s: cannot be opened: %s\n", p,
 			r == EC_ERR_NOTFOUND ? "no store there" : ec_strerror(r));
+		if (lock_fd >= 0)
+			close(lock_fd);
 		return 1;
 	}
 	r = ec_store_verify(s, EC_VERIFY_REFS, &rep);
@@ -443,6 +475,8 @@ static int check_store(const char *data_dir)
 	printf("  %-10s %10llu records verified in %.2f s\n", "total",
 	       (unsigned long long)rep.total, (double)(ecn_now_ms() - t0) / 1000.0);
 	ec_store_close(s);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	if (r == EC_OK) {
 		printf("store %s: ok\n", p);
 		return 0;
@@ -466,9 +500,12 @@ static int load_peer(void *ctx, const ec_peer_rec *r)
 		return 0;
 	if (!(p = ecn_peer_add(d, r->kx_pk)))
 		return 0;
+	/* the bound share holds the first records that fit (none is dead
+	 * yet); the rest stay unbound entries until their hello arrives */
+	if (ecn_peer_bind(d, p, &r->peer) != 0)
+		return 0;
 	if (ecn_addr_parse(r->addr, &p->addr, &p->addr_len) == 0)
 		p->has_addr = 1;
-	ecn_peer_bind(d, p, &r->peer);
 	(void)ec_node_add_peer_key(d->node, &r->peer, r->sign_pk);
 	return 0;
 }
@@ -899,8 +936,8 @@ int main(int argc, char **argv)
 		return r > 0 ? 0 : 2;
 	ecn_log_level = d->cfg.log_level;
 	umask(077);
-	/* the offline check only reads (LMDB readers run beside a live node):
-	 * it takes no lock */
+	/* the check only reads; beside a live node it reads one LMDB read
+	 * transaction, otherwise it keeps a node from starting meanwhile */
 	if (d->cfg.check_store) {
 		if (ec_crypto_init() != EC_OK) {
 			ecn_log(ECN_ERROR, "crypto library failed to initialise");

@@ -587,7 +587,8 @@ int ec_store_open_lmdb(ec_store **out, const char *dir, const ec_store_opts *opt
 				   "(truncated)");
 		goto fail;
 	}
-	if (had_data && sb.st_size > 0 && (r = walk_pages(l, &o)) != EC_OK)
+	if (had_data && sb.st_size > 0 && !(o.read_only && o.skip_walk) &&
+	    (r = walk_pages(l, &o)) != EC_OK)
 		goto fail;
 	if (!o.read_only) {
 		/* reader slots of killed processes would pin old pages forever */

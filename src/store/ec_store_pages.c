@@ -4,13 +4,15 @@
  *
  * LMDB trusts its pages: a damaged page header, node offset, size or child
  * page number makes it read outside the page or the file (a fault).  This
- * walk reads every page reachable from the current meta page - the main
+ * walk reads every page reachable from the meta page LMDB picks - the main
  * tree, every named tree it lists, the free-page tree and the overflow
  * runs - and checks what LMDB would follow: page numbers inside the used
  * part of the file, each page reached once, headers naming their own
  * number and the right kind, node tables, keys and values inside their
  * page, overflow runs inside the file and long enough for their value,
- * leaves all at the tree's depth, free pages not in use.  Records are the
+ * leaves all at the tree's depth, free pages not in use.  Each flag LMDB
+ * acts on (page kinds, node flags, tree flags) must be one an ec store's
+ * file holds: the rest is refused rather than walked.  Records are the
  * verification pass's business (ec_store_verify.c): this walk does not
  * look at their contents beyond their bounds.
  *
@@ -33,6 +35,7 @@
 #define META_VERSION 1u
 #define P_INVALID UINT64_MAX
 #define MAX_DEPTH 16
+#define MDB_INTEGERKEY 0x08
 
 enum { P_BRANCH = 0x01, P_LEAF = 0x02, P_OVERFLOW = 0x04, P_META = 0x08, P_LEAF2 = 0x20 };
 enum { F_BIGDATA = 0x01, F_SUBDATA = 0x02, F_DUPDATA = 0x04 };
@@ -113,7 +116,9 @@ static int overflow(struct walk *w, uint64_t pg, uint64_t dsize, uint8_t **val)
 	if ((r = read_at(w, h, sizeof h, pg * w->psize)) != EC_OK)
 		return r;
 	pages = le32(h + 12);
-	if (le64(h) != pg || !(le16(h + 10) & P_OVERFLOW) || pages == 0 ||
+	/* exactly P_OVERFLOW: LMDB writes into a page flagged P_DIRTY in
+	 * place, and the map is read-only */
+	if (le64(h) != pg || le16(h + 10) != P_OVERFLOW || pages == 0 ||
 	    pages > w->npages - pg)
 		return bad(w, "page %llu: not an overflow run within the file",
 			   (unsigned long long)pg);
@@ -184,8 +189,10 @@ static int page(struct walk *w, uint64_t pg, int depth, int leaf_depth, int kind
 			(unsigned long long)le64(p));
 		goto out;
 	}
-	if ((flags & (P_BRANCH | P_LEAF | P_OVERFLOW | P_META | P_LEAF2)) !=
-	    (depth == leaf_depth ? P_LEAF : P_BRANCH)) {
+	/* exactly the kind: the other bits (P_DIRTY, P_LOOSE, P_KEEP, P_SUBP)
+	 * live only in memory, and LMDB writes in place into a page it finds
+	 * flagged dirty */
+	if (flags != (depth == leaf_depth ? P_LEAF : P_BRANCH)) {
 		r = bad(w, "page %llu: flags 0x%x where a %s belongs", (unsigned long long)pg,
 			flags, depth == leaf_depth ? "leaf" : "branch");
 		goto out;
@@ -216,7 +223,13 @@ static int page(struct walk *w, uint64_t pg, int depth, int leaf_depth, int kind
 			r = page(w, child, depth + 1, leaf_depth, kind);
 			continue;
 		}
-		if (nflags & F_DUPDATA || (nflags & F_SUBDATA && kind != TREE_MAIN)) {
+		/* The flags LMDB writes for the trees of an ec store: the main
+		 * tree holds only named-tree records (F_SUBDATA alone: with
+		 * F_BIGDATA, mdb_dbi_open would copy the record out of an
+		 * overflow page and follow its root), the others plain values,
+		 * inline or in an overflow run (no F_DUPDATA, F_SUBDATA: no
+		 * table is MDB_DUPSORT). */
+		if (kind == TREE_MAIN ? nflags != F_SUBDATA : (nflags & ~F_BIGDATA) != 0) {
 			r = bad(w, "page %llu: node %u flags 0x%x", (unsigned long long)pg, i,
 				nflags);
 			break;
@@ -227,16 +240,7 @@ static int page(struct walk *w, uint64_t pg, int depth, int leaf_depth, int kind
 				i);
 			break;
 		}
-		if (nflags & F_BIGDATA) {
-			uint64_t ov = le64(node + NODESIZE + ksize);
-			uint8_t *val = NULL;
-			r = overflow(w, ov, dsize, kind == TREE_FREE ? &val : NULL);
-			if (r == EC_OK && kind == TREE_FREE)
-				r = free_list(w, pg, val, dsize);
-			free(val);
-		} else if (kind == TREE_FREE) {
-			r = free_list(w, pg, node + NODESIZE + ksize, dsize);
-		} else if (kind == TREE_MAIN && nflags & F_SUBDATA) {
+		if (kind == TREE_MAIN) {
 			char name[64];
 			size_t kn = ksize < sizeof name ? ksize : sizeof name - 1;
 			if (dsize != DB_BYTES) {
@@ -247,6 +251,15 @@ static int page(struct walk *w, uint64_t pg, int depth, int leaf_depth, int kind
 			memcpy(name, node + NODESIZE, kn);
 			name[kn] = 0;
 			r = tree(w, node + NODESIZE + ksize, TREE_DATA, name);
+		} else if (nflags & F_BIGDATA) {
+			uint64_t ov = le64(node + NODESIZE + ksize);
+			uint8_t *val = NULL;
+			r = overflow(w, ov, dsize, kind == TREE_FREE ? &val : NULL);
+			if (r == EC_OK && kind == TREE_FREE)
+				r = free_list(w, pg, val, dsize);
+			free(val);
+		} else if (kind == TREE_FREE) {
+			r = free_list(w, pg, node + NODESIZE + ksize, dsize);
 		}
 	}
 out:
@@ -257,14 +270,18 @@ out:
 /* A tree from its MDB_db record. */
 static int tree(struct walk *w, const uint8_t *db, int kind, const char *name)
 {
-	uint16_t depth = le16(db + 6);
+	uint16_t depth = le16(db + 6), flags = le16(db + 4);
 	uint64_t root = le64(db + 40);
+	/* md_flags choose LMDB's comparator and sorted-duplicate handling:
+	 * the free tree is MDB_INTEGERKEY (its word also holds the
+	 * environment's persistent flags, none of which an ec store sets),
+	 * the main tree and every table plain */
+	if (flags != (kind == TREE_FREE ? MDB_INTEGERKEY : 0))
+		return bad(w, "tree %s: flags 0x%x", name, flags);
 	if (root == P_INVALID)
 		return depth == 0 ? EC_OK : bad(w, "tree %s: empty with depth %u", name, depth);
 	if (depth == 0 || depth > MAX_DEPTH)
 		return bad(w, "tree %s: depth %u", name, depth);
-	if (kind == TREE_DATA && le16(db + 4) != 0)
-		return bad(w, "tree %s: flags 0x%x", name, le16(db + 4));
 	return page(w, root, 0, depth - 1, kind);
 }
 
@@ -277,7 +294,7 @@ static int cmp_u64(const void *a, const void *b)
 int ec_store_lmdb_walk(int fd, unsigned psize, uint64_t txnid, char *why, size_t whylen)
 {
 	struct walk w;
-	uint8_t m[2][PAGEHDRSZ + 136], *meta = NULL;
+	uint8_t m[2][PAGEHDRSZ + 136], *meta;
 	int r;
 	memset(&w, 0, sizeof w);
 	w.fd = fd;
@@ -293,10 +310,11 @@ int ec_store_lmdb_walk(int fd, unsigned psize, uint64_t txnid, char *why, size_t
 		if (!(le16(x + 10) & P_META) || le32(x + 16) != META_MAGIC ||
 		    le32(x + 20) != META_VERSION || le32(x + 40) != psize)
 			return bad(&w, "meta page %d is damaged", i);
-		if (le64(x + 144) == txnid)
-			meta = x;
 	}
-	if (!meta)
+	/* the meta page LMDB uses (mdb_env_pick_meta): page 1 only when its
+	 * commit id is greater, page 0 on a tie */
+	meta = le64(m[0] + 144) < le64(m[1] + 144) ? m[1] : m[0];
+	if (le64(meta + 144) != txnid)
 		return bad(&w, "no meta page names commit %llu", (unsigned long long)txnid);
 	w.npages = le64(meta + 136) + 1;
 	if (w.npages < 2 || w.npages > (UINT64_MAX / psize))

@@ -44,3 +44,18 @@ void tu_rand_bytes(uint64_t *state, void *out, size_t len)
 		len -= k;
 	}
 }
+
+size_t tu_frag_raw(uint8_t *out, uint64_t id, uint16_t index, uint16_t count,
+		   uint32_t total, size_t len, uint8_t fill)
+{
+	for (int i = 0; i < 8; i++)
+		out[i] = (uint8_t)(id >> (56 - 8 * i));
+	out[8] = (uint8_t)(index >> 8);
+	out[9] = (uint8_t)index;
+	out[10] = (uint8_t)(count >> 8);
+	out[11] = (uint8_t)count;
+	for (int i = 0; i < 4; i++)
+		out[12 + i] = (uint8_t)(total >> (24 - 8 * i));
+	memset(out + 16, fill, len);
+	return 16 + len;
+}

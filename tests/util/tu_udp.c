@@ -136,6 +136,10 @@ static void cli_recv(tu_client *c)
 		/* a node introduces the peers it knows before its own hello */
 		ec_hello hl;
 		c->hellos++;
+		if (c->watch && ec_hello_decode(&hl, m, ml) == EC_OK && hl.addr_len == 6 &&
+		    !memcmp(hl.addr, &c->watch->sin_addr, 4) &&
+		    !memcmp(hl.addr + 4, &c->watch->sin_port, 2))
+			c->watched++;
 		if (ec_hello_decode(&hl, m, ml) != EC_OK || !ec_id_eq(&hl.peer_id, &c->node->id)) {
 			free(m);
 			return;
@@ -197,6 +201,12 @@ static void rng(void *ctx, void *out, size_t len)
 
 void tu_hello(const tu_client *c, uint8_t **enc, size_t *len, ec_id *id)
 {
+	tu_hello_at(c, &c->self, enc, len, id);
+}
+
+void tu_hello_at(const tu_client *c, const struct sockaddr_in *at, uint8_t **enc, size_t *len,
+		 ec_id *id)
+{
 	ec_keypair k;
 	ec_identity ident;
 	ec_hello h;
@@ -211,8 +221,8 @@ void tu_hello(const tu_client *c, uint8_t **enc, size_t *len, ec_id *id)
 	h.network_id = c->node->net;
 	memcpy(h.salt, ident.salt, sizeof h.salt);
 	h.addr_len = 6;
-	memcpy(h.addr, &c->self.sin_addr, 4);
-	memcpy(h.addr + 4, &c->self.sin_port, 2);
+	memcpy(h.addr, &at->sin_addr, 4);
+	memcpy(h.addr + 4, &at->sin_port, 2);
 	h.timestamp = tu_now_ms();
 	assert_int_equal(ec_hello_sign(&h, k.sk), EC_OK);
 	assert_int_equal(ec_hello_encode(&h, enc, len), EC_OK);

@@ -38,6 +38,9 @@ typedef struct tu_client {
 			  * only the node's own) */
 	uint8_t *msg;
 	size_t len;
+	const struct sockaddr_in *watch; /* when set: count in `watched` the
+					  * introductions announcing it */
+	unsigned watched;
 } tu_client;
 
 /* A fresh key and a socket on 127.0.0.1:0. */
@@ -73,6 +76,9 @@ long long tu_tstat(const char *build, const char *dir, int i, const char *key);
 /* A signed hello of a fresh identity (PoW test parameters) naming c's key
  * and address; *id the identity's peer id.  *enc malloc'd. */
 void tu_hello(const tu_client *c, uint8_t **enc, size_t *len, ec_id *id);
+/* The same, announcing `at` instead of c's address. */
+void tu_hello_at(const tu_client *c, const struct sockaddr_in *at, uint8_t **enc, size_t *len,
+		 ec_id *id);
 /* A mapping request (evidence asked) for token. *enc malloc'd. */
 void tu_mapping_req(const ec_id *token, uint8_t **enc, size_t *len);
 
