@@ -6,13 +6,18 @@
 #   make SAN=1 ...  the same with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make FUZZ=1     libFuzzer targets (clang) in build/fuzz/
 #   make check-source   the core may not call clocks, RNGs or printf
+#   make install    PREFIX (/usr/local), DESTDIR, SYSCONFDIR (/etc): programs,
+#                   libec.a + headers + libec.pc, man pages, ecnode.service,
+#                   a commented ecnode.conf (never overwritten)
 #   make swarm SECONDS=N  an ecsim swarm campaign of N wall seconds (nice'd)
 #
 # New files are picked up by wildcard: src/<layer>/*.c go into libec.a (or
 # the program of that directory), tests/test_*.c become one test binary each,
 # fuzz/fuzz_*.c one fuzz target each, bench/bench_*.c one benchmark each.
 
-PKGS := libsodium lmdb libuv yaml-0.1 jansson libcrypto
+PKGS := libsodium lmdb libuv yaml-0.1 jansson libcrypto libsystemd
+# what libec.a itself needs (libec.pc)
+LIBEC_REQUIRES := libsodium lmdb libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 TEST_LIBS := $(shell pkg-config --libs cmocka)
@@ -69,9 +74,31 @@ FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/%)
 BENCH_SRCS := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
+# ---- release version (include/ec/version.h is the one place it is written)
+VERSION := $(shell sed -n 's/^\#define EC_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$$/\2/p' \
+	include/ec/version.h | paste -sd.)
+
+# ---- installation layout
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+INSTALL ?= install
+
+# man pages from scdoc sources (docs/man/*.scd); without scdoc the build
+# goes on and `make install` says that it skips them
+SCDOC := $(shell command -v scdoc 2>/dev/null)
+MAN_SRCS := $(wildcard docs/man/*.scd)
+MAN_PAGES := $(if $(SCDOC),$(MAN_SRCS:docs/man/%.scd=$(BUILD)/man/%))
+
 ALL_OBJS := $(LIB_OBJS) $(CTL_OBJS) $(NODE_OBJS) $(SIM_OBJS) $(SIMLIB_OBJS) $(TESTUTIL_OBJS)
 
-.PHONY: all test bench check-source clean fuzz tests-build run demo swarm
+.PHONY: all test bench check-source clean fuzz tests-build run demo swarm install man
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -79,7 +106,7 @@ ifeq ($(FUZZ),1)
 all: $(FUZZ_BINS)
 fuzz: $(FUZZ_BINS)
 else
-all: $(LIB) $(SIMLIB) $(PROGS)
+all: $(LIB) $(SIMLIB) $(PROGS) $(MAN_PAGES)
 endif
 
 $(BUILD)/obj/%.o: %.c
@@ -154,6 +181,53 @@ run: $(LIB) $(PROGS)
 # The offline commit-chain demo (the former `make run`).
 demo: $(LIB) $(PROGS)
 	BUILD=$(BUILD) scripts/demo.sh
+
+man: $(MAN_PAGES)
+
+$(BUILD)/man/%: docs/man/%.scd
+	@mkdir -p $(dir $@)
+	$(SCDOC) <$< >$@.tmp && mv $@.tmp $@
+
+# dist/*.in with the installation paths filled in, at install time (the
+# build tree holds nothing that depends on PREFIX); libec.pc names its
+# directories relative to ${prefix} where they are under PREFIX, so that
+# `pkg-config --define-variable=prefix=...` relocates it
+PC_LIBDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))
+PC_INCLUDEDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
+SUBST = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@PC_LIBDIR@|$(PC_LIBDIR)|g' \
+	-e 's|@PC_INCLUDEDIR@|$(PC_INCLUDEDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
+	-e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	-e 's|@VERSION@|$(VERSION)|g' \
+	-e 's|@LIBEC_REQUIRES@|$(LIBEC_REQUIRES)|g'
+
+install: $(LIB) $(PROGS) $(MAN_PAGES)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(INCLUDEDIR)/ec $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/ec
+	$(INSTALL) -m 0755 $(BUILD)/ecctl $(DESTDIR)$(BINDIR)/ecctl
+	$(INSTALL) -m 0755 $(BUILD)/ecnode $(DESTDIR)$(SBINDIR)/ecnode
+	$(INSTALL) -m 0755 $(BUILD)/ecsim $(DESTDIR)$(BINDIR)/ecsim
+	$(INSTALL) -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/libec.a
+	$(INSTALL) -m 0644 include/ec/*.h $(DESTDIR)$(INCLUDEDIR)/ec/
+	$(SUBST) dist/libec.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/libec.pc
+	chmod 0644 $(DESTDIR)$(LIBDIR)/pkgconfig/libec.pc
+	$(SUBST) dist/ecnode.service.in >$(DESTDIR)$(UNITDIR)/ecnode.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/ecnode.service
+	$(INSTALL) -m 0644 dist/ec.sysusers $(DESTDIR)$(SYSUSERSDIR)/ec.conf
+	@# the operator's configuration is never overwritten
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/ec/ecnode.conf ]; then \
+		echo "install: $(DESTDIR)$(SYSCONFDIR)/ec/ecnode.conf exists: left as it is"; \
+	else \
+		echo "$(INSTALL) -m 0644 dist/ecnode.conf $(DESTDIR)$(SYSCONFDIR)/ec/ecnode.conf"; \
+		$(INSTALL) -m 0644 dist/ecnode.conf $(DESTDIR)$(SYSCONFDIR)/ec/ecnode.conf; \
+	fi
+ifneq ($(SCDOC),)
+	$(INSTALL) -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	$(INSTALL) -m 0644 $(BUILD)/man/ecctl.1 $(BUILD)/man/ecsim.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 $(BUILD)/man/ecnode.8 $(DESTDIR)$(MANDIR)/man8/
+else
+	@echo "install: scdoc not found: man pages not built nor installed (sh scripts/setup.sh installs it)"
+endif
 
 clean:
 	rm -rf build

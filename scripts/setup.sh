@@ -4,7 +4,7 @@
 # everything is present; needs root (or sudo) only when it must install.
 set -eu
 PKGS="build-essential pkg-config libsodium-dev liblmdb-dev libuv1-dev \
-libyaml-dev libjansson-dev libcmocka-dev libssl-dev"
+libyaml-dev libjansson-dev libcmocka-dev libssl-dev libsystemd-dev scdoc"
 [ "${EC_SETUP_FUZZ:-0}" = 1 ] && PKGS="$PKGS clang libclang-rt-14-dev"
 
 missing=""

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
@@ -19,10 +20,82 @@
 #include "ec/ec.h"
 #include "ec/wire.h"
 
+const char *ctl_cmd = "ecctl";
+
+/* the socket named by --data or --config, when one was given */
+static char opt_sock[600];
+
+/* The control socket a ecnode configuration file names: its 'rpc' key,
+ * else DATA/ecnode.sock for its 'data' key, else the daemon's default
+ * data directory.  0 with out filled, -1 when the file cannot be read. */
+static int sock_from_config(const char *path, char *out, size_t cap)
+{
+	char line[1024], rpc[600] = "", data[512] = "ecnode-data";
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f)) {
+		char *k = line, *v, *e, *hash = strchr(line, '#');
+		if (hash)
+			*hash = 0;
+		if (!(v = strchr(line, '=')))
+			continue;
+		*v++ = 0;
+		k += strspn(k, " \t");
+		for (e = k + strlen(k); e > k && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			*--e = 0;
+		v += strspn(v, " \t");
+		for (e = v + strlen(v);
+		     e > v && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r');)
+			*--e = 0;
+		if (!strcmp(k, "rpc"))
+			snprintf(rpc, sizeof rpc, "%s", v);
+		else if (!strcmp(k, "data"))
+			snprintf(data, sizeof data, "%s", v);
+	}
+	fclose(f);
+	if (rpc[0])
+		snprintf(out, cap, "%s", rpc);
+	else
+		snprintf(out, cap, "%s/ecnode.sock", data);
+	return 0;
+}
+
+int ctl_rpc_opt(const char *opt, const char *val)
+{
+	if (!strcmp(opt, "--data")) {
+		snprintf(opt_sock, sizeof opt_sock, "%s/ecnode.sock", val);
+		return 1;
+	}
+	if (!strcmp(opt, "--config")) {
+		if (sock_from_config(val, opt_sock, sizeof opt_sock) != 0) {
+			fprintf(stderr, "%s: --config %s: %s\n", ctl_cmd, val, strerror(errno));
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
 const char *ctl_rpc_path(const char *given)
 {
+	static char found[600];
 	const char *e = getenv("ECCTL_RPC");
-	return given ? given : e && *e ? e : "ecnode-data/ecnode.sock";
+	struct stat st;
+	if (given)
+		return given;
+	if (opt_sock[0])
+		return opt_sock;
+	if (e && *e)
+		return e;
+	/* a node run from here, then the system's (ecnode.service) */
+	if (stat(CTL_LOCAL_SOCK, &st) == 0)
+		return CTL_LOCAL_SOCK;
+	if (sock_from_config(CTL_SYSTEM_CONF, found, sizeof found) == 0 && stat(found, &st) == 0)
+		return found;
+	if (stat(CTL_SYSTEM_SOCK, &st) == 0)
+		return CTL_SYSTEM_SOCK;
+	return CTL_LOCAL_SOCK;
 }
 
 int ctl_rpc_call_err(const char *path, const char *method, json_t *params, json_t **result,
@@ -38,7 +111,7 @@ int ctl_rpc_call_err(const char *path, const char *method, json_t *params, json_
 	if (error)
 		*error = NULL;
 	if (strlen(path) >= sizeof sa.sun_path) {
-		fprintf(stderr, "ecctl: socket path too long\n");
+		fprintf(stderr, "%s: socket path too long: %s\n", ctl_cmd, path);
 		json_decref(params);
 		return 2;
 	}
@@ -51,7 +124,11 @@ int ctl_rpc_call_err(const char *path, const char *method, json_t *params, json_
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	}
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-		fprintf(stderr, "ecctl: cannot reach ecnode at %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "%s: cannot reach ecnode at %s: %s%s\n", ctl_cmd, path,
+			strerror(errno),
+			errno == ENOENT ? " (is it running? --rpc PATH, --data DIR or --config FILE "
+					  "name another node)"
+					: "");
 		if (fd >= 0)
 			close(fd);
 		json_decref(params);
@@ -92,7 +169,7 @@ int ctl_rpc_call_err(const char *path, const char *method, json_t *params, json_
 	msg = buf ? json_loadb(buf, len, JSON_DISABLE_EOF_CHECK, &je) : NULL;
 	free(buf);
 	if (!msg) {
-		fprintf(stderr, "ecctl: no valid answer from ecnode\n");
+		fprintf(stderr, "%s: no valid answer from ecnode\n", ctl_cmd);
 		return 2;
 	}
 	if ((err = json_object_get(msg, "error"))) {
@@ -100,7 +177,7 @@ int ctl_rpc_call_err(const char *path, const char *method, json_t *params, json_
 		if (error)
 			*error = json_incref(err);
 		else
-			fprintf(stderr, "ecctl %s: error %lld: %s\n", method,
+			fprintf(stderr, "%s: error %lld: %s\n", ctl_cmd,
 				(long long)json_integer_value(json_object_get(err, "code")),
 				json_is_string(m) ? json_string_value(m) : "?");
 		json_decref(msg);
@@ -253,7 +330,7 @@ int ctl_submit_wait(const char *rpc, const char *hex, const char *txid, double w
 				       json_object_get(data, "reason"), "detail",
 				       json_object_get(data, "detail"));
 		if (!json)
-			fprintf(stderr, "ecctl submit_tx: error %lld: %s\n",
+			fprintf(stderr, "%s: error %lld: %s\n", ctl_cmd,
 				(long long)json_integer_value(json_object_get(err, "code")),
 				m ? m : "?");
 		r = wait_outcome(txid, "rejected", tx, 0, json);
@@ -262,7 +339,7 @@ int ctl_submit_wait(const char *rpc, const char *hex, const char *txid, double w
 		/* submitted before: its fate is what we wait for */
 		r = ctl_tx_wait(rpc, txid, wait_s, json);
 	} else {
-		fprintf(stderr, "ecctl submit_tx: error %lld: %s\n",
+		fprintf(stderr, "%s: error %lld: %s\n", ctl_cmd,
 			(long long)json_integer_value(json_object_get(err, "code")), m ? m : "?");
 	}
 	json_decref(err);
@@ -282,7 +359,32 @@ double ctl_wait_arg(int argc, char **argv, int *i, double dflt)
 	return *end || !(x > 0) ? -1 : x;
 }
 
-/* key: value lines, nested objects with dotted prefixes, arrays listed. */
+/* Fields holding wall-clock times (epoch ms): shown as ISO 8601 UTC. */
+static int is_time_key(const char *path)
+{
+	const char *k = strrchr(path, '.');
+	size_t n;
+	k = k ? k + 1 : path;
+	n = strlen(k);
+	return !strcmp(k, "timestamp") || !strcmp(k, "started") ||
+	       (n > 3 && !strcmp(k + n - 3, "_at"));
+}
+
+void ctl_iso_time(char *out, size_t cap, long long ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char b[32];
+	if (ms <= 0 || !gmtime_r(&t, &tm)) {
+		snprintf(out, cap, "%s", ms == 0 ? "never" : "?");
+		return;
+	}
+	strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, cap, "%s.%03lldZ", b, ms % 1000);
+}
+
+/* key: value lines, nested objects with dotted prefixes, arrays listed;
+ * times as ISO 8601. */
 static void human(const char *prefix, json_t *v, int depth)
 {
 	const char *k;
@@ -326,7 +428,11 @@ static void human(const char *prefix, json_t *v, int depth)
 	}
 	if (json_is_string(v))
 		printf("%-28s %s\n", prefix, json_string_value(v));
-	else {
+	else if (json_is_integer(v) && is_time_key(prefix)) {
+		char t[48];
+		ctl_iso_time(t, sizeof t, (long long)json_integer_value(v));
+		printf("%-28s %s\n", prefix, t);
+	} else {
 		char *s = json_dumps(v, JSON_ENCODE_ANY);
 		printf("%-28s %s\n", prefix, s);
 		free(s);
@@ -347,9 +453,15 @@ int ctl_rpc_print(json_t *res, int json)
 
 static void online_usage(const char *cmd)
 {
-	printf("usage: ecctl %s [--rpc PATH] [--json] ...\n"
-	       "Online commands talk JSON-RPC 2.0 to ecnode's control socket\n"
-	       "(--rpc, $ECCTL_RPC, default ecnode-data/ecnode.sock):\n"
+	printf("usage: ecctl %s [--rpc PATH | --data DIR | --config FILE] [--json] ...\n"
+	       "Online commands talk JSON-RPC 2.0 to ecnode's control socket: --rpc PATH,\n"
+	       "or DIR/ecnode.sock of --data DIR, or the one --config FILE (ecnode's\n"
+	       "configuration) names, or $ECCTL_RPC; else the first that exists of\n"
+	       "" CTL_LOCAL_SOCK ", the one " CTL_SYSTEM_CONF " names and\n"
+	       "" CTL_SYSTEM_SOCK ".  PEER ids may be shortened to a unique prefix\n"
+	       "(4+ hex digits, as 'ecctl peers' and 'ecctl swap status' print them)\n"
+	       "in walk, mapping --peer, block --creator, block fetch --peer and swap\n"
+	       "force.  Human output shows times as ISO 8601 UTC; --json keeps epoch ms.\n"
 	       "  status                        identity, contact, head, counters\n"
 	       "  peers                         transport peers and their addresses\n"
 	       "  submit HEX|--file F [--wait [S]]  submit an encoded transaction; --wait:\n"
@@ -378,9 +490,14 @@ static int scan(int argc, char **argv, const char **rpc, int *json, char **rest,
 {
 	*nrest = 0;
 	for (int i = 1; i < argc; i++) {
+		int o;
 		if (!strcmp(argv[i], "--rpc") && i + 1 < argc)
 			*rpc = argv[++i];
-		else if (!strcmp(argv[i], "--json"))
+		else if (i + 1 < argc && (o = ctl_rpc_opt(argv[i], argv[i + 1])) != 0) {
+			if (o < 0)
+				return -1;
+			i++;
+		} else if (!strcmp(argv[i], "--json"))
 			*json = 1;
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			online_usage(argv[0]);
@@ -395,6 +512,119 @@ static int is_hex_id(const char *s)
 {
 	uint8_t b[32];
 	return s && strlen(s) == 64 && ec_hex_decode(b, 32, s) == EC_OK;
+}
+
+int ctl_is_id_prefix(const char *s)
+{
+	size_t n = s ? strspn(s, "0123456789abcdefABCDEF") : 0;
+	return n >= 4 && n <= 64 && (!s[n] || !strcmp(s + n, "..") || !strcmp(s + n, "..."));
+}
+
+/* Adds the peer ids of `list` (objects with key) to ids[] (65 bytes each). */
+static size_t ids_from(json_t *list, const char *key, char (*ids)[65], size_t n, size_t cap)
+{
+	size_t i;
+	json_t *x;
+	json_array_foreach(list, i, x)
+	{
+		const char *id = json_string_value(json_object_get(x, key));
+		if (n < cap && id && strlen(id) == 64)
+			memcpy(ids[n++], id, 65);
+	}
+	return n;
+}
+
+int ctl_peer_expand(const char *rpc, const char *s, char out[65])
+{
+	char (*ids)[65];
+	size_t n = 0, cap = 4096, len, hits = 0;
+	json_t *res;
+	int r;
+	if (is_hex_id(s)) {
+		memcpy(out, s, 65);
+		return 0;
+	}
+	len = strspn(s, "0123456789abcdefABCDEF");
+	if (!ctl_is_id_prefix(s)) {
+		fprintf(stderr, "%s: '%s' is not a peer id (64 hex digits, or a unique prefix of 4+)\n",
+			ctl_cmd, s);
+		return 2;
+	}
+	if (!(ids = calloc(cap, sizeof *ids)))
+		return 2;
+	/* the node itself and every peer it knows */
+	if ((r = ctl_rpc_call(rpc, "status", NULL, &res)) != 0) {
+		free(ids);
+		return r;
+	}
+	{
+		json_t *one = json_pack("[{s:O}]", "peer_id", json_object_get(res, "peer_id"));
+		n = ids_from(one, "peer_id", ids, n, cap);
+		json_decref(one);
+	}
+	json_decref(res);
+	if ((r = ctl_rpc_call(rpc, "peers", NULL, &res)) != 0) {
+		free(ids);
+		return r;
+	}
+	n = ids_from(res, "peer_id", ids, n, cap);
+	json_decref(res);
+	/* the matches, each once, moved to the front */
+	for (size_t i = 0; i < n; i++) {
+		int dup = 0;
+		if (strncasecmp(ids[i], s, len) != 0)
+			continue;
+		for (size_t j = 0; j < hits; j++)
+			dup |= !strcmp(ids[j], ids[i]);
+		if (!dup)
+			memmove(ids[hits++], ids[i], 65);
+	}
+	if (hits == 1) {
+		memcpy(out, ids[0], 65);
+	} else if (hits == 0) {
+		fprintf(stderr, "%s: no peer of this node has an id starting with '%.*s'\n", ctl_cmd,
+			(int)len, s);
+	} else {
+		fprintf(stderr, "%s: peer id prefix '%.*s' is ambiguous; %zu peers match:\n",
+			ctl_cmd, (int)len, s, hits);
+		for (size_t j = 0; j < hits; j++)
+			fprintf(stderr, "  %s\n", ids[j]);
+	}
+	free(ids);
+	return hits == 1 ? 0 : 2;
+}
+
+/* 'ecctl peers': one line a peer. */
+static int peers_print(json_t *res)
+{
+	size_t i;
+	json_t *p;
+	if (!json_array_size(res))
+		printf("no peers\n");
+	else
+		printf("%-18s %-22s %-6s %-5s %-9s %8s %8s %s\n", "PEER", "ADDRESS", "STATE",
+		       "BOUND", "BOOTSTRAP", "RX", "TX", "LAST HEARD");
+	json_array_foreach(res, i, p)
+	{
+		const char *id = json_string_value(json_object_get(p, "peer_id"));
+		const char *addr = json_string_value(json_object_get(p, "addr"));
+		const char *state = json_string_value(json_object_get(p, "state"));
+		json_t *ago = json_object_get(p, "last_rx_ms_ago");
+		char heard[32];
+		if (json_is_integer(ago))
+			snprintf(heard, sizeof heard, "%.1f s ago",
+				 (double)json_integer_value(ago) / 1000);
+		else
+			snprintf(heard, sizeof heard, "never");
+		printf("%.16s.. %-22s %-6s %-5s %-9s %8lld %8lld %s\n", id ? id : "?",
+		       addr ? addr : "-", state ? state : "?",
+		       json_is_true(json_object_get(p, "bound")) ? "yes" : "no",
+		       json_is_true(json_object_get(p, "bootstrap")) ? "yes" : "no",
+		       (long long)json_integer_value(json_object_get(p, "datagrams_rx")),
+		       (long long)json_integer_value(json_object_get(p, "datagrams_tx")), heard);
+	}
+	json_decref(res);
+	return 0;
 }
 
 /* The progress bar goes to stderr (the report, to stdout, can be piped). */
@@ -427,6 +657,16 @@ static int sync_watch(const char *rpc, int json, double timeout_s)
 		const char *phase = json_string_value(json_object_get(res, "phase"));
 		int avail = json_is_true(json_object_get(res, "available"));
 		double p = json_real_value(json_object_get(res, "progress"));
+		const char *strategy = json_string_value(json_object_get(res, "strategy"));
+		if (avail && strategy && !strcmp(strategy, "off") && phase &&
+		    !strcmp(phase, "idle")) {
+			fprintf(stderr,
+				"%s: sync is off on this node: nothing to watch (start it with "
+				"'ecctl sync --start chain --watch', or run ecnode with --sync chain)\n",
+				ctl_cmd);
+			json_decref(res);
+			return 1;
+		}
 		draw_bar(p, phase ? phase : "?", res);
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		double el = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
@@ -476,13 +716,14 @@ int ctl_cmd_online(int argc, char **argv)
 	char *rest[64];
 	json_t *params = json_object(), *res = NULL;
 	const char *cmd = argv[0], *method = NULL;
+	char full[65];
 	if (argc > 64) {
 		json_decref(params);
 		return 2;
 	}
 	if ((r = scan(argc, argv, &rpc, &json, rest, &nrest)) != 0) {
 		json_decref(params);
-		return 0;
+		return r > 0 ? 0 : 2;
 	}
 	rpc = ctl_rpc_path(rpc);
 #define USAGE(msg)                                                                 \
@@ -495,6 +736,12 @@ int ctl_cmd_online(int argc, char **argv)
 		if (nrest)
 			USAGE("no arguments expected");
 		method = cmd;
+		if (!strcmp(cmd, "peers") && !json) {
+			json_decref(params);
+			if ((r = ctl_rpc_call(rpc, "peers", NULL, &res)) != 0)
+				return r;
+			return peers_print(res);
+		}
 	} else if (!strcmp(cmd, "submit")) {
 		const char *file = NULL, *txhex = NULL;
 		double wait_s = 0;
@@ -520,6 +767,13 @@ int ctl_cmd_online(int argc, char **argv)
 				json_decref(params);
 				return 2;
 			}
+			if (ctl_text_tx(&b, &n) != 0) {
+				free(b);
+				fprintf(stderr, "%s: %s: hex text that is not a transaction\n", ctl_cmd,
+					file);
+				json_decref(params);
+				return 2;
+			}
 		} else {
 			n = strlen(txhex) / 2;
 			b = malloc(n ? n : 1);
@@ -531,7 +785,7 @@ int ctl_cmd_online(int argc, char **argv)
 		/* the txid, to follow it; the node judges the rest */
 		if (ec_tx_decode(&tx, b, n) != EC_OK) {
 			free(b);
-			fprintf(stderr, "ecctl submit: not an encoded transaction\n");
+			fprintf(stderr, "%s: not an encoded transaction\n", ctl_cmd);
 			json_decref(params);
 			return 1;
 		}
@@ -548,7 +802,7 @@ int ctl_cmd_online(int argc, char **argv)
 	} else if (!strcmp(cmd, "mapping")) {
 		const char *tok = NULL, *peer = NULL;
 		for (int i = 0; i < nrest; i++) {
-			if (!strcmp(rest[i], "--peer") && i + 1 < nrest && is_hex_id(rest[i + 1]))
+			if (!strcmp(rest[i], "--peer") && i + 1 < nrest && ctl_is_id_prefix(rest[i + 1]))
 				peer = rest[++i];
 			else if (is_hex_id(rest[i]) && !tok)
 				tok = rest[i];
@@ -558,6 +812,10 @@ int ctl_cmd_online(int argc, char **argv)
 		if (!tok)
 			USAGE("TOKEN required");
 		json_decref(params);
+		if (peer && (r = ctl_peer_expand(rpc, peer, full)) != 0)
+			return r;
+		if (peer)
+			peer = full;
 		if ((r = ctl_mapping(rpc, tok, peer, json, &res)) != 0)
 			return r;
 		return ctl_rpc_print(res, json);
@@ -583,13 +841,18 @@ int ctl_cmd_online(int argc, char **argv)
 		method = "get_tx";
 	} else if (!strcmp(cmd, "block") && nrest >= 1 && !strcmp(rest[0], "fetch")) {
 		for (int i = 1; i < nrest; i++) {
-			if (!strcmp(rest[i], "--peer") && i + 1 < nrest && is_hex_id(rest[i + 1]) &&
-			    !json_object_get(params, "peer"))
-				json_object_set_new(params, "peer", json_string(rest[++i]));
+			if (!strcmp(rest[i], "--peer") && i + 1 < nrest &&
+			    ctl_is_id_prefix(rest[i + 1]) && !json_object_get(params, "peer")) {
+				if ((r = ctl_peer_expand(rpc, rest[++i], full)) != 0) {
+					json_decref(params);
+					return r;
+				}
+				json_object_set_new(params, "peer", json_string(full));
+			}
 			else if (is_hex_id(rest[i]) && !json_object_get(params, "id"))
 				json_object_set_new(params, "id", json_string(rest[i]));
 			else
-				USAGE("fetch ID (64 hex) --peer P (64 hex)");
+				USAGE("fetch ID (64 hex) --peer P (64 hex or a unique prefix)");
 		}
 		if (!json_object_get(params, "id") || !json_object_get(params, "peer"))
 			USAGE("fetch needs a block ID and --peer P");
@@ -605,8 +868,12 @@ int ctl_cmd_online(int argc, char **argv)
 					USAGE("bad height");
 				json_object_set_new(params, "height", json_integer(h));
 			} else if (!strcmp(rest[i], "--creator") && i + 1 < nrest &&
-				   is_hex_id(rest[i + 1])) {
-				json_object_set_new(params, "creator", json_string(rest[++i]));
+				   ctl_is_id_prefix(rest[i + 1])) {
+				if ((r = ctl_peer_expand(rpc, rest[++i], full)) != 0) {
+					json_decref(params);
+					return r;
+				}
+				json_object_set_new(params, "creator", json_string(full));
 			} else if (is_hex_id(rest[i])) {
 				json_object_set_new(params, "id", json_string(rest[i]));
 			} else
@@ -617,9 +884,13 @@ int ctl_cmd_online(int argc, char **argv)
 		for (int i = 0; i < nrest; i++) {
 			if (!strcmp(rest[i], "--remote"))
 				json_object_set_new(params, "source", json_string("peer"));
-			else if (is_hex_id(rest[i]))
-				json_object_set_new(params, "peer", json_string(rest[i]));
-			else
+			else if (ctl_is_id_prefix(rest[i]) && !json_object_get(params, "peer")) {
+				if ((r = ctl_peer_expand(rpc, rest[i], full)) != 0) {
+					json_decref(params);
+					return r;
+				}
+				json_object_set_new(params, "peer", json_string(full));
+			} else
 				USAGE("[PEER] [--remote]");
 		}
 		method = "walk_chain";

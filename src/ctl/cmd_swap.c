@@ -84,18 +84,12 @@ static void print_status(json_t *r)
 	}
 }
 
-static int is_id(const char *s)
-{
-	uint8_t b[32];
-	return s && strlen(s) == 64 && ec_hex_decode(b, 32, s) == EC_OK;
-}
-
 static int usage(const char *msg)
 {
 	fprintf(stderr,
-		"ecctl swap: %s\nusage: ecctl swap status | pause | resume | "
+		"%s: %s\nusage: ecctl swap status | pause | resume | "
 		"force [OUT] [--in IN] | static on|off   [--rpc PATH] [--json]\n",
-		msg);
+		ctl_cmd, msg);
 	return 2;
 }
 
@@ -116,16 +110,24 @@ int ctl_swap_online(const char *rpc, int json, char **rest, int nrest)
 		params = json_pack("{s:b}", "on", !strcmp(rest[1], "on"));
 		method = "swap_static";
 	} else if (!strcmp(sub, "force")) {
+		char full[65];
 		params = json_object();
 		for (int i = 1; i < nrest; i++) {
-			if (!strcmp(rest[i], "--in") && i + 1 < nrest && is_id(rest[i + 1])) {
-				json_object_set_new(params, "in", json_string(rest[++i]));
-			} else if (is_id(rest[i]) && !json_object_get(params, "out")) {
-				json_object_set_new(params, "out", json_string(rest[i]));
-			} else {
+			const char *key = NULL, *v = NULL;
+			if (!strcmp(rest[i], "--in") && i + 1 < nrest && ctl_is_id_prefix(rest[i + 1]))
+				key = "in", v = rest[++i];
+			else if (ctl_is_id_prefix(rest[i]) && !json_object_get(params, "out"))
+				key = "out", v = rest[i];
+			if (!key) {
 				json_decref(params);
-				return usage("force [OUT (64 hex)] [--in IN (64 hex)]");
+				return usage("force [OUT] [--in IN] (peer ids: 64 hex or a unique "
+					     "prefix)");
 			}
+			if ((r = ctl_peer_expand(rpc, v, full)) != 0) {
+				json_decref(params);
+				return r;
+			}
+			json_object_set_new(params, key, json_string(full));
 		}
 		method = "swap_force";
 	} else {

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -28,8 +29,14 @@
 static int load_key(const char *path, ec_keypair *kp)
 {
 	int r = ec_keyfile_read(path, kp);
-	if (r != EC_OK)
-		fprintf(stderr, "ecctl token: %s: %s\n", path, ec_strerror(r));
+	struct stat st;
+	if (r == EC_ERR_PERM && stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077))
+		fprintf(stderr,
+			"%s: key file %s: mode %04o, expected 0600 (group or others can read "
+			"it; chmod 600 %s)\n",
+			ctl_cmd, path, (unsigned)(st.st_mode & 07777), path);
+	else if (r != EC_OK)
+		fprintf(stderr, "%s: %s: %s\n", ctl_cmd, path, ec_strerror(r));
 	return r;
 }
 
@@ -84,6 +91,16 @@ static int owner_check(const char *rpc, const char *sub, const char *tok, const 
 	return force ? 0 : r;
 }
 
+/* One "token ID" line per entry (a multi-token creation has several). */
+static void print_tokens(const ec_tx *tx)
+{
+	for (int e = 0; e < tx->n_entries; e++) {
+		char h[65];
+		ec_hex_encode(h, tx->entries[e].token.b, 32);
+		printf("token %s\n", h);
+	}
+}
+
 int ctl_cmd_token(int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : NULL, *owner = NULL, *key = NULL, *to = NULL,
@@ -94,23 +111,30 @@ int ctl_cmd_token(int argc, char **argv)
 	ec_keypair kp;
 	ec_id token, pv, cur;
 	struct timespec ts;
-	if (!sub || !strcmp(sub, "--help") || !strcmp(sub, "-h")) {
+	int want_help = !sub;
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			want_help = 1;
+	if (want_help) {
 		printf("usage: ecctl token create --owner KEYFILE [--token HEX | --tokens N]\n"
 		       "       ecctl token transfer --token T --key KEYFILE (--to KEYFILE | --to-hash H)\n"
 		       "                            [--prev TXID]\n"
 		       "       ecctl token destroy --token T --key KEYFILE [--prev TXID]\n"
-		       "  common: [--submit] [--wait [SECONDS]] [--force] [--rpc PATH] [--json]\n"
+		       "  common: [--submit] [--wait [SECONDS]] [--force] [--json]\n"
+		       "          [--rpc PATH | --data DIR | --config FILE]  (as for 'ecctl status')\n"
 		       "Builds a signed transaction from key files; prints txid and hex, or\n"
 		       "submits it to ecnode with --submit.  Without --prev the token's current\n"
 		       "transaction is asked from the node.  --tokens N (1..6) creates N random\n"
-		       "tokens in one multi-token transaction.\n"
+		       "tokens in one multi-token transaction; every token id is printed.\n"
+		       "The printed output (or just its tx hex) is what 'ecctl submit --file'\n"
+		       "reads.\n"
 		       "A transfer or destruction sent to the node is first checked against the\n"
 		       "node's mapping: refused (exit 1, naming the owner's key hash) when KEYFILE\n"
 		       "does not own the token or --prev is not its current transaction;\n"
 		       "--force submits anyway.  --wait [SECONDS] (implies --submit) follows the\n"
 		       "transaction: exit 0 committed, 1 rejected (with the node's reason: not\n"
 		       "owner, conflict lost, expired, ...), 3 still undecided after SECONDS (120).\n");
-		return sub ? 0 : 2;
+		return argc > 1 ? 0 : 2;
 	}
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -149,7 +173,11 @@ int ctl_cmd_token(int argc, char **argv)
 			prev = v, i++;
 		else if (v && !strcmp(a, "--rpc"))
 			rpc = v, i++;
-		else {
+		else if (v && (r = ctl_rpc_opt(a, v)) != 0) {
+			if (r < 0)
+				return 2;
+			i++;
+		} else {
 			fprintf(stderr, "ecctl token: unknown or incomplete option %s\n", a);
 			return 2;
 		}
@@ -261,7 +289,8 @@ int ctl_cmd_token(int argc, char **argv)
 	if (submit) {
 		json_t *res = NULL;
 		if (wait_s > 0 && !json) { /* then the outcome's line */
-			printf("token %s\ntxid  %s\n", tokhex, txid);
+			print_tokens(&tx);
+			printf("txid  %s\n", txid);
 			fflush(stdout);
 		}
 		r = ctl_submit_wait(ctl_rpc_path(rpc), hex, txid, wait_s, json, &res);
@@ -273,13 +302,21 @@ int ctl_cmd_token(int argc, char **argv)
 	if (json) {
 		json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "txid", txid, "token", tokhex,
 				      "op", sub, "submitted", submit);
+		json_t *all = json_array();
+		for (int e = 0; e < tx.n_entries; e++) {
+			char h[65];
+			ec_hex_encode(h, tx.entries[e].token.b, 32);
+			json_array_append_new(all, json_string(h));
+		}
+		json_object_set_new(o, "tokens", all);
 		if (!submit)
 			json_object_set_new(o, "tx", json_string(hex));
 		json_dumpf(o, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(o);
 	} else {
-		printf("token %s\ntxid  %s\n", tokhex, txid);
+		print_tokens(&tx);
+		printf("txid  %s\n", txid);
 		if (submit)
 			printf("submitted\n");
 		else

@@ -18,12 +18,24 @@ int ctl_cmd_token(int argc, char **argv); /* src/ctl/cmd_token.c */
  * by ctl_cmd_online with the words after "swap", options already taken). */
 int ctl_swap_online(const char *rpc, int json, char **rest, int nrest);
 
-/* JSON-RPC to ecnode (cmd_rpc.c).  ctl_rpc_path: the given path, else
- * $ECCTL_RPC, else ecnode-data/ecnode.sock.  ctl_rpc_call takes params
- * (may be NULL), returns 0 with *result (caller decrefs), 1 on a JSON-RPC
- * error (printed), 2 on connection errors. */
+/* The command being run, for messages ("ecctl mapping"): set by main. */
+extern const char *ctl_cmd;
+
+/* JSON-RPC to ecnode (cmd_rpc.c).  ctl_rpc_path: the given path (--rpc),
+ * else the socket of --data DIR (DIR/ecnode.sock) or --config FILE (its
+ * rpc or data key) when ctl_rpc_opt took one, else $ECCTL_RPC, else the
+ * first that exists of CTL_LOCAL_SOCK, the socket CTL_SYSTEM_CONF names,
+ * CTL_SYSTEM_SOCK; else CTL_LOCAL_SOCK.  ctl_rpc_opt(opt, val): 1 when
+ * opt is --data or --config (val taken), 0 when it is neither, -1 for an
+ * unreadable config file (printed).  ctl_rpc_call takes params (may be
+ * NULL), returns 0 with *result (caller decrefs), 1 on a JSON-RPC error
+ * (printed, naming ctl_cmd), 2 on connection errors. */
+#define CTL_LOCAL_SOCK "ecnode-data/ecnode.sock"
+#define CTL_SYSTEM_CONF "/etc/ec/ecnode.conf"
+#define CTL_SYSTEM_SOCK "/var/lib/ec/ecnode.sock"
 struct json_t;
 const char *ctl_rpc_path(const char *given);
+int ctl_rpc_opt(const char *opt, const char *val);
 int ctl_rpc_call(const char *path, const char *method, struct json_t *params,
 		 struct json_t **result);
 /* The same; with error != NULL a JSON-RPC error is not printed but put in
@@ -56,5 +68,20 @@ double ctl_wait_arg(int argc, char **argv, int *i, double dflt);
 /* Reads a whole file (or "-" for stdin) into a malloc'd buffer. 0 or -1
  * with a message on stderr. */
 int ctl_read_file(const char *path, unsigned char **buf, size_t *len);
+/* A transaction file's text forms, decoded in place (*buf replaced): hex,
+ * or the output of `ecctl token create` (its "tx HEX" line).  Binary
+ * content is left as it is.  0, or -1 for text that is not hex. */
+int ctl_text_tx(unsigned char **buf, size_t *len);
+
+/* Epoch ms -> "2026-01-31T12:00:00.123Z" (0: "never"). */
+void ctl_iso_time(char *out, size_t cap, long long ms);
+
+/* Peer ids may be shortened: 4..64 hex digits, optionally followed by
+ * ".." or "...", as ecctl and the daemon's log print them.  ctl_is_id_prefix: s has that form.
+ * ctl_peer_expand: the one id among the node's own and its peers' that
+ * starts with s, into out; 0, else 2 (none, or ambiguous: printed with
+ * the candidates) or ctl_rpc_call's status. */
+int ctl_is_id_prefix(const char *s);
+int ctl_peer_expand(const char *rpc, const char *s, char out[65]);
 
 #endif

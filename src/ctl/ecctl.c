@@ -8,6 +8,7 @@
 
 #include "ctl/ctl.h"
 #include "ec/crypto.h"
+#include "ec/version.h"
 
 static const struct {
 	const char *name;
@@ -50,7 +51,10 @@ static void usage(FILE *f)
 	fprintf(f, "usage: ecctl <command> [args]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(f, "  %s\n", commands[i].help);
-	fprintf(f, "\n'ecctl <command> --help' describes a command.\n");
+	fprintf(f, "\nOnline commands find the node's control socket with --rpc PATH, --data DIR\n"
+		   "or --config FILE, else by themselves (see 'ecctl status --help').\n"
+		   "'ecctl <command> --help' describes a command; 'ecctl --version'\n"
+		   "prints the version; 'man ecctl' has it all.\n");
 }
 
 int ctl_read_file(const char *path, unsigned char **buf, size_t *len)
@@ -95,6 +99,45 @@ int ctl_read_file(const char *path, unsigned char **buf, size_t *len)
 	return 0;
 }
 
+int ctl_text_tx(unsigned char **buf, size_t *len)
+{
+	unsigned char *b = *buf, *out;
+	char *text, *hex, *line;
+	size_t n = *len, h;
+	for (size_t i = 0; i < n; i++)
+		if ((b[i] < 0x20 && b[i] != '\n' && b[i] != '\r' && b[i] != '\t') || b[i] > 0x7e)
+			return 0; /* binary: the encoded transaction itself */
+	if (!(text = malloc(n + 1)))
+		return -1;
+	memcpy(text, b, n);
+	text[n] = 0;
+	/* `ecctl token create` output: the "tx HEX" line; else all of it */
+	hex = text;
+	for (line = text; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+		if (!strncmp(line, "tx", 2) && (line[2] == ' ' || line[2] == '\t')) {
+			hex = line + 2;
+			hex[strcspn(hex, "\r\n")] = 0;
+			break;
+		}
+	hex += strspn(hex, " \t\r\n");
+	h = strspn(hex, "0123456789abcdefABCDEF");
+	if (hex[h + strspn(hex + h, " \t\r\n")] || h == 0 || h % 2 || !(out = malloc(h / 2))) {
+		free(text);
+		return -1;
+	}
+	hex[h] = 0;
+	if (ec_hex_decode(out, h / 2, hex) != EC_OK) {
+		free(out);
+		free(text);
+		return -1;
+	}
+	free(text);
+	free(b);
+	*buf = out;
+	*len = h / 2;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
@@ -102,13 +145,27 @@ int main(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("ecctl %s\n", ec_version());
+		return 0;
+	}
 	if (ec_crypto_init() != EC_OK) {
 		fprintf(stderr, "ecctl: crypto library failed to initialise\n");
 		return 2;
 	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (!strcmp(argv[1], commands[i].name))
+		if (!strcmp(argv[1], commands[i].name)) {
+			/* messages name the command as typed: "ecctl token create" */
+			static char name[64];
+			int sub = argc > 2 && argv[2][0] != '-' &&
+				  (!strcmp(argv[1], "token") || !strcmp(argv[1], "swap") ||
+				   !strcmp(argv[1], "chain") ||
+				   (!strcmp(argv[1], "block") && !strcmp(argv[2], "fetch")));
+			snprintf(name, sizeof name, "ecctl %.20s%s%.20s", argv[1], sub ? " " : "",
+				 sub ? argv[2] : "");
+			ctl_cmd = name;
 			return commands[i].fn(argc - 1, argv + 1);
+		}
 	fprintf(stderr, "ecctl: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

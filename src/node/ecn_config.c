@@ -1,11 +1,14 @@
 /* ecn_config.c - ecnode's configuration: a key = value file and flags
- * (flags win), addresses. */
+ * (flags win), addresses (numeric, or host names resolved with
+ * getaddrinfo). */
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ec/version.h"
 #include "node/ecnode.h"
 
 void ecn_cfg_default(ecn_cfg *c)
@@ -50,7 +53,8 @@ static const char *help_text =
 	"(the key is the option without '--'; '#' starts a comment); flags win.\n"
 	"\n"
 	"  --config FILE          read options from FILE first\n"
-	"  --listen HOST:PORT     UDP address to bind, IPv4 or [IPv6] (127.0.0.1:7700)\n"
+	"  --listen HOST:PORT     UDP address to bind: IPv4, [IPv6] or a host name\n"
+	"                         (resolved at start) (127.0.0.1:7700)\n"
 	"  --announce HOST:PORT   address announced in our hellos (default: --listen)\n"
 	"  --data DIR             data directory: node.key (Ed25519 lamppost key),\n"
 	"                         kx.key (X25519 transport key), identity, store/\n"
@@ -64,10 +68,13 @@ static const char *help_text =
 	"  --bootstrap KX@HOST:PORT  a peer to greet at start: its transport public key\n"
 	"                         (hex, 'ecctl status' prints it as 'contact') and its\n"
 	"                         address; repeat for several\n"
-	"  --network ID           network id (u64): bound into identities and into every\n"
-	"                         datagram key; peers of another network cannot talk (1)\n"
+	"  --network ID           network id (u64, not negative): bound into identities\n"
+	"                         and into every datagram key; peers of another network\n"
+	"                         cannot talk (1)\n"
 	"  --pow test|production  identity proof-of-work difficulty, network-wide\n"
-	"                         (production = 24 bits, about a day of mining) (production)\n"
+	"                         (production = 24 bits, about a day of mining on one\n"
+	"                         core; mined on every core, with progress and an ETA,\n"
+	"                         after the whole configuration is checked) (production)\n"
 	"  --block-interval MS    seal the open block at most MS after its first\n"
 	"                         decided transaction (1000)\n"
 	"  --rate-limit on|off    enforce the query rate limits of PROTOCOL 13c (on)\n"
@@ -120,6 +127,7 @@ static const char *help_text =
 	"  --log-file PATH        append the log (and anything else written to stderr)\n"
 	"                         to PATH, created 0600, lines dated; reopened on\n"
 	"                         SIGHUP, for log rotation (default: stderr)\n"
+	"  --mine-threads N       threads mining the identity, 0..256 (0: one per CPU)\n"
 	"  --init                 create the data directory (keys, identity) and exit\n"
 	"  --check-store          verify the store in --data offline and exit: every\n"
 	"                         record's checksum, lookups, the digest of the last\n"
@@ -127,6 +135,7 @@ static const char *help_text =
 	"                         records per table and every problem (table and key);\n"
 	"                         exit 0 clean, 1 damaged or unreadable.  Creates and\n"
 	"                         changes nothing; safe beside a running node\n"
+	"  --version              print the version and exit\n"
 	"  --help                 this text\n"
 	"\n"
 	"Signals: SIGINT/SIGTERM stop after the current batch; a killed node restarts\n"
@@ -152,6 +161,16 @@ static int set_opt(ecn_cfg *c, const char *k, const char *v, const char *where)
 	if (!v) {                                                              \
 		fprintf(stderr, "ecnode: %s: '%s' needs a value\n", where, k); \
 		return -1;                                                     \
+	}
+	/* strtoul and friends accept "-1" and wrap it: every number here is
+	 * unsigned (or, for rate-scale, positive) */
+	if (v && v[strspn(v, " \t")] == '-' && strcmp(k, "listen") && strcmp(k, "announce") &&
+	    strcmp(k, "data") && strcmp(k, "rpc") && strcmp(k, "bootstrap") &&
+	    strcmp(k, "log-file")) {
+		fprintf(stderr, "ecnode: %s: bad value '%s' for '%s': negative numbers are not "
+				"allowed (see --help)\n",
+			where, v, k);
+		return -1;
 	}
 	if (!strcmp(k, "listen")) {
 		NEEDV snprintf(c->listen, sizeof c->listen, "%s", v);
@@ -303,6 +322,12 @@ static int set_opt(ecn_cfg *c, const char *k, const char *v, const char *where)
 				goto bad;
 			c->rpc_buffer_total = (uint32_t)x;
 		}
+	} else if (!strcmp(k, "mine-threads")) {
+		unsigned long x;
+		NEEDV x = strtoul(v, &end, 10);
+		if (*end || !*v || x > 256)
+			goto bad;
+		c->mine_threads = (uint32_t)x;
 	} else if (!strcmp(k, "log-level")) {
 		NEEDV if ((c->log_level = ecn_log_level_parse(v)) < 0) goto bad;
 	} else if (!strcmp(k, "log-file")) {
@@ -368,6 +393,10 @@ int ecn_cfg_load(ecn_cfg *c, int argc, char **argv)
 			fputs(help_text, stdout);
 			return 1;
 		}
+		if (!strcmp(argv[i], "--version")) {
+			printf("ecnode %s\n", ec_version());
+			return 1;
+		}
 		if (!strcmp(argv[i], "--config")) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "ecnode: --config needs a file\n");
@@ -422,6 +451,12 @@ int ecn_cfg_load(ecn_cfg *c, int argc, char **argv)
 
 int ecn_addr_parse(const char *s, struct sockaddr_storage *out, socklen_t *len)
 {
+	return ecn_addr_parse_family(s, AF_UNSPEC, out, len);
+}
+
+int ecn_addr_parse_family(const char *s, int family, struct sockaddr_storage *out,
+			  socklen_t *len)
+{
 	char host[128];
 	const char *port;
 	char *end;
@@ -459,7 +494,41 @@ int ecn_addr_parse(const char *s, struct sockaddr_storage *out, socklen_t *len)
 		*len = sizeof *a6;
 		return 0;
 	}
-	return -1;
+	/* a host name: the resolver's first address, of `family` when it
+	 * has one */
+	if (!host[0])
+		return -1;
+	{
+		struct addrinfo hints, *res = NULL;
+		int ok = 0;
+		memset(&hints, 0, sizeof hints);
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_DGRAM;
+		if (getaddrinfo(host, NULL, &hints, &res) != 0)
+			return -1;
+		for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+			if (ai->ai_family == family)
+				break;
+			else if (!ai->ai_next)
+				family = AF_UNSPEC; /* none of that family: the first */
+		for (struct addrinfo *ai = res; ai && !ok; ai = ai->ai_next) {
+			if (family != AF_UNSPEC && ai->ai_family != family)
+				continue;
+			if (ai->ai_family == AF_INET && ai->ai_addrlen >= sizeof *a4) {
+				memcpy(a4, ai->ai_addr, sizeof *a4);
+				a4->sin_port = htons((uint16_t)p);
+				*len = sizeof *a4;
+				ok = 1;
+			} else if (ai->ai_family == AF_INET6 && ai->ai_addrlen >= sizeof *a6) {
+				memcpy(a6, ai->ai_addr, sizeof *a6);
+				a6->sin6_port = htons((uint16_t)p);
+				*len = sizeof *a6;
+				ok = 1;
+			}
+		}
+		freeaddrinfo(res);
+		return ok ? 0 : -1;
+	}
 }
 
 void ecn_addr_str(const struct sockaddr *sa, char *out, size_t cap)

@@ -1,4 +1,5 @@
-/* ecn_log.c - stderr logging with levels, the log file (--log-file: stderr
+/* ecn_log.c - stderr logging with levels, each line stamped with the UTC
+ * date and time in ISO 8601 (2026-01-31T12:00:00.123Z), the log file (--log-file: stderr
  * itself is pointed at it, so that library and sanitizer messages land there
  * too; reopened on SIGHUP), the wall clock and the random source the daemon
  * hands the core. */
@@ -15,7 +16,6 @@
 #include "node/ecnode.h"
 
 int ecn_log_level = ECN_INFO;
-static int dated; /* lines carry the date: writing to a log file */
 
 static const char *names[] = {"error", "warn", "info", "debug"};
 
@@ -29,8 +29,8 @@ void ecn_log(int level, const char *fmt, ...)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	strftime(tbuf, sizeof tbuf, dated ? "%Y-%m-%dT%H:%M:%S" : "%H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ld ecnode %-5s ", tbuf, ts.tv_nsec / 1000000L, names[level]);
+	strftime(tbuf, sizeof tbuf, "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(stderr, "%s.%03ldZ ecnode %-5s ", tbuf, ts.tv_nsec / 1000000L, names[level]);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -51,7 +51,6 @@ int ecn_log_open(const char *path)
 			return -1;
 		}
 	}
-	dated = 1;
 	return 0;
 }
 

@@ -21,8 +21,8 @@ extern int ecn_log_level;
 void ecn_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int ecn_log_level_parse(const char *s); /* -1 if unknown */
 const char *ecn_log_level_name(int level);
-/* Points stderr (and so ecn_log) at PATH, appending, created 0600; lines
- * carry the date from then on.  Called again on SIGHUP (log rotation).
+/* Points stderr (and so ecn_log) at PATH, appending, created 0600.  Called
+ * again on SIGHUP (log rotation).
  * 0, or -1 with errno (stderr unchanged). */
 int ecn_log_open(const char *path);
 ec_time ecn_now_ms(void);               /* wall clock, protocol ms */
@@ -48,6 +48,7 @@ typedef struct ecn_cfg {
 	int pow_test;        /* 1 = ec_pow_test (local networks, tests) */
 	uint32_t hello_ms;   /* re-greet peers without traffic this often */
 	int init_only;       /* --init: create the data dir, print, exit */
+	uint32_t mine_threads; /* identity mining threads; 0 = one per CPU */
 	int check_store;     /* --check-store: verify DATA/store offline, exit */
 	/* peer swapping (PROTOCOL 14d "In the node"; ecn_swap.c) */
 	int swap;                  /* 1 = on */
@@ -83,14 +84,25 @@ void ecn_cfg_default(ecn_cfg *c);
 int ecn_cfg_load(ecn_cfg *c, int argc, char **argv);
 void ecn_cfg_free(ecn_cfg *c);
 
-/* "HOST:PORT" / "[V6]:PORT" -> sockaddr.  0 or -1. */
+/* "HOST:PORT" / "[V6]:PORT" -> sockaddr.  0 or -1.  HOST is an IPv4 or
+ * IPv6 address or a host name (getaddrinfo; blocks while it resolves):
+ * its first address, or with ecn_addr_parse_family its first of `family`
+ * (AF_INET, AF_INET6) when it has one. */
 int ecn_addr_parse(const char *s, struct sockaddr_storage *out, socklen_t *len);
+int ecn_addr_parse_family(const char *s, int family, struct sockaddr_storage *out,
+			  socklen_t *len);
 void ecn_addr_str(const struct sockaddr *sa, char *out, size_t cap);
 /* Binary address for hellos (PROTOCOL 16): IPv4 (4) or IPv6 (16) address
  * bytes then the u16 port, big-endian: 6 or 18 bytes. */
 uint8_t ecn_addr_pack(const struct sockaddr *sa, uint8_t out[EC_ADDR_MAX]);
 int ecn_addr_unpack(const uint8_t *p, uint8_t len, struct sockaddr_storage *out,
 		    socklen_t *olen);
+
+/* ecn_mine.c: mines an identity for pk on `threads` threads (0 = one per
+ * online CPU), logging progress and an ETA; EC_OK with *out, else the
+ * error.  *attempts (may be NULL): the attempts made. */
+int ecn_identity_mine_all(ec_identity *out, const uint8_t pk[32], uint64_t network_id,
+			  const ec_pow_params *pow, unsigned threads, uint64_t *attempts);
 
 /* ---- the daemon ----------------------------------------------------------- */
 typedef struct ecn_peer {
@@ -215,6 +227,14 @@ typedef struct ecnode {
 	uint64_t sock_dev, sock_ino;
 	int store_paused;     /* the core's store-full pause as last logged */
 	ec_time store_paused_at;
+	uint64_t status_height; /* sd_notify STATUS= as last sent */
+	size_t status_peers;
+	/* progress in the log (ecnode_main.c progress_watch) */
+	int log_has_head;
+	uint64_t log_height, log_height_reported;
+	ec_time log_height_at;
+	uint8_t log_sync_phase;
+	ec_time log_sync_at;
 	/* ---- address validation and the peer table (ecn_net.c) ---- */
 	ec_cookie_jar cookies;
 	struct ecn_held *held_head, *held_tail; /* all held messages, oldest first */

@@ -2,8 +2,11 @@
  * (keys, identity, LMDB store, transport epoch), the node core, bootstrap
  * and stored peers, the housekeeping timer (re-greeting, sync start, the
  * store-full state), the control socket's path, signals (SIGINT/SIGTERM
- * stop, SIGHUP re-reads settings and reopens the log), and the offline
- * store check (--check-store). */
+ * stop, SIGHUP re-reads settings and reopens the log), the offline store
+ * check (--check-store), and the service manager's readiness protocol
+ * (sd_notify: READY=1 once the UDP socket and the control socket are up,
+ * STATUS= lines, RELOADING=1 and STOPPING=1; nothing when NOTIFY_SOCKET is
+ * unset, i.e. not started by systemd). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -15,6 +18,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "ec/crypto.h"
 #include "ec/identity.h"
@@ -204,6 +209,22 @@ void ecn_sock_remove(ecnode *d)
 	(void)unlink(d->cfg.rpc_path);
 }
 
+/* ---- file modes ------------------------------------------------------------- */
+
+/* A secret-holding file or directory that group or others may use: the
+ * exact mode and what it should be.  0 fine (or absent), -1 (logged) when
+ * group or others have any bit of `forbid`. */
+static int mode_check(const char *path, const char *what, mode_t want, mode_t forbid, int level)
+{
+	struct stat st;
+	if (stat(path, &st) != 0 || !(st.st_mode & forbid))
+		return 0;
+	ecn_log(level, "%s %s: mode %04o, expected %04o (group or others can %s it; chmod %o %s)",
+		what, path, (unsigned)(st.st_mode & 07777), (unsigned)want,
+		S_ISDIR(st.st_mode) ? "enter or list" : "read", (unsigned)want, path);
+	return -1;
+}
+
 /* ---- identity file: "ec-identity-v1", peer id, salt, network id ----------- */
 
 static int identity_write(const char *path, const ec_identity *id)
@@ -239,6 +260,41 @@ static int identity_read(const char *path, ec_identity *id)
 	return ok ? 0 : -1;
 }
 
+static const char *pow_name(const ec_pow_params *p)
+{
+	return p == &ec_pow_test ? "test" : "production";
+}
+
+/* Why the stored identity does not verify, in the operator's terms: most
+ * often it was mined under the other --pow setting. */
+static void identity_explain(ecnode *d, const char *path, int r)
+{
+	const ec_pow_params *other = d->pow == &ec_pow_test ? &ec_pow_production : &ec_pow_test;
+	unsigned zeros = ec_id_trailing_zeros(&d->ident.peer_id);
+	uint64_t now_s = ecn_now_ms() / 1000;
+	if (ec_identity_verify(&d->ident, now_s, other) == EC_OK) {
+		ecn_log(ECN_ERROR,
+			"%s: the identity was mined for --pow %s (difficulty %u bits), this node "
+			"is configured with --pow %s (difficulty %u bits): use --pow %s, or move "
+			"%s aside to mine a new identity (a new peer id)",
+			path, pow_name(other), other->difficulty, pow_name(d->pow),
+			d->pow->difficulty, pow_name(other), path);
+	} else if (r == EC_ERR_VALUE) {
+		ecn_log(ECN_ERROR,
+			"%s: the identity's peer id has %u trailing zero bits, --pow %s needs %u: "
+			"it was mined at another difficulty; move %s aside to mine a new one",
+			path, zeros, pow_name(d->pow), d->pow->difficulty, path);
+	} else if (r == EC_ERR_TIME) {
+		ecn_log(ECN_ERROR,
+			"%s: the identity's mining time is outside the accepted window (too old "
+			"or in the future; check the clock): %s",
+			path, ec_strerror(r));
+	} else {
+		ecn_log(ECN_ERROR, "%s: identity does not verify (not mined for this key "
+			"and network, or damaged): %s", path, ec_strerror(r));
+	}
+}
+
 static int open_data_dir(ecnode *d)
 {
 	char p[700];
@@ -247,7 +303,10 @@ static int open_data_dir(ecnode *d)
 		ecn_log(ECN_ERROR, "%s: %s", d->cfg.data_dir, strerror(errno));
 		return -1;
 	}
+	(void)mode_check(d->cfg.data_dir, "data directory", 0700, 077, ECN_WARN);
 	path_in(p, sizeof p, d->cfg.data_dir, "node.key");
+	if (mode_check(p, "key file", 0600, 077, ECN_ERROR) != 0)
+		return -1;
 	r = ec_keyfile_read(p, &d->key);
 	if (r == EC_ERR_NOTFOUND) {
 		if ((r = ec_keypair_generate(&d->key)) == EC_OK)
@@ -260,6 +319,8 @@ static int open_data_dir(ecnode *d)
 		return -1;
 	}
 	path_in(p, sizeof p, d->cfg.data_dir, "kx.key");
+	if (mode_check(p, "key file", 0600, 077, ECN_ERROR) != 0)
+		return -1;
 	r = ec_kx_keyfile_read(p, &d->kx);
 	if (r == EC_ERR_NOTFOUND) {
 		if ((r = ec_kx_keypair_generate(&d->kx)) == EC_OK)
@@ -281,7 +342,7 @@ static int open_data_dir(ecnode *d)
 			return -1;
 		}
 		if ((r = ec_identity_verify(&d->ident, ecn_now_ms() / 1000, d->pow)) != EC_OK) {
-			ecn_log(ECN_ERROR, "%s: identity does not verify: %s", p, ec_strerror(r));
+			identity_explain(d, p, r);
 			return -1;
 		}
 	} else if (access(p, F_OK) == 0) {
@@ -289,15 +350,15 @@ static int open_data_dir(ecnode *d)
 		return -1;
 	} else {
 		uint64_t tries = 0;
-		ecn_log(ECN_INFO, "mining identity (difficulty %u bits)...", d->pow->difficulty);
-		r = ec_identity_mine(&d->ident, d->key.pk, d->cfg.network_id,
-				     ecn_now_ms() / 1000, d->pow, ecn_rng, NULL, UINT64_MAX,
-				     &tries);
+		ec_time t0 = ecn_now_ms();
+		r = ecn_identity_mine_all(&d->ident, d->key.pk, d->cfg.network_id, d->pow,
+					  d->cfg.mine_threads, &tries);
 		if (r != EC_OK || identity_write(p, &d->ident) != 0) {
 			ecn_log(ECN_ERROR, "%s: could not create identity", p);
 			return -1;
 		}
-		ecn_log(ECN_INFO, "identity mined after %llu attempts", (unsigned long long)tries);
+		ecn_log(ECN_INFO, "identity mined after %llu attempts in %.1f s",
+			(unsigned long long)tries, (double)(ecn_now_ms() - t0) / 1000);
 	}
 	return 0;
 }
@@ -449,12 +510,12 @@ static int load_peer(void *ctx, const ec_peer_rec *r)
 	return 0;
 }
 
-static int add_bootstrap(ecnode *d, const char *spec)
+/* KXPUBKEY@HOST:PORT -> key and address.  0, or -1 (logged). */
+static int bootstrap_parse(const char *spec, int family, uint8_t kx[32],
+			   struct sockaddr_storage *addr, socklen_t *len)
 {
 	char kxhex[65];
-	uint8_t kx[32];
 	const char *at = strchr(spec, '@');
-	ecn_peer *p;
 	if (!at || at - spec != 64) {
 		ecn_log(ECN_ERROR, "bootstrap '%s': expected KXPUBKEY@HOST:PORT", spec);
 		return -1;
@@ -465,23 +526,86 @@ static int add_bootstrap(ecnode *d, const char *spec)
 		ecn_log(ECN_ERROR, "bootstrap '%s': bad key", spec);
 		return -1;
 	}
+	if (ecn_addr_parse_family(at + 1, family, addr, len) != 0) {
+		ecn_log(ECN_ERROR, "bootstrap '%s': bad address (or host name not resolved)",
+			spec);
+		return -1;
+	}
+	return 0;
+}
+
+static int add_bootstrap(ecnode *d, const char *spec)
+{
+	uint8_t kx[32];
+	struct sockaddr_storage addr;
+	socklen_t len;
+	ecn_peer *p;
+	/* a host name's address of our socket's family */
+	if (bootstrap_parse(spec, d->listen_addr.ss_family, kx, &addr, &len) != 0)
+		return -1;
 	if (!memcmp(kx, d->kx.pk, 32))
 		return 0; /* ourselves (shared config files) */
 	if (!(p = ecn_peer_add(d, kx))) {
 		ecn_log(ECN_ERROR, "bootstrap '%s': unusable key", spec);
 		return -1;
 	}
-	if (ecn_addr_parse(at + 1, &p->addr, &p->addr_len) != 0) {
-		ecn_log(ECN_ERROR, "bootstrap '%s': bad address", spec);
-		return -1;
-	}
+	p->addr = addr;
+	p->addr_len = len;
 	p->has_addr = 1;
 	p->bootstrap = 1;
 	return 0;
 }
 
+/* Everything in the configuration that can be wrong, checked before the
+ * data directory is touched beyond its lock (an identity is mined for
+ * hours there): the addresses (host names resolved), the bootstrap specs,
+ * with `sockets`, the UDP port (bound once and released) and the control
+ * socket's path.  0, or -1 with every problem logged. */
+static int preflight(ecnode *d, int sockets)
+{
+	struct sockaddr_storage a;
+	socklen_t len;
+	uint8_t kx[32];
+	int bad = 0;
+	if (ecn_addr_parse(d->cfg.listen, &a, &len) != 0) {
+		ecn_log(ECN_ERROR, "bad listen address '%s' (HOST:PORT, [IPv6]:PORT, or a host "
+			"name that resolves)", d->cfg.listen);
+		bad = 1;
+	} else if (sockets) {
+		int fd = socket(a.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || bind(fd, (const struct sockaddr *)&a, len) != 0) {
+			ecn_log(ECN_ERROR, "listen %s: %s", d->cfg.listen, strerror(errno));
+			bad = 1;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (d->cfg.announce[0] && ecn_addr_parse(d->cfg.announce, &a, &len) != 0) {
+		ecn_log(ECN_ERROR, "bad announce address '%s'", d->cfg.announce);
+		bad = 1;
+	}
+	for (size_t i = 0; i < d->cfg.n_bootstrap; i++)
+		if (bootstrap_parse(d->cfg.bootstrap[i], AF_UNSPEC, kx, &a, &len) != 0)
+			bad = 1;
+	if (strlen(d->cfg.rpc_path) >= sizeof ((struct sockaddr_un *)0)->sun_path) {
+		ecn_log(ECN_ERROR, "control socket %s: path too long", d->cfg.rpc_path);
+		bad = 1;
+	} else if (sockets && sock_clear(d->cfg.rpc_path) != 0) {
+		bad = 1;
+	}
+	return bad ? -1 : 0;
+}
+
 static void greet(ecnode *d, ecn_peer *p, ec_time now)
 {
+	if (ecn_log_level >= ECN_DEBUG) {
+		char a[128], id[65];
+		ecn_addr_str((const struct sockaddr *)&p->addr, a, sizeof a);
+		ec_hex_encode(id, p->id.b, 32);
+		ecn_log(ECN_DEBUG, "hello to %.16s... at %s (%s)", id, a,
+			!p->bound ? "bootstrap, not bound yet"
+			: now - p->last_rx >= d->cfg.hello_ms ? "quiet peer" : "keepalive");
+	}
 	p->hello_sent = now;
 	if (ec_node_send_hello(d->node, &p->id, now) == EC_OK)
 		ecn_flush(d);
@@ -508,11 +632,95 @@ static void store_watch(ecnode *d, ec_time now)
 	d->store_paused = ss.paused;
 }
 
+/* STATUS= for the service manager (`systemctl status`): height and peers,
+ * sent when they change. */
+static void status_notify(ecnode *d)
+{
+	ec_id head;
+	uint64_t height = 0;
+	size_t peers = ec_node_peer_count(d->node);
+	if (ec_node_head(d->node, &head, &height) != EC_OK)
+		height = 0;
+	if (height == d->status_height && peers == d->status_peers)
+		return;
+	d->status_height = height;
+	d->status_peers = peers;
+	sd_notifyf(0, "STATUS=height %llu, %zu peers, listening on %s%s",
+		   (unsigned long long)height, peers, d->listen_str,
+		   d->store_paused ? ", store full: writes paused" : "");
+}
+
+static const char *phase_word(uint8_t phase)
+{
+	switch (phase) {
+	case EC_SYNC_DISCOVER: return "discovering heads";
+	case EC_SYNC_TRAVERSE: return "traversing chains";
+	case EC_SYNC_CAUGHT_UP: return "caught up";
+	case EC_SYNC_POLLING: return "polling";
+	default: return "idle";
+	}
+}
+
+/* Progress in the log: the sync's phase changes, its progress every 10 s
+ * while it runs, "sync finished" once caught up; our chain's height when
+ * it grows (at most every 10 s at info, each block at debug). */
+static void progress_watch(ecnode *d, ec_time now)
+{
+	ec_sync_status ss;
+	ec_id head;
+	uint64_t height = 0;
+	int has = ec_node_head(d->node, &head, &height) == EC_OK;
+	if (has && (!d->log_has_head || height != d->log_height)) {
+		ecn_log(ECN_DEBUG, "chain: height %llu", (unsigned long long)height);
+		if (now - d->log_height_at >= 10000) {
+			ecn_log(ECN_INFO, "chain: height %llu (+%llu blocks since the last "
+				"report), %zu peers",
+				(unsigned long long)height,
+				(unsigned long long)(d->log_has_head ? height - d->log_height_reported
+								     : height + 1),
+				ec_node_peer_count(d->node));
+			d->log_height_at = now;
+			d->log_height_reported = height;
+		}
+		d->log_height = height;
+		d->log_has_head = 1;
+	}
+	if (d->sync_started != 1)
+		return;
+	memset(&ss, 0, sizeof ss);
+	if (ec_node_sync_status(d->node, &ss, NULL, 0) != EC_OK)
+		return;
+	if (ss.phase != d->log_sync_phase) {
+		if (ss.phase == EC_SYNC_CAUGHT_UP)
+			ecn_log(ECN_INFO, "sync finished: caught up after %.1f s, %llu blocks and "
+				"%llu transactions verified, %llu messages",
+				ss.started && ss.caught_up_at >= ss.started
+					? (double)(ss.caught_up_at - ss.started) / 1000
+					: 0.0,
+				(unsigned long long)ss.blocks_verified,
+				(unsigned long long)ss.txs_confirmed,
+				(unsigned long long)(ss.msgs_sent + ss.msgs_recv));
+		else
+			ecn_log(ECN_INFO, "sync: %s", phase_word(ss.phase));
+		d->log_sync_phase = ss.phase;
+		d->log_sync_at = now;
+	} else if ((ss.phase == EC_SYNC_TRAVERSE || ss.phase == EC_SYNC_DISCOVER) &&
+		   now - d->log_sync_at >= 10000) {
+		ecn_log(ECN_INFO, "sync: %s, %.1f%%, %llu/%llu blocks verified, ETA %.0f s",
+			phase_word(ss.phase), 100 * ss.progress,
+			(unsigned long long)ss.blocks_verified,
+			(unsigned long long)ss.blocks_target, (double)ss.eta_ms / 1000);
+		d->log_sync_at = now;
+	}
+}
+
 static void on_housekeeping(uv_timer_t *t)
 {
 	ecnode *d = t->data;
 	ec_time now = ecn_now_ms();
 	store_watch(d, now);
+	status_notify(d);
+	progress_watch(d, now);
 	(void)ecn_peers_check_dead(d, now);
 	(void)ec_reasm_expire(d->reasm, now);
 	for (size_t i = 0; i < d->n_peers; i++) {
@@ -557,6 +765,7 @@ static void on_signal(uv_signal_t *s, int signum)
 {
 	ecnode *d = s->data;
 	ecn_log(ECN_INFO, "signal %d: stopping", signum);
+	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
 	d->stopping = 1;
 	uv_stop(d->loop);
 }
@@ -655,6 +864,7 @@ static void reload_apply(ecnode *d, const ecn_cfg *n)
 	LATER_NUM(msg_max, "message-max")
 	LATER_NUM(reasm_timeout_ms, "reassembly-timeout")
 	LATER_NUM(answer_dgrams, "answer-datagrams")
+	LATER_NUM(mine_threads, "mine-threads")
 #undef LATER_STR
 #undef LATER_NUM
 	{
@@ -673,6 +883,7 @@ static void on_sighup(uv_signal_t *s, int signum)
 	ecn_cfg n;
 	int ok = 0;
 	(void)signum;
+	sd_notify(0, "RELOADING=1\nSTATUS=re-reading the configuration");
 	for (int i = 1; i + 1 < d->argc; i++)
 		if (!strcmp(d->argv[i], "--config"))
 			file = d->argv[i + 1];
@@ -697,6 +908,8 @@ static void on_sighup(uv_signal_t *s, int signum)
 	else
 		reload_apply(d, &n);
 	ecn_cfg_free(&n);
+	d->status_height = UINT64_MAX; /* the next housekeeping rewrites STATUS */
+	sd_notify(0, "READY=1");
 }
 
 static void close_walk(uv_handle_t *h, void *arg)
@@ -744,6 +957,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	d->pow = d->cfg.pow_test ? &ec_pow_test : &ec_pow_production;
+	/* --init checks the addresses too, not the sockets of a node that is
+	 * not started */
+	if (preflight(d, !d->cfg.init_only) != 0)
+		return 2;
 	if (open_data_dir(d) != 0)
 		return 2;
 	if (d->cfg.init_only) {
@@ -788,7 +1005,8 @@ int main(int argc, char **argv)
 	{
 		struct sockaddr_storage ann = d->listen_addr;
 		socklen_t al;
-		if (d->cfg.announce[0] && ecn_addr_parse(d->cfg.announce, &ann, &al) != 0) {
+		if (d->cfg.announce[0] &&
+		    ecn_addr_parse_family(d->cfg.announce, d->listen_addr.ss_family, &ann, &al) != 0) {
 			ecn_log(ECN_ERROR, "bad announce address '%s'", d->cfg.announce);
 			return 2;
 		}
@@ -868,8 +1086,15 @@ int main(int argc, char **argv)
 		ecn_log(ECN_INFO, "chain: %s, %zu stored peers, %zu bootstrap, rpc %s",
 			has ? "resumed" : "empty", ec_node_peer_count(d->node),
 			d->cfg.n_bootstrap, d->cfg.rpc_path);
-		(void)height;
+		if (has)
+			ecn_log(ECN_INFO, "chain: height %llu", (unsigned long long)height);
+		d->log_has_head = has;
+		d->log_height = d->log_height_reported = height;
 	}
+	/* the UDP socket and the control socket are up: ready */
+	d->status_height = UINT64_MAX;
+	status_notify(d);
+	sd_notify(0, "READY=1");
 	/* greet everyone we know: stored peers (rejoin) and bootstrap */
 	for (size_t i = 0; i < d->n_peers; i++)
 		if (d->peers[i].has_addr)
