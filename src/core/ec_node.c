@@ -295,21 +295,16 @@ static int hello_checked(ec_node *n, const ec_hello *h)
 	return 1;
 }
 
-int ec_node_hello_check(ec_node *n, const ec_hello *h, ec_time now)
+/* The verdict on a received hello's signature and identity proof (not
+ * repeated for the hello ec_node_hello_check accepted last), with a
+ * dropped one counted; our own id is refused. */
+static int hello_verdict(ec_node *n, const ec_hello *h, ec_time now)
 {
-	const node_peer *p;
-	int err;
-	if (!n || !h)
-		return EC_ERR_ARG;
-	p = node_peer_find(n, &h->peer_id);
-	if (p && memcmp(p->pk, h->pk, 32) == 0)
-		return EC_OK; /* checked when it was added */
-	err = hello_check(n, h, now, 1);
+	int err = hello_checked(n, h) ? EC_OK : hello_check(n, h, now, 1);
 	if (err == EC_OK && ec_id_eq(&h->peer_id, &n->self))
 		err = EC_ERR_VALUE;
 	switch (err) {
 	case EC_OK:
-		n->hello_ok_set = ec_hello_digest(h, &n->hello_ok) == EC_OK;
 		break;
 	case EC_ERR_BUSY:
 		n->st.hellos_limited++;
@@ -323,14 +318,32 @@ int ec_node_hello_check(ec_node *n, const ec_hello *h, ec_time now)
 	return err;
 }
 
-int ec_node_add_peer(ec_node *n, const ec_hello *h, ec_time now)
+/* 1 when the core already holds this (peer id, key): its proof was checked
+ * when it was added. */
+static int hello_key_known(const ec_node *n, const ec_hello *h)
 {
-	const node_peer *p;
+	const node_peer *p = node_peer_find(n, &h->peer_id);
+	return p && memcmp(p->pk, h->pk, 32) == 0;
+}
+
+int ec_node_hello_check(ec_node *n, const ec_hello *h, ec_time now)
+{
 	int err;
 	if (!n || !h)
 		return EC_ERR_ARG;
-	p = node_peer_find(n, &h->peer_id);
-	if (p && memcmp(p->pk, h->pk, 32) == 0)
+	if (hello_key_known(n, h))
+		return EC_OK;
+	if ((err = hello_verdict(n, h, now)) == EC_OK)
+		n->hello_ok_set = ec_hello_digest(h, &n->hello_ok) == EC_OK;
+	return err;
+}
+
+int ec_node_add_peer(ec_node *n, const ec_hello *h, ec_time now)
+{
+	int err;
+	if (!n || !h)
+		return EC_ERR_ARG;
+	if (hello_key_known(n, h))
 		return EC_ERR_EXISTS;
 	if ((err = hello_check(n, h, now, 0)) != EC_OK)
 		return err;
@@ -370,7 +383,6 @@ static void handle_hello(ec_node *n, const ec_id *from, const uint8_t *msg,
 {
 	ec_hello h;
 	const node_peer *p;
-	int err;
 	if (ec_hello_decode(&h, msg, len) != EC_OK) {
 		n->st.dropped_malformed++;
 		return;
@@ -385,23 +397,8 @@ static void handle_hello(ec_node *n, const ec_id *from, const uint8_t *msg,
 		n->st.dropped_replayed++;
 		return;
 	}
-	err = hello_checked(n, &h) ? EC_OK : hello_check(n, &h, now, 1);
-	if (err == EC_ERR_BUSY) {
-		n->st.hellos_limited++;
+	if (hello_verdict(n, &h, now) != EC_OK)
 		return;
-	}
-	if (err == EC_ERR_SIGNATURE) {
-		n->st.dropped_bad_sig++;
-		return;
-	}
-	if (err != EC_OK) {
-		n->st.dropped_invalid++;
-		return;
-	}
-	if (ec_id_eq(&h.peer_id, &n->self)) {
-		n->st.dropped_invalid++;
-		return;
-	}
 	if (!p && node_swap_hello(n, &h, now))
 		return; /* pooled as a backup (or refused) by peer swapping */
 	if (ec_node_add_peer_key(n, &h.peer_id, h.pk) == EC_OK) {
